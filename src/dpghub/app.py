@@ -1,0 +1,114 @@
+"""The app factory: `create_app(settings)` wires routers, error handlers, templates, static files.
+
+Nothing connects at import time; every app built gets its own engine, so tests build many.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from swagger_ui_bundle import swagger_ui_path
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .config import Settings
+from .core.audit import SIGNING_KEY_INFO
+from .core.db import is_migrated, make_engine, make_session_factory
+from .core.security import load_signing_key
+from .identity import api as identity_api
+from .identity import pages as identity_pages
+from .web import docs, errors, health
+from .web.templating import make_environment
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+
+DESCRIPTION = """
+DPG Hub (디지털플랫폼정부 허브) API.
+
+Authenticate with a personal API token: `Authorization: Bearer dpg_…` (create one on the
+portal's account page or with `dpghub token create`). Errors are `application/problem+json`
+with a stable `code` and, for bad input, the `field` at fault. Messages follow
+`Accept-Language` (Korean by default, English on request).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = (settings or Settings()).prepare()
+    engine = make_engine(settings.database_url or "")
+    signing_key = load_signing_key(settings.home)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not is_migrated(engine):
+            raise RuntimeError("The database is not initialised: run `dpghub init` first")
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="DPG Hub",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory.configure(info={SIGNING_KEY_INFO: signing_key})
+    app.state.signing_key = signing_key
+    app.state.templates = make_environment()
+    app.state.redis = _redis(settings.redis_url)
+
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(identity_api.router)
+    app.include_router(identity_pages.router)
+    app.include_router(docs.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _redis(url: str | None):  # type: ignore[no-untyped-def]
+    if not url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (`X-Request-Id`, kept when the caller sent a sane one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() and \
+            incoming.replace("-", "").isalnum() else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"server-timing",
+                                f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

@@ -1,0 +1,251 @@
+"""The `dpghub` command line. Thin: builds settings, calls services, turns errors into exits.
+
+No command ever waits for input: what is not given is generated (and printed) or refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from .config import Settings
+from .core import audit
+from .core.db import is_migrated, make_engine, make_session_factory, migrate, transaction
+from .core.errors import HubError
+from .core.security import generate_password, load_signing_key
+from .identity import schemas, service
+from .identity.models import OrgKind, Role, Scope, User
+from .identity.policy import CLI
+
+app = typer.Typer(help="DPG Hub (디지털플랫폼정부 허브) command line.", no_args_is_help=True,
+                  add_completion=False)
+org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DEFAULT_ADMIN = "admin@dpghub.kr"
+
+
+@contextmanager
+def hub_session(*, require_init: bool = True) -> Iterator[tuple[Settings, Session]]:
+    """A committed-on-success session; domain errors become a clean exit with status 1."""
+    settings = Settings().prepare()
+    engine = make_engine(settings.database_url or "")
+    try:
+        if require_init and not is_migrated(engine):
+            err.print("[red]The hub is not initialised: run `dpghub init` first.[/red]")
+            raise typer.Exit(1)
+        factory = make_session_factory(engine)
+        factory.configure(info={audit.SIGNING_KEY_INFO: load_signing_key(settings.home)})
+        with transaction(factory) as session:
+            yield settings, session
+    except HubError as exc:
+        err.print(f"[red]error:[/red] {exc}" + (f" (field: {exc.field})" if exc.field else ""))
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def init(
+    admin_email: Annotated[str, typer.Option(help="E-mail of the first operator.")] = DEFAULT_ADMIN,
+    admin_password: Annotated[str | None, typer.Option(
+        help="Password of the first operator; generated and printed when absent.")] = None,
+    demo: Annotated[bool, typer.Option(help="Also load sample organizations.")] = False,
+) -> None:
+    """Create or upgrade the database, and create the first platform operator."""
+    settings = Settings().prepare()
+    engine = make_engine(settings.database_url or "")
+    migrate(engine)
+    engine.dispose()
+    out.print(f"Database ready: {_safe_url(settings.database_url or '')}")
+    with hub_session() as (settings, session):
+        from sqlalchemy import select
+
+        operator = session.scalar(select(User).where(User.is_operator.is_(True)).limit(1))
+        if operator is None:
+            password = admin_password or generate_password()
+            data = schemas.SignUp(email=admin_email, display_name="Operator", password=password,
+                                  language=settings.default_language)
+            service.create_user(session, actor=CLI, data=data, is_operator=True)
+            out.print(f"Created operator [bold]{data.email}[/bold]")
+            out.print(f"Sign in at {settings.base_url}/signin as [bold]{data.email}[/bold] "
+                      f"with password [bold]{password}[/bold]")
+        else:
+            out.print(f"Operator {operator.email} already exists "
+                      f"(`dpghub user password {operator.email}` sets a new password).")
+        if demo:
+            from . import demo as demo_content
+
+            created = demo_content.load(session, actor=CLI)
+            if created:
+                out.print(f"Sample organizations: {', '.join(created)}")
+        audit.checkpoint(session, load_signing_key(settings.home))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the hub's web server (portal, API)."""
+    import uvicorn
+
+    settings = Settings().prepare()
+    engine = make_engine(settings.database_url or "")
+    ready = is_migrated(engine)
+    engine.dispose()
+    if not ready:
+        err.print("[red]The hub is not initialised: run `dpghub init` first.[/red]")
+        raise typer.Exit(1)
+    out.print(f"DPG Hub on http://{host}:{port}  (API reference: http://{host}:{port}/api/docs)")
+    if workers > 1:
+        uvicorn.run("dpghub.app:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+    else:
+        from .app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@org_app.command("create")
+def org_create(
+    slug: Annotated[str, typer.Argument(help="Short name, e.g. mois.")],
+    name_ko: Annotated[str, typer.Option("--name-ko", help="Korean name.")],
+    name_en: Annotated[str, typer.Option("--name-en", help="English name.")],
+    kind: Annotated[OrgKind, typer.Option(help="public, company, research or civic.")],
+    verified: Annotated[bool, typer.Option(help="Mark verified at once.")] = False,
+) -> None:
+    """Create an organization."""
+    with hub_session() as (_, session):
+        org = service.create_org(session, actor=CLI, data=_validated(
+            schemas.OrganizationCreate, slug=slug, name_ko=name_ko, name_en=name_en, kind=kind))
+        if verified:
+            service.verify_org(session, actor=CLI, org=org)
+    out.print(f"Created organization [bold]{slug}[/bold]")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="E-mail address (the sign-in name).")],
+    org: Annotated[str | None, typer.Option(help="Organization slug to join.")] = None,
+    role: Annotated[Role, typer.Option(help="Role in that organization.")] = Role.member,
+    password: Annotated[str | None, typer.Option(
+        help="Password; generated and printed when absent.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail's "
+                                             "local part).")] = None,
+    operator: Annotated[bool, typer.Option(help="Make a platform operator.")] = False,
+    language: Annotated[str, typer.Option(help="ko or en.")] = "ko",
+) -> None:
+    """Create a user, optionally as a member of an organization."""
+    generated = password is None
+    password = password or generate_password()
+    with hub_session() as (_, session):
+        data = _validated(schemas.SignUp, email=email, display_name=name or email.split("@")[0],
+                          password=password, language=language)
+        user = service.create_user(session, actor=CLI, data=data, is_operator=operator)
+        if org:
+            organization = service.get_org_by_slug(session, org)
+            service.add_member(session, actor=CLI, org=organization,
+                               data=schemas.MembershipCreate(email=user.email, role=role))
+    out.print(f"Created user [bold]{user.email}[/bold]" + (f" ({role.value} of {org})" if org else ""))
+    if generated:
+        out.print(f"Password: [bold]{password}[/bold]")
+
+
+@user_app.command("password")
+def user_password(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    password: Annotated[str | None, typer.Option(
+        help="New password; generated and printed when absent.")] = None,
+) -> None:
+    """Set a user's password (also unlocks the account and ends its web sign-ins)."""
+    generated = password is None
+    password = password or generate_password()
+    with hub_session() as (_, session):
+        user = service.get_user_by_email(session, email)
+        service.set_password(session, actor=CLI, user=user, password=password)
+    out.print(f"Password of {email} changed" + (f": [bold]{password}[/bold]" if generated else "."))
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="Owner of the token.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    scope: Annotated[list[Scope] | None, typer.Option(
+        help="read or write; repeat for both (default: read).")] = None,
+    days: Annotated[int | None, typer.Option(help="Days until it expires (default 90; 0: "
+                                             "never).")] = 90,
+) -> None:
+    """Create a personal API token and print it (the only time it is shown)."""
+    with hub_session() as (_, session):
+        user = service.get_user_by_email(session, email)
+        actor = CLI
+        data = _validated(schemas.TokenCreate, name=name, scopes=scope or [Scope.read],
+                          expires_in_days=days or None)
+        token, secret = service.create_token(session, actor=actor, user=user, data=data)
+        expires = token.expires_at.date().isoformat() if token.expires_at else "never"
+    err.print(f"Token '{name}' for {email}, scopes {','.join(token.scopes)}, expires {expires}:")
+    out.print(secret, highlight=False, soft_wrap=True)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole chain and the signed checkpoints; exit 1 at the first broken entry."""
+    with hub_session() as (settings, session):
+        report = audit.verify(session, load_signing_key(settings.home).public_key())
+    if report.ok:
+        out.print(f"[green]OK[/green]: {report.events} events, {report.checkpoints} signed "
+                  "checkpoints, chain intact.")
+        return
+    err.print(f"[red]BROKEN[/red] at event {report.broken_seq}: {report.reason}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the current head of the chain now."""
+    with hub_session() as (settings, session):
+        cp = audit.checkpoint(session, load_signing_key(settings.home))
+    out.print(f"Signed checkpoint at event {cp.seq}." if cp else "The head is already signed.")
+
+
+def _validated(model, **values):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        err.print(f"[red]error:[/red] {field}: {first['msg']}")
+        raise typer.Exit(2) from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,95 @@
+"""Settings, read from DPGHUB_* environment variables, with defaults for the embedded mode.
+
+Nothing here touches the disk or the network at import time: `Settings()` only reads the
+environment, and `prepare()` creates the home folder and the secret key when a command or the
+app factory actually needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Every setting the hub reads. Each one is documented in the README (a test checks)."""
+
+    model_config = SettingsConfigDict(env_prefix="DPGHUB_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".dpghub"),
+        description="Folder holding the SQLite database, the lake and the signing keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database; SQLite under the home folder "
+        "when absent. PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for signing cookies and CSRF tokens; generated and stored under the "
+        "home folder when absent. Set the same value on every hub process.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for shared rate limits and caches (optional).",
+    )
+    lake_uri: str | None = Field(
+        default=None,
+        description="Where the data lake keeps its tables; the home folder's 'lake' when absent.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the hub, used in printed links and invitation links.",
+    )
+    session_hours: int = Field(default=12, ge=1, description="Lifetime of a web sign-in.")
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure (set true behind HTTPS)."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins in a row before an account is locked."
+    )
+    login_lock_minutes: int = Field(
+        default=15, ge=1, description="How long a locked account stays locked."
+    )
+    default_language: str = Field(
+        default="ko", pattern="^(ko|en)$", description="Language when nothing else decides."
+    )
+
+    def prepare(self) -> "Settings":
+        """Create the home folder, fill in derived defaults and the secret key; return self."""
+        self.home = self.home.expanduser().resolve()
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.home / 'hub.db'}"
+        if self.lake_uri is None:
+            self.lake_uri = str(self.home / "lake")
+        if self.secret_key is None:
+            self.secret_key = SecretStr(_load_or_create_secret(self.home / SECRET_KEY_FILE))
+        return self
+
+    @property
+    def secret(self) -> bytes:
+        if self.secret_key is None:
+            raise RuntimeError("Settings.prepare() must run before the secret key is used")
+        return self.secret_key.get_secret_value().encode()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return (self.database_url or "").startswith("sqlite")
+
+
+def _load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

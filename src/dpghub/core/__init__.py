@@ -1,0 +1,1 @@
+"""Shared kernel: database, errors, security, audit, i18n, pagination. No domain knowledge."""

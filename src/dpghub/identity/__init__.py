@@ -1,0 +1,1 @@
+"""Organizations, users, memberships, web sessions, API tokens and the authorization policy."""

@@ -1,0 +1,182 @@
+"""The one authorization policy: `authorize(actor, action, resource)`.
+
+Every permission is a named action registered in `ACTIONS` with the rule that grants it. Deny
+by default: an action that is not registered is refused. Later domains register their actions
+here too, so one test can walk every role × action × resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ..core.errors import Forbidden, Unauthenticated
+from .models import Organization, Role, User
+
+ROLE_RANK = {Role.member: 1, Role.editor: 2, Role.admin: 3}
+
+
+class Rule(StrEnum):
+    anyone = "anyone"                # also anonymous visitors
+    authenticated = "authenticated"  # any signed-in user
+    self_ = "self"                   # the user the resource is
+    org_member = "org_member"        # any role in the resource's organization
+    org_editor = "org_editor"        # editor or admin there
+    org_admin = "org_admin"          # admin there
+    operator = "operator"            # platform operators only
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    rule: Rule
+    write: bool
+    description: str
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def register(name: str, rule: Rule, *, write: bool, description: str) -> Action:
+    if name in ACTIONS:
+        raise ValueError(f"action {name} is registered twice")
+    ACTIONS[name] = Action(name, rule, write, description)
+    return ACTIONS[name]
+
+
+register("identity.org.read", Rule.anyone, write=False,
+         description="See an organization's public page")
+register("identity.org.create", Rule.authenticated, write=True,
+         description="Create an organization (the creator becomes its admin)")
+register("identity.org.update", Rule.org_admin, write=True,
+         description="Change an organization's names and description")
+register("identity.org.verify", Rule.operator, write=True,
+         description="Mark an organization (a public agency) as verified")
+register("identity.member.list", Rule.org_member, write=False,
+         description="See the members of an organization")
+register("identity.member.add", Rule.org_admin, write=True,
+         description="Add a member or invite an address")
+register("identity.member.update", Rule.org_admin, write=True,
+         description="Change a member's role")
+register("identity.member.remove", Rule.org_admin, write=True,
+         description="Remove a member")
+register("identity.member.leave", Rule.org_member, write=True,
+         description="Leave an organization")
+register("identity.user.read", Rule.self_, write=False,
+         description="See one's own account")
+register("identity.user.update", Rule.self_, write=True,
+         description="Change one's own name, language or password")
+register("identity.token.manage", Rule.self_, write=True,
+         description="Create and revoke one's own API tokens")
+register("identity.user.list", Rule.operator, write=False,
+         description="List every user of the hub")
+register("core.audit.read", Rule.operator, write=False,
+         description="Read and verify the audit log")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user (through a web session, a token or the CLI), or nobody."""
+
+    user_id: int | None = None
+    email: str | None = None
+    display_name: str | None = None
+    is_operator: bool = False
+    roles: Mapping[int, Role] = field(default_factory=dict)
+    scopes: frozenset[str] = frozenset({"read", "write"})
+    via: str = "anonymous"  # anonymous | session | token | cli | system
+    language: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None or self.via == "system"
+
+    @property
+    def audit_ref(self) -> str:
+        if self.via == "system":
+            return f"system:{self.email or 'hub'}"
+        if self.user_id is None:
+            return "anonymous"
+        return f"user:{self.user_id}:{self.email}:{self.via}"
+
+    def role_in(self, org_id: int) -> Role | None:
+        return self.roles.get(org_id)
+
+    @classmethod
+    def for_user(cls, user: User, *, via: str, scopes: frozenset[str] | None = None) -> Actor:
+        return cls(
+            user_id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            is_operator=user.is_operator,
+            roles={m.org_id: Role(m.role) for m in user.memberships},
+            scopes=scopes if scopes is not None else frozenset({"read", "write"}),
+            via=via,
+            language=user.language,
+        )
+
+
+ANONYMOUS = Actor()
+SYSTEM = Actor(via="system", is_operator=True)
+CLI = Actor(via="system", is_operator=True, email="cli")
+
+
+def authorize(actor: Actor, action: str, resource: Any = None) -> None:
+    """Return when `actor` may do `action` on `resource`; raise with the reason otherwise."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Forbidden("Unknown action {action} is refused", code="unknown_action", action=action)
+    if spec.rule is Rule.anyone:
+        return
+    if not actor.is_authenticated:
+        raise Unauthenticated()
+    if spec.write and "write" not in actor.scopes:
+        raise Forbidden("This token has read scope only; this action needs write scope",
+                        code="insufficient_scope")
+    if actor.is_operator or actor.via == "system":
+        return
+    if _granted(actor, spec.rule, resource):
+        return
+    raise Forbidden(_REFUSALS[spec.rule], code="forbidden", action=action)
+
+
+def can(actor: Actor, action: str, resource: Any = None) -> bool:
+    try:
+        authorize(actor, action, resource)
+    except (Forbidden, Unauthenticated):
+        return False
+    return True
+
+
+def _granted(actor: Actor, rule: Rule, resource: Any) -> bool:
+    if rule is Rule.authenticated:
+        return True
+    if rule is Rule.self_:
+        return isinstance(resource, User) and resource.id == actor.user_id
+    if rule in (Rule.org_member, Rule.org_editor, Rule.org_admin):
+        org_id = _org_id(resource)
+        role = actor.role_in(org_id) if org_id is not None else None
+        if role is None:
+            return False
+        needed = {Rule.org_member: Role.member, Rule.org_editor: Role.editor,
+                  Rule.org_admin: Role.admin}[rule]
+        return ROLE_RANK[role] >= ROLE_RANK[needed]
+    return False  # Rule.operator, handled above
+
+
+def _org_id(resource: Any) -> int | None:
+    if isinstance(resource, Organization):
+        return resource.id
+    return getattr(resource, "org_id", None)
+
+
+_REFUSALS = {
+    Rule.authenticated: "Sign in to do this",
+    Rule.self_: "Only the account's owner may do this",
+    Rule.org_member: "Only members of this organization may do this",
+    Rule.org_editor: "Only editors and admins of this organization may do this",
+    Rule.org_admin: "Only admins of this organization may do this",
+    Rule.operator: "Only platform operators may do this",
+}

@@ -1,0 +1,7 @@
+"""Every table of the hub, imported in one place for migrations and tests."""
+
+from .core import audit as _audit  # noqa: F401
+from .core.db import Base
+from .identity import models as _identity  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""The web layer shared by every domain: request context, errors, templates, CSRF."""

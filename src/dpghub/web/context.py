@@ -1,0 +1,99 @@
+"""Per-request dependencies: database session, acting user, language.
+
+`DbSession` commits once when the route returns without error and rolls back otherwise.
+`ApiActor` accepts `Authorization: Bearer <token>`, or the browser's session cookie for safe
+methods (unsafe methods with a cookie would be open to cross-site requests).
+`PageActor` is the session cookie only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..core.errors import Unauthenticated
+from ..core.i18n import pick_language
+from ..identity import service as identity
+from ..identity.models import User
+from ..identity.policy import ANONYMOUS, Actor
+
+SESSION_COOKIE = "dpghub_session"
+LANG_COOKIE = "dpghub_lang"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+HubSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def api_actor(request: Request, session: DbSession) -> Actor:
+    token = bearer_token(request)
+    if token is not None:
+        actor = identity.actor_from_token(session, token)
+    elif request.method in SAFE_METHODS:
+        actor = identity.actor_from_web_session(session, request.cookies.get(SESSION_COOKIE))
+    else:
+        actor = ANONYMOUS
+    request.state.actor = actor
+    return actor
+
+
+def page_actor(request: Request, session: DbSession) -> Actor:
+    actor = identity.actor_from_web_session(session, request.cookies.get(SESSION_COOKIE))
+    request.state.actor = actor
+    return actor
+
+
+def require_user(actor: Actor) -> None:
+    if actor.user_id is None:
+        raise Unauthenticated()
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+def current_user(session: Session, actor: Actor) -> User:
+    require_user(actor)
+    return identity.get_user(session, actor.user_id)  # type: ignore[arg-type]
+
+
+def language(request: Request) -> str:
+    actor: Actor = getattr(request.state, "actor", ANONYMOUS)
+    return pick_language(
+        explicit=request.cookies.get(LANG_COOKIE),
+        user_setting=actor.language,
+        accept_language=request.headers.get("accept-language"),
+        default=request.app.state.settings.default_language,
+    )
+
+
+Lang = Annotated[str, Depends(language)]

@@ -1,0 +1,110 @@
+"""One error shape: problem+json (RFC 9457) for API callers, an HTML page for browsers.
+
+Every response of this kind carries a stable `code`, a message in the caller's language and,
+for bad input, the `field` at fault. Unexpected exceptions become a 500 with a request id and
+no internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.errors import HubError
+from ..core.i18n import translate
+from .context import language
+
+log = logging.getLogger("dpghub.web")
+PROBLEM = "application/problem+json"
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/openapi", "/gw/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def problem(
+    request: Request, *, status: int, code: str, title: str, detail: str,
+    field: str | None = None, extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:dpghub:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    if field:
+        body["field"] = field
+    if extra:
+        body.update(extra)
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if wants_html(request):
+        from .templating import render_error
+
+        return render_error(request, status=status, detail=detail, code=code, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _hub_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HubError)
+    lang = language(request)
+    return problem(
+        request, status=exc.status, code=exc.code, title=translate(exc.title, lang),
+        detail=translate(exc.message, lang, **exc.params), field=exc.field,
+        headers=exc.headers or None,
+    )
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    lang = language(request)
+    errors = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        errors.append({"field": ".".join(location[1:] if location[:1] in (["query"], ["path"],
+                                                                         ["header"]) else location)
+                       or "body", "message": error.get("msg", "invalid")})
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    detail = translate("{field}: {message}", lang, field=first["field"], message=first["message"])
+    return problem(request, status=422, code="invalid", title=translate(
+        "The input is not valid", lang), detail=detail, field=first["field"],
+        extra={"errors": errors})
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    lang = language(request)
+    codes = {404: ("not_found", "Not found"), 405: ("method_not_allowed", "Method not allowed")}
+    code, title = codes.get(exc.status_code, ("http_error", "Request failed"))
+    detail = translate(title, lang) if exc.status_code in codes else str(exc.detail)
+    return problem(request, status=exc.status_code, code=code, title=translate(title, lang),
+                   detail=detail, headers=getattr(exc, "headers", None))
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s (request %s)", request.method, request.url.path,
+              getattr(request.state, "request_id", "-"), exc_info=exc)
+    lang = language(request)
+    return problem(request, status=500, code="internal_error",
+                   title=translate("Internal error", lang),
+                   detail=translate("Something went wrong on the hub; the error was logged with "
+                                    "the request id", lang))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(HubError, _hub_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,114 @@
+"""Server-rendered pages: one Jinja2 environment, one `render()` used by every domain.
+
+Templates auto-escape. Each page gets the translation function `_`, the language, the actor,
+a CSRF token for its forms, and a one-time flash message. Times are shown in Asia/Seoul.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ..core.i18n import translate
+from ..core.security import same, sign
+from ..identity.policy import ANONYMOUS, can
+from . import csrf
+from .context import LANG_COOKIE, language
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SEOUL = ZoneInfo("Asia/Seoul")
+FLASH_COOKIE = "dpghub_flash"
+
+
+def make_environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["seoul"] = _seoul
+    return env
+
+
+def _seoul(value: datetime | None, with_time: bool = True) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone(SEOUL)
+    return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *,
+    status: int = 200, headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    lang = language(request)
+    actor = getattr(request.state, "actor", ANONYMOUS)
+    env: Environment = request.app.state.templates
+    values = {
+        "request": request,
+        "lang": lang,
+        "actor": actor,
+        "_": lambda msgid, **params: translate(msgid, lang, **params),
+        "can": lambda action, resource=None: can(actor, action, resource),
+        "csrf_token": csrf.token_for(request),
+        "flash": read_flash(request),
+        "path": request.url.path,
+    }
+    values.update(context or {})
+    html = env.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status, headers=headers)
+    finish(request, response)
+    return response
+
+
+def finish(request: Request, response: Response) -> None:
+    """Set the cookies a rendered page needs (new anonymous binding, spent flash)."""
+    settings = request.app.state.settings
+    new_anon = getattr(request.state, "new_anon_cookie", None)
+    if new_anon:
+        response.set_cookie(csrf.ANON_COOKIE, new_anon, httponly=True, samesite="lax",
+                            secure=settings.secure_cookies, max_age=60 * 60 * 24 * 30)
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE)
+
+
+def redirect(request: Request, url: str, flash: str | None = None, **params: Any) -> Response:
+    """Post/redirect/get, with an optional one-time message (translated when shown)."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        payload = base64.urlsafe_b64encode(json.dumps([flash, params], default=str).encode())
+        value = payload.decode() + "." + sign(request.app.state.settings.secret, payload.decode())
+        response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", max_age=60)
+    return response
+
+
+def read_flash(request: Request) -> str | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or "." not in raw:
+        return None
+    payload, _, signature = raw.rpartition(".")
+    if not same(signature, sign(request.app.state.settings.secret, payload)):
+        return None
+    try:
+        message, params = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except ValueError:
+        return None
+    return translate(message, language(request), **params)
+
+
+def render_error(
+    request: Request, *, status: int, detail: str, code: str,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(request, "core/error.html", {"status": status, "detail": detail,
+                                                "code": code}, status=status, headers=headers)
+
+
+def set_language_cookie(response: Response, lang: str) -> None:
+    response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="lax",
+                        max_age=60 * 60 * 24 * 365)
