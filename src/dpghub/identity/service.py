@@ -305,7 +305,7 @@ def create_token(
 
 
 def list_tokens(session: Session, *, actor: Actor, user: User) -> list[ApiToken]:
-    authorize(actor, "identity.token.manage", user)
+    authorize(actor, "identity.token.list", user)
     return list(session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     ))

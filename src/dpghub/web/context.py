@@ -3,7 +3,8 @@
 `DbSession` commits once when the route returns without error and rolls back otherwise.
 `ApiActor` accepts `Authorization: Bearer <token>`, or the browser's session cookie for safe
 methods (unsafe methods with a cookie would be open to cross-site requests).
-`PageActor` is the session cookie only.
+`ApiActor` must be identified; `OptionalApiActor` may be anonymous. `PageActor` is the
+session cookie only.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def api_actor(request: Request, session: DbSession) -> Actor:
     return actor
 
 
+def signed_in_api_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
+    """The API caller, who must be identified (401 before any input is validated)."""
+    require_user(actor)
+    return actor
+
+
 def page_actor(request: Request, session: DbSession) -> Actor:
     actor = identity.actor_from_web_session(session, request.cookies.get(SESSION_COOKIE))
     request.state.actor = actor
@@ -77,7 +84,8 @@ def require_user(actor: Actor) -> None:
         raise Unauthenticated()
 
 
-ApiActor = Annotated[Actor, Depends(api_actor)]
+OptionalApiActor = Annotated[Actor, Depends(api_actor)]
+ApiActor = Annotated[Actor, Depends(signed_in_api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 

@@ -21,6 +21,8 @@ from .context import language
 
 log = logging.getLogger("dpghub.web")
 PROBLEM = "application/problem+json"
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+TRANSLATED = {0: "Request failed", 404: "Not found", 405: "Method not allowed"}
 
 
 def wants_html(request: Request) -> bool:
@@ -86,9 +88,9 @@ def _validation_error(request: Request, exc: Exception) -> Response:
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     lang = language(request)
-    codes = {404: ("not_found", "Not found"), 405: ("method_not_allowed", "Method not allowed")}
-    code, title = codes.get(exc.status_code, ("http_error", "Request failed"))
-    detail = translate(title, lang) if exc.status_code in codes else str(exc.detail)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    title = TRANSLATED.get(exc.status_code, TRANSLATED[0])
+    detail = translate(title, lang) if exc.status_code in HTTP_CODES else str(exc.detail)
     return problem(request, status=exc.status_code, code=code, title=translate(title, lang),
                    detail=detail, headers=getattr(exc, "headers", None))
 

@@ -1,0 +1,37 @@
+# DPG Hub — developer commands. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install browser messages lint clean
+
+run: $(VENV)/.installed                 ## set up, load sample content, start the hub
+	$(BIN)/dpghub init --demo
+	$(BIN)/dpghub serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test browser   ## set up and run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+browser:                                ## Debian's Chromium for the browser tests
+	@sh tools/ensure-chromium.sh
+
+messages: $(VENV)/.installed            ## add new message ids to the Korean catalog
+	$(BIN)/python -m dpghub.core.i18n_extract
+
+clean:
+	rm -rf $(VENV) .pytest_cache

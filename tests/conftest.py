@@ -1,0 +1,184 @@
+"""Shared fixtures: one hub per test on SQLite and on the machine's PostgreSQL.
+
+`hub` builds a whole hub (settings, app, test client) on a migrated database that is emptied
+after each test. Tests that need a service the machine lacks skip with the reason; under
+CI=true they fail instead (CI has every service).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from dpghub.app import create_app
+from dpghub.config import Settings
+from dpghub.core.audit import SIGNING_KEY_INFO
+from dpghub.core.db import make_engine, make_session_factory, migrate, transaction
+from dpghub.core.security import load_signing_key
+from dpghub.identity import schemas, service
+from dpghub.identity.models import Organization, Role, User
+from dpghub.identity.policy import CLI, Actor
+from dpghub.models import metadata
+
+PG_ADMIN_URL = os.environ.get("DPGHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("DPGHUB_TEST_REDIS", "redis://127.0.0.1:6379/15")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PASSWORD = "correct-horse-battery"
+
+
+def unavailable(reason: str) -> None:
+    """Skip with a reason, or fail under CI=true where every service must be present."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+# --- databases ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("db") / "hub.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A fresh, migrated database on the machine's PostgreSQL; None when unreachable."""
+    import psycopg
+
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    name = f"dpghub_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        yield None
+        return
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    if request.param == "sqlite":
+        return sqlite_url
+    url = request.getfixturevalue("postgres_url")
+    if url is None:
+        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    return url
+
+
+def empty_database(engine: Engine) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+# --- the hub ------------------------------------------------------------------------------
+
+
+@dataclass
+class Hub:
+    """A hub under test, with factories that make rows through the real services."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    app: Any
+    client: TestClient
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def session(self):  # type: ignore[no-untyped-def]
+        return transaction(self.factory)
+
+    def _next(self) -> int:
+        self.counter[0] += 1
+        return self.counter[0]
+
+    def make_user(self, email: str | None = None, *, password: str = PASSWORD,
+                  operator: bool = False, name: str = "테스트 사용자", language: str = "ko") -> User:
+        email = email or f"user{self._next()}@example.com"
+        with self.session() as s:
+            return service.create_user(s, actor=CLI, data=schemas.SignUp(
+                email=email, display_name=name, password=password, language=language),
+                is_operator=operator)
+
+    def make_org(self, slug: str | None = None, *, admin: User | None = None,
+                 kind: str = "public", members: dict[User, Role] | None = None) -> Organization:
+        slug = slug or f"org{self._next()}"
+        with self.session() as s:
+            actor = self.actor(admin) if admin else CLI
+            org = service.create_org(s, actor=actor, data=schemas.OrganizationCreate(
+                slug=slug, name_ko=f"기관 {slug}", name_en=f"Org {slug}", kind=kind))
+            for user, role in (members or {}).items():
+                service.add_member(s, actor=CLI, org=org,
+                                   data=schemas.MembershipCreate(email=user.email, role=role))
+            return org
+
+    def actor(self, user: User) -> Actor:
+        with self.factory() as s:
+            fresh = s.get(User, user.id)
+            assert fresh is not None
+            s.refresh(fresh, ["memberships"])
+            return Actor.for_user(fresh, via="session")
+
+    def make_token(self, user: User, scopes: tuple[str, ...] = ("read", "write"),
+                   days: int | None = 30) -> str:
+        with self.session() as s:
+            fresh = s.get(User, user.id)
+            _, secret = service.create_token(s, actor=CLI, user=fresh, data=schemas.TokenCreate(
+                name=f"t{self._next()}", scopes=list(scopes), expires_in_days=days))
+            return secret
+
+    def bearer(self, user: User, scopes: tuple[str, ...] = ("read", "write")) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.make_token(user, scopes)}"}
+
+    def browser(self) -> TestClient:
+        """A second, independent client (its own cookies)."""
+        return TestClient(self.app, headers={"accept": "text/html"})
+
+
+def build_hub(tmp_path: Path, db_url: str, **overrides: Any) -> Iterator[Hub]:
+    settings = Settings(home=tmp_path / "home", database_url=db_url, **overrides)
+    app = create_app(settings)
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    factory.configure(info={SIGNING_KEY_INFO: load_signing_key(settings.home)})
+    with TestClient(app) as client:
+        yield Hub(settings, engine, factory, app, client)
+    empty_database(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, db_url: str) -> Iterator[Hub]:
+    yield from build_hub(tmp_path, db_url)
+
+
+@pytest.fixture
+def sqlite_hub(tmp_path: Path, sqlite_url: str) -> Iterator[Hub]:
+    """For tests about the web surface itself, where the backend does not matter."""
+    yield from build_hub(tmp_path, sqlite_url)

@@ -1,0 +1,107 @@
+"""Walks every registered action × every kind of actor × the resources it applies to.
+
+The expected table is written out here by hand from the issue's rules, not derived from the
+policy code, so a change to the policy that the table does not expect fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dpghub.core.errors import Forbidden, Unauthenticated
+from dpghub.identity.models import Organization, Role, User
+from dpghub.identity.policy import ACTIONS, ANONYMOUS, Actor, authorize
+
+ORG_A = Organization(id=1, slug="org-a")
+ORG_B = Organization(id=2, slug="org-b")
+ME = User(id=10, email="me@example.com")
+OTHER = User(id=11, email="other@example.com")
+
+
+def person(roles: dict[int, Role] | None = None, *, operator: bool = False,
+           scopes: frozenset[str] = frozenset({"read", "write"})) -> Actor:
+    return Actor(user_id=ME.id, email=ME.email, is_operator=operator, roles=roles or {},
+                 scopes=scopes, via="session")
+
+
+ACTORS = {
+    "anonymous": ANONYMOUS,
+    "outsider": person(),
+    "member_a": person({1: Role.member}),
+    "editor_a": person({1: Role.editor}),
+    "admin_a": person({1: Role.admin}),
+    "admin_b": person({2: Role.admin}),  # an admin of B acting on A
+    "operator": person(operator=True),
+}
+EVERYONE = set(ACTORS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+
+# action -> (resource, actors allowed)
+EXPECTED: dict[str, tuple[object, set[str]]] = {
+    "identity.org.read": (ORG_A, EVERYONE),
+    "identity.org.create": (None, SIGNED_IN),
+    "identity.org.update": (ORG_A, {"admin_a", "operator"}),
+    "identity.org.verify": (ORG_A, {"operator"}),
+    "identity.member.list": (ORG_A, {"member_a", "editor_a", "admin_a", "operator"}),
+    "identity.member.add": (ORG_A, {"admin_a", "operator"}),
+    "identity.member.update": (ORG_A, {"admin_a", "operator"}),
+    "identity.member.remove": (ORG_A, {"admin_a", "operator"}),
+    "identity.member.leave": (ORG_A, {"member_a", "editor_a", "admin_a", "operator"}),
+    "identity.user.read": (ME, SIGNED_IN),
+    "identity.user.update": (ME, SIGNED_IN),
+    "identity.token.list": (ME, SIGNED_IN),
+    "identity.token.manage": (ME, SIGNED_IN),
+    "identity.user.list": (None, {"operator"}),
+    "core.audit.read": (None, {"operator"}),
+}
+
+
+def test_every_registered_action_is_in_the_matrix() -> None:
+    assert set(ACTIONS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+@pytest.mark.parametrize("who", sorted(ACTORS))
+def test_matrix(action: str, who: str) -> None:
+    resource, allowed = EXPECTED[action]
+    actor = ACTORS[who]
+    if who in allowed:
+        authorize(actor, action, resource)
+        return
+    expected_error = Unauthenticated if who == "anonymous" else Forbidden
+    with pytest.raises(expected_error):
+        authorize(actor, action, resource)
+
+
+@pytest.mark.parametrize("action", ["identity.user.update", "identity.token.manage",
+                                    "identity.user.read"])
+def test_self_actions_on_another_user_are_refused(action: str) -> None:
+    with pytest.raises(Forbidden):
+        authorize(ACTORS["admin_a"], action, OTHER)
+    authorize(ACTORS["operator"], action, OTHER)  # operators support any account
+
+
+@pytest.mark.parametrize("action", ["identity.org.update", "identity.member.add",
+                                    "identity.member.list"])
+def test_membership_in_a_does_not_reach_b(action: str) -> None:
+    with pytest.raises(Forbidden):
+        authorize(ACTORS["admin_a"], action, ORG_B)
+
+
+def test_read_scope_token_cannot_write() -> None:
+    reader = person({1: Role.admin}, scopes=frozenset({"read"}))
+    authorize(reader, "identity.member.list", ORG_A)
+    with pytest.raises(Forbidden) as refused:
+        authorize(reader, "identity.org.update", ORG_A)
+    assert refused.value.code == "insufficient_scope"
+
+
+def test_unknown_actions_are_refused_even_for_operators() -> None:
+    with pytest.raises(Forbidden) as refused:
+        authorize(ACTORS["operator"], "identity.org.delete_everything", ORG_A)
+    assert refused.value.code == "unknown_action"
+
+
+def test_every_action_is_described() -> None:
+    for action in ACTIONS.values():
+        assert action.description.strip(), action.name
