@@ -1,0 +1,176 @@
+"""Identity rules through the services and the pages, on both backends."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from dpghub.core.audit import AuditEvent
+from dpghub.identity import service
+from dpghub.identity.models import User, WebSession
+from tests.conftest import PASSWORD, Hub
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    token = csrf_of(client.get("/signin").text)
+    return client.post("/signin", data={"email": email, "password": password,
+                                        "csrf_token": token}, follow_redirects=False)
+
+
+def test_lockout_after_repeated_failures(hub: Hub) -> None:
+    user = hub.make_user("kim@example.com")
+    browser = hub.browser()
+    for _ in range(hub.settings.login_max_failures - 1):
+        wrong = sign_in(browser, "kim@example.com", "wrong-password!")
+        assert wrong.status_code == 401 and "비밀번호가 틀렸습니다" in wrong.text
+    locked = sign_in(browser, "kim@example.com", "wrong-password!")
+    assert locked.status_code == 401
+    still = sign_in(browser, "kim@example.com")  # even the right password is refused now
+    assert still.status_code == 423 and "잠겼습니다" in still.text
+    with hub.session() as s:
+        fresh = s.get(User, user.id)
+        assert fresh is not None and fresh.locked_until is not None
+        actions = s.scalars(select(AuditEvent.action).where(
+            AuditEvent.target_id == str(user.id))).all()
+        assert actions.count("identity.user.sign_in_failed") == hub.settings.login_max_failures - 1
+        assert "identity.user.locked" in actions
+
+
+def test_unknown_email_fails_like_a_wrong_password(hub: Hub) -> None:
+    answer = sign_in(hub.browser(), "nobody@example.com")
+    assert answer.status_code == 401 and "이메일 주소 또는 비밀번호가 틀렸습니다" in answer.text
+
+
+def test_sign_in_sign_out_and_password_change(hub: Hub) -> None:
+    hub.make_user("lee@example.com")
+    first, second = hub.browser(), hub.browser()
+    assert sign_in(first, "lee@example.com").headers["location"] == "/account"
+    assert sign_in(second, "lee@example.com").status_code == 303
+    cookie = first.cookies.get("dpghub_session")
+    assert cookie
+    page = first.get("/account")
+    assert page.status_code == 200 and "lee@example.com" in page.text
+    changed = first.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "new-password-42",
+        "new_password2": "new-password-42", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False)
+    assert changed.status_code == 303
+    assert first.get("/account", follow_redirects=False).status_code == 200  # this one stays
+    assert second.get("/account", follow_redirects=False).status_code == 303  # others end
+    out = first.post("/signout", data={"csrf_token": csrf_of(first.get("/account").text)},
+                     follow_redirects=False)
+    assert out.status_code == 303
+    assert first.get("/account", follow_redirects=False).headers["location"].startswith("/signin")
+    with hub.session() as s:
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 0
+
+
+def test_session_cookie_flags(hub: Hub) -> None:
+    hub.make_user("flags@example.com")
+    answer = sign_in(hub.browser(), "flags@example.com")
+    cookie = [v for k, v in answer.headers.multi_items() if k == "set-cookie"
+              and v.startswith("dpghub_session=")][0].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_forms_without_csrf_token_change_nothing(hub: Hub) -> None:
+    hub.make_user("park@example.com")
+    browser = hub.browser()
+    sign_in(browser, "park@example.com")
+    refused = browser.post("/orgs/new", data={"slug": "nocsrf", "name_ko": "가", "name_en": "A",
+                                              "kind": "civic"})
+    assert refused.status_code == 403 and "csrf_failed" in refused.text
+    forged = browser.post("/orgs/new", data={"slug": "nocsrf", "name_ko": "가", "name_en": "A",
+                                             "kind": "civic", "csrf_token": "0" * 64})
+    assert forged.status_code == 403
+    anonymous = hub.browser().post("/signup", data={"email": "x@example.com"})
+    assert anonymous.status_code == 403
+    with hub.session() as s:
+        assert service.list_orgs(s)[0] == []
+
+
+def test_signup_page_and_duplicate_email(hub: Hub) -> None:
+    browser = hub.browser()
+    form = {"email": "choi@example.com", "display_name": "최<b>수</b>",
+            "password": PASSWORD, "password2": PASSWORD}
+    created = browser.post("/signup", data={**form, "csrf_token": csrf_of(
+        browser.get("/signup").text)}, follow_redirects=False)
+    assert created.status_code == 303
+    account = browser.get("/account").text
+    assert "최&lt;b&gt;수&lt;/b&gt;" in account and "최<b>수</b>" not in account
+    other = hub.browser()
+    again = other.post("/signup", data={**form, "csrf_token": csrf_of(other.get("/signup").text)})
+    assert again.status_code == 409 and "이미 있습니다" in again.text
+    mismatch = other.post("/signup", data={**form, "email": "new@example.com", "password2": "x",
+                                           "csrf_token": csrf_of(other.get("/signup").text)})
+    assert mismatch.status_code == 400 and "두 비밀번호가 다릅니다" in mismatch.text
+    with hub.session() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_language_switch_and_accept_language(hub: Hub) -> None:
+    browser = hub.browser()
+    assert '<html lang="ko">' in browser.get("/").text
+    assert '<html lang="en">' in browser.get("/", headers={"Accept-Language": "en-US"}).text
+    page = browser.get("/")
+    switched = browser.post("/lang", data={"lang": "en", "next": "/orgs",
+                                           "csrf_token": csrf_of(page.text)})
+    assert switched.url.path == "/orgs" and '<html lang="en">' in switched.text
+    assert "Organizations" in switched.text
+
+
+def test_member_management_pages_and_last_admin(hub: Hub) -> None:
+    admin = hub.make_user("admin@example.com")
+    hub.make_user("member@example.com")
+    org = hub.make_org("seoul", admin=admin)
+    browser = hub.browser()
+    sign_in(browser, "admin@example.com")
+    page = browser.get(f"/orgs/{org.slug}")
+    added = browser.post(f"/orgs/{org.slug}/members", data={
+        "email": "member@example.com", "role": "member", "csrf_token": csrf_of(page.text)})
+    assert added.status_code == 200 and "member@example.com" in added.text
+    invited = browser.post(f"/orgs/{org.slug}/members", data={
+        "email": "new@example.com", "role": "editor", "csrf_token": csrf_of(added.text)})
+    url = re.search(r'id="invite-url">([^<]+)<', invited.text)
+    assert url and "/invite/inv_" in url.group(1)
+    last = browser.post(f"/orgs/{org.slug}/members/{admin.id}/remove",
+                        data={"csrf_token": csrf_of(invited.text)})
+    assert last.status_code == 409 and "관리자가 한 명 이상" in last.text
+    # the invitee signs up through the link and joins
+    invitee = hub.browser()
+    path = "/invite/" + url.group(1).rsplit("/invite/", 1)[1]
+    landing = invitee.get(path)
+    assert "new@example.com" in landing.text
+    signup = invitee.get(f"/signup?invite={path.rsplit('/', 1)[1]}")
+    joined = invitee.post("/signup", data={
+        "email": "new@example.com", "display_name": "새 사람", "password": PASSWORD,
+        "password2": PASSWORD, "invite": path.rsplit("/", 1)[1], "csrf_token": csrf_of(signup.text)})
+    assert joined.status_code == 200
+    assert "seoul" in invitee.get("/account").text
+
+
+def test_operator_desk_is_for_operators_only(hub: Hub) -> None:
+    hub.make_user("op@example.com", operator=True)
+    admin = hub.make_user("orgadmin@example.com")
+    hub.make_org("pending-agency", admin=admin)
+    org_admin = hub.browser()
+    sign_in(org_admin, "orgadmin@example.com")
+    assert org_admin.get("/admin").status_code == 403
+    refused = org_admin.post("/admin/orgs/pending-agency/verify",
+                             data={"csrf_token": csrf_of(org_admin.get("/account").text)})
+    assert refused.status_code == 403
+    operator = hub.browser()
+    sign_in(operator, "op@example.com")
+    desk = operator.get("/admin")
+    assert desk.status_code == 200 and "pending-agency" in desk.text
+    done = operator.post("/admin/orgs/pending-agency/verify", data={"csrf_token": csrf_of(desk.text)})
+    assert done.status_code == 200 and "pending-agency" in done.text
+    checked = operator.post("/admin/audit/verify", data={"csrf_token": csrf_of(done.text)})
+    assert "감사 체인이 온전합니다" in checked.text
