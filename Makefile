@@ -30,6 +30,9 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 browser:                                ## Debian's Chromium for the browser tests
 	@sh tools/ensure-chromium.sh
 
+lint: $(VENV)/.installed-test           ## static checks
+	$(BIN)/ruff check src tests
+
 messages: $(VENV)/.installed            ## add new message ids to the Korean catalog
 	$(BIN)/python -m dpghub.core.i18n_extract
 

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         default="ko", pattern="^(ko|en)$", description="Language when nothing else decides."
     )
 
-    def prepare(self) -> "Settings":
+    def prepare(self) -> Settings:
         """Create the home folder, fill in derived defaults and the secret key; return self."""
         self.home = self.home.expanduser().resolve()
         self.home.mkdir(parents=True, exist_ok=True)

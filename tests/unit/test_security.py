@@ -4,15 +4,20 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from dpghub.config import Settings
-from dpghub.core.pagination import decode_cursor, encode_cursor
 from dpghub.core.errors import Invalid
+from dpghub.core.pagination import decode_cursor, encode_cursor
 from dpghub.core.security import (
-    digest, generate_password, hash_password, load_signing_key, new_token, public_key_bytes,
+    digest,
+    generate_password,
+    hash_password,
+    load_signing_key,
+    new_token,
+    public_key_bytes,
     verify_password,
 )
-
-import pytest
 
 
 def test_password_hash_verifies_only_the_right_password() -> None:

@@ -7,7 +7,7 @@ state, write the audit event, and flush. The caller (request or command) commits
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -546,7 +546,3 @@ def invitation_read(invitation: Invitation) -> dict[str, Any]:
     return dict(id=invitation.id, org=invitation.organization.slug, email=invitation.email,
                 role=invitation.role, expires_at=invitation.expires_at,
                 accepted_at=invitation.accepted_at)
-
-
-def stamp(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None

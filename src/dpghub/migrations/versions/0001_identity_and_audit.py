@@ -1,7 +1,7 @@
 """identity and audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 05:04:18.503435
 """
 
