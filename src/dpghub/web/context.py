@@ -43,7 +43,9 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": the commit happens when the route returns, before the response is built,
+# so a failed commit is an error answer and never a success that was not stored.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 HubSettings = Annotated[Settings, Depends(get_settings)]
 
 
