@@ -174,3 +174,37 @@ def test_operator_desk_is_for_operators_only(hub: Hub) -> None:
     assert done.status_code == 200 and "pending-agency" in done.text
     checked = operator.post("/admin/audit/verify", data={"csrf_token": csrf_of(done.text)})
     assert "감사 체인이 온전합니다" in checked.text
+
+
+def test_new_token_is_shown_once_and_language_switch_returns_to_a_page(hub: Hub) -> None:
+    hub.make_user("once@example.com")
+    browser = hub.browser()
+    sign_in(browser, "once@example.com")
+    made = browser.post("/account/tokens", data={
+        "name": "batch", "scopes": "read", "expires_in_days": "30",
+        "csrf_token": csrf_of(browser.get("/account").text)})
+    assert made.url.path == "/account"  # post/redirect/get: a reload does not make another
+    token = re.search(r'id="new-token">([^<]+)<', made.text)
+    assert token and token.group(1).startswith("dpg_")
+    assert 'id="new-token"' not in browser.get("/account").text  # shown once
+    switched = browser.post("/lang", data={"lang": "en", "next": "/account",
+                                           "csrf_token": csrf_of(made.text)})
+    assert switched.status_code == 200 and '<html lang="en">' in switched.text
+    failed = browser.post("/account/password", data={
+        "current_password": "wrong-password", "new_password": "new-password-42",
+        "new_password2": "new-password-42", "csrf_token": csrf_of(switched.text)})
+    assert failed.status_code == 422
+    assert 'name="next" value="/account"' in failed.text  # not the POST-only address
+
+
+def test_names_longer_than_their_column_are_refused_not_crashed(hub: Hub) -> None:
+    user = hub.make_user()
+    auth = hub.bearer(user)
+    long = "가" * 150
+    too_long = hub.client.patch("/api/v1/me", headers=auth, json={"display_name": long})
+    assert too_long.status_code == 422 and too_long.json()["field"] == "display_name"
+    token = hub.client.post("/api/v1/tokens", headers=auth, json={"name": long})
+    assert token.status_code == 422 and token.json()["field"] == "name"
+    org = hub.client.post("/api/v1/orgs", headers=auth, json={
+        "slug": "long-name", "name_ko": "가" * 200, "name_en": "A" * 200, "kind": "civic"})
+    assert org.status_code == 201

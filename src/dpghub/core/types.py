@@ -31,6 +31,7 @@ def _email(value: str) -> str:
 Slug = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_slug)]
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Language = Annotated[str, StringConstraints(pattern="^(ko|en)$")]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
 

@@ -71,7 +71,7 @@ async def signup(request: Request, session: DbSession, actor: PageActor,
                  settings: HubSettings) -> Response:
     data = await form_data(request)
     invite = data.pop("invite", None) or None
-    context = {"form": data, "invite": invite}
+    context = {"form": data, "invite": invite, "canonical": "/signup"}
     try:
         if data.get("password") != data.pop("password2", None):
             raise HubError("The two passwords differ", code="password_mismatch",
@@ -108,7 +108,8 @@ async def signin(request: Request, session: DbSession, actor: PageActor,
         assert result.error is not None
         return render(request, "identity/signin.html",
                       {"form": {"email": data.get("email", "")}, "next": target,
-                       "error": result.error}, status=result.error.status)
+                       "error": result.error, "canonical": "/signin"},
+                      status=result.error.status)
     raw = service.start_web_session(session, user=result.user, hours=settings.session_hours)
     response = redirect(request, target)
     _set_session_cookie(response, raw, settings)
@@ -141,7 +142,7 @@ def _account(request: Request, session: Any, actor: Actor, **extra: Any) -> Resp
         "mine": service.orgs_of(session, user.id),
         **extra,
     }
-    return render(request, "identity/account.html", context,
+    return render(request, "identity/account.html", {**context, "canonical": "/account"},
                   status=extra["error"].status if extra.get("error") else 200)
 
 
@@ -204,8 +205,7 @@ async def account_token_create(request: Request, session: DbSession, actor: Page
     except HubError as error:
         session.rollback()
         return _account(request, session, actor, error=error)
-    session.flush()
-    return _account(request, session, actor, new_token=secret)
+    return redirect(request, "/account#tokens", reveal={"token": secret})
 
 
 @router.post("/account/tokens/{token_id}/revoke")
@@ -244,7 +244,7 @@ async def org_new(request: Request, session: DbSession, actor: PageActor) -> Res
         org = service.create_org(session, actor=actor, data=parse(schemas.OrganizationCreate, form))
     except HubError as error:
         return _failed(request, session, "identity/org_new.html",
-                       {"form": form, "kinds": list(OrgKind)}, error)
+                       {"form": form, "kinds": list(OrgKind), "canonical": "/orgs/new"}, error)
     return redirect(request, f"/orgs/{org.slug}", "The organization was created.")
 
 
@@ -256,7 +256,7 @@ def _org_page(request: Request, session: Any, actor: Actor, org: Organization,
         members = service.list_members(session, actor=actor, org=org)
         invitations = service.pending_invitations(session, actor=actor, org=org)
     context = {"org": org, "members": members, "invitations": invitations, "roles": list(Role),
-               "my_role": actor.role_in(org.id), **extra}
+               "my_role": actor.role_in(org.id), "canonical": f"/orgs/{org.slug}", **extra}
     return render(request, "identity/org.html", context,
                   status=extra["error"].status if extra.get("error") else 200)
 
@@ -293,9 +293,9 @@ async def org_member_add(slug: str, request: Request, session: DbSession, actor:
                          error=error)
     if isinstance(result, tuple):
         invitation, secret = result
-        session.flush()
-        return _org_page(request, session, actor, org, invite_url=(
-            f"{settings.base_url.rstrip('/')}/invite/{secret}"), invite_email=invitation.email)
+        return redirect(request, f"/orgs/{slug}", reveal={
+            "invite_url": f"{settings.base_url.rstrip('/')}/invite/{secret}",
+            "invite_email": invitation.email})
     return redirect(request, f"/orgs/{slug}", "{email} was added.", email=result.user.email)
 
 
@@ -358,8 +358,7 @@ def admin(request: Request, session: DbSession, actor: PageActor,
         return _signin_redirect(request)
     events = service.audit_events(session, actor=actor, limit=50, before=before)
     unverified, _ = service.list_orgs(session, limit=200, verified=False)
-    return render(request, "admin/index.html", {"events": events, "unverified": unverified,
-                                                "report": None})
+    return render(request, "admin/index.html", {"events": events, "unverified": unverified})
 
 
 @router.post("/admin/orgs/{slug}/verify")
@@ -373,7 +372,4 @@ def admin_verify_org(slug: str, request: Request, session: DbSession,
 def admin_audit_verify(request: Request, session: DbSession, actor: PageActor) -> Response:
     report = service.audit_verify(session, actor=actor,
                                   trusted_key=request.app.state.signing_key.public_key())
-    events = service.audit_events(session, actor=actor, limit=50)
-    unverified, _ = service.list_orgs(session, limit=200, verified=False)
-    return render(request, "admin/index.html", {"events": events, "unverified": unverified,
-                                                "report": report})
+    return redirect(request, "/admin", reveal={"audit": report.as_dict()})

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ..core.types import Email, Language, Name, Password, Schema, Slug
+from ..core.types import Email, Language, Name, Password, Schema, ShortName, Slug
 from .models import OrgKind, Role, Scope
 
 
@@ -42,7 +42,7 @@ class OrganizationPage(Schema):
 
 class SignUp(Schema):
     email: Email = Field(examples=["kim@example.com"])
-    display_name: Name = Field(examples=["김민지"])
+    display_name: ShortName = Field(examples=["김민지"])
     password: Password
     language: Language = "ko"
 
@@ -65,7 +65,7 @@ class UserRead(Schema):
 
 
 class UserUpdate(Schema):
-    display_name: Name | None = None
+    display_name: ShortName | None = None
     language: Language | None = None
 
 
@@ -105,7 +105,7 @@ class InvitationCreated(InvitationRead):
 
 
 class TokenCreate(Schema):
-    name: Name = Field(examples=["my laptop"])
+    name: ShortName = Field(examples=["my laptop"])
     scopes: list[Scope] = Field(default=[Scope.read], min_length=1, examples=[["read"]])
     expires_in_days: int | None = Field(
         default=90, ge=1, le=3650, description="Days until the token stops working; null: never"

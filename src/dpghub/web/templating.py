@@ -26,6 +26,7 @@ from .context import LANG_COOKIE, language
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEOUL = ZoneInfo("Asia/Seoul")
 FLASH_COOKIE = "dpghub_flash"
+REVEAL_COOKIE = "dpghub_reveal"  # a secret shown once after a redirect (new token, invite link)
 
 
 def make_environment() -> Environment:
@@ -57,9 +58,12 @@ def render(
         "can": lambda action, resource=None: can(actor, action, resource),
         "csrf_token": csrf.token_for(request),
         "flash": read_flash(request),
-        "path": request.url.path,
+        "reveal": _read_signed(request, REVEAL_COOKIE) or {},
     }
     values.update(context or {})
+    # where the language switch returns to: a page that answers GET
+    values["path"] = values.get("canonical") or (
+        request.url.path if request.method == "GET" else "/")
     html = env.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status, headers=headers)
     finish(request, response)
@@ -73,31 +77,51 @@ def finish(request: Request, response: Response) -> None:
     if new_anon:
         response.set_cookie(csrf.ANON_COOKIE, new_anon, httponly=True, samesite="lax",
                             secure=settings.secure_cookies, max_age=60 * 60 * 24 * 30)
-    if request.cookies.get(FLASH_COOKIE):
-        response.delete_cookie(FLASH_COOKIE)
+    for spent in (FLASH_COOKIE, REVEAL_COOKIE):
+        if request.cookies.get(spent):
+            response.delete_cookie(spent)
 
 
-def redirect(request: Request, url: str, flash: str | None = None, **params: Any) -> Response:
-    """Post/redirect/get, with an optional one-time message (translated when shown)."""
+def redirect(
+    request: Request, url: str, flash: str | None = None, *,
+    reveal: dict[str, Any] | None = None, **params: Any,
+) -> Response:
+    """Post/redirect/get, with an optional one-time message (translated when shown) and an
+    optional one-time `reveal` (a secret the next page shows once)."""
     response = RedirectResponse(url, status_code=303)
+    secure = request.app.state.settings.secure_cookies
     if flash:
-        payload = base64.urlsafe_b64encode(json.dumps([flash, params], default=str).encode())
-        value = payload.decode() + "." + sign(request.app.state.settings.secret, payload.decode())
-        response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", max_age=60)
+        response.set_cookie(FLASH_COOKIE, _signed(request, [flash, params]), httponly=True,
+                            samesite="lax", secure=secure, max_age=60)
+    if reveal:
+        response.set_cookie(REVEAL_COOKIE, _signed(request, reveal), httponly=True,
+                            samesite="strict", secure=secure, max_age=60)
     return response
 
 
-def read_flash(request: Request) -> str | None:
-    raw = request.cookies.get(FLASH_COOKIE)
+def _signed(request: Request, value: Any) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps(value, default=str).encode()).decode()
+    return payload + "." + sign(request.app.state.settings.secret, payload)
+
+
+def _read_signed(request: Request, cookie: str) -> Any:
+    raw = request.cookies.get(cookie)
     if not raw or "." not in raw:
         return None
     payload, _, signature = raw.rpartition(".")
     if not same(signature, sign(request.app.state.settings.secret, payload)):
         return None
     try:
-        message, params = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        return json.loads(base64.urlsafe_b64decode(payload.encode()))
     except ValueError:
         return None
+
+
+def read_flash(request: Request) -> str | None:
+    value = _read_signed(request, FLASH_COOKIE)
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    message, params = value
     return translate(message, language(request), **params)
 
 
