@@ -66,12 +66,12 @@ def test_readme_first_command_to_token_and_audit(tmp_path: Path) -> None:
                 "slug": "daejeon", "name_ko": "대전광역시", "name_en": "Daejeon",
                 "kind": "public", "csrf_token": csrf(page.text)})
             assert created.url.path == "/orgs/daejeon" and "대전광역시" in created.text
-            invited = browser.post("/orgs/daejeon/members", data={
+            invited = browser.post("/orgs/daejeon/members", follow_redirects=True, data={
                 "email": "newcomer@example.com", "role": "editor",
                 "csrf_token": csrf(created.text)})
             assert "/invite/inv_" in invited.text
             account = browser.get("/account")
-            made = browser.post("/account/tokens", data={
+            made = browser.post("/account/tokens", follow_redirects=True, data={
                 "name": "curl", "scopes": ["read", "write"], "expires_in_days": "30",
                 "csrf_token": csrf(account.text)})
             token = re.search(r'id="new-token">([^<]+)<', made.text)
