@@ -44,6 +44,31 @@ class Settings(BaseSettings):
         default=None,
         description="Where the data lake keeps its tables; the home folder's 'lake' when absent.",
     )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible store when the lake is s3://…"
+    )
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    s3_region: str | None = Field(default=None, description="S3 region (us-east-1 when unset).")
+    upload_max_mb: int = Field(
+        default=1024, ge=1, description="Largest file accepted for ingestion, in MiB."
+    )
+    ingest_max_rows: int = Field(
+        default=50_000_000, ge=1, description="Most rows one ingestion may add."
+    )
+    ingest_max_columns: int = Field(
+        default=2000, ge=1, description="Most columns a dataset may have."
+    )
+    zip_max_ratio: int = Field(
+        default=100, ge=1, description="Largest expansion ratio accepted for a zip archive."
+    )
+    job_workers: int = Field(
+        default=1, ge=0, description="Background job threads inside each hub process "
+        "(0: run jobs only in separate `dpghub worker` processes)."
+    )
+    job_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory limit of one ingestion or query job, in MiB."
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public address of the hub, used in printed links and invitation links.",

@@ -1,7 +1,9 @@
 """Every table of the hub, imported in one place for migrations and tests."""
 
 from .core import audit as _audit  # noqa: F401
+from .core import jobs as _jobs  # noqa: F401
 from .core.db import Base
 from .identity import models as _identity  # noqa: F401
+from .lake import models as _lake  # noqa: F401
 
 metadata = Base.metadata

@@ -26,6 +26,7 @@ class Rule(StrEnum):
     org_editor = "org_editor"        # editor or admin there
     org_admin = "org_admin"          # admin there
     operator = "operator"            # platform operators only
+    data_reader = "data_reader"      # rows of a dataset: anyone when open, else its members
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,23 @@ register("identity.user.list", Rule.operator, write=False,
          description="List every user of the hub")
 register("core.audit.read", Rule.operator, write=False,
          description="Read and verify the audit log")
+register("core.job.read", Rule.org_member, write=False,
+         description="Follow a background job of one's organization")
+register("core.job.cancel", Rule.org_editor, write=True,
+         description="Cancel a background job of one's organization")
+register("lake.dataset.read", Rule.anyone, write=False,
+         description="See a dataset's description, schema, versions and profile")
+register("lake.dataset.create", Rule.org_editor, write=True,
+         description="Create a dataset in an organization")
+register("lake.dataset.update", Rule.org_editor, write=True,
+         description="Change a dataset's description or access level")
+register("lake.dataset.ingest", Rule.org_editor, write=True,
+         description="Upload files into a dataset (a new version)")
+register("lake.dataset.restore", Rule.org_editor, write=True,
+         description="Restore an earlier version of a dataset (as a new version)")
+register("lake.rows.read", Rule.data_reader, write=False,
+         description="Read a dataset's rows and received files (open: anyone; restricted and "
+         "sensitive: members of the owner)")
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,9 @@ def authorize(actor: Actor, action: str, resource: Any = None) -> None:
         raise Forbidden("Unknown action {action} is refused", code="unknown_action", action=action)
     if spec.rule is Rule.anyone:
         return
+    if spec.rule is Rule.data_reader:
+        _authorize_data(actor, resource)
+        return
     if not actor.is_authenticated:
         raise Unauthenticated()
     if spec.write and "write" not in actor.scopes:
@@ -142,6 +163,18 @@ def authorize(actor: Actor, action: str, resource: Any = None) -> None:
     if _granted(actor, spec.rule, resource):
         return
     raise Forbidden(_REFUSALS[spec.rule], code="forbidden", action=action)
+
+
+def _authorize_data(actor: Actor, resource: Any) -> None:
+    """Row access is the owner's decision: operators get no bypass for restricted data."""
+    access = getattr(resource, "access", None)
+    if access == "open":
+        return
+    if actor.via != "system" and actor.role_in(_org_id(resource) or -1) is None:
+        if not actor.is_authenticated:
+            raise Unauthenticated()
+        raise Forbidden("Only members of the owning organization may read rows of this "
+                        "{access} dataset", code="access_denied", access=access)
 
 
 def can(actor: Actor, action: str, resource: Any = None) -> bool:

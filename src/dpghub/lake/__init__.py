@@ -1,0 +1,1 @@
+"""The data lake: raw zone, versioned Delta tables, ingestion, profiles, row APIs."""

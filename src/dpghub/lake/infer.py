@@ -1,0 +1,161 @@
+"""Column types inferred from every value of every file, not from the first rows.
+
+One DuckDB pass computes, per text column, how many values parse as each candidate type
+(with native TRY_CASTs, which are cheap); a second, narrow pass checks the few details that
+need patterns (thousands separators, letters in would-be numbers) only for columns still in
+the running. Rules, in order:
+
+- no values → text;
+- codes stay text: a leading zero ("0101"), or a name saying code/number/id/phone/zip;
+- `true`/`false` only → boolean (Y/N stays text: it is as often a code as a flag);
+- numbers (thousands separators allowed, "9,318,500") → integer, or decimal when any has a
+  fraction; latitude/longitude are decimals;
+- "2020-07-01" (also / and .) → date; "20200701" → date only when the name says date;
+- date and time → timestamp; "09:00" → time (kept as text "HH:MM[:SS]", Delta has no TIME).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.duck import first_row
+from .sources import quote_ident
+
+TYPES = ("text", "integer", "decimal", "date", "timestamp", "time", "boolean")
+CODE_NAME = re.compile(r"(코드|번호|code|_cd$|^cd_|_no$|^no$|\bid\b|_id$|^id|우편|zip|전화|팩스|"
+                       r"phone|tel$|fax|사업자|주민|계좌)", re.I)
+DATE_NAME = re.compile(r"(일자|날짜|일시|년월일|기준일|생성일|말소일|date|_dt$|ymd|^dt_)", re.I)
+NUMBER_WITH_SEPARATORS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type}
+
+
+def _stats_sql(columns: list[str], source: str) -> str:
+    parts = []
+    for i, name in enumerate(columns):
+        c = quote_ident(name)
+        t = f"trim({c})"
+        parts += [
+            f"count({c}) AS n{i}",
+            f"count(TRY_CAST(replace({t}, ',', '') AS DOUBLE)) AS num{i}",
+            f"count(TRY_CAST(replace({t}, ',', '') AS BIGINT)) AS int{i}",
+            f"count_if(length({t}) > 1 AND {t}[1] = '0' AND {t}[2] BETWEEN '0' AND '9' "
+            f"AND ltrim({t}, '0') <> '') AS lz{i}",  # "0101" is a code; "000" is zero
+            f"count_if(contains({c}, ',')) AS comma{i}",
+            f"count(TRY_CAST({t} AS DATE)) AS date{i}",
+            f"count(TRY_CAST({t} AS TIMESTAMP)) AS ts{i}",
+            f"count_if(length({t}) <= 8 AND TRY_CAST({t} AS TIME) IS NOT NULL) AS time{i}",
+            f"count_if(lower({t}) IN ('true', 'false')) AS bool{i}",
+            f"count_if(length({t}) = 8 AND TRY_STRPTIME({t}, '%Y%m%d') IS NOT NULL) AS d8{i}",
+            f"max(length({t})) AS maxlen{i}",
+            f"min(length({t})) AS minlen{i}",
+            f"count_if(contains({t}, '.')) AS dot{i}",
+        ]
+    return f"SELECT {', '.join(parts)} FROM {source}"
+
+
+def _detail_sql(columns: list[tuple[int, str]], source: str) -> str:
+    parts = []
+    for i, name in columns:
+        t = f"trim({quote_ident(name)})"
+        parts += [
+            f"count_if(regexp_matches({t}, '[A-Za-z]')) AS letters{i}",
+            f"count_if(contains({t}, ',') AND NOT regexp_full_match({t}, "
+            f"'{NUMBER_WITH_SEPARATORS}')) AS badsep{i}",
+            f"count_if(regexp_full_match({t}, '[0-9]{{4}}[-./][0-9]{{1,2}}[-./][0-9]{{1,2}}'))"
+            f" AS isodate{i}",
+        ]
+    return f"SELECT {', '.join(parts)} FROM {source}"
+
+
+def infer(con, columns: list[str], source: str) -> list[Column]:  # type: ignore[no-untyped-def]
+    """Types for `columns` of the DuckDB table expression `source` (all VARCHAR)."""
+    if not columns:
+        return []
+    row = first_row(con, _stats_sql(columns, source))
+    stats = _by_column(row, len(columns), 13)
+    candidates = [(i, c) for i, c in enumerate(columns) if stats[i][0] and (
+        stats[i][1] == stats[i][0] or stats[i][5] == stats[i][0] or stats[i][6] == stats[i][0])]
+    detail: dict[int, tuple[int, int, int]] = {}
+    if candidates:
+        drow = first_row(con, _detail_sql(candidates, source))
+        for k, (i, _) in enumerate(candidates):
+            detail[i] = tuple(drow[3 * k: 3 * k + 3])  # type: ignore[assignment]
+    return [Column(c, _decide(c, stats[i], detail.get(i))) for i, c in enumerate(columns)]
+
+
+def _by_column(row: tuple[Any, ...], count: int, width: int) -> list[tuple[Any, ...]]:
+    return [tuple(row[i * width:(i + 1) * width]) for i in range(count)]
+
+
+def _decide(name: str, s: tuple[Any, ...], detail: tuple[int, int, int] | None) -> str:
+    n, num, integer, lz, comma, dates, ts, times, bools, d8, maxlen, minlen, dots = s
+    if not n:
+        return "text"
+    if bools == n:
+        return "boolean"
+    letters, badsep, isodate = detail or (0, 0, 0)
+    if num == n and not letters and not badsep:
+        if DATE_NAME.search(name) and d8 == n:
+            return "date"
+        if lz or CODE_NAME.search(name):
+            return "text"
+        if integer == n and not dots:  # DuckDB's BIGINT cast would round "37.5"
+            return "integer"
+        return "decimal"
+    if dates == n and isodate == n:
+        return "date"
+    if ts == n and (maxlen or 0) >= 16:
+        return "timestamp"
+    if times == n and (maxlen or 0) <= 8 and (minlen or 0) >= 4:
+        return "time"
+    return "text"
+
+
+def cast_sql(column: Column, *, source_type: str | None = None) -> str:
+    """The SQL that turns a text column into its type (values already checked to fit)."""
+    c = quote_ident(column.name)
+    t = f"trim({c})"
+    kind = column.type
+    if kind == "integer":
+        return f"CAST(replace({t}, ',', '') AS BIGINT) AS {c}"
+    if kind == "decimal":
+        return f"CAST(replace({t}, ',', '') AS DOUBLE) AS {c}"
+    if kind == "date":
+        return (f"CASE WHEN length({t}) = 8 AND NOT contains({t}, '-') "
+                f"THEN CAST(strptime({t}, '%Y%m%d') AS DATE) ELSE CAST({t} AS DATE) END AS {c}")
+    if kind == "timestamp":
+        return f"CAST({t} AS TIMESTAMP) AS {c}"
+    if kind == "time":
+        return f"CAST(CAST({t} AS TIME) AS VARCHAR) AS {c}"
+    if kind == "boolean":
+        return f"CAST(lower({t}) = 'true' AS BOOLEAN) AS {c}"
+    return f"{c}"
+
+
+def check_sql(column: Column) -> str:
+    """A predicate true for a non-empty value that does not fit the column's type."""
+    c = quote_ident(column.name)
+    t = f"trim({c})"
+    kind = column.type
+    fits = {
+        "integer": f"TRY_CAST(replace({t}, ',', '') AS BIGINT) IS NOT NULL",
+        "decimal": f"TRY_CAST(replace({t}, ',', '') AS DOUBLE) IS NOT NULL",
+        "date": f"(TRY_CAST({t} AS DATE) IS NOT NULL OR (length({t}) = 8 AND "
+                f"TRY_STRPTIME({t}, '%Y%m%d') IS NOT NULL))",
+        "timestamp": f"TRY_CAST({t} AS TIMESTAMP) IS NOT NULL",
+        "time": f"TRY_CAST({t} AS TIME) IS NOT NULL",
+        "boolean": f"lower({t}) IN ('true', 'false')",
+    }.get(kind)
+    if fits is None:
+        return "false"
+    return f"({c} IS NOT NULL AND {t} <> '' AND NOT ({fits}))"

@@ -1,0 +1,382 @@
+"""The ingestion job: received files → one atomic Delta version, profiled and catalogued.
+
+Steps: stage every file as text columns (detect format, encoding, delimiter), infer types over
+all of them at once, reconcile with the table's existing schema, check overrides, keys and
+limits, then stream the typed rows into a single Delta commit. Every refusal names the file,
+line, column and value; until the commit nothing is visible, and after it the job records the
+version. A retried job finds its own commit (tagged with the job id) and does not write twice.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..config import Settings
+from ..core import jobs
+from ..core.duck import first_row
+from ..core.jobs import JobContext
+from . import profile as profiling
+from . import service, tables
+from .errors import IngestError, bad_file
+from .infer import Column, cast_sql, check_sql, infer
+from .sources import (
+    Staged,
+    detect_format,
+    expand_zip,
+    quote_ident,
+    sql_string,
+    stage_csv,
+    stage_excel,
+    stage_json,
+    stage_parquet,
+)
+from .storage import LakeStorage
+
+SOURCE_COLUMN = "_source_file"
+BATCH_ROWS = 65_536
+WIDENS = {("integer", "decimal"): "decimal"}  # (new, existing) → stored type
+
+
+def duckdb_for_job(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
+    spill = scratch / "spill"
+    spill.mkdir(exist_ok=True)
+    return duckdb.connect(config={
+        "memory_limit": f"{settings.job_memory_mb}MB", "temp_directory": str(spill),
+        "preserve_insertion_order": True, "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False})
+
+
+@jobs.handler(service.INGEST_JOB)
+def run(ctx: JobContext) -> dict[str, Any]:
+    settings: Settings = ctx.extras["settings"]
+    storage: LakeStorage = ctx.extras["storage"]
+    params = ctx.params
+    with ctx.factory() as session:
+        dataset = service.get_dataset_by_id(session, params["dataset_id"])
+        existing = list(dataset.columns) if dataset.current_version else []
+        job_info = {"id": ctx.job_id, "created_by": _creator(session, ctx.job_id)}
+    uri = storage.table_uri(params["dataset_id"])
+    scratch_root = settings.home / "tmp"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"ingest-{ctx.job_id}-", dir=scratch_root))
+    try:
+        done = tables.committed_by_job(uri, storage.storage_options, ctx.job_id)
+        con = duckdb_for_job(settings, scratch)
+        if done is None:
+            outcome = _ingest(ctx, con, settings, storage, scratch, uri, existing)
+        else:  # a retry after the commit: only the catalog is missing
+            outcome = _recover_outcome(ctx, con, storage, uri, done, existing)
+        ctx.progress(message="profiling", force=True)
+        files = tables.version_files(uri, storage.storage_options, outcome["delta_version"])
+        stats = profiling.profile(con, storage.parquet_paths(files), outcome["columns"])
+        con.close()
+        with ctx.factory() as session:
+            dataset = service.get_dataset_by_id(session, params["dataset_id"])
+            version = service.record_version(
+                session, dataset=dataset, job=job_info, operation=params["mode"],
+                delta_version=outcome["delta_version"], row_count=outcome["row_count"],
+                rows_written=outcome["rows_written"], columns=outcome["columns"],
+                schema_changes=outcome["schema_changes"], source_files=outcome["files"],
+                profile=stats)
+            session.commit()
+            number = version.version
+        ctx.progress(rows_done=outcome["rows_written"], message="done", force=True)
+        return {"version": number, "row_count": outcome["row_count"],
+                "rows_written": outcome["rows_written"],
+                "schema_changes": outcome["schema_changes"]}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _creator(session: Any, job_id: int) -> int | None:
+    job = session.get(jobs.Job, job_id)
+    return job.created_by if job else None
+
+
+def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
+            storage: LakeStorage, scratch: Path, uri: str,
+            existing: list[dict[str, Any]]) -> dict[str, Any]:
+    params = ctx.params
+    staged, files = _stage_all(ctx, con, settings, storage, scratch)
+    names: list[str] = []
+    for source in staged:
+        names += [c for c in source.columns if c not in names and c != SOURCE_COLUMN]
+    if len(names) + 1 > settings.ingest_max_columns:
+        raise bad_file("{file} has {count} columns; the limit is {limit}", file=staged[0].name,
+                       code="too_many_columns", count=len(names), limit=settings.ingest_max_columns)
+    union = " UNION ALL BY NAME ".join(
+        f"SELECT *, {sql_string(s.name)} AS {SOURCE_COLUMN} FROM {s.relation}" for s in staged)
+    con.execute(f"CREATE TEMP VIEW src AS {union}")
+    paths = {str(p): s.name for s, p in _staged_paths(staged)}
+
+    ctx.progress(message="inferring types", force=True)
+    total_rows = _guard(lambda: first_row(con, "SELECT count(*) FROM src")[0], paths)
+    if total_rows == 0:
+        raise bad_file("{file} has a header but no rows", file=staged[0].name,
+                       code="no_rows")
+    if total_rows > settings.ingest_max_rows:
+        raise bad_file("The files hold {count} rows; the limit is {limit}", file=staged[0].name,
+                       code="too_many_rows", count=total_rows, limit=settings.ingest_max_rows)
+    inferred = _guard(lambda: infer(con, names, "src"), paths)
+    columns, changes = _reconcile(inferred, existing, params)
+    _check_values(con, columns, inferred)
+    if params["mode"] == "upsert":
+        _check_keys(con, params["key"], names)
+
+    select = _typed_select(columns, names)
+    ctx.progress(message="writing", force=True)
+    reader = con.sql(f"SELECT {select} FROM src").to_arrow_reader(batch_size=BATCH_ROWS)
+    counted = _counting(reader, ctx)
+    written = _guard(lambda: tables.write(uri, storage.storage_options, counted,
+                                          mode=params["mode"], keys=params["key"],
+                                          job_id=ctx.job_id), paths)
+    per_file = dict(con.execute(f"SELECT {SOURCE_COLUMN}, count(*) FROM src GROUP BY 1")
+                    .fetchall())
+    for f in files:
+        f["rows"] = sum(n for name, n in per_file.items()
+                        if name == f["name"] or name.startswith(f["name"] + "/"))
+    stored = [c.as_dict() for c in columns] + [{"name": SOURCE_COLUMN, "type": "text"}]
+    if params["mode"] != "replace":
+        # columns of earlier versions that these files lack stay in the table (as nulls)
+        stored = [c for c in existing if c["name"] not in {s["name"] for s in stored}] + stored
+        stored = _ordered(stored, existing)
+    return {"delta_version": written.delta_version, "row_count": written.row_count,
+            "rows_written": total_rows, "columns": stored, "schema_changes": changes,
+            "files": files}
+
+
+def _ordered(columns: list[dict[str, Any]], existing: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = {c["name"]: i for i, c in enumerate(existing)}
+    return sorted(columns, key=lambda c: (order.get(c["name"], len(order)),
+                                          c["name"] == SOURCE_COLUMN))
+
+
+def _recover_outcome(ctx: JobContext, con: duckdb.DuckDBPyConnection, storage: LakeStorage,
+                     uri: str, delta_version: int, existing: list[dict[str, Any]]
+                     ) -> dict[str, Any]:
+    table = tables.open_table(uri, storage.storage_options, delta_version)
+    assert table is not None
+    types = {"string": "text", "long": "integer", "double": "decimal", "date": "date",
+             "timestamp_ntz": "timestamp", "timestamp": "timestamp", "boolean": "boolean"}
+    known = {c["name"]: c["type"] for c in existing}
+    columns = [{"name": f.name, "type": known.get(f.name, types.get(str(f.type.type), "text"))}
+               for f in table.schema().fields]
+    return {"delta_version": delta_version, "row_count": tables.row_count(table),
+            "rows_written": 0, "columns": columns, "schema_changes": {"recovered": True},
+            "files": ctx.params["files"]}
+
+
+# --- staging -------------------------------------------------------------------------------
+
+
+def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
+               storage: LakeStorage, scratch: Path) -> tuple[list[Staged], list[dict[str, Any]]]:
+    params = ctx.params
+    staged: list[Staged] = []
+    files = [dict(f) for f in params["files"]]
+    before = 0
+    for entry in files:
+        path = storage.local_raw_path(entry["sha256"], scratch)
+        kind = detect_format(path, entry["name"])
+        entry["format"] = kind
+        members = [(entry["name"], path)]
+        if kind == "zip":
+            members = expand_zip(path, entry["name"], scratch, max_ratio=settings.zip_max_ratio,
+                                 max_bytes=settings.upload_max_mb << 20)
+        for member_name, member_path in members:
+            member_kind = detect_format(member_path, member_name) if kind == "zip" else kind
+            if member_kind == "zip":
+                raise bad_file("{file} is a zip inside a zip; send the inner files",
+                               file=member_name, code="nested_zip")
+            ctx.progress(message=f"reading {member_name}", bytes_done=before)
+            source = _stage_one(con, member_kind, member_path, member_name, scratch, params,
+                                lambda n, base=before: ctx.progress(bytes_done=base + n))
+            if member_kind == "csv":
+                entry.setdefault("encoding", source.encoding)
+            if source.extra.get("sheet"):
+                entry["sheet"] = source.extra["sheet"]
+            staged.append(source)
+        before += entry["size"]
+        ctx.progress(bytes_done=before)
+    return staged, files
+
+
+def _stage_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, name: str, scratch: Path,
+               params: dict[str, Any], progress: Any) -> Staged:
+    if kind == "csv":
+        return stage_csv(path, name, scratch, encoding=params.get("encoding") or "auto",
+                         delimiter=params.get("delimiter"), progress=progress)
+    if kind == "excel":
+        return stage_excel(path, name, scratch, sheet=params.get("sheet"))
+    if kind == "json":
+        return stage_json(con, path, name, scratch)
+    return stage_parquet(con, path, name)
+
+
+def _staged_paths(staged: list[Staged]) -> list[tuple[Staged, str]]:
+    found = []
+    for source in staged:
+        match = re.search(r"read_(?:csv|parquet)\('((?:[^']|'')*)'", source.relation)
+        if match:
+            found.append((source, match.group(1).replace("''", "'")))
+    return found
+
+
+_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)(?:.*?Original Line: (.*?)\n)?", re.S)
+
+
+def _guard(action: Any, paths: dict[str, str]) -> Any:
+    """Run a DuckDB step; turn its parse errors into errors naming the user's file and line."""
+    try:
+        return action()
+    except duckdb.Error as exc:
+        text = str(exc)
+        file = next((name for path, name in paths.items() if path in text),
+                    next(iter(paths.values()), "?"))
+        match = _CSV_ERROR.search(text)
+        if match:
+            detail = text.split("\n")
+            reason = next((line for line in detail if line.startswith("Expected Number")),
+                          detail[0])
+            raise bad_file("{file} line {line}: {reason}", file=file, code="bad_row",
+                           line=int(match.group(1)), reason=reason.strip(),
+                           value=(match.group(2) or "")[:200]) from None
+        raise bad_file("{file}: {reason}", file=file, code="unreadable",
+                       reason=text.splitlines()[0][:300]) from None
+
+
+# --- types ---------------------------------------------------------------------------------
+
+
+def _reconcile(inferred: list[Column], existing: list[dict[str, Any]], params: dict[str, Any]
+               ) -> tuple[list[Column], dict[str, Any]]:
+    """Final types: overrides first, then the table's existing types where compatible."""
+    overrides: dict[str, str] = params.get("types") or {}
+    names = {c.name for c in inferred}
+    for column in overrides:
+        if column not in names:
+            raise IngestError("Type override for {column}, which is not in the files (they "
+                              "have: {columns})", code="unknown_column", column=column,
+                              columns=", ".join(sorted(names)))
+    old = {c["name"]: c["type"] for c in existing if c["name"] != SOURCE_COLUMN}
+    keep_old = params["mode"] != "replace"
+    final: list[Column] = []
+    for column in inferred:
+        kind = overrides.get(column.name, column.type)
+        previous = old.get(column.name) if keep_old else None
+        if previous and previous != kind:
+            if (kind, previous) in WIDENS:
+                kind = WIDENS[(kind, previous)]
+            elif column.name in overrides and previous != "text":
+                raise IngestError("Column {column} is {previous} in the table; the override "
+                                  "{type} would change it (use mode replace to change types)",
+                                  code="incompatible_type", column=column.name,
+                                  previous=previous, type=kind)
+            else:
+                kind = previous  # every value is checked below; a misfit is an error
+        final.append(Column(column.name, kind))
+    changes: dict[str, Any] = {}
+    if keep_old and old:
+        added = [c.name for c in inferred if c.name not in old]
+        missing = [name for name in old if name not in names]
+        if added:
+            changes["added"] = added
+        if missing:
+            changes["missing"] = missing
+    return final, changes
+
+
+def _check_values(con: duckdb.DuckDBPyConnection, columns: list[Column],
+                  inferred: list[Column]) -> None:
+    """Where the final type is not what the values showed, name the first misfit."""
+    shown = {c.name: c.type for c in inferred}
+    for column in columns:
+        if column.type in ("text", shown[column.name]):
+            continue
+        bad = first_row(con,
+            f"SELECT {SOURCE_COLUMN}, row_number, value FROM ("
+            f"SELECT {SOURCE_COLUMN}, row_number() OVER (PARTITION BY {SOURCE_COLUMN}) AS "
+            f"row_number, {quote_ident(column.name)} AS value, {check_sql(column)} AS misfit "
+            f"FROM src) WHERE misfit LIMIT 1")
+        if bad:
+            raise IngestError(
+                "{file} line {line}, column {column}: '{value}' is not a valid {type}",
+                code="type_mismatch", file=bad[0], line=int(bad[1]) + 1, column=column.name,
+                value=str(bad[2])[:100], type=column.type)
+
+
+def _check_keys(con: duckdb.DuckDBPyConnection, keys: list[str], names: list[str]) -> None:
+    for key in keys:
+        if key not in names:
+            raise IngestError("Key column {column} is not in the files (they have: {columns})",
+                              code="unknown_key", column=key, columns=", ".join(names))
+    cols = ", ".join(quote_ident(k) for k in keys)
+    null = first_row(con, f"SELECT {SOURCE_COLUMN} FROM src WHERE "
+                       + " OR ".join(f"{quote_ident(k)} IS NULL" for k in keys)
+                       + " LIMIT 1")
+    if null:
+        raise IngestError("{file}: a row has no value in key column(s) {column}",
+                          code="null_key", file=null[0], column=", ".join(keys))
+    dup = first_row(con, f"SELECT {cols}, count(*) FROM src GROUP BY ALL HAVING count(*) > 1 "
+                      "LIMIT 1")
+    if dup:
+        raise IngestError("Key {value} appears {count} times in the files; an upsert key must "
+                          "be unique", code="duplicate_key", column=", ".join(keys),
+                          value=" / ".join(str(v) for v in dup[:-1]), count=dup[-1])
+
+
+def _typed_select(columns: list[Column], names: list[str]) -> str:
+    parts = [cast_sql(c) for c in columns]
+    parts.append(quote_ident(SOURCE_COLUMN))
+    return ", ".join(parts)
+
+
+def _counting(reader: pa.RecordBatchReader, ctx: JobContext) -> pa.RecordBatchReader:
+    def batches():  # type: ignore[no-untyped-def]
+        rows = 0
+        for batch in reader:
+            rows += batch.num_rows
+            ctx.progress(rows_done=rows)
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+# --- restore -------------------------------------------------------------------------------
+
+
+@jobs.handler(service.RESTORE_JOB)
+def run_restore(ctx: JobContext) -> dict[str, Any]:
+    storage: LakeStorage = ctx.extras["storage"]
+    with ctx.factory() as session:
+        dataset = service.get_dataset_by_id(session, ctx.params["dataset_id"])
+        target = service.get_version(session, dataset=dataset, version=ctx.params["version"])
+        target_delta, columns, profile = target.delta_version, target.columns, target.profile
+        sources = target.source_files
+        creator = _creator(session, ctx.job_id)
+    uri = storage.table_uri(ctx.params["dataset_id"])
+    done = tables.committed_by_job(uri, storage.storage_options, ctx.job_id)
+    if done is None:
+        written = tables.restore(uri, storage.storage_options, target_delta, ctx.job_id)
+    else:
+        table = tables.open_table(uri, storage.storage_options, done)
+        assert table is not None
+        written = tables.Written(done, tables.row_count(table))
+    with ctx.factory() as session:
+        dataset = service.get_dataset_by_id(session, ctx.params["dataset_id"])
+        version = service.record_version(
+            session, dataset=dataset, job={"id": ctx.job_id, "created_by": creator},
+            operation="restore", delta_version=written.delta_version,
+            row_count=written.row_count, rows_written=0, columns=columns,
+            schema_changes={"restored_from": ctx.params["version"]}, source_files=sources,
+            profile=profile)
+        session.commit()
+        return {"version": version.version, "row_count": written.row_count,
+                "restored_from": ctx.params["version"]}

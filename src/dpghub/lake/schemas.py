@@ -1,0 +1,147 @@
+"""Lake input and output shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ..core.types import Schema, Slug
+from .infer import TYPES
+from .models import AccessLevel, WriteMode
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class DatasetCreate(Schema):
+    slug: Slug = Field(examples=["bjd-codes"])
+    title_ko: Title = Field(examples=["법정동코드 전체자료"])
+    title_en: str = Field(default="", max_length=300, examples=["Legal district codes"])
+    description_ko: str = Field(default="", max_length=10000)
+    description_en: str = Field(default="", max_length=10000)
+    keywords: list[Keyword] = Field(default=[], max_length=30, examples=[["법정동", "행정구역"]])
+    license: str = Field(default="", max_length=100, examples=["공공누리 제1유형"])
+    access: AccessLevel = AccessLevel.open
+
+
+class DatasetUpdate(Schema):
+    title_ko: Title | None = None
+    title_en: str | None = Field(default=None, max_length=300)
+    description_ko: str | None = Field(default=None, max_length=10000)
+    description_en: str | None = Field(default=None, max_length=10000)
+    keywords: list[Keyword] | None = Field(default=None, max_length=30)
+    license: str | None = Field(default=None, max_length=100)
+    access: AccessLevel | None = None
+
+
+class ColumnRead(Schema):
+    name: str
+    type: str = Field(examples=["integer"], description="text, integer, decimal, date, "
+                      "timestamp, time or boolean")
+
+
+class DatasetRead(Schema):
+    org: str
+    slug: str
+    table: str = Field(description="The name to use in SQL", examples=["molit.bjd_codes"])
+    title_ko: str
+    title_en: str
+    description_ko: str
+    description_en: str
+    keywords: list[str]
+    license: str
+    access: AccessLevel
+    current_version: int | None
+    row_count: int
+    schema_: list[ColumnRead] = Field(alias="schema", serialization_alias="schema")
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatasetPage(Schema):
+    items: list[DatasetRead]
+    next_cursor: str | None
+
+
+class SourceFileRead(Schema):
+    name: str
+    sha256: str
+    size: int
+    format: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    rows: int | None = None
+
+
+class VersionRead(Schema):
+    version: int
+    operation: str
+    row_count: int
+    rows_written: int
+    schema_: list[ColumnRead] = Field(alias="schema", serialization_alias="schema")
+    schema_changes: dict[str, Any]
+    source_files: list[SourceFileRead]
+    created_by: int | None
+    created_at: datetime
+
+
+class IngestOptions(Schema):
+    """How files become a version. Sent as form fields next to the files."""
+
+    mode: WriteMode = WriteMode.append
+    key: list[str] = Field(default=[], description="Key columns for upsert")
+    encoding: str = Field(default="auto", examples=["auto"], description="auto, utf-8 or cp949")
+    sheet: str | None = Field(default=None, description="Excel sheet name or 1-based number")
+    delimiter: str | None = Field(default=None, description="CSV delimiter; detected when absent")
+    types: dict[str, str] = Field(default={}, description="Column type overrides",
+                                  examples=[{"법정동코드": "text"}])
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        if value.lower() not in ("auto", "utf-8", "utf8", "cp949", "euc-kr", "euckr", "utf-16"):
+            raise ValueError("encoding must be auto, utf-8 or cp949")
+        return value.lower()
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, kind in value.items():
+            if kind not in TYPES:
+                raise ValueError(f"type of {column} must be one of {', '.join(TYPES)}")
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if value in ("\\t", "tab"):
+            return "\t"
+        if len(value) != 1:
+            raise ValueError("delimiter must be one character")
+        return value
+
+
+class JobRead(Schema):
+    id: int
+    kind: str
+    state: str
+    message: str
+    progress_bytes: int
+    total_bytes: int
+    progress_rows: int
+    attempts: int
+    error: dict[str, Any] | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ProfileRead(Schema):
+    version: int
+    rows: int
+    columns: list[dict[str, Any]]

@@ -1,0 +1,259 @@
+"""Every lake rule: datasets, uploads into the raw zone, ingestion and restore requests,
+versions, profiles and who may read rows. Functions take a session and the acting `Actor`."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..core import audit, jobs
+from ..core.db import utcnow
+from ..core.errors import Conflict, Invalid, NotFound
+from ..core.pagination import check_limit, decode_cursor, encode_cursor
+from ..identity.models import Organization
+from ..identity.policy import Actor, authorize
+from . import schemas
+from .models import Dataset, DatasetVersion, RawFile
+from .storage import LakeStorage
+
+INGEST_JOB = "lake.ingest"
+RESTORE_JOB = "lake.restore"
+
+
+# --- datasets ------------------------------------------------------------------------------
+
+
+def get_dataset(session: Session, org_slug: str, slug: str) -> Dataset:
+    dataset = session.scalar(
+        select(Dataset).join(Organization).options(selectinload(Dataset.organization))
+        .where(Organization.slug == org_slug, Dataset.slug == slug))
+    if dataset is None:
+        raise NotFound("Dataset {org}/{name} does not exist", code="dataset_not_found",
+                       org=org_slug, name=slug)
+    return dataset
+
+
+def get_dataset_by_id(session: Session, dataset_id: int) -> Dataset:
+    dataset = session.get(Dataset, dataset_id, options=[selectinload(Dataset.organization)])
+    if dataset is None:
+        raise NotFound("Dataset {name} does not exist", code="dataset_not_found",
+                       name=dataset_id)
+    return dataset
+
+
+def list_datasets(
+    session: Session, *, limit: int = 50, cursor: str | None = None, org: str | None = None,
+) -> tuple[list[Dataset], str | None]:
+    check_limit(limit)
+    query = (select(Dataset).join(Organization).options(selectinload(Dataset.organization))
+             .order_by(Organization.slug, Dataset.slug))
+    if org:
+        query = query.where(Organization.slug == org)
+    after = decode_cursor(cursor)
+    if after and len(after) == 2:
+        query = query.where((Organization.slug > after[0]) |
+                            ((Organization.slug == after[0]) & (Dataset.slug > after[1])))
+    rows = list(session.scalars(query.limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last.organization.slug, last.slug])
+    return rows[:limit], next_cursor
+
+
+def create_dataset(
+    session: Session, *, actor: Actor, org: Organization, data: schemas.DatasetCreate
+) -> Dataset:
+    authorize(actor, "lake.dataset.create", org)
+    taken = session.scalar(select(Dataset.id).where(Dataset.org_id == org.id,
+                                                    Dataset.slug == data.slug))
+    if taken:
+        raise Conflict("{org} already has a dataset named {name}", code="dataset_exists",
+                       field="slug", org=org.slug, name=data.slug)
+    dataset = Dataset(org_id=org.id, created_by=actor.user_id, **data.model_dump())
+    dataset.organization = org
+    session.add(dataset)
+    session.flush()
+    audit.record(session, actor=actor, action="lake.dataset.create", target_type="dataset",
+                 target_id=f"{org.slug}/{dataset.slug}", org_id=org.id,
+                 details=data.model_dump(mode="json"))
+    return dataset
+
+
+def update_dataset(
+    session: Session, *, actor: Actor, dataset: Dataset, data: schemas.DatasetUpdate
+) -> Dataset:
+    authorize(actor, "lake.dataset.update", dataset)
+    changes = data.model_dump(exclude_none=True, mode="json")
+    for name, value in changes.items():
+        setattr(dataset, name, value)
+    dataset.updated_at = utcnow()
+    audit.record(session, actor=actor, action="lake.dataset.update", target_type="dataset",
+                 target_id=_ref(dataset), org_id=dataset.org_id, details=changes)
+    session.flush()
+    return dataset
+
+
+def dataset_read(dataset: Dataset) -> schemas.DatasetRead:
+    return schemas.DatasetRead(
+        org=dataset.organization.slug, slug=dataset.slug, table=dataset.table_name,
+        title_ko=dataset.title_ko, title_en=dataset.title_en,
+        description_ko=dataset.description_ko, description_en=dataset.description_en,
+        keywords=dataset.keywords, license=dataset.license, access=dataset.access,
+        current_version=dataset.current_version, row_count=dataset.row_count,
+        schema=[schemas.ColumnRead(**c) for c in dataset.columns],
+        created_at=dataset.created_at, updated_at=dataset.updated_at)
+
+
+def _ref(dataset: Dataset) -> str:
+    return f"{dataset.organization.slug}/{dataset.slug}"
+
+
+# --- raw zone and ingestion ----------------------------------------------------------------
+
+
+def store_upload(
+    session: Session, *, actor: Actor, storage: LakeStorage, dataset: Dataset, name: str,
+    stream: BinaryIO, max_bytes: int,
+) -> dict[str, Any]:
+    """Keep a received file in the raw zone (once per content) and describe it."""
+    authorize(actor, "lake.dataset.ingest", dataset)
+    stored = storage.put_raw(stream, max_bytes=max_bytes)
+    if stored.size == 0:
+        raise Invalid("{file} is empty", code="empty_file", field="files", file=name)
+    if session.get(RawFile, stored.sha256) is None:
+        session.add(RawFile(sha256=stored.sha256, size=stored.size, first_name=name[:500],
+                            org_id=dataset.org_id, uploaded_by=actor.user_id))
+        session.flush()
+    return {"name": name, "sha256": stored.sha256, "size": stored.size}
+
+
+def request_ingest(
+    session: Session, *, actor: Actor, dataset: Dataset, files: list[dict[str, Any]],
+    options: schemas.IngestOptions,
+) -> jobs.Job:
+    authorize(actor, "lake.dataset.ingest", dataset)
+    if not files:
+        raise Invalid("Send at least one file", code="no_files", field="files")
+    if options.mode == "upsert" and not options.key:
+        raise Invalid("An upsert needs the key column(s)", code="key_required", field="key")
+    known = {c["name"] for c in dataset.columns}
+    for key in options.key:
+        if known and key not in known and options.mode == "upsert":
+            raise Invalid("Key column {column} is not in {name}; its columns are: {columns}",
+                          code="unknown_key", field="key", column=key, name=_ref(dataset),
+                          columns=", ".join(sorted(known)))
+    params = {"dataset_id": dataset.id, "files": files, **options.model_dump(mode="json")}
+    job = jobs.enqueue(session, kind=INGEST_JOB, params=params, org_id=dataset.org_id,
+                       created_by=actor.user_id, total_bytes=sum(f["size"] for f in files))
+    audit.record(session, actor=actor, action="lake.dataset.ingest", target_type="dataset",
+                 target_id=_ref(dataset), org_id=dataset.org_id,
+                 details={"job": job.id, "mode": options.mode, "files": files})
+    return job
+
+
+def request_restore(session: Session, *, actor: Actor, dataset: Dataset, version: int) -> jobs.Job:
+    authorize(actor, "lake.dataset.restore", dataset)
+    target = get_version(session, dataset=dataset, version=version)
+    job = jobs.enqueue(session, kind=RESTORE_JOB, params={
+        "dataset_id": dataset.id, "version": target.version}, org_id=dataset.org_id,
+        created_by=actor.user_id)
+    audit.record(session, actor=actor, action="lake.dataset.restore", target_type="dataset",
+                 target_id=_ref(dataset), org_id=dataset.org_id,
+                 details={"job": job.id, "version": version})
+    return job
+
+
+def record_version(
+    session: Session, *, dataset: Dataset, job: dict[str, Any], operation: str,
+    delta_version: int, row_count: int, rows_written: int, columns: list[dict[str, Any]],
+    schema_changes: dict[str, Any], source_files: list[dict[str, Any]],
+    profile: dict[str, Any] | None,
+) -> DatasetVersion:
+    """The catalog side of a committed table version (called by the job, in one transaction)."""
+    number = (session.scalar(select(func.max(DatasetVersion.version))
+                             .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
+    version = DatasetVersion(
+        dataset_id=dataset.id, version=number, delta_version=delta_version, operation=operation,
+        row_count=row_count, rows_written=rows_written, columns=columns,
+        schema_changes=schema_changes, source_files=source_files, profile=profile,
+        job_id=job["id"], created_by=job["created_by"])
+    session.add(version)
+    dataset.current_version = number
+    dataset.row_count = row_count
+    dataset.columns = columns
+    dataset.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=f"job:{job['id']}:user:{job['created_by']}",
+                 action=f"lake.version.{operation}", target_type="dataset",
+                 target_id=_ref(dataset), org_id=dataset.org_id, details={
+                     "version": number, "delta_version": delta_version, "rows": row_count,
+                     "rows_written": rows_written, "schema_changes": schema_changes,
+                     "files": [{"name": f["name"], "sha256": f["sha256"]} for f in source_files]})
+    return version
+
+
+# --- versions, profiles, rows access -------------------------------------------------------
+
+
+def list_versions(session: Session, *, dataset: Dataset) -> list[DatasetVersion]:
+    return list(session.scalars(select(DatasetVersion).where(
+        DatasetVersion.dataset_id == dataset.id).order_by(DatasetVersion.version.desc())))
+
+
+def get_version(session: Session, *, dataset: Dataset, version: int | None = None
+                ) -> DatasetVersion:
+    number = version if version is not None else dataset.current_version
+    found = None
+    if number is not None:
+        found = session.scalar(select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id, DatasetVersion.version == number))
+    if found is None:
+        if number is None:
+            raise NotFound("{name} has no data yet", code="no_data", name=_ref(dataset))
+        raise NotFound("{name} has no version {version}", code="version_not_found",
+                       field="version", name=_ref(dataset), version=number)
+    return found
+
+
+def readable_version(
+    session: Session, *, actor: Actor, dataset: Dataset, version: int | None = None
+) -> DatasetVersion:
+    """The version whose rows `actor` wants, after checking they may read rows."""
+    authorize(actor, "lake.rows.read", dataset)
+    return get_version(session, dataset=dataset, version=version)
+
+
+def raw_file_for(
+    session: Session, *, actor: Actor, dataset: Dataset, sha256: str
+) -> RawFile:
+    """A received file, when it went into one of this dataset's versions."""
+    authorize(actor, "lake.rows.read", dataset)
+    for version in list_versions(session, dataset=dataset):
+        if any(f["sha256"] == sha256 for f in version.source_files):
+            raw = session.get(RawFile, sha256)
+            if raw is not None:
+                return raw
+    raise NotFound("{name} has no received file {sha256}", code="raw_not_found",
+                   name=_ref(dataset), sha256=sha256)
+
+
+def get_job(session: Session, *, actor: Actor, job_id: int) -> jobs.Job:
+    job = session.get(jobs.Job, job_id)
+    if job is None:
+        raise NotFound("Job {job_id} does not exist", code="job_not_found", job_id=job_id)
+    if job.created_by != actor.user_id:
+        authorize(actor, "core.job.read", job)
+    return job
+
+
+def cancel_job(session: Session, *, actor: Actor, job_id: int) -> jobs.Job:
+    job = get_job(session, actor=actor, job_id=job_id)
+    if job.created_by != actor.user_id:
+        authorize(actor, "core.job.cancel", job)
+    jobs.request_cancel(session, job)
+    audit.record(session, actor=actor, action="core.job.cancel", target_type="job",
+                 target_id=job.id, org_id=job.org_id)
+    return job

@@ -1,0 +1,357 @@
+"""From received bytes to a DuckDB relation of text columns, whatever the format.
+
+Each input file becomes a `Staged` source: a DuckDB table expression whose columns are all
+VARCHAR (types are inferred later over every file together). CSV is transcoded to UTF-8 in one
+streaming pass (CP949/EUC-KR detected or forced); Excel sheets, JSON and Parquet are staged as
+Parquet files of text; zip archives are opened member by member under expansion limits.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import bad_file
+
+CHUNK = 4 << 20
+SAMPLE = 1 << 20
+DELIMITERS = (",", "\t", ";", "|")
+ENCODINGS = {"auto": "auto", "utf-8": "utf-8", "utf8": "utf-8", "cp949": "cp949",
+             "euc-kr": "cp949", "euckr": "cp949", "utf-16": "utf-16"}
+
+Progress = Callable[[int], None]  # bytes read so far (of this file)
+
+
+@dataclass
+class Staged:
+    name: str                 # as the user knows the file ("a.zip/b.csv" inside archives)
+    relation: str             # DuckDB table expression with VARCHAR columns
+    columns: list[str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- format ---------------------------------------------------------------------------------
+
+
+def detect_format(path: Path, name: str) -> str:
+    """csv, excel, json, parquet or zip — from the bytes first, the name second."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        handle.seek(0)
+        start = handle.read(4096)
+    lower = name.lower()
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "excel"  # legacy .xls (OLE2)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if any(n.startswith("xl/") for n in archive.namelist()):
+                    return "excel"
+        except zipfile.BadZipFile:
+            raise bad_file("{file} looks like a zip archive but is damaged", file=name,
+                           code="bad_zip") from None
+        return "zip"
+    if lower.endswith((".json", ".ndjson", ".jsonl")):
+        return "json"
+    stripped = start.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"[", b"{") and not lower.endswith((".csv", ".tsv", ".txt")):
+        return "json"
+    return "csv"
+
+
+# --- zip -----------------------------------------------------------------------------------
+
+
+def expand_zip(path: Path, name: str, scratch: Path, *, max_ratio: int,
+               max_bytes: int) -> list[tuple[str, Path]]:
+    """Extract members (not folders, not hidden files) refusing bombs: the expanded size is
+    counted as it is written, so a member that lies about its size is caught too."""
+    members: list[tuple[str, Path]] = []
+    compressed = max(path.stat().st_size, 1)
+    written = 0
+    limit = min(max_bytes, compressed * max_ratio)
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise bad_file("{file} is not a readable zip archive", file=name, code="bad_zip") from None
+    with archive:
+        for index, info in enumerate(archive.infolist()):
+            member = _member_name(info)
+            base = member.rsplit("/", 1)[-1]
+            if info.is_dir() or not base or base.startswith((".", "__MACOSX")) or \
+                    member.startswith("__MACOSX/"):
+                continue
+            target = scratch / f"zip-{index}-{Path(base).name}"
+            with archive.open(info) as source, target.open("wb") as out:
+                while chunk := source.read(CHUNK):
+                    written += len(chunk)
+                    if written > limit:
+                        raise bad_file(
+                            "{file} expands to more than {ratio}× its size (or more than the "
+                            "upload limit); refused as a possible zip bomb", file=name,
+                            code="zip_bomb", ratio=max_ratio)
+                    out.write(chunk)
+            members.append((f"{name}/{member}", target))
+    if not members:
+        raise bad_file("{file} holds no files", file=name, code="empty_zip")
+    return members
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Korean archives made on Windows store CP949 names without the UTF-8 flag."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("cp949")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def stage_csv(path: Path, name: str, scratch: Path, *, encoding: str = "auto",
+              delimiter: str | None = None, progress: Progress | None = None) -> Staged:
+    wanted = ENCODINGS.get(encoding.lower())
+    if wanted is None:
+        raise bad_file("Unknown encoding {encoding}; use auto, utf-8 or cp949", file=name,
+                       code="unknown_encoding", encoding=encoding)
+    utf8, used = transcode(path, name, scratch, wanted, progress)
+    with utf8.open("r", encoding="utf-8", newline="") as handle:
+        sample = handle.read(256 * 1024)
+    if not sample.strip():
+        raise bad_file("{file} is empty", file=name, code="empty_file")
+    delim = delimiter or sniff_delimiter(sample, name.lower().endswith(".tsv"))
+    header = next(csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"'))
+    columns = unique_names(header)
+    spec = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in columns) + "}"
+    relation = (f"read_csv({sql_string(str(utf8))}, auto_detect=false, header=true, "
+                f"delim={sql_string(delim)}, quote='\"', escape='\"', columns={spec}, "
+                "strict_mode=true, null_padding=false, max_line_size=16777216)")
+    return Staged(name, relation, columns, encoding=used, delimiter=delim)
+
+
+def transcode(path: Path, name: str, scratch: Path, encoding: str,
+              progress: Progress | None) -> tuple[Path, str]:
+    """Write a UTF-8 copy; return it and the encoding that was read."""
+    if encoding == "auto":
+        encoding = _guess_encoding(path)
+    target = scratch / f"{path.name}.utf8.csv"
+    codec = {"utf-8": "utf-8-sig", "cp949": "cp949", "utf-16": "utf-16"}[encoding]
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    done = 0
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := source.read(CHUNK):
+            try:
+                out.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise _decode_error(path, name, encoding, done + exc.start) from None
+            done += len(chunk)
+            if progress:
+                progress(done)
+        try:
+            out.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as exc:
+            raise _decode_error(path, name, encoding, done + exc.start) from None
+    return target, encoding
+
+
+def _guess_encoding(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        looks_utf8 = True
+    except UnicodeDecodeError as exc:
+        looks_utf8 = exc.start > len(head) - 4  # only a character cut at the sample's end
+    if looks_utf8 and _decodes(path, "utf-8"):
+        return "utf-8"
+    if _decodes(path, "cp949", sample_only=True):
+        return "cp949"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is not None and best.encoding.replace("_", "-") in ("utf-8", "cp949", "euc-kr"):
+        return "cp949" if best.encoding != "utf_8" else "utf-8"
+    return "cp949"  # the strict decode will name the first bad byte
+
+
+def _decodes(path: Path, codec: str, sample_only: bool = False) -> bool:
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(CHUNK):
+                decoder.decode(chunk)
+                if sample_only:
+                    return True
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _decode_error(path: Path, name: str, encoding: str, offset: int) -> Exception:
+    line = 1
+    with path.open("rb") as handle:
+        remaining = offset
+        while remaining > 0:
+            chunk = handle.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            line += chunk.count(b"\n")
+            remaining -= len(chunk)
+        handle.seek(offset)
+        bad = handle.read(2).hex(" ")
+    label = {"utf-8": "UTF-8", "cp949": "CP949 (EUC-KR)", "utf-16": "UTF-16"}[encoding]
+    return bad_file("{file} line {line}: bytes {bytes} (offset {offset}) are not valid {encoding}",
+                    file=name, code="bad_encoding", line=line, bytes=bad, offset=offset,
+                    encoding=label)
+
+
+def sniff_delimiter(sample: str, prefer_tab: bool = False) -> str:
+    lines = sample.splitlines()[:50]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line
+    text = "\n".join(lines)
+    best, best_score = ("\t" if prefer_tab else ","), 0.0
+    for delim in DELIMITERS:
+        try:
+            counts = [len(row) for row in csv.reader(io.StringIO(text), delimiter=delim) if row]
+        except csv.Error:
+            continue
+        if not counts or max(counts) < 2:
+            continue
+        mode = max(set(counts), key=counts.count)
+        score = counts.count(mode) / len(counts) + (0.001 * mode)
+        if mode > 1 and score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def unique_names(header: list[str]) -> list[str]:
+    """Column names as given, trimmed; blanks and duplicates made usable."""
+    seen: dict[str, int] = {}
+    names = []
+    for index, raw in enumerate(header, start=1):
+        name = raw.replace("\ufeff", "").strip() or f"column_{index}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        names.append(name)
+    return names
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+
+def stage_excel(path: Path, name: str, scratch: Path, *, sheet: str | None = None) -> Staged:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own types for damaged files
+        raise bad_file("{file} is not a readable Excel workbook ({reason})", file=name,
+                       code="bad_excel", reason=str(exc)[:200]) from None
+    names = book.sheet_names
+    chosen = sheet or names[0]
+    if chosen not in names:
+        if chosen.isdigit() and 1 <= int(chosen) <= len(names):
+            chosen = names[int(chosen) - 1]
+        else:
+            raise bad_file("{file} has no sheet {sheet}; its sheets are: {sheets}", file=name,
+                           code="no_such_sheet", sheet=chosen, sheets=", ".join(names))
+    rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=True)
+    if not rows:
+        raise bad_file("Sheet {sheet} of {file} is empty", file=name, code="empty_file",
+                       sheet=chosen)
+    columns = unique_names([_cell_text(c) or "" for c in rows[0]])
+    width = len(columns)
+    data: list[list[str | None]] = [[] for _ in range(width)]
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) > width and any(_cell_text(c) for c in row[width:]):
+            raise bad_file("{file} sheet {sheet} row {line}: more cells than header columns",
+                           file=name, code="ragged_row", line=line, sheet=chosen)
+        for index in range(width):
+            data[index].append(_cell_text(row[index]) if index < len(row) else None)
+    table = pa.table({c: pa.array(v, pa.string()) for c, v in zip(columns, data, strict=True)})
+    target = scratch / f"{path.name}.sheet.parquet"
+    pq.write_table(table, target)
+    return Staged(name, f"read_parquet({sql_string(str(target))})", columns,
+                  extra={"sheet": chosen})
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) \
+            else value.date().isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+# --- JSON and Parquet ----------------------------------------------------------------------
+
+
+def stage_json(con, path: Path, name: str, scratch: Path) -> Staged:  # type: ignore[no-untyped-def]
+    """An array of objects or NDJSON; nested values are kept as JSON text."""
+    import duckdb
+
+    target = scratch / f"{path.name}.json.parquet"
+    try:
+        relation = con.sql(f"SELECT * FROM read_json({sql_string(str(path))}, format='auto', "
+                           "records=true, maximum_object_size=67108864)")
+        columns = list(relation.columns)
+        casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+        con.sql(f"COPY (SELECT {casts} FROM read_json({sql_string(str(path))}, format='auto', "
+                f"records=true, maximum_object_size=67108864)) TO {sql_string(str(target))} "
+                "(FORMAT parquet)")
+    except duckdb.Error as exc:
+        raise bad_file("{file} is not valid JSON records: {reason}", file=name, code="bad_json",
+                       reason=str(exc).splitlines()[0][:300]) from None
+    return Staged(name, f"read_parquet({sql_string(str(target))})", columns)
+
+
+def stage_parquet(con, path: Path, name: str) -> Staged:  # type: ignore[no-untyped-def]
+    import duckdb
+
+    try:
+        columns = list(con.sql(f"SELECT * FROM read_parquet({sql_string(str(path))}) LIMIT 0")
+                       .columns)
+    except duckdb.Error as exc:
+        raise bad_file("{file} is not a readable Parquet file: {reason}", file=name,
+                       code="bad_parquet", reason=str(exc).splitlines()[0][:300]) from None
+    casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+    return Staged(name, f"(SELECT {casts} FROM read_parquet({sql_string(str(path))}))", columns)
