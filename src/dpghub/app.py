@@ -20,9 +20,15 @@ from . import __version__
 from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
 from .core.db import is_migrated, make_engine, make_session_factory
+from .core.jobs import JobRunner
 from .core.security import load_signing_key
 from .identity import api as identity_api
 from .identity import pages as identity_pages
+from .lake import api as lake_api
+from .lake import datagokr
+from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
+from .lake import pages as lake_pages
+from .lake.storage import LakeStorage
 from .web import docs, errors, health
 from .web.templating import make_environment
 
@@ -47,7 +53,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not is_migrated(engine):
             raise RuntimeError("The database is not initialised: run `dpghub init` first")
+        runner = None
+        if settings.job_workers:
+            runner = JobRunner(app.state.session_factory, workers=settings.job_workers,
+                               extras={"settings": settings, "storage": app.state.storage})
+            runner.start()
+        app.state.job_runner = runner
         yield
+        if runner is not None:
+            runner.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -66,11 +80,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signing_key = signing_key
     app.state.templates = make_environment()
     app.state.redis = _redis(settings.redis_url)
+    app.state.storage = LakeStorage.from_settings(settings)
+    app.state.job_runner = None
 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(identity_api.router)
     app.include_router(identity_pages.router)
+    app.include_router(lake_api.router)
+    app.include_router(datagokr.router)
+    app.include_router(lake_pages.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")

@@ -42,6 +42,12 @@ DEFAULT_ADMIN = "admin@dpghub.kr"
 
 @contextmanager
 def hub_session(*, require_init: bool = True) -> Iterator[tuple[Settings, Session]]:
+    with hub_context(require_init=require_init) as (settings, session, _factory):
+        yield settings, session
+
+
+@contextmanager
+def hub_context(*, require_init: bool = True):  # type: ignore[no-untyped-def]
     """A committed-on-success session; domain errors become a clean exit with status 1."""
     settings = Settings().prepare()
     engine = make_engine(settings.database_url or "")
@@ -52,7 +58,7 @@ def hub_session(*, require_init: bool = True) -> Iterator[tuple[Settings, Sessio
         factory = make_session_factory(engine)
         factory.configure(info={audit.SIGNING_KEY_INFO: load_signing_key(settings.home)})
         with transaction(factory) as session:
-            yield settings, session
+            yield settings, session, factory
     except HubError as exc:
         err.print(f"[red]error:[/red] {exc}" + (f" (field: {exc.field})" if exc.field else ""))
         raise typer.Exit(1) from None
@@ -223,6 +229,11 @@ def audit_checkpoint() -> None:
     with hub_session() as (settings, session):
         cp = audit.checkpoint(session, load_signing_key(settings.home))
     out.print(f"Signed checkpoint at event {cp.seq}." if cp else "The head is already signed.")
+
+
+from .lake import cli as lake_cli  # noqa: E402
+
+lake_cli.register(app, hub_context)
 
 
 def _validated(model, **values):  # type: ignore[no-untyped-def]

@@ -63,6 +63,12 @@ class Conflict(HubError):
     title = "This conflicts with what is already stored"
 
 
+class TooLarge(HubError):
+    status = 413
+    code = "too_large"
+    title = "The request is too large"
+
+
 class Locked(HubError):
     status = 423
     code = "account_locked"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.errors import HubError, Invalid
+from ..core.errors import HubError, Invalid, TooLarge
 from ..core.jobs import JobFailed
 
 
@@ -18,8 +18,8 @@ class IngestError(JobFailed):
 
 
 def too_large(max_bytes: int) -> HubError:
-    return HubError("The upload is larger than the limit of {limit_mb} MiB",
-                    code="upload_too_large", limit_mb=max_bytes // (1 << 20))
+    return TooLarge("The upload is larger than the limit of {limit_mb} MiB",
+                    code="upload_too_large", field="files", limit_mb=max_bytes // (1 << 20))
 
 
 def bad_file(message: str, *, file: str, code: str = "ingest_failed", **params: Any) -> IngestError:

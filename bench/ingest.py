@@ -1,0 +1,117 @@
+"""Ingestion benchmark: the hub's whole pipeline against DuckDB's own CSV→Parquet copy.
+
+Builds a CP949 CSV of ≥ 1,000,000 rows by repeating the real EV-charger standard dataset from
+../shared/data/kr (21 columns, Korean text, coordinates, dates), then measures in one run:
+
+- baseline: DuckDB `COPY (SELECT * FROM read_csv(<UTF-8 copy>)) TO '<file>.parquet'`;
+- hub: a whole ingestion job — raw zone, encoding detection and transcoding, type inference
+  over every value, one Delta version, profile, catalogue — in a child process, whose peak
+  memory (max RSS) is reported too.
+
+Prints rows/s of both and the ratio (goal: hub ≥ 0.5× DuckDB). Usage:
+    .venv/bin/python bench/ingest.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+SOURCE = Path(__file__).resolve().parents[2] / "shared/data/kr/ev_charger_std/전국전기차충전소표준데이터.csv"
+
+
+def build(target: Path, rows: int) -> int:
+    lines = SOURCE.read_bytes().split(b"\n")
+    header, body = lines[0], [line for line in lines[1:] if line.strip()]
+    written = 0
+    with target.open("wb") as out:
+        out.write(header + b"\n")
+        while written < rows:
+            chunk = body[: rows - written]
+            out.write(b"\n".join(chunk) + b"\n")
+            written += len(chunk)
+    return written
+
+
+HUB = r"""
+import json, sys, time
+from pathlib import Path
+from dpghub.config import Settings
+from dpghub.core.db import make_engine, make_session_factory, migrate, transaction
+from dpghub.core import jobs
+from dpghub.identity import service as ids, schemas as isch
+from dpghub.identity.policy import CLI
+from dpghub.lake import ingest, schemas as lsch, service as ls
+from dpghub.lake.storage import LakeStorage
+home, csv = Path(sys.argv[1]), Path(sys.argv[2])
+settings = Settings(home=home).prepare()
+engine = make_engine(settings.database_url); migrate(engine)
+factory = make_session_factory(engine)
+storage = LakeStorage.from_settings(settings)
+started = time.perf_counter()
+with transaction(factory) as s:
+    org = ids.create_org(s, actor=CLI, data=isch.OrganizationCreate(
+        slug="bench", name_ko="벤치", name_en="Bench", kind="research"))
+    ds = ls.create_dataset(s, actor=CLI, org=org, data=lsch.DatasetCreate(slug="ev", title_ko="ev"))
+    with csv.open("rb") as handle:
+        f = ls.store_upload(s, actor=CLI, storage=storage, dataset=ds, name=csv.name,
+                            stream=handle, max_bytes=1 << 40)
+    job_id = ls.request_ingest(s, actor=CLI, dataset=ds, files=[f],
+                               options=lsch.IngestOptions()).id
+jobs.JobRunner(factory, extras={"settings": settings, "storage": storage}).run_one()
+elapsed = time.perf_counter() - started
+with factory() as s:
+    job = s.get(jobs.Job, job_id)
+    print(json.dumps({"seconds": elapsed, "state": job.state, "result": job.result,
+                      "error": job.error}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if not SOURCE.exists():
+        sys.exit(f"missing {SOURCE}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cp949 = work / "ev_cp949.csv"
+        rows = build(cp949, args.rows)
+        utf8 = work / "ev_utf8.csv"
+        utf8.write_text(cp949.read_bytes().decode("cp949"), encoding="utf-8")
+        size_mb = cp949.stat().st_size / 1e6
+
+        con = duckdb.connect()
+        started = time.perf_counter()
+        con.execute(f"COPY (SELECT * FROM read_csv('{utf8}')) TO '{work / 'base.parquet'}' "
+                    "(FORMAT parquet)")
+        base = time.perf_counter() - started
+
+        child = subprocess.run([sys.executable, "-c", HUB, str(work / "home"), str(cp949)],
+                               capture_output=True, text=True)
+        if child.returncode != 0:
+            sys.exit(child.stderr)
+        lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            sys.exit(child.stdout + child.stderr)
+        hub = json.loads(lines[-1])
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if hub["state"] != "succeeded":
+            sys.exit(f"hub ingestion failed: {hub['error']}")
+        print(f"rows: {rows:,}  file: {size_mb:.0f} MB CP949")
+        print(f"duckdb read_csv(utf-8) -> parquet: {base:.2f} s  ({rows / base:,.0f} rows/s)")
+        print(f"hub ingestion (cp949, infer, delta, profile): {hub['seconds']:.2f} s  "
+              f"({rows / hub['seconds']:,.0f} rows/s), peak memory {peak_mb:.0f} MB")
+        print(f"ratio hub/duckdb throughput: {base / hub['seconds']:.2f}  (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()

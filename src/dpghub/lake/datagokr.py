@@ -1,0 +1,149 @@
+"""A data.go.kr-compatible front for every dataset: `GET /openapi/{org}/{name}`.
+
+Clients written for the national portal work unchanged: `serviceKey` (a hub API token),
+`pageNo`, `numOfRows` (≤ 1000), `type`/`_type`/`dataType` = xml | json (XML when absent), the
+`response/header/body/items/item` envelope, and the portal's result codes. Like the portal, an
+error is answered with HTTP 200 and the code in `resultCode`. Column filters of the rows API
+(`시도명=서울특별시`, `열람좌석수__gte=100`) work here too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import unquote
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ..core.errors import Forbidden, HubError, Invalid, NotFound, Unauthenticated
+from ..identity import service as identity
+from ..web.context import DbSession
+from . import rows as row_reader
+from . import service
+from .tables import version_files
+
+router = APIRouter(tags=["data.go.kr compatible"])
+
+NORMAL = ("00", "NORMAL SERVICE.")
+CODES = {
+    "invalid": ("10", "INVALID_REQUEST_PARAMETER_ERROR"),
+    "no_service": ("12", "NO_OPENAPI_SERVICE_ERROR"),
+    "denied": ("20", "SERVICE_ACCESS_DENIED_ERROR"),
+    "unregistered": ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
+    "expired": ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
+    "no_data": ("03", "NODATA_ERROR"),
+    "unknown": ("99", "UNKNOWN_ERROR"),
+}
+
+
+@router.get("/openapi/{org}/{name}", responses={200: {"content": {
+    "application/xml": {}, "application/json": {}},
+    "description": "data.go.kr envelope; errors too (resultCode ≠ 00)"}})
+def openapi(
+    org: str, name: str, request: Request, session: DbSession,
+    serviceKey: Annotated[str | None, Query(description="A hub API token")] = None,  # noqa: N803
+    pageNo: Annotated[str, Query()] = "1",  # noqa: N803
+    numOfRows: Annotated[str, Query()] = "10",  # noqa: N803
+) -> Response:
+    """Rows of a dataset in the national portal's Open API envelope."""
+    as_json = _wants_json(request)
+    try:
+        page_no, per_page = _positive(pageNo, "pageNo"), _positive(numOfRows, "numOfRows")
+        if per_page > 1000:
+            raise Invalid("numOfRows must be at most 1000", code="invalid", field="numOfRows")
+        actor = _actor(session, serviceKey)
+        try:
+            dataset = service.get_dataset(session, org, name)
+        except NotFound:
+            return _error(CODES["no_service"], as_json)
+        found = service.readable_version(session, actor=actor, dataset=dataset)
+        storage = request.app.state.storage
+        files = storage.parquet_paths(version_files(storage.table_uri(dataset.id),
+                                                    storage.storage_options,
+                                                    found.delta_version))
+        query = row_reader.parse_query(files, found.columns, dict(request.query_params),
+                                       sort=None, columns=None)
+        offset = (page_no - 1) * per_page
+        cursor = None
+        if offset:
+            from ..core.pagination import encode_cursor
+
+            cursor = encode_cursor([found.version, offset])
+        items, total, _ = row_reader.page(query, version=found.version, limit=per_page,
+                                          cursor=cursor)
+    except Unauthenticated as exc:
+        return _error(CODES["expired" if exc.code == "token_expired" else "unregistered"],
+                      as_json)
+    except Forbidden:
+        return _error(CODES["denied"], as_json)
+    except NotFound:
+        return _error(CODES["no_data"], as_json)
+    except HubError:
+        return _error(CODES["invalid"], as_json)
+    body = {"items": items, "numOfRows": per_page, "pageNo": page_no, "totalCount": total}
+    return _answer(NORMAL, body, as_json)
+
+
+def _wants_json(request: Request) -> bool:
+    for key in ("type", "_type", "dataType", "resultType"):
+        value = request.query_params.get(key)
+        if value:
+            return value.lower() == "json"
+    return False
+
+
+def _positive(value: str, field: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise Invalid("{field} must be a positive integer", code="invalid", field=field)
+    return int(value)
+
+
+def _actor(session: Any, key: str | None):  # type: ignore[no-untyped-def]
+    if not key:
+        raise Unauthenticated("A serviceKey is required", code="token_invalid")
+    candidates = [key]
+    if "%" in key:
+        candidates.append(unquote(key))  # a key that was URL-encoded twice
+    last: HubError | None = None
+    for candidate in candidates:
+        try:
+            return identity.actor_from_token(session, candidate)
+        except Unauthenticated as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _error(code: tuple[str, str], as_json: bool) -> Response:
+    return _answer(code, None, as_json)
+
+
+def _answer(code: tuple[str, str], body: dict[str, Any] | None, as_json: bool) -> Response:
+    header = {"resultCode": code[0], "resultMsg": code[1]}
+    if as_json:
+        envelope: dict[str, Any] = {"header": header}
+        if body is not None:
+            envelope["body"] = {"items": {"item": body["items"]}, "numOfRows": body["numOfRows"],
+                                "pageNo": body["pageNo"], "totalCount": body["totalCount"]}
+        return Response(json.dumps({"response": envelope}, ensure_ascii=False, default=str),
+                        media_type="application/json;charset=UTF-8")
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?><response><header>',
+             f"<resultCode>{code[0]}</resultCode><resultMsg>{escape(code[1])}</resultMsg>",
+             "</header>"]
+    if body is not None:
+        tags = None
+        parts.append("<body><items>")
+        for item in body["items"]:
+            tags = tags or {k: row_reader._xml_name(k) for k in item}
+            parts.append("<item>" + "".join(
+                f"<{tags[k]}>{escape(row_reader._text(v))}</{tags[k]}>"
+                for k, v in item.items() if v is not None) + "</item>")
+        parts.append(f"</items><numOfRows>{body['numOfRows']}</numOfRows>"
+                     f"<pageNo>{body['pageNo']}</pageNo>"
+                     f"<totalCount>{body['totalCount']}</totalCount></body>")
+    parts.append("</response>")
+    return Response("".join(parts), media_type="application/xml;charset=UTF-8")
+
+

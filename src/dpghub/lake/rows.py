@@ -1,0 +1,294 @@
+"""Reading a table version: filters, sort, columns, paging, and streamed output formats.
+
+Filters come from query parameters named after columns, with an optional operator suffix:
+`시도명=서울특별시` (equals), `시도명__in=서울특별시,부산광역시`, `열람좌석수__gte=100`,
+`열람좌석수__lt=500`, `도서관명__contains=어린이`, `위도__isnull=true`. Values are bound as
+parameters and cast to the column's type; names are checked against the schema. A page is
+addressed by an opaque cursor that pins the version, so paging never mixes versions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..core.errors import Invalid
+from ..core.pagination import decode_cursor, encode_cursor
+from .sources import quote_ident, sql_string
+from .tables import SQL_TYPES
+
+OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",
+             "contains": "contains", "isnull": "isnull"}
+RESERVED = {"limit", "cursor", "sort", "columns", "version", "format", "serviceKey", "pageNo",
+            "numOfRows", "type", "_type"}
+FORMATS = ("json", "ndjson", "csv", "xml", "parquet")
+BATCH = 50_000
+
+
+@dataclass
+class RowQuery:
+    files: list[str]
+    schema: list[dict[str, Any]]
+    filters: list[tuple[str, str, str]] = field(default_factory=list)  # column, op, raw value
+    sort: list[tuple[str, bool]] = field(default_factory=list)           # column, descending
+    columns: list[str] | None = None
+
+    @property
+    def types(self) -> dict[str, str]:
+        return {c["name"]: c["type"] for c in self.schema}
+
+    def source(self) -> str:
+        if not self.files:
+            return "(SELECT " + ", ".join(
+                f"CAST(NULL AS {SQL_TYPES[c['type']]}) AS {quote_ident(c['name'])}"
+                for c in self.schema) + " WHERE false)"
+        return "read_parquet([" + ", ".join(sql_string(f) for f in self.files) + "], " \
+               "union_by_name=true)"
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        types = self.types
+        for column, op, raw in self.filters:
+            c = quote_ident(column)
+            sql_type = SQL_TYPES[types[column]]
+            if op == "isnull":
+                clauses.append(f"{c} IS NULL" if raw.lower() in ("true", "1", "yes")
+                               else f"{c} IS NOT NULL")
+            elif op == "contains":
+                clauses.append(f"contains(CAST({c} AS VARCHAR), ?)")
+                params.append(raw)
+            elif op == "in":
+                values = [v for v in raw.split(",")]
+                clauses.append(f"{c} IN ({', '.join(f'CAST(? AS {sql_type})' for _ in values)})")
+                params += values
+            else:
+                clauses.append(f"{c} {OPERATORS[op]} CAST(? AS {sql_type})")
+                params.append(raw)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def select(self) -> str:
+        names = self.columns or [c["name"] for c in self.schema]
+        return ", ".join(quote_ident(n) for n in names)
+
+    def order(self) -> str:
+        if not self.sort:
+            return ""
+        return " ORDER BY " + ", ".join(f"{quote_ident(c)} {'DESC' if d else 'ASC'} NULLS LAST"
+                                        for c, d in self.sort)
+
+
+def parse_query(files: list[str], schema: list[dict[str, Any]], params: dict[str, str],
+                *, sort: str | None, columns: str | None) -> RowQuery:
+    """Build a query from request parameters, naming any unknown column or operator."""
+    names = [c["name"] for c in schema]
+    query = RowQuery(files=files, schema=schema)
+    for key, value in params.items():
+        if key in RESERVED:
+            continue
+        column, _, op = key.rpartition("__") if "__" in key else (key, "", "exact")
+        if op not in OPERATORS:
+            column, op = key, "exact"
+        if column not in names:
+            raise Invalid("Unknown column {column}; the columns are: {columns}",
+                          code="unknown_column", field=key, column=column,
+                          columns=", ".join(names))
+        query.filters.append((column, op, value))
+    for item in (sort or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        descending = item.startswith("-")
+        column = item.lstrip("-")
+        if column not in names:
+            raise Invalid("Cannot sort by unknown column {column}", code="unknown_column",
+                          field="sort", column=column)
+        query.sort.append((column, descending))
+    if columns:
+        chosen = [c.strip() for c in columns.split(",") if c.strip()]
+        unknown = [c for c in chosen if c not in names]
+        if unknown:
+            raise Invalid("Unknown column {column}; the columns are: {columns}",
+                          code="unknown_column", field="columns", column=unknown[0],
+                          columns=", ".join(names))
+        query.columns = chosen
+    return query
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"autoinstall_known_extensions": False,
+                                  "autoload_known_extensions": False})
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
+    try:
+        return con.execute(sql, params)
+    except duckdb.ConversionException as exc:
+        raise Invalid("A filter value does not fit its column's type: {reason}",
+                      code="invalid_filter", reason=str(exc).splitlines()[0][:200]) from None
+
+
+def page(query: RowQuery, *, version: int, limit: int, cursor: str | None
+         ) -> tuple[list[dict[str, Any]], int, str | None]:
+    """One page of rows as dicts, the total matching, and the next cursor."""
+    offset = 0
+    after = decode_cursor(cursor)
+    if after:
+        if len(after) != 2 or after[0] != version:
+            raise Invalid("The cursor belongs to another version or query", code="invalid_cursor",
+                          field="cursor")
+        offset = int(after[1])
+    where, params = query.where()
+    con = connect()
+    try:
+        total = _run(con, f"SELECT count(*) FROM {query.source()}{where}", params).fetchall()[0][0]
+        result = _run(con, f"SELECT {query.select()} FROM {query.source()}{where}"
+                      f"{query.order()} LIMIT {int(limit)} OFFSET {offset}", params)
+        names = [d[0] for d in result.description]
+        rows = [dict(zip(names, (_jsonable(v) for v in row), strict=True))
+                for row in result.fetchall()]
+    finally:
+        con.close()
+    next_offset = offset + len(rows)
+    next_cursor = encode_cursor([version, next_offset]) if next_offset < total else None
+    return rows, total, next_cursor
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0) -> Iterator[bytes]:
+    """All matching rows (up to `limit`) in a streamed format.
+
+    The query starts before this returns, so a bad filter is an error answer, not a broken
+    stream; the rows then flow batch by batch.
+    """
+    where, params = query.where()
+    limit_sql = f" LIMIT {int(limit)}" if limit is not None else ""
+    sql = (f"SELECT {query.select()} FROM {query.source()}{where}{query.order()}{limit_sql}"
+           f" OFFSET {int(offset)}")
+    if fmt == "ndjson":
+        sql = f"SELECT to_json(t)::VARCHAR AS j FROM ({sql}) AS t"  # JSON made by DuckDB (C++)
+    con = connect()
+    try:
+        relation = con.sql(sql, params=params) if params else con.sql(sql)
+        reader = relation.to_arrow_reader(batch_size=BATCH)
+    except duckdb.ConversionException as exc:
+        con.close()
+        raise Invalid("A filter value does not fit its column's type: {reason}",
+                      code="invalid_filter", reason=str(exc).splitlines()[0][:200]) from None
+    writers = {"ndjson": _ndjson, "csv": _csv, "parquet": _parquet, "xml": xml_items}
+
+    def produce() -> Iterator[bytes]:
+        try:
+            yield from writers[fmt](reader)
+        finally:
+            reader.close()
+            con.close()
+
+    return produce()
+
+
+def _ndjson(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+    for batch in reader:
+        lines = batch.column(0).to_pylist()
+        if lines:
+            yield ("\n".join(lines) + "\n").encode()
+
+
+def _csv(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+    """UTF-8 with BOM, so Excel on Korean Windows opens it without mojibake."""
+    yield "\ufeff".encode()
+    first = True
+    for batch in reader:
+        buffer = io.BytesIO()
+        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=first))
+        first = False
+        yield buffer.getvalue()
+    if first:  # no rows: still a header
+        buffer = io.BytesIO()
+        pacsv.write_csv(pa.Table.from_batches([], schema=reader.schema), buffer)
+        yield buffer.getvalue()
+
+
+class _Drain(io.RawIOBase):
+    """A write-only sink whose bytes are taken out after each row group (streamed Parquet)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        out = b"".join(self.chunks)
+        self.chunks.clear()
+        return out
+
+
+def _parquet(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+    sink = _Drain()
+    with pq.ParquetWriter(sink, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            if chunk := sink.take():
+                yield chunk
+    if chunk := sink.take():
+        yield chunk
+
+
+def xml_items(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+    """Rows as data.go.kr-style <item> elements (element names are the column names)."""
+    names = reader.schema.names
+    tags = [_xml_name(n) for n in names]
+    yield b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rows>"
+    for batch in reader:
+        yield _items(batch, tags).encode()
+    yield b"</rows>\n"
+
+
+def _items(batch: pa.RecordBatch, tags: list[str]) -> str:
+    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    parts = []
+    for row in zip(*columns, strict=True):
+        parts.append("<item>" + "".join(
+            f"<{t}>{escape(_text(v))}</{t}>" for t, v in zip(tags, row, strict=True)
+            if v is not None) + "</item>")
+    return "".join(parts)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _xml_name(name: str) -> str:
+    """A valid XML element name for a column (Korean letters are valid name characters)."""
+    cleaned = "".join(ch if (ch.isalnum() or ch in "_-.") else "_" for ch in name)
+    if not cleaned or not (cleaned[0].isalpha() or cleaned[0] == "_"):
+        cleaned = "_" + cleaned
+    return cleaned
+
+
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, default=str)
