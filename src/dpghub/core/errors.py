@@ -28,6 +28,8 @@ class HubError(Exception):
         if code:
             self.code = code
         self.field = field
+        if field is not None:
+            params.setdefault("field", field)  # messages may name the field: "{field}: …"
         self.params = params
         self.headers = headers or {}
         super().__init__(self.message.format(**params) if params else self.message)
