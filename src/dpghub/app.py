@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = None
         if settings.job_workers:
             runner = JobRunner(app.state.session_factory, workers=settings.job_workers,
-                               extras={"settings": settings, "storage": app.state.storage})
+                               extras={"settings": settings, "storage": app.state.storage},
+                               stale_after=timedelta(seconds=settings.job_stale_seconds))
             runner.start()
         app.state.job_runner = runner
         yield

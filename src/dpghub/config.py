@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         default=1, ge=0, description="Background job threads inside each hub process "
         "(0: run jobs only in separate `dpghub worker` processes)."
     )
+    job_stale_seconds: int = Field(
+        default=30, ge=2, description="A running job whose worker has not signalled for this "
+        "long is taken as interrupted (retried, or failed when out of attempts)."
+    )
     job_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one ingestion or query job, in MiB."
     )

@@ -168,19 +168,20 @@ class JobRunner:
 
     def __init__(self, factory: sessionmaker[Session], *, workers: int = 1,
                  poll_interval: float = 0.5, extras: dict[str, Any] | None = None,
-                 kinds: list[str] | None = None) -> None:
+                 kinds: list[str] | None = None, stale_after: timedelta = STALE_AFTER) -> None:
         self.factory = factory
         self.workers = workers
         self.poll_interval = poll_interval
         self.extras = extras or {}
         self.kinds = kinds
+        self.stale_after = stale_after
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        recover(self.factory)
+        recover(self.factory, stale_after=self.stale_after)
         for index in range(self.workers):
             thread = threading.Thread(target=self._loop, name=f"dpghub-job-{index}", daemon=True)
             thread.start()
@@ -205,8 +206,8 @@ class JobRunner:
             except Exception:  # the loop must survive any single failure
                 log.exception("job worker error")
                 ran = False
-            if time.monotonic() - last_recovery > STALE_AFTER.total_seconds():
-                recover(self.factory)
+            if time.monotonic() - last_recovery > self.stale_after.total_seconds():
+                recover(self.factory, stale_after=self.stale_after)
                 last_recovery = time.monotonic()
             if not ran:
                 self._wake.wait(self.poll_interval)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -132,7 +133,8 @@ def register(app: typer.Typer, hub_session) -> None:  # type: ignore[no-untyped-
         with hub_session() as (settings, _session, factory):
             pass
         runner = jobs.JobRunner(factory, workers=threads, extras={
-            "settings": settings, "storage": LakeStorage.from_settings(settings)})
+            "settings": settings, "storage": LakeStorage.from_settings(settings)},
+            stale_after=timedelta(seconds=settings.job_stale_seconds))
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         runner.start()
