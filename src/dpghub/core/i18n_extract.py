@@ -28,11 +28,22 @@ def messages() -> set[str]:
         found.update(m.group("id") for m in TEMPLATE_CALL.finditer(path.read_text()))
     for path in PACKAGE.rglob("*.py"):
         found.update(_python_messages(ast.parse(path.read_text(), str(path))))
-    from ..identity.models import OrgKind, Role
-
-    found.update(k.value for k in OrgKind)
-    found.update(r.value for r in Role)
+    found.update(_enum_labels())
     return found
+
+
+def _enum_labels() -> set[str]:
+    """Values shown through `_()` in templates: kinds, roles, access levels, states, types."""
+    from ..core.jobs import JobState
+    from ..identity.models import OrgKind, Role
+    from ..lake.infer import TYPES
+    from ..lake.models import AccessLevel, WriteMode
+
+    labels = {k.value for k in OrgKind} | {r.value for r in Role}
+    labels |= {a.value for a in AccessLevel} | {m.value for m in WriteMode} | set(TYPES)
+    labels |= {JobState.queued, JobState.running, *JobState.finished, "restore"}
+    labels |= {"file", "line", "column", "value"}
+    return labels
 
 
 def _python_messages(tree: ast.AST) -> set[str]:

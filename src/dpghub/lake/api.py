@@ -163,13 +163,15 @@ def restore(version: int, dataset: CurrentDataset, session: DbSession, actor: Ap
 
 @router.get("/datasets/{org}/{name}/profile", response_model=schemas.ProfileRead,
             responses=responses(404))
-def profile(dataset: CurrentDataset, session: DbSession,
+def profile(dataset: CurrentDataset, session: DbSession, actor: OptionalApiActor,
             version: int | None = None) -> schemas.ProfileRead:
-    """Per column: type, nulls, distinct (approximate), min, max, top values, histogram."""
+    """Per column: type, nulls, distinct (approximate), min, max, top values, histogram.
+    Values (min, max, top, histogram) only for callers who may read the rows."""
     found = service.get_version(session, dataset=dataset, version=version)
-    stats = found.profile or {"rows": found.row_count, "columns": []}
+    stats = service.visible_profile(actor, dataset, found)
     return schemas.ProfileRead(version=found.version, rows=stats["rows"],
-                               columns=stats["columns"])
+                               columns=stats["columns"],
+                               values_hidden=stats.get("values_hidden", False))
 
 
 @router.get("/datasets/{org}/{name}/raw/{sha256}", responses=responses(401, 403, 404))

@@ -145,3 +145,5 @@ class ProfileRead(Schema):
     version: int
     rows: int
     columns: list[dict[str, Any]]
+    values_hidden: bool = Field(default=False, description="True when min/max/top values are "
+                                "withheld because the caller may not read the rows")

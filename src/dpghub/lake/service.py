@@ -13,7 +13,7 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.pagination import check_limit, decode_cursor, encode_cursor
 from ..identity.models import Organization
-from ..identity.policy import Actor, authorize
+from ..identity.policy import Actor, authorize, can
 from . import schemas
 from .models import Dataset, DatasetVersion, RawFile
 from .storage import LakeStorage
@@ -224,6 +224,20 @@ def readable_version(
     """The version whose rows `actor` wants, after checking they may read rows."""
     authorize(actor, "lake.rows.read", dataset)
     return get_version(session, dataset=dataset, version=version)
+
+
+VALUE_FIELDS = ("min", "max", "top", "histogram")
+
+
+def visible_profile(actor: Actor, dataset: Dataset, version: DatasetVersion) -> dict[str, Any]:
+    """The profile of a version as `actor` may see it: min, max, top values and histograms are
+    data, so they are shown only to those who may read the rows; counts are shown to all."""
+    stats = version.profile or {"rows": version.row_count, "columns": []}
+    if can(actor, "lake.rows.read", dataset):
+        return stats
+    return {"rows": stats["rows"], "values_hidden": True,
+            "columns": [{k: v for k, v in c.items() if k not in VALUE_FIELDS}
+                        for c in stats["columns"]]}
 
 
 def raw_file_for(

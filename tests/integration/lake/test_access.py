@@ -54,3 +54,15 @@ def test_only_editors_of_the_owner_create_and_ingest(lake: Lake) -> None:
     duplicate = hub.client.post("/api/v1/orgs/molit/datasets", headers=lake.auth,
                                 json={"slug": "target", "title_ko": "x"})
     assert duplicate.status_code == 409 and duplicate.json()["field"] == "slug"
+
+
+def test_profile_values_of_closed_datasets_are_hidden_from_outsiders(lake: Lake) -> None:
+    lake.create("closed-profile", access="restricted")
+    lake.ingest_ok("closed-profile", ("a.csv", "이름,값\n비밀,1\n".encode()))
+    outsider = lake.hub.client.get("/api/v1/datasets/molit/closed-profile/profile").json()
+    assert outsider["values_hidden"] is True
+    assert all(set(c) <= {"name", "type", "nulls", "distinct"} for c in outsider["columns"])
+    member = lake.hub.client.get("/api/v1/datasets/molit/closed-profile/profile",
+                                 headers=lake.auth).json()
+    assert member["values_hidden"] is False
+    assert member["columns"][0]["top"] == [{"value": "비밀", "count": 1}]

@@ -1,0 +1,76 @@
+"""The lake portal: new dataset, upload form, job page, dataset page with charts, restore."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.conftest import PASSWORD
+from tests.integration.lake.conftest import LIBRARY, Lake
+from tests.integration.test_identity_rules import csrf_of, sign_in
+
+
+def _follow_job(browser, path: str) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 60
+    while True:
+        page = browser.get(path)
+        if 'http-equiv="refresh"' not in page.text:
+            return page.text
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_provider_uploads_from_the_portal(lake: Lake) -> None:
+    hub = lake.hub
+    browser = hub.browser()
+    sign_in(browser, lake.owner.email, PASSWORD)
+    form = browser.get("/orgs/molit/datasets/new")
+    created = browser.post("/orgs/molit/datasets/new", data={
+        "slug": "libraries", "title_ko": "전국도서관표준데이터", "keywords": "도서관, 문화",
+        "access": "open", "csrf_token": csrf_of(form.text)})
+    assert created.url.path == "/datasets/molit/libraries/upload"
+    job_page = browser.post("/datasets/molit/libraries/upload",
+                            data={"mode": "append", "encoding": "auto",
+                                  "csrf_token": csrf_of(created.text)},
+                            files=[("files", (LIBRARY.name, LIBRARY.read_bytes()))])
+    assert re.search(r"/jobs/\d+$", str(job_page.url))
+    finished = _follow_job(browser, job_page.url.path)
+    assert "3,517" in finished and "완료" in finished
+
+    page = browser.get("/datasets/molit/libraries")
+    assert page.status_code == 200
+    assert "molit.libraries" in page.text and "열람좌석수" in page.text
+    assert page.text.count("<svg") >= 10  # a chart per profiled column
+    assert "마포중앙도서관" in page.text or "<table class=\"preview\">" in page.text
+    assert "/openapi/molit/libraries" in page.text
+
+    second = browser.post("/datasets/molit/libraries/upload",
+                          data={"mode": "replace", "csrf_token": csrf_of(page.text)},
+                          files=[("files", ("small.csv", "도서관명,시도명\n작은도서관,세종특별자치시\n"
+                                            .encode("cp949")))])
+    _follow_job(browser, second.url.path)
+    page = browser.get("/datasets/molit/libraries")
+    assert "작은도서관" in page.text
+    restored = browser.post("/datasets/molit/libraries/versions/1/restore",
+                            data={"csrf_token": csrf_of(page.text)})
+    done = _follow_job(browser, restored.url.path)
+    assert "3,517" in done
+    assert browser.get("/datasets?org=molit").text.count("molit.libraries") == 1
+
+
+def test_failed_upload_shows_position(lake: Lake) -> None:
+    browser = lake.hub.browser()
+    sign_in(browser, lake.owner.email, PASSWORD)
+    lake.create("broken")
+    form = browser.get("/datasets/molit/broken/upload")
+    job = browser.post("/datasets/molit/broken/upload", data={"csrf_token": csrf_of(form.text)},
+                       files=[("files", ("ragged.csv", b"a,b\n1,2\n3\n"))])
+    text = _follow_job(browser, job.url.path)
+    assert "ragged.csv" in text and "<dt>줄</dt>" in text and "테이블은 바뀌지 않았습니다" in text
+
+
+def test_restricted_preview_is_not_shown_to_outsiders(lake: Lake) -> None:
+    lake.create("secret", access="sensitive")
+    lake.ingest_ok("secret", ("a.csv", "이름,값\n비밀,1\n".encode()))
+    anonymous = lake.hub.browser().get("/datasets/molit/secret")
+    assert anonymous.status_code == 200 and "비밀" not in anonymous.text
