@@ -21,6 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps publicdatareader==1.1.1.post2  # sample code tables
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml

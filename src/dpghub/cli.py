@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,7 +72,11 @@ def init(
     admin_email: Annotated[str, typer.Option(help="E-mail of the first operator.")] = DEFAULT_ADMIN,
     admin_password: Annotated[str | None, typer.Option(
         help="Password of the first operator; generated and printed when absent.")] = None,
-    demo: Annotated[bool, typer.Option(help="Also load sample organizations.")] = False,
+    demo: Annotated[bool, typer.Option(help="Also load sample organizations and real Korean "
+                                       "public data.")] = False,
+    demo_data: Annotated[Path | None, typer.Option(
+        help="Folder of sample files (default: ../shared/data/kr when present, else the code "
+        "tables PublicDataReader ships).")] = None,
 ) -> None:
     """Create or upgrade the database, and create the first platform operator."""
     settings = Settings().prepare()
@@ -101,6 +106,20 @@ def init(
             if created:
                 out.print(f"Sample organizations: {', '.join(created)}")
         audit.checkpoint(session, load_signing_key(settings.home))
+    if demo:
+        _load_demo_data(demo_data)
+
+
+def _load_demo_data(folder: Path | None) -> None:
+    from . import demo as demo_content
+
+    with hub_context() as (settings, _session, factory):
+        source = folder or demo_content.default_data_dir()
+        if source is not None and not source.is_dir():
+            err.print(f"[red]error:[/red] {source} is not a folder")
+            raise typer.Exit(2)
+        out.print(f"Sample data from {source or 'PublicDataReader (PyPI)'}:")
+        demo_content.load_data(settings, factory, actor=CLI, source=source, say=out.print)
 
 
 @app.command()

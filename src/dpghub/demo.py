@@ -1,13 +1,28 @@
-"""Sample content for a first look: real Korean public bodies and a demo company.
+"""Sample content for a first look: real Korean public bodies and their real public data.
 
-Loaded by `dpghub init --demo` (the README's first command). Idempotent: what exists is kept.
+`dpghub init --demo` (the README's first command) loads it. Organizations first; then data:
+the real files in `../shared/data/kr` when that folder is present (a clone of the project next
+to its shared data), otherwise the legal- and administrative-district code tables that the
+MIT-licensed PyPI package PublicDataReader ships (installed without its dependencies by
+`make run`; only its data files are read). Idempotent: what exists is kept.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import csv
+import importlib.util
+import json
+import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings
+from .core import jobs
 from .identity import schemas, service
 from .identity.models import Organization
 from .identity.policy import Actor
@@ -17,12 +32,52 @@ ORGANIZATIONS = [
      "주민등록 인구통계, 행정표준코드를 제공합니다."),
     ("molit", "국토교통부", "Ministry of Land, Infrastructure and Transport", "public", True,
      "법정동코드 등 국토·교통 데이터를 제공합니다."),
+    ("mcst", "문화체육관광부", "Ministry of Culture, Sports and Tourism", "public", True,
+     "전국도서관표준데이터 등 문화 데이터를 제공합니다."),
+    ("me", "환경부", "Ministry of Environment", "public", True,
+     "전기차 충전소 등 환경 데이터를 제공합니다."),
     ("seoul", "서울특별시", "Seoul Metropolitan Government", "public", False,
      "서울시 공공데이터를 제공합니다."),
     ("kasi", "한국천문연구원", "Korea Astronomy and Space Science Institute", "research", True,
      "특일 정보(공휴일) Open API를 제공합니다."),
     ("hanbit-data", "한빛데이터", "Hanbit Data Co.", "company", False,
      "공공데이터를 융합해 생활 서비스를 만드는 스타트업(데모)."),
+]
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    org: str
+    slug: str
+    title_ko: str
+    title_en: str
+    path: str
+    keywords: tuple[str, ...]
+    sheet: str | None = None
+
+
+SHARED = [
+    DemoDataset("molit", "bjd-codes", "법정동코드 전체자료", "Legal district codes",
+                "bjd_code_molit/국토교통부_법정동코드_20240805.csv", ("법정동", "행정구역", "코드")),
+    DemoDataset("mois", "population", "주민등록 인구 및 세대현황 (2025년 9월)",
+                "Resident population and households (September 2025)",
+                "population_mois/202509_202509_주민등록인구및세대현황_월간.csv",
+                ("인구", "세대", "시군구")),
+    DemoDataset("mcst", "libraries", "전국도서관표준데이터", "Public libraries (standard data)",
+                "library_std/전국도서관표준데이터.csv", ("도서관", "문화", "표준데이터")),
+    DemoDataset("me", "ev-chargers", "전국전기차충전소표준데이터",
+                "EV charging stations (standard data)",
+                "ev_charger_std/전국전기차충전소표준데이터.csv", ("전기차", "충전소", "표준데이터")),
+    DemoDataset("mois", "admin-codes", "행정표준코드 법정동 (2023-05-01, 말소코드 포함)",
+                "Standard legal district code table (2023-05-01)",
+                "admin_codes_mois/KIKcd_B.20230501(말소코드포함).xlsx", ("법정동", "행정표준코드")),
+]
+PACKAGED = [
+    DemoDataset("mois", "bjd-codes", "법정동코드 (행정표준코드, 말소코드 포함)",
+                "Legal district codes (standard code table)", "code_bdong.json",
+                ("법정동", "행정구역", "코드")),
+    DemoDataset("mois", "hdong-codes", "행정동코드 (행정표준코드)",
+                "Administrative district codes", "code_hdong.json", ("행정동", "행정구역", "코드")),
 ]
 
 
@@ -38,3 +93,95 @@ def load(session: Session, *, actor: Actor) -> list[str]:
             service.verify_org(session, actor=actor, org=org)
         created.append(slug)
     return created
+
+
+def default_data_dir() -> Path | None:
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = (base / ".." / "shared" / "data" / "kr").resolve()
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def packaged_data_dir() -> Path | None:
+    spec = importlib.util.find_spec("PublicDataReader")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    raw = Path(list(spec.submodule_search_locations)[0]) / "raw"
+    return raw if (raw / "code_bdong.json").is_file() else None
+
+
+def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Actor,
+              source: Path | None, say: Callable[[str], None]) -> list[str]:
+    """Ingest the demo datasets that have no data yet; return 'org/slug' of those loaded."""
+    from .lake import ingest as _handlers  # noqa: F401  (registers the job handlers)
+    from .lake import schemas as lake_schemas
+    from .lake import service as lake
+    from .lake.storage import LakeStorage
+
+    items = SHARED if source is not None else PACKAGED
+    base = source or packaged_data_dir()
+    if base is None:
+        say("No sample data found (neither ../shared/data/kr nor PublicDataReader's tables).")
+        return []
+    storage = LakeStorage.from_settings(settings)
+    runner = jobs.JobRunner(factory, extras={"settings": settings, "storage": storage})
+    loaded = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for item in items:
+            path = base / item.path
+            if not path.is_file():
+                continue
+            if item.path.endswith(".json"):
+                path = _columns_json_to_csv(path, Path(scratch))
+            with factory() as session:
+                org = service.get_org_by_slug(session, item.org)
+                try:
+                    dataset = lake.get_dataset(session, item.org, item.slug)
+                except Exception:
+                    dataset = lake.create_dataset(session, actor=actor, org=org,
+                                                  data=lake_schemas.DatasetCreate(
+                                                      slug=item.slug, title_ko=item.title_ko,
+                                                      title_en=item.title_en,
+                                                      keywords=list(item.keywords),
+                                                      license="공공누리 제1유형"))
+                if dataset.current_version:
+                    continue
+                with path.open("rb") as handle:
+                    received = lake.store_upload(session, actor=actor, storage=storage,
+                                                 dataset=dataset, name=path.name, stream=handle,
+                                                 max_bytes=settings.upload_max_mb << 20)
+                job_id = lake.request_ingest(session, actor=actor, dataset=dataset,
+                                             files=[received],
+                                             options=lake_schemas.IngestOptions(
+                                                 sheet=item.sheet)).id
+                session.commit()
+            runner.run_one()
+            with factory() as session:
+                job = session.get(jobs.Job, job_id)
+                assert job is not None
+                if job.state == jobs.JobState.succeeded and job.result:
+                    say(f"  {item.org}/{item.slug}: {job.result['row_count']:,} rows "
+                        f"({item.title_ko})")
+                    loaded.append(f"{item.org}/{item.slug}")
+                else:
+                    say(f"  {item.org}/{item.slug}: not loaded ({job.message})")
+    return loaded
+
+
+def _columns_json_to_csv(path: Path, scratch: Path) -> Path:
+    """PublicDataReader keeps its tables as column → {row: value} JSON; write them as CSV."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    columns = list(data)
+    rows = sorted(data[columns[0]], key=int)
+    target = scratch / (path.stem + ".csv")
+    with target.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if _missing(data[c].get(row)) else data[c][row] for c in columns])
+    return target
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -9,12 +9,18 @@ from __future__ import annotations
 import pytest
 
 from dpghub.core.errors import Forbidden, Unauthenticated
+from dpghub.core.jobs import Job
 from dpghub.identity.models import Organization, Role, User
 from dpghub.identity.policy import ACTIONS, ANONYMOUS, Actor, authorize
+from dpghub.lake.models import Dataset
 
 ORG_A = Organization(id=1, slug="org-a")
 ORG_B = Organization(id=2, slug="org-b")
 ME = User(id=10, email="me@example.com")
+DATASET_A = Dataset(id=5, org_id=1, slug="bjd", access="open")
+RESTRICTED_A = Dataset(id=6, org_id=1, slug="people", access="restricted")
+SENSITIVE_A = Dataset(id=7, org_id=1, slug="health", access="sensitive")
+JOB_A = Job(id=9, org_id=1, kind="lake.ingest")
 OTHER = User(id=11, email="other@example.com")
 
 
@@ -53,6 +59,15 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "identity.token.manage": (ME, SIGNED_IN),
     "identity.user.list": (None, {"operator"}),
     "core.audit.read": (None, {"operator"}),
+    "core.job.read": (JOB_A, {"member_a", "editor_a", "admin_a", "operator"}),
+    "core.job.cancel": (JOB_A, {"editor_a", "admin_a", "operator"}),
+    "lake.dataset.read": (RESTRICTED_A, EVERYONE),
+    "lake.dataset.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    "lake.dataset.update": (DATASET_A, {"editor_a", "admin_a", "operator"}),
+    "lake.dataset.ingest": (DATASET_A, {"editor_a", "admin_a", "operator"}),
+    "lake.dataset.restore": (DATASET_A, {"editor_a", "admin_a", "operator"}),
+    # rows of a restricted dataset: its members; operators run the platform, not the data
+    "lake.rows.read": (RESTRICTED_A, {"member_a", "editor_a", "admin_a"}),
 }
 
 
@@ -105,3 +120,13 @@ def test_unknown_actions_are_refused_even_for_operators() -> None:
 def test_every_action_is_described() -> None:
     for action in ACTIONS.values():
         assert action.description.strip(), action.name
+
+
+@pytest.mark.parametrize("who", sorted(ACTORS))
+def test_rows_of_open_datasets_are_for_everyone_and_sensitive_for_members(who: str) -> None:
+    authorize(ACTORS[who], "lake.rows.read", DATASET_A)
+    if who in ("member_a", "editor_a", "admin_a"):
+        authorize(ACTORS[who], "lake.rows.read", SENSITIVE_A)
+    else:
+        with pytest.raises(Unauthenticated if who == "anonymous" else Forbidden):
+            authorize(ACTORS[who], "lake.rows.read", SENSITIVE_A)

@@ -66,3 +66,29 @@ def test_cli_ingest_failure_exits_non_zero_with_the_position(cli_home: Path) -> 
     result = CliRunner().invoke(app, ["ingest", str(bad), "--org", "molit", "--dataset", "bad"])
     assert result.exit_code == 1
     assert "bad.csv line 3" in result.output
+
+
+def test_demo_loads_real_korean_data(cli_home: Path) -> None:
+    listed = CliRunner().invoke(app, ["datasets", "list"])
+    for ref in ("molit/bjd-codes", "mois/population", "mcst/libraries", "me/ev-chargers",
+                "mois/admin-codes"):
+        assert ref in listed.output
+    assert "49,859" in listed.output and "46,345" in listed.output
+
+
+def test_demo_without_shared_data_uses_the_packaged_code_tables(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    from dpghub import demo
+
+    if demo.packaged_data_dir() is None:
+        from tests.conftest import unavailable
+
+        unavailable("PublicDataReader's data files are not installed (make install does it)")
+    monkeypatch.setenv("DPGHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DPGHUB_DATABASE_URL", raising=False)
+    monkeypatch.setattr(demo, "default_data_dir", lambda: None)
+    result = CliRunner().invoke(app, ["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "mois/bjd-codes: 46,345 rows" in result.output
+    assert "mois/hdong-codes: 8,509 rows" in result.output
