@@ -81,31 +81,44 @@ SAMPLE_ROWS = 5_000
 
 
 def infer(con, columns: list[str], source: str) -> list[Column]:  # type: ignore[no-untyped-def]
-    """Types for `columns` of the DuckDB table expression `source` (all VARCHAR).
-
-    Types are proposed from a sample, then every value of the whole source is checked against
-    the proposal in one pass; a column whose check fails anywhere (or that was empty in the
-    sample) is inferred again from all of its values.
-    """
+    """Types for `columns` of the DuckDB table expression `source` (all VARCHAR), checked
+    against every value: propose from a sample, verify in one pass, redo what failed."""
     if not columns:
         return []
-    sample = f"(SELECT * FROM {source} LIMIT {SAMPLE_ROWS})"
-    proposed = _infer_full(con, columns, sample)
-    sample_counts = first_row(con, "SELECT " + ", ".join(
-        f"count({quote_ident(c)})" for c in columns) + f" FROM {sample}")
-    to_check = [c for c in proposed if c.type != "text"]
-    redo = [c.name for c, n in zip(proposed, sample_counts or [], strict=True) if n == 0]
+    proposed = propose(con, columns, source)
+    to_check = [c for c in proposed.columns if c.type != "text"]
+    redo = list(proposed.unseen)
     if to_check:
         row = first_row(con, "SELECT " + ", ".join(
-            f"count_if({_misfit_sql(c)})" for c in to_check) + f" FROM {source}")
+            f"count_if({misfit_sql(c)})" for c in to_check) + f" FROM {source}")
         redo += [c.name for c, bad in zip(to_check, row or [], strict=True) if bad]
+    return refine(con, proposed.columns, redo, source)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    columns: list[Column]
+    unseen: list[str]  # columns with no value in the sample: typed from all values later
+
+
+def propose(con, columns: list[str], source: str) -> Proposal:  # type: ignore[no-untyped-def]
+    """Types from the first rows; callers must check every value against them (`misfit_sql`)
+    and `refine` the columns that do not hold."""
+    sample = f"(SELECT * FROM {source} LIMIT {SAMPLE_ROWS})"
+    proposed, nonnull = _infer_counted(con, columns, sample)
+    unseen = [c.name for c, n in zip(proposed, nonnull, strict=True) if n == 0]
+    return Proposal(proposed, unseen)
+
+
+def refine(con, columns: list[Column], redo: list[str], source: str) -> list[Column]:  # type: ignore[no-untyped-def]
+    """Infer `redo` columns again from all of their values."""
     if not redo:
-        return proposed
+        return columns
     again = {c.name: c for c in _infer_full(con, redo, source)}
-    return [again.get(c.name, c) for c in proposed]
+    return [again.get(c.name, c) for c in columns]
 
 
-def _misfit_sql(column: Column) -> str:
+def misfit_sql(column: Column) -> str:
     """True for a value that would not have let the column get its proposed type.
 
     Written for speed over millions of values: cheap tests first, patterns only behind a CASE
@@ -140,8 +153,13 @@ def _misfit_sql(column: Column) -> str:
 
 
 def _infer_full(con, columns: list[str], source: str) -> list[Column]:  # type: ignore[no-untyped-def]
+    return _infer_counted(con, columns, source)[0]
+
+
+def _infer_counted(con, columns: list[str], source: str  # type: ignore[no-untyped-def]
+                   ) -> tuple[list[Column], list[int]]:
     row = first_row(con, _stats_sql(columns, source))
-    stats = _by_column(row, len(columns), 13)
+    stats = _by_column(row, len(columns), 13)  # type: ignore[arg-type]
     candidates = [(i, c) for i, c in enumerate(columns) if stats[i][0] and (
         stats[i][1] == stats[i][0] or stats[i][5] == stats[i][0] or stats[i][6] == stats[i][0])]
     detail: dict[int, tuple[int, int, int]] = {}
@@ -149,7 +167,8 @@ def _infer_full(con, columns: list[str], source: str) -> list[Column]:  # type: 
         drow = first_row(con, _detail_sql(candidates, source))
         for k, (i, _) in enumerate(candidates):
             detail[i] = tuple(drow[3 * k: 3 * k + 3])  # type: ignore[assignment, index]
-    return [Column(c, _decide(c, stats[i], detail.get(i))) for i, c in enumerate(columns)]
+    types = [Column(c, _decide(c, stats[i], detail.get(i))) for i, c in enumerate(columns)]
+    return types, [int(s[0] or 0) for s in stats]
 
 
 def _by_column(row: tuple[Any, ...], count: int, width: int) -> list[tuple[Any, ...]]:
@@ -180,22 +199,24 @@ def _decide(name: str, s: tuple[Any, ...], detail: tuple[int, int, int] | None) 
     return "text"
 
 
-def cast_sql(column: Column, *, source_type: str | None = None) -> str:
-    """The SQL that turns a text column into its type (values already checked to fit)."""
+def cast_sql(column: Column) -> str:
+    """The SQL that turns a text column into its type. TRY_ casts: a value that does not fit
+    becomes NULL here and is caught by the column's check flag, which stops the write."""
     c = quote_ident(column.name)
     t = f"trim({c})"
     kind = column.type
     if kind == "integer":
-        return f"CAST(replace({t}, ',', '') AS BIGINT) AS {c}"
+        return f"TRY_CAST(replace({t}, ',', '') AS BIGINT) AS {c}"
     if kind == "decimal":
-        return f"CAST(replace({t}, ',', '') AS DOUBLE) AS {c}"
+        return f"TRY_CAST(replace({t}, ',', '') AS DOUBLE) AS {c}"
     if kind == "date":
         return (f"CASE WHEN length({t}) = 8 AND NOT contains({t}, '-') "
-                f"THEN CAST(strptime({t}, '%Y%m%d') AS DATE) ELSE CAST({t} AS DATE) END AS {c}")
+                f"THEN CAST(TRY_STRPTIME({t}, '%Y%m%d') AS DATE) "
+                f"ELSE TRY_CAST({t} AS DATE) END AS {c}")
     if kind == "timestamp":
-        return f"CAST({t} AS TIMESTAMP) AS {c}"
+        return f"TRY_CAST({t} AS TIMESTAMP) AS {c}"
     if kind == "time":
-        return f"CAST(CAST({t} AS TIME) AS VARCHAR) AS {c}"
+        return f"CAST(TRY_CAST({t} AS TIME) AS VARCHAR) AS {c}"
     if kind == "boolean":
         return f"CAST(lower({t}) = 'true' AS BOOLEAN) AS {c}"
     return f"{c}"

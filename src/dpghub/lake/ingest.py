@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import Settings
 from ..core import jobs
@@ -25,7 +26,7 @@ from ..core.jobs import JobContext
 from . import profile as profiling
 from . import service, tables
 from .errors import IngestError, bad_file
-from .infer import Column, cast_sql, check_sql, infer
+from .infer import Column, cast_sql, check_sql, misfit_sql, propose, refine
 from .sources import (
     Staged,
     detect_format,
@@ -100,9 +101,26 @@ def _creator(session: Any, job_id: int) -> int | None:
     return job.created_by if job else None
 
 
+class _Misfit(Exception):
+    """A value does not fit a type that is not ours to change (the table's, or an override)."""
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+
+
+class _Refine(Exception):
+    """A proposed type did not hold for some value: infer these columns from all values."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+
 def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
             storage: LakeStorage, scratch: Path, uri: str,
             existing: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stage, propose types from a sample, then write in one pass that checks every value
+    against the proposal; a misfit aborts that write (nothing is committed), the column is
+    typed again from all of its values, and the write runs again."""
     params = ctx.params
     staged, files = _stage_all(ctx, con, settings, storage, scratch)
     names: list[str] = []
@@ -114,33 +132,30 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     union = " UNION ALL BY NAME ".join(
         f"SELECT *, {sql_string(s.name)} AS {SOURCE_COLUMN} FROM {s.relation}" for s in staged)
     con.execute(f"CREATE TEMP VIEW src AS {union}")
-    paths = {str(p): s.name for s, p in _staged_paths(staged)}
+    paths = {path: (s.name, shift) for s in staged for path, shift in s.line_shift.items()}
+    paths.update({str(p): (s.name, 0) for s, p in _staged_paths(staged) if str(p) not in paths})
 
     ctx.progress(message="inferring types", force=True)
-    total_rows = _guard(lambda: first_row(con, "SELECT count(*) FROM src")[0], paths)
-    if total_rows == 0:
-        raise bad_file("{file} has a header but no rows", file=staged[0].name,
-                       code="no_rows")
-    if total_rows > settings.ingest_max_rows:
-        raise bad_file("The files hold {count} rows; the limit is {limit}", file=staged[0].name,
-                       code="too_many_rows", count=total_rows, limit=settings.ingest_max_rows)
-    inferred = _guard(lambda: infer(con, names, "src"), paths)
-    columns, changes = _reconcile(inferred, existing, params)
-    _check_values(con, columns, inferred)
+    proposal = _guard(lambda: propose(con, names, "src"), paths)
+    inferred = _guard(lambda: refine(con, proposal.columns, proposal.unseen, "src"), paths)
     if params["mode"] == "upsert":
-        _check_keys(con, params["key"], names)
-
-    select = _typed_select(columns, names)
-    ctx.progress(message="writing", force=True)
-    reader = con.sql(f"SELECT {select} FROM src").to_arrow_reader(batch_size=BATCH_ROWS)
-    counted = _counting(reader, ctx)
-    written = _guard(lambda: tables.write(uri, storage.storage_options, counted,
-                                          mode=params["mode"], keys=params["key"],
-                                          job_id=ctx.job_id), paths)
-    per_file = dict(con.execute(f"SELECT {SOURCE_COLUMN}, count(*) FROM src GROUP BY 1")
-                    .fetchall())
+        _guard(lambda: _check_keys(con, params["key"], names), paths)
+    for _attempt in range(3):
+        columns, changes = _reconcile(inferred, existing, params)
+        ctx.progress(message="writing", force=True)
+        counts: dict[str, int] = {}
+        try:
+            written = _write(ctx, con, settings, storage, uri, columns, inferred, counts, paths)
+            break
+        except _Refine as redo:
+            ctx.progress(message="typing again from every value", force=True)
+            inferred = _guard(lambda r=redo, i=inferred: refine(con, i, r.columns, "src"), paths)
+    else:  # pragma: no cover - a column can only be widened to text so often
+        raise IngestError("The column types did not settle; send the files again",
+                          code="types_unsettled")
+    total_rows = sum(counts.values())
     for f in files:
-        f["rows"] = sum(n for name, n in per_file.items()
+        f["rows"] = sum(n for name, n in counts.items()
                         if name == f["name"] or name.startswith(f["name"] + "/"))
     stored = [c.as_dict() for c in columns] + [{"name": SOURCE_COLUMN, "type": "text"}]
     if params["mode"] != "replace":
@@ -150,6 +165,93 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     return {"delta_version": written.delta_version, "row_count": written.row_count,
             "rows_written": total_rows, "columns": stored, "schema_changes": changes,
             "files": files}
+
+
+def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
+           storage: LakeStorage, uri: str, columns: list[Column], inferred: list[Column],
+           counts: dict[str, int], paths: dict[str, tuple[str, int]]) -> tables.Written:
+    """One streaming pass: cast, check every value, count rows per file, write one commit."""
+    shown = {c.name: c.type for c in inferred}
+    checks: list[tuple[str, Column, bool]] = []  # flag name, column, is it a proposal?
+    for i, column in enumerate(columns):
+        if column.type == "text":
+            continue
+        proposal = shown[column.name] == column.type
+        checks.append((f"_misfit_{i}", column, proposal))
+    select = ", ".join([cast_sql(c) for c in columns] + [quote_ident(SOURCE_COLUMN)] + [
+        f"{misfit_sql(c) if proposal else check_sql(c)} AS {flag}"
+        for flag, c, proposal in checks])
+    reader = _guard(lambda: con.sql(f"SELECT {select} FROM src").to_arrow_reader(
+        batch_size=BATCH_ROWS), paths)
+    flags = [reader.schema.get_field_index(flag) for flag, _, _ in checks]
+    keep = [i for i in range(len(reader.schema)) if i not in flags]
+    schema = pa.schema([reader.schema.field(i) for i in keep])
+    source_index = reader.schema.get_field_index(SOURCE_COLUMN)
+    limit = settings.ingest_max_rows
+
+    failure: dict[str, BaseException] = {}
+
+    def batches():  # type: ignore[no-untyped-def]
+        try:
+            yield from checked()
+        except BaseException as exc:  # the Delta writer reports it only as text
+            failure["error"] = exc
+            raise
+
+    def checked():  # type: ignore[no-untyped-def]
+        rows = 0
+        for batch in reader:
+            bad = [checks[k] for k, index in enumerate(flags)
+                   if pc.any(batch.column(index)).as_py()]
+            if bad:
+                refine_now = [c.name for _, c, proposal in bad if proposal]
+                if refine_now:
+                    raise _Refine(refine_now)
+                raise _Misfit(bad[0][1])
+            rows += batch.num_rows
+            if rows > limit:
+                raise bad_file("The files hold more than {limit} rows", code="too_many_rows",
+                               file=next(iter(counts), "?"), limit=limit)
+            for item in pc.value_counts(batch.column(source_index)).to_pylist():
+                counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+            ctx.progress(rows_done=rows)
+            yield pa.record_batch([batch.column(i) for i in keep], schema=schema)
+        if rows == 0:
+            raise bad_file("{file} has a header but no rows", file=next(iter(paths.values()),
+                                                                         ("?", 0))[0],
+                           code="no_rows")
+
+    stream = pa.RecordBatchReader.from_batches(schema, batches())
+    try:
+        return tables.write(uri, storage.storage_options, stream, mode=ctx.params["mode"],
+                            keys=ctx.params["key"], job_id=ctx.job_id)
+    except Exception:
+        reader.close()  # the connection must be free for what comes next
+        error = failure.get("error")
+        if isinstance(error, _Misfit):
+            _name_misfit(con, error.column)
+        if isinstance(error, duckdb.Error):
+            raise _guard_error(error, paths) from None
+        if error is not None:
+            raise error from None
+        raise
+
+
+def _name_misfit(con: duckdb.DuckDBPyConnection, column: Column) -> None:
+    """Raise the error that names the first value not fitting the column's (kept) type."""
+    bad = first_row(
+        con,
+        f"SELECT {SOURCE_COLUMN}, row_number, value FROM ("
+        f"SELECT {SOURCE_COLUMN}, row_number() OVER (PARTITION BY {SOURCE_COLUMN}) AS "
+        f"row_number, {quote_ident(column.name)} AS value, {check_sql(column)} AS misfit "
+        f"FROM src) WHERE misfit LIMIT 1")
+    if bad is None:  # pragma: no cover - the flag said there was one
+        raise IngestError("A value does not fit column {column}", code="type_mismatch",
+                          column=column.name)
+    raise IngestError(
+        "{file} line {line}, column {column}: '{value}' is not a valid {type}",
+        code="type_mismatch", file=bad[0], line=int(bad[1]) + 1, column=column.name,
+        value=str(bad[2])[:100], type=column.type)
 
 
 def _ordered(columns: list[dict[str, Any]], existing: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -232,24 +334,28 @@ def _staged_paths(staged: list[Staged]) -> list[tuple[Staged, str]]:
 _CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)(?:.*?Original Line: (.*?)\n)?", re.S)
 
 
-def _guard(action: Any, paths: dict[str, str]) -> Any:
+def _guard(action: Any, paths: dict[str, tuple[str, int]]) -> Any:
     """Run a DuckDB step; turn its parse errors into errors naming the user's file and line."""
     try:
         return action()
     except duckdb.Error as exc:
-        text = str(exc)
-        file = next((name for path, name in paths.items() if path in text),
-                    next(iter(paths.values()), "?"))
-        match = _CSV_ERROR.search(text)
-        if match:
-            detail = text.split("\n")
-            reason = next((line for line in detail if line.startswith("Expected Number")),
-                          detail[0])
-            raise bad_file("{file} line {line}: {reason}", file=file, code="bad_row",
-                           line=int(match.group(1)), reason=reason.strip(),
-                           value=(match.group(2) or "")[:200]) from None
-        raise bad_file("{file}: {reason}", file=file, code="unreadable",
-                       reason=text.splitlines()[0][:300]) from None
+        raise _guard_error(exc, paths) from None
+
+
+def _guard_error(exc: Exception, paths: dict[str, tuple[str, int]]) -> IngestError:
+    text = str(exc)
+    found = next(((name, shift) for path, (name, shift) in paths.items() if path in text), None)
+    name, shift = found or next(iter(paths.values()), ("?", 0))
+    match = _CSV_ERROR.search(text)
+    if match:
+        detail = text.split("\n")
+        reason = next((line for line in detail if line.startswith("Expected Number")),
+                      detail[0])
+        return bad_file("{file} line {line}: {reason}", file=name, code="bad_row",
+                        line=int(match.group(1)) + shift, reason=reason.strip(),
+                        value=(match.group(2) or "")[:200])
+    return bad_file("{file}: {reason}", file=name, code="unreadable",
+                    reason=text.splitlines()[0][:300])
 
 
 # --- types ---------------------------------------------------------------------------------
@@ -293,25 +399,6 @@ def _reconcile(inferred: list[Column], existing: list[dict[str, Any]], params: d
     return final, changes
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, columns: list[Column],
-                  inferred: list[Column]) -> None:
-    """Where the final type is not what the values showed, name the first misfit."""
-    shown = {c.name: c.type for c in inferred}
-    for column in columns:
-        if column.type in ("text", shown[column.name]):
-            continue
-        bad = first_row(con,
-            f"SELECT {SOURCE_COLUMN}, row_number, value FROM ("
-            f"SELECT {SOURCE_COLUMN}, row_number() OVER (PARTITION BY {SOURCE_COLUMN}) AS "
-            f"row_number, {quote_ident(column.name)} AS value, {check_sql(column)} AS misfit "
-            f"FROM src) WHERE misfit LIMIT 1")
-        if bad:
-            raise IngestError(
-                "{file} line {line}, column {column}: '{value}' is not a valid {type}",
-                code="type_mismatch", file=bad[0], line=int(bad[1]) + 1, column=column.name,
-                value=str(bad[2])[:100], type=column.type)
-
-
 def _check_keys(con: duckdb.DuckDBPyConnection, keys: list[str], names: list[str]) -> None:
     for key in keys:
         if key not in names:
@@ -330,23 +417,6 @@ def _check_keys(con: duckdb.DuckDBPyConnection, keys: list[str], names: list[str
         raise IngestError("Key {value} appears {count} times in the files; an upsert key must "
                           "be unique", code="duplicate_key", column=", ".join(keys),
                           value=" / ".join(str(v) for v in dup[:-1]), count=dup[-1])
-
-
-def _typed_select(columns: list[Column], names: list[str]) -> str:
-    parts = [cast_sql(c) for c in columns]
-    parts.append(quote_ident(SOURCE_COLUMN))
-    return ", ".join(parts)
-
-
-def _counting(reader: pa.RecordBatchReader, ctx: JobContext) -> pa.RecordBatchReader:
-    def batches():  # type: ignore[no-untyped-def]
-        rows = 0
-        for batch in reader:
-            rows += batch.num_rows
-            ctx.progress(rows_done=rows)
-            yield batch
-
-    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 # --- restore -------------------------------------------------------------------------------

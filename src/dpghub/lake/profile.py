@@ -1,9 +1,11 @@
 """Per-column profile of a table version: nulls, distinct (approximate), min/max, top values,
 and a histogram for numbers.
 
-Two DuckDB passes over the version's Parquet files, whatever the width of the table: one for
-the per-column aggregates (approximate distinct, min, max, and `approx_top_k` candidates),
-one for the exact counts of those candidates and the histogram bins.
+Two DuckDB passes over the version's Parquet files, whatever the width of the table:
+1. count, approximate distinct, min and max of every column;
+2. for columns with few distinct values, their exact value counts (`histogram`), and for
+   numeric columns one binned `histogram` each. Columns whose values are nearly all different
+   (names, addresses) get no top values: every value would count once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .sources import quote_ident, sql_string
 
 BINS = 10
 TOP = 5
+FEW_DISTINCT = 1000
 NUMERIC = ("integer", "decimal")
 
 
@@ -26,50 +29,46 @@ def profile(con, files: list[str], columns: list[dict[str, Any]]) -> dict[str, A
     first: list[str] = ["count(*)"]
     for col in columns:
         c = quote_ident(col["name"])
-        text = f"CAST({c} AS VARCHAR)"
         first += [f"count({c})", f"approx_count_distinct({c})", f"CAST(min({c}) AS VARCHAR)",
-                  f"CAST(max({c}) AS VARCHAR)", f"approx_top_k({text}, {TOP})"]
+                  f"CAST(max({c}) AS VARCHAR)"]
         if col["type"] in NUMERIC:
             first += [f"min({c})::DOUBLE", f"max({c})::DOUBLE"]
-    row = list(first_row(con, f"SELECT {', '.join(first)} FROM {source}"))
+    row = list(first_row(con, f"SELECT {', '.join(first)} FROM {source}") or [])
     total = int(row.pop(0))
-    stats = []
+    stats: list[dict[str, Any]] = []
+    second: list[str] = []
     for col in columns:
-        nonnull, distinct, low, high, top = row[:5]
-        del row[:5]
+        nonnull, distinct, low, high = row[:4]
+        del row[:4]
         entry: dict[str, Any] = {"name": col["name"], "type": col["type"],
                                  "nulls": total - int(nonnull), "distinct": int(distinct or 0),
-                                 "min": low, "max": high,
-                                 "top": [v for v in (top or []) if v is not None]}
+                                 "min": low, "max": high}
+        c = quote_ident(col["name"])
+        if entry["distinct"] <= FEW_DISTINCT and nonnull:
+            entry["_top"] = len(second)
+            second.append(f"histogram(CAST({c} AS VARCHAR))")
         if col["type"] in NUMERIC:
-            entry["_range"] = (row[0], row[1])
+            lo, hi = row[0], row[1]
             del row[:2]
+            if lo is not None and hi is not None and not (math.isinf(lo) or math.isinf(hi)):
+                width = (hi - lo) / BINS or 1.0
+                entry["_bins"] = (len(second), lo, width)
+                second.append(f"histogram(least(CAST(floor(({c} - {lo!r}) / {width!r}) AS "
+                              f"INTEGER), {BINS - 1}))")
         stats.append(entry)
-
-    second: list[str] = []
-    for entry in stats:
-        c = quote_ident(entry["name"])
-        for value in entry["top"]:
-            second.append(f"count_if(CAST({c} AS VARCHAR) = {sql_string(str(value))})")
-        low, high = entry.get("_range", (None, None))
-        if low is not None and high is not None and not (math.isinf(low) or math.isinf(high)):
-            width = (high - low) / BINS or 1.0
-            entry["_edges"] = [low + width * i for i in range(BINS + 1)]
-            for i in range(BINS):
-                lower = entry["_edges"][i]
-                upper = entry["_edges"][i + 1]
-                last = i == BINS - 1
-                second.append(f"count_if({c} >= {lower!r} AND {c} {'<=' if last else '<'} "
-                              f"{upper!r})")
-    counts = list(first_row(con, f"SELECT {', '.join(second)} FROM {source}")) \
+    results = list(first_row(con, f"SELECT {', '.join(second)} FROM {source}") or []) \
         if second else []
     for entry in stats:
-        values = entry.pop("top")
-        entry["top"] = [{"value": v, "count": int(counts.pop(0))} for v in values]
-        entry["top"].sort(key=lambda item: -item["count"])
-        entry.pop("_range", None)
-        edges = entry.pop("_edges", None)
-        if edges is not None:
-            entry["histogram"] = {"edges": edges, "counts": [int(counts.pop(0))
-                                                             for _ in range(BINS)]}
+        top = entry.pop("_top", None)
+        entry["top"] = []
+        if top is not None:
+            counts = sorted((results[top] or {}).items(), key=lambda kv: (-kv[1], str(kv[0])))
+            entry["top"] = [{"value": v, "count": int(n)} for v, n in counts[:TOP]
+                            if v is not None]
+        bins = entry.pop("_bins", None)
+        if bins is not None:
+            index, lo, width = bins
+            found = results[index] or {}
+            entry["histogram"] = {"edges": [lo + width * i for i in range(BINS + 1)],
+                                  "counts": [int(found.get(i, 0)) for i in range(BINS)]}
     return {"rows": total, "columns": stats}

@@ -39,6 +39,8 @@ class Staged:
     encoding: str | None = None
     delimiter: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    # staged file path → lines to add to a line number DuckDB reports in it
+    line_shift: dict[str, int] = field(default_factory=dict)
 
 
 def sql_string(value: str) -> str:
@@ -137,8 +139,8 @@ def stage_csv(path: Path, name: str, scratch: Path, *, encoding: str = "auto",
     if wanted is None:
         raise bad_file("Unknown encoding {encoding}; use auto, utf-8 or cp949", file=name,
                        code="unknown_encoding", encoding=encoding)
-    utf8, used = transcode(path, name, scratch, wanted, progress)
-    with utf8.open("r", encoding="utf-8", newline="") as handle:
+    parts, used = transcode(path, name, scratch, wanted, progress)
+    with parts[0][0].open("r", encoding="utf-8", newline="") as handle:
         sample = handle.read(256 * 1024)
     if not sample.strip():
         raise bad_file("{file} is empty", file=name, code="empty_file")
@@ -146,18 +148,122 @@ def stage_csv(path: Path, name: str, scratch: Path, *, encoding: str = "auto",
     header = next(csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"'))
     columns = unique_names(header)
     spec = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in columns) + "}"
-    relation = (f"read_csv({sql_string(str(utf8))}, auto_detect=false, header=true, "
+    files = "[" + ", ".join(sql_string(str(p)) for p, _ in parts) + "]"
+    relation = (f"read_csv({files}, auto_detect=false, header=true, "
                 f"delim={sql_string(delim)}, quote='\"', escape='\"', columns={spec}, "
                 "strict_mode=true, null_padding=false, max_line_size=16777216)")
-    return Staged(name, relation, columns, encoding=used, delimiter=delim)
+    return Staged(name, relation, columns, encoding=used, delimiter=delim,
+                  line_shift={str(p): shift for p, shift in parts})
+
+
+PARALLEL_FROM = 32 << 20  # bytes; smaller files are transcoded in this process
 
 
 def transcode(path: Path, name: str, scratch: Path, encoding: str,
-              progress: Progress | None) -> tuple[Path, str]:
-    """Write a UTF-8 copy; return it and the encoding that was read."""
+              progress: Progress | None) -> tuple[list[tuple[Path, int]], str]:
+    """UTF-8 copies of the file (one, or two halves decoded in parallel, the second starting
+    with the header line); return them with their line shifts, and the encoding read."""
     if encoding == "auto":
         encoding = _guess_encoding(path)
-    target = scratch / f"{path.name}.utf8.csv"
+    size = path.stat().st_size
+    split = _split_point(path, size) if size >= PARALLEL_FROM and encoding != "utf-16" else None
+    if split is None:
+        target = scratch / f"{path.name}.utf8.csv"
+        _transcode_serial(path, name, target, encoding, progress)
+        return [(target, 0)], encoding
+    header_end, middle, lines_before = split
+    with path.open("rb") as handle:
+        header = handle.read(header_end)
+    codec = {"utf-8": "utf-8-sig", "cp949": "cp949"}[encoding]
+    try:
+        header_text = header.decode(codec).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, name, encoding, exc.start) from None
+    targets = [scratch / f"{path.name}.part1.utf8.csv", scratch / f"{path.name}.part2.utf8.csv"]
+    ranges = [(0, middle, targets[0], codec, None),
+              (middle, size, targets[1], "utf-8" if encoding == "utf-8" else codec, header_text)]
+    failures = _run_parts(path, ranges, size, progress)
+    if failures:
+        raise _decode_error(path, name, encoding, min(failures))
+    # part 2's header is its line 1; its first data line is line `lines_before + 1` of the file
+    return [(targets[0], 0), (targets[1], lines_before - 1)], encoding
+
+
+def _run_parts(path: Path, ranges: list[tuple[int, int, Path, str, bytes | None]], size: int,
+               progress: Progress | None) -> list[int]:
+    """Decode the ranges in child processes (`python -m dpghub.lake.transcode`) at once."""
+    import subprocess
+    import sys
+    import time
+
+    children = []
+    for index, (start, end, target, codec, head) in enumerate(ranges):
+        header_file = "-"
+        if head is not None:
+            header_path = target.with_suffix(f".header{index}")
+            header_path.write_bytes(head)
+            header_file = str(header_path)
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "dpghub.lake.transcode", str(path), str(start), str(end),
+             str(target), codec, header_file], stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    try:
+        while any(child.poll() is None for child in children):
+            if progress:
+                written = sum(t.stat().st_size for _, _, t, _, _ in ranges if t.exists())
+                progress(min(size, written * 2 // 3))  # UTF-8 Korean is ~1.5× CP949
+            time.sleep(0.1)
+    finally:
+        for child in children:
+            if child.poll() is None:  # cancelled or failed meanwhile
+                child.kill()
+    failures = []
+    for child in children:
+        out, err = child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError(f"transcoding failed: {err.decode(errors='replace')[-500:]}")
+        if out.strip():
+            failures.append(int(out))
+    if progress:
+        progress(size)
+    return failures
+
+
+def _split_point(path: Path, size: int) -> tuple[int, int, int] | None:
+    """(end of the header line, a line start near the middle outside any quoted field,
+    lines before it). In CP949 and UTF-8 the bytes '"' and newline never occur inside a
+    multi-byte character, so counting them on raw bytes is exact."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+        header_end = len(first)
+        if header_end >= size:
+            return None
+        quotes = first.count(b'"')
+        lines = 1
+        position = header_end
+        target = size // 2
+        while position < target:
+            chunk = handle.read(min(CHUNK, target - position))
+            if not chunk:
+                return None
+            quotes += chunk.count(b'"')
+            lines += chunk.count(b"\n")
+            position += len(chunk)
+        while True:  # advance to the next line break that is outside quotes
+            line = handle.readline()
+            if not line:
+                return None
+            quotes += line.count(b'"')
+            lines += line.count(b"\n")
+            position += len(line)
+            if quotes % 2 == 0 and line.endswith(b"\n"):
+                break
+    if position >= size:
+        return None
+    return header_end, position, lines
+
+
+def _transcode_serial(path: Path, name: str, target: Path, encoding: str,
+                      progress: Progress | None) -> None:
     codec = {"utf-8": "utf-8-sig", "cp949": "cp949", "utf-16": "utf-16"}[encoding]
     decoder = codecs.getincrementaldecoder(codec)("strict")
     done = 0
@@ -174,7 +280,6 @@ def transcode(path: Path, name: str, scratch: Path, encoding: str,
             out.write(decoder.decode(b"", final=True))
         except UnicodeDecodeError as exc:
             raise _decode_error(path, name, encoding, done + exc.start) from None
-    return target, encoding
 
 
 def _guess_encoding(path: Path) -> str:

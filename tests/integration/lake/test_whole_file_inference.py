@@ -1,0 +1,33 @@
+"""Types come from every value, not from the first rows the sample sees."""
+
+from __future__ import annotations
+
+from tests.integration.lake.conftest import Lake
+
+
+def _csv(rows: int, late: dict[int, tuple[str, str, str]]) -> bytes:
+    lines = ["번호,수량,비율"]
+    for i in range(1, rows + 1):
+        lines.append(",".join(late.get(i, (str(i), str(i * 10), f"{i}.5"))))
+    return ("\n".join(lines) + "\n").encode("cp949")
+
+
+def test_a_late_value_changes_the_type(lake: Lake) -> None:
+    late = {9_000: ("9000", "12.75", "1.5"), 9_500: ("9500", "95000", "없음")}
+    payload = _csv(12_000, late)
+    lake.create("late")
+    job = lake.ingest_ok("late", ("late.csv", payload))
+    assert job["result"]["row_count"] == 12_000
+    types = lake.types("late")
+    assert types["수량"] == "decimal"   # integers for 8,999 rows, then 12.75
+    assert types["비율"] == "text"      # decimals until "없음"
+    row = lake.rows("late", 번호=9000).json()["rows"][0]
+    assert row["수량"] == 12.75 and row["비율"] == "1.5"
+
+
+def test_a_late_leading_zero_keeps_a_code_as_text(lake: Lake) -> None:
+    lines = ["이름,우편"] + [f"가{i},{10000 + i}" for i in range(8_000)] + ["나,04524"]
+    lake.create("zip-codes")
+    lake.ingest_ok("zip-codes", ("codes.csv", ("\n".join(lines) + "\n").encode()))
+    assert lake.types("zip-codes")["우편"] == "text"
+    assert lake.rows("zip-codes", 이름="나").json()["rows"][0]["우편"] == "04524"
