@@ -20,6 +20,7 @@ BINS = 10
 TOP = 5
 FEW_DISTINCT = 1000
 NUMERIC = ("integer", "decimal")
+GROUP = 32
 
 
 def profile(con, files: list[str], columns: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -56,8 +57,10 @@ def profile(con, files: list[str], columns: list[dict[str, Any]]) -> dict[str, A
                 second.append(f"histogram(least(CAST(floor(({c} - {lo!r}) / {width!r}) AS "
                               f"INTEGER), {BINS - 1}))")
         stats.append(entry)
-    results = list(first_row(con, f"SELECT {', '.join(second)} FROM {source}") or []) \
-        if second else []
+    results: list[Any] = []
+    for start in range(0, len(second), GROUP):  # histogram states are large: a few at a time
+        chunk = second[start:start + GROUP]
+        results += list(first_row(con, f"SELECT {', '.join(chunk)} FROM {source}") or [])
     for entry in stats:
         top = entry.pop("_top", None)
         entry["top"] = []
