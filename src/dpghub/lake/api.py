@@ -15,6 +15,7 @@ from ..web.problems import responses
 from . import rows as row_reader
 from . import schemas, service
 from .models import Dataset, WriteMode
+from .tables import version_data
 
 router = APIRouter(prefix="/api/v1", tags=["lake"])
 MEDIA = {"json": "application/json", "ndjson": "application/x-ndjson",
@@ -218,11 +219,9 @@ def rows(
     `in` (comma-separated), `gt`, `gte`, `lt`, `lte`, `contains`, `isnull`."""
     found = service.readable_version(session, actor=actor, dataset=dataset, version=version)
     storage = request.app.state.storage
-    from .tables import version_files
-
-    files = storage.parquet_paths(version_files(storage.table_uri(dataset.id),
-                                                storage.storage_options, found.delta_version))
-    query = row_reader.parse_query(files, found.columns, dict(request.query_params),
+    data = version_data(storage.table_uri(dataset.id), storage.storage_options,
+                        found.delta_version)
+    query = row_reader.parse_query(storage, data, found.columns, dict(request.query_params),
                                    sort=sort, columns=columns)
     if format == "json":
         size = limit or 100

@@ -22,7 +22,7 @@ from ..identity import service as identity
 from ..web.context import DbSession
 from . import rows as row_reader
 from . import service
-from .tables import version_files
+from .tables import version_data
 
 router = APIRouter(tags=["data.go.kr compatible"])
 
@@ -60,10 +60,9 @@ def openapi(
             return _error(CODES["no_service"], as_json)
         found = service.readable_version(session, actor=actor, dataset=dataset)
         storage = request.app.state.storage
-        files = storage.parquet_paths(version_files(storage.table_uri(dataset.id),
-                                                    storage.storage_options,
-                                                    found.delta_version))
-        query = row_reader.parse_query(files, found.columns, dict(request.query_params),
+        data = version_data(storage.table_uri(dataset.id), storage.storage_options,
+                            found.delta_version)
+        query = row_reader.parse_query(storage, data, found.columns, dict(request.query_params),
                                        sort=None, columns=None)
         offset = (page_no - 1) * per_page
         cursor = None

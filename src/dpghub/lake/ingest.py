@@ -75,8 +75,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
         else:  # a retry after the commit: only the catalog is missing
             outcome = _recover_outcome(ctx, con, storage, uri, done, existing)
         ctx.progress(message="profiling", force=True)
-        files = tables.version_files(uri, storage.storage_options, outcome["delta_version"])
-        stats = profiling.profile(con, storage.parquet_paths(files), outcome["columns"])
+        data = tables.version_data(uri, storage.storage_options, outcome["delta_version"])
+        source = storage.relation(con, data.files, "profiled", data.schema) if data.files else None
+        stats = profiling.profile(con, source, outcome["columns"])
         con.close()
         with ctx.factory() as session:
             dataset = service.get_dataset_by_id(session, params["dataset_id"])

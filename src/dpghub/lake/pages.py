@@ -19,7 +19,7 @@ from . import rows as row_reader
 from . import schemas, service
 from .api import _options
 from .models import AccessLevel, WriteMode
-from .tables import version_files
+from .tables import version_data
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 PREVIEW_ROWS = 20
@@ -76,9 +76,10 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
             service.readable_version(session, actor=actor, dataset=dataset,
                                      version=current.version)
             storage = request.app.state.storage
-            files = storage.parquet_paths(version_files(
-                storage.table_uri(dataset.id), storage.storage_options, current.delta_version))
-            query = row_reader.parse_query(files, current.columns, {}, sort=None, columns=None)
+            data = version_data(storage.table_uri(dataset.id), storage.storage_options,
+                                current.delta_version)
+            query = row_reader.parse_query(storage, data, current.columns, {}, sort=None,
+                                           columns=None)
             preview, _, _ = row_reader.page(query, version=current.version,
                                             limit=PREVIEW_ROWS, cursor=None)
         except (Forbidden, Unauthenticated) as refused:

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from ..core.duck import first_row
-from .sources import quote_ident, sql_string
+from .sources import quote_ident
 
 BINS = 10
 TOP = 5
@@ -23,10 +23,10 @@ NUMERIC = ("integer", "decimal")
 GROUP = 32
 
 
-def profile(con, files: list[str], columns: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    if not files:
+def profile(con, source: str | None, columns: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """`source` is a DuckDB table expression over the version (None: the table is empty)."""
+    if source is None:
         return {"rows": 0, "columns": []}
-    source = "read_parquet([" + ", ".join(sql_string(f) for f in files) + "])"
     first: list[str] = ["count(*)"]
     for col in columns:
         c = quote_ident(col["name"])

@@ -24,8 +24,9 @@ import pyarrow.parquet as pq
 
 from ..core.errors import Invalid
 from ..core.pagination import decode_cursor, encode_cursor
-from .sources import quote_ident, sql_string
-from .tables import SQL_TYPES
+from .sources import quote_ident
+from .storage import LakeStorage
+from .tables import SQL_TYPES, VersionData
 
 OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",
              "contains": "contains", "isnull": "isnull"}
@@ -37,8 +38,9 @@ BATCH = 50_000
 
 @dataclass
 class RowQuery:
-    files: list[str]
+    data: VersionData
     schema: list[dict[str, Any]]
+    storage: LakeStorage
     filters: list[tuple[str, str, str]] = field(default_factory=list)  # column, op, raw value
     sort: list[tuple[str, bool]] = field(default_factory=list)           # column, descending
     columns: list[str] | None = None
@@ -47,13 +49,12 @@ class RowQuery:
     def types(self) -> dict[str, str]:
         return {c["name"]: c["type"] for c in self.schema}
 
-    def source(self) -> str:
-        if not self.files:
+    def source(self, con: duckdb.DuckDBPyConnection) -> str:
+        if not self.data.files:
             return "(SELECT " + ", ".join(
                 f"CAST(NULL AS {SQL_TYPES[c['type']]}) AS {quote_ident(c['name'])}"
                 for c in self.schema) + " WHERE false)"
-        return "read_parquet([" + ", ".join(sql_string(f) for f in self.files) + "], " \
-               "union_by_name=true)"
+        return self.storage.relation(con, self.data.files, "version_rows", self.data.schema)
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -88,11 +89,11 @@ class RowQuery:
                                         for c, d in self.sort)
 
 
-def parse_query(files: list[str], schema: list[dict[str, Any]], params: dict[str, str],
-                *, sort: str | None, columns: str | None) -> RowQuery:
+def parse_query(storage: LakeStorage, data: VersionData, schema: list[dict[str, Any]],
+                params: dict[str, str], *, sort: str | None, columns: str | None) -> RowQuery:
     """Build a query from request parameters, naming any unknown column or operator."""
     names = [c["name"] for c in schema]
-    query = RowQuery(files=files, schema=schema)
+    query = RowQuery(data=data, schema=schema, storage=storage)
     for key, value in params.items():
         if key in RESERVED:
             continue
@@ -151,8 +152,9 @@ def page(query: RowQuery, *, version: int, limit: int, cursor: str | None
     where, params = query.where()
     con = connect()
     try:
-        total = _run(con, f"SELECT count(*) FROM {query.source()}{where}", params).fetchall()[0][0]
-        result = _run(con, f"SELECT {query.select()} FROM {query.source()}{where}"
+        source = query.source(con)
+        total = _run(con, f"SELECT count(*) FROM {source}{where}", params).fetchall()[0][0]
+        result = _run(con, f"SELECT {query.select()} FROM {source}{where}"
                       f"{query.order()} LIMIT {int(limit)} OFFSET {offset}", params)
         names = [d[0] for d in result.description]
         rows = [dict(zip(names, (_jsonable(v) for v in row), strict=True))
@@ -178,11 +180,11 @@ def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0) -> 
     """
     where, params = query.where()
     limit_sql = f" LIMIT {int(limit)}" if limit is not None else ""
-    sql = (f"SELECT {query.select()} FROM {query.source()}{where}{query.order()}{limit_sql}"
+    con = connect()
+    sql = (f"SELECT {query.select()} FROM {query.source(con)}{where}{query.order()}{limit_sql}"
            f" OFFSET {int(offset)}")
     if fmt == "ndjson":
         sql = f"SELECT to_json(t)::VARCHAR AS j FROM ({sql}) AS t"  # JSON made by DuckDB (C++)
-    con = connect()
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         reader = relation.to_arrow_reader(batch_size=BATCH)

@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 from ..config import Settings
@@ -81,6 +82,26 @@ class LakeStorage:
     def parquet_paths(self, uris: Iterable[str]) -> list[str]:
         """File URIs of a table version as DuckDB or pyarrow can open them."""
         return [u.removeprefix("file://") for u in uris]
+
+    def relation(self, con: Any, files: list[str], name: str,
+                 schema: pa.Schema | None = None) -> str:
+        """A DuckDB table expression over a version's Parquet files.
+
+        Local files are read by DuckDB itself; files in an object store through a pyarrow
+        dataset on this storage's file system (DuckDB cannot fetch its own S3 extension
+        here), with the table's schema so columns added in later versions read as nulls.
+        """
+        from .sources import sql_string
+
+        if not self.remote:
+            return ("read_parquet([" + ", ".join(sql_string(f) for f in files) + "], "
+                    "union_by_name=true)")
+        import pyarrow.dataset as ds
+
+        keys = [f.split("://", 1)[-1] for f in files]
+        dataset = ds.dataset(keys, filesystem=self.fs, format="parquet", schema=schema)
+        con.register(name, dataset)
+        return '"' + name + '"'
 
     # --- raw zone ----------------------------------------------------------------------------
 

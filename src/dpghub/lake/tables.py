@@ -83,9 +83,18 @@ def restore(uri: str, storage_options: dict[str, str], delta_version: int, job_i
     return Written(table.version(), row_count(table))
 
 
-def version_files(uri: str, storage_options: dict[str, str], delta_version: int) -> list[str]:
+@dataclass(frozen=True)
+class VersionData:
+    """What a reader needs of one table version: its live files and its schema."""
+
+    files: list[str]
+    schema: pa.Schema
+
+
+def version_data(uri: str, storage_options: dict[str, str], delta_version: int) -> VersionData:
     table = DeltaTable(uri, version=delta_version, storage_options=storage_options or None)
-    return list(table.file_uris())
+    return VersionData([u.removeprefix("file://") for u in table.file_uris()],
+                       pa.schema(table.schema().to_arrow()))
 
 
 def _delta_ident(name: str) -> str:
