@@ -299,7 +299,8 @@ def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settin
                 raise bad_file("{file} is a zip inside a zip; send the inner files",
                                file=member_name, code="nested_zip")
             ctx.progress(message=f"reading {member_name}", bytes_done=before)
-            source = _stage_one(con, member_kind, member_path, member_name, scratch, params,
+            source = _stage_one(con, member_kind, member_path, member_name, scratch,
+                                {**params, "_buffer_bytes": _csv_buffer(settings)},
                                 lambda n, base=before: ctx.progress(bytes_done=base + n))
             if member_kind == "csv":
                 entry.setdefault("encoding", source.encoding)
@@ -315,12 +316,18 @@ def _stage_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, name: str,
                params: dict[str, Any], progress: Any) -> Staged:
     if kind == "csv":
         return stage_csv(path, name, scratch, encoding=params.get("encoding") or "auto",
-                         delimiter=params.get("delimiter"), progress=progress)
+                         delimiter=params.get("delimiter"), progress=progress,
+                         buffer_bytes=params["_buffer_bytes"])
     if kind == "excel":
         return stage_excel(path, name, scratch, sheet=params.get("sheet"))
     if kind == "json":
         return stage_json(con, path, name, scratch)
     return stage_parquet(con, path, name)
+
+
+def _csv_buffer(settings: Settings) -> int:
+    """DuckDB's CSV buffer: an eighth of the job's memory, between 2 and 32 MiB."""
+    return max(2 << 20, min(32 << 20, (settings.job_memory_mb << 20) // 8))
 
 
 def _staged_paths(staged: list[Staged]) -> list[tuple[Staged, str]]:

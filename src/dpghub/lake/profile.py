@@ -34,18 +34,19 @@ def profile(con, source: str | None, columns: list[dict[str, Any]]) -> dict[str,
                   f"CAST(max({c}) AS VARCHAR)"]
         if col["type"] in NUMERIC:
             first += [f"min({c})::DOUBLE", f"max({c})::DOUBLE"]
-    row = list(first_row(con, f"SELECT {', '.join(first)} FROM {source}") or [])
-    total = int(row.pop(0))
+    row = _aggregate(con, first, source)
+    total = int(row.pop(0) or 0)
     stats: list[dict[str, Any]] = []
     second: list[str] = []
     for col in columns:
         nonnull, distinct, low, high = row[:4]
         del row[:4]
         entry: dict[str, Any] = {"name": col["name"], "type": col["type"],
-                                 "nulls": total - int(nonnull), "distinct": int(distinct or 0),
+                                 "nulls": total - int(nonnull or 0),
+                                 "distinct": int(distinct or 0),
                                  "min": low, "max": high}
         c = quote_ident(col["name"])
-        if entry["distinct"] <= FEW_DISTINCT and nonnull:
+        if entry["distinct"] <= FEW_DISTINCT and nonnull and distinct is not None:
             entry["_top"] = len(second)
             second.append(f"histogram(CAST({c} AS VARCHAR))")
         if col["type"] in NUMERIC:
@@ -59,8 +60,7 @@ def profile(con, source: str | None, columns: list[dict[str, Any]]) -> dict[str,
         stats.append(entry)
     results: list[Any] = []
     for start in range(0, len(second), GROUP):  # histogram states are large: a few at a time
-        chunk = second[start:start + GROUP]
-        results += list(first_row(con, f"SELECT {', '.join(chunk)} FROM {source}") or [])
+        results += _aggregate(con, second[start:start + GROUP], source)
     for entry in stats:
         top = entry.pop("_top", None)
         entry["top"] = []
@@ -75,3 +75,19 @@ def profile(con, source: str | None, columns: list[dict[str, Any]]) -> dict[str,
             entry["histogram"] = {"edges": [lo + width * i for i in range(BINS + 1)],
                                   "counts": [int(found.get(i, 0)) for i in range(BINS)]}
     return {"rows": total, "columns": stats}
+
+
+def _aggregate(con, expressions: list[str], source: str) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Run the aggregates together; under memory pressure, one at a time; an aggregate that
+    still does not fit is left empty (a profile never fails an ingestion)."""
+    import duckdb
+
+    try:
+        return list(first_row(con, f"SELECT {', '.join(expressions)} FROM {source}") or [])
+    except duckdb.OutOfMemoryException:
+        if len(expressions) == 1:
+            return [None]
+    values: list[Any] = []
+    for expression in expressions:
+        values += _aggregate(con, [expression], source)
+    return values

@@ -134,7 +134,10 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 
 
 def stage_csv(path: Path, name: str, scratch: Path, *, encoding: str = "auto",
-              delimiter: str | None = None, progress: Progress | None = None) -> Staged:
+              delimiter: str | None = None, progress: Progress | None = None,
+              buffer_bytes: int = 32 << 20) -> Staged:
+    """`buffer_bytes` is DuckDB's read buffer (and the longest line it accepts); a few of them
+    must fit in the job's memory limit."""
     wanted = ENCODINGS.get(encoding.lower())
     if wanted is None:
         raise bad_file("Unknown encoding {encoding}; use auto, utf-8 or cp949", file=name,
@@ -151,7 +154,8 @@ def stage_csv(path: Path, name: str, scratch: Path, *, encoding: str = "auto",
     files = "[" + ", ".join(sql_string(str(p)) for p, _ in parts) + "]"
     relation = (f"read_csv({files}, auto_detect=false, header=true, "
                 f"delim={sql_string(delim)}, quote='\"', escape='\"', columns={spec}, "
-                "strict_mode=true, null_padding=false, max_line_size=16777216)")
+                f"strict_mode=true, null_padding=false, buffer_size={buffer_bytes}, "
+                f"max_line_size={buffer_bytes})")
     return Staged(name, relation, columns, encoding=used, delimiter=delim,
                   line_shift={str(p): shift for p, shift in parts})
 

@@ -10,12 +10,16 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from .sources import quote_ident
 
 JOB_TAG = "dpghub.job"
+# Row groups of 128 Ki rows keep the writer's buffer small whatever the size of the input,
+# and still let readers skip data by row-group statistics.
+WRITER = WriterProperties(max_row_group_size=131_072, compression="SNAPPY")
+TARGET_FILE_BYTES = 128 << 20
 SQL_TYPES = {"text": "VARCHAR", "time": "VARCHAR", "integer": "BIGINT", "decimal": "DOUBLE",
              "date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 
@@ -63,14 +67,16 @@ def write(
         table = DeltaTable(uri, storage_options=options)
         predicate = " AND ".join(f"t.{_delta_ident(k)} = s.{_delta_ident(k)}" for k in keys)
         (table.merge(data, predicate=predicate, source_alias="s", target_alias="t",
-                     merge_schema=True, commit_properties=commit)
+                     merge_schema=True, commit_properties=commit, writer_properties=WRITER)
          .when_matched_update_all().when_not_matched_insert_all().execute())
     elif mode == "replace":
         write_deltalake(uri, data, mode="overwrite", schema_mode="overwrite",
-                        storage_options=options, commit_properties=commit)
+                        storage_options=options, commit_properties=commit,
+                        writer_properties=WRITER, target_file_size=TARGET_FILE_BYTES)
     else:  # append, and the first upsert into an empty table
         write_deltalake(uri, data, mode="append", schema_mode="merge", storage_options=options,
-                        commit_properties=commit)
+                        commit_properties=commit, writer_properties=WRITER,
+                        target_file_size=TARGET_FILE_BYTES)
     table = DeltaTable(uri, storage_options=options)
     return Written(table.version(), row_count(table))
 
