@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     job_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one ingestion or query job, in MiB."
     )
+    query_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory limit of one SQL query in the sandbox, in MiB."
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public address of the hub, used in printed links and invitation links.",

@@ -1,5 +1,6 @@
 """Every table of the hub, imported in one place for migrations and tests."""
 
+from .analysis import models as _analysis  # noqa: F401
 from .core import audit as _audit  # noqa: F401
 from .core import jobs as _jobs  # noqa: F401
 from .core.db import Base

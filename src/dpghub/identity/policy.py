@@ -91,6 +91,14 @@ register("lake.dataset.ingest", Rule.org_editor, write=True,
          description="Upload files into a dataset (a new version)")
 register("lake.dataset.restore", Rule.org_editor, write=True,
          description="Restore an earlier version of a dataset (as a new version)")
+register("analysis.query.run", Rule.anyone, write=False,
+         description="Run SQL over datasets one may read (each dataset is checked)")
+register("analysis.saved.manage", Rule.authenticated, write=True,
+         description="Save one's own queries")
+register("analysis.derived.create", Rule.org_editor, write=True,
+         description="Materialise a query as a new dataset of the organization")
+register("analysis.derived.refresh", Rule.org_editor, write=True,
+         description="Refresh a derived dataset from the current versions of its inputs")
 register("lake.rows.read", Rule.data_reader, write=False,
          description="Read a dataset's rows and received files (open: anyone; restricted and "
          "sensitive: members of the owner)")

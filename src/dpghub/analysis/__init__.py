@@ -1,0 +1,1 @@
+"""Analysis and fusion: sandboxed SQL across datasets, region codes, derived datasets."""

@@ -1,0 +1,177 @@
+"""Analysis JSON routes: the SQL endpoint, history, saved queries, derived datasets, lineage."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from ..identity import service as identity
+from ..lake import schemas as lake_schemas
+from ..lake import service as lake
+from ..lake.api import CurrentDataset, _wake
+from ..lake.rows import _Drain
+from ..web.context import ApiActor, DbSession, HubSettings, OptionalApiActor
+from ..web.problems import responses
+from . import schemas, service
+from .regions import index_for
+
+router = APIRouter(prefix="/api/v1", tags=["analysis"])
+MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson",
+         "parquet": "application/vnd.apache.parquet"}
+
+
+@router.post("/query", response_model=schemas.QueryResult,
+             responses={**responses(400, 401, 403, 404, 408, 422),
+                        200: {"content": {"text/csv": {}, "application/x-ndjson": {},
+                                          "application/vnd.apache.parquet": {}}}})
+def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActor,
+          request: Request, settings: HubSettings) -> Response:
+    """Run one SELECT over datasets (`org.dataset`, `org.dataset@VERSION`) in the sandbox.
+
+    Every table must be a dataset the caller may read; the query runs with no file, network
+    or settings access, within `timeout_ms` and the sandbox's memory, and returns at most
+    `limit` rows (`truncated` says when there were more; for files, `X-Truncated`)."""
+    storage = request.app.state.storage
+    if data.format == "json":
+        result = service.run_query(session, actor=actor, storage=storage, settings=settings,
+                                   request=data)
+        return JSONResponse(result.model_dump(mode="json"))
+    schema, batches, used = service.open_stream(session, actor=actor, storage=storage,
+                                                settings=settings, request=data)
+    session.commit()  # the history row; the rows stream after this
+    writers = {"csv": _csv, "ndjson": _ndjson, "parquet": _parquet}
+    return StreamingResponse(writers[data.format](schema, batches), media_type=MEDIA[data.format],
+                             headers={"X-Datasets": ", ".join(
+                                 f"{u['org']}/{u['name']}@{u['version']}" for u in used)})
+
+
+def _csv(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
+    yield "\ufeff".encode()
+    first = True
+    for batch in batches:
+        buffer = io.BytesIO()
+        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=first))
+        first = False
+        yield buffer.getvalue()
+    if first:
+        buffer = io.BytesIO()
+        pacsv.write_csv(pa.Table.from_batches([], schema=schema), buffer)
+        yield buffer.getvalue()
+
+
+def _ndjson(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
+    import json
+
+    from .sandbox import _plain
+
+    for batch in batches:
+        names = batch.schema.names
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        yield "".join(json.dumps(dict(zip(names, map(_plain, row), strict=True)),
+                                 ensure_ascii=False) + "\n"
+                      for row in zip(*columns, strict=True)).encode()
+
+
+def _parquet(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    sink = _Drain()
+    with pq.ParquetWriter(sink, schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            if chunk := sink.take():
+                yield chunk
+    if chunk := sink.take():
+        yield chunk
+
+
+@router.get("/query/history", response_model=list[schemas.QueryRecordRead],
+            responses=responses(401))
+def history(session: DbSession, actor: ApiActor,
+            limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[schemas.QueryRecordRead]:
+    """Your recent queries, newest first."""
+    return [schemas.QueryRecordRead.model_validate(r)
+            for r in service.history(session, actor=actor, limit=limit)]
+
+
+@router.get("/queries", response_model=list[schemas.SavedQueryRead], responses=responses(401))
+def saved(session: DbSession, actor: ApiActor) -> list[schemas.SavedQueryRead]:
+    return [schemas.SavedQueryRead.model_validate(q)
+            for q in service.saved_queries(session, actor=actor)]
+
+
+@router.post("/queries", status_code=201, response_model=schemas.SavedQueryRead,
+             responses=responses(401, 403, 422))
+def save(data: schemas.SavedQueryCreate, session: DbSession,
+         actor: ApiActor) -> schemas.SavedQueryRead:
+    """Save a query under a name (it is checked by the SQL guard first)."""
+    return schemas.SavedQueryRead.model_validate(service.save_query(session, actor=actor,
+                                                                    data=data))
+
+
+@router.delete("/queries/{saved_id}", status_code=204, responses=responses(401, 404))
+def delete_saved(saved_id: int, session: DbSession, actor: ApiActor) -> Response:
+    service.delete_saved(session, actor=actor, saved_id=saved_id)
+    return Response(status_code=204)
+
+
+@router.post("/orgs/{org}/derived", status_code=202, responses=responses(401, 403, 404, 409, 422))
+def create_derived(org: str, data: schemas.DerivedCreate, session: DbSession, actor: ApiActor,
+                   request: Request, background: BackgroundTasks) -> JSONResponse:
+    """Save a query as a new dataset of the organization; a job builds its first version and
+    records the input versions it read (lineage)."""
+    organization = identity.get_org_by_slug(session, org)
+    dataset, job = service.create_derived(session, actor=actor, org=organization,
+                                          storage=request.app.state.storage, data=data)
+    background.add_task(_wake, request)
+    return JSONResponse({"dataset": lake.dataset_read(dataset).model_dump(mode="json",
+                                                                          by_alias=True),
+                         "job": lake_schemas.JobRead.model_validate(job).model_dump(
+                             mode="json")}, status_code=202,
+                        headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
+@router.get("/datasets/{org}/{name}/lineage", responses=responses(404))
+def dataset_lineage(dataset: CurrentDataset, session: DbSession) -> JSONResponse:
+    """What a derived dataset was made from, and whether an input has moved on (`stale`)."""
+    from .models import Derivation
+
+    derivation = session.get(Derivation, dataset.id)
+    return JSONResponse({"derived": derivation is not None,
+                         "sql": derivation.sql if derivation else None,
+                         "inputs": derivation.inputs if derivation else [],
+                         "stale": service.staleness(session, dataset),
+                         "refreshed_at": derivation.refreshed_at.isoformat()
+                         if derivation and derivation.refreshed_at else None})
+
+
+@router.post("/datasets/{org}/{name}/refresh", status_code=202,
+             responses=responses(401, 403, 404, 422))
+def refresh(dataset: CurrentDataset, session: DbSession, actor: ApiActor, request: Request,
+            background: BackgroundTasks) -> JSONResponse:
+    """Rebuild a derived dataset from its inputs' current versions (a new version)."""
+    job = service.refresh_derived(session, actor=actor, dataset=dataset)
+    background.add_task(_wake, request)
+    return JSONResponse(lake_schemas.JobRead.model_validate(job).model_dump(mode="json"),
+                        status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
+@router.get("/lineage", response_model=schemas.Lineage)
+def lineage(session: DbSession) -> schemas.Lineage:
+    """The graph of datasets feeding derived datasets."""
+    return service.lineage(session)
+
+
+@router.get("/regions/resolve")
+def resolve_region(q: Annotated[str, Query(description="A name, code or address")],
+                   settings: HubSettings) -> JSONResponse:
+    """How the region functions read a text: 시도 and 시군구 codes and the current name."""
+    index = index_for(settings.home)
+    sigungu = index.sigungu_code(q)
+    return JSONResponse({"input": q, "sido_code": index.sido_code(q), "sigungu_code": sigungu,
+                         "name": index.region_name(sigungu) if sigungu else None})

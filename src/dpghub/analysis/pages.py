@@ -1,0 +1,9 @@
+"""Analysis pages (filled in below)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from ..web import csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])

@@ -1,0 +1,207 @@
+"""Running a guarded query in a locked DuckDB: only the chosen versions' files are readable,
+no settings can change, no extensions load; a memory limit, a time limit (interrupt) and a
+row cap with `truncated` said."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..core.errors import HubError, Invalid
+from ..lake.sources import sql_string
+from ..lake.storage import LakeStorage
+from ..lake.tables import VersionData
+from .guard import GuardedQuery, TableRef
+from .regions import RegionIndex
+
+BATCH = 10_000
+
+
+class QueryTimeout(HubError):
+    status = 408
+    code = "query_timeout"
+    title = "The query took too long"
+
+
+class QueryTooLarge(HubError):
+    status = 422
+    code = "query_memory"
+    title = "The query needs more memory than allowed"
+
+
+@dataclass
+class Result:
+    columns: list[dict[str, str]]
+    rows: list[list[Any]]
+    truncated: bool
+    elapsed_ms: float
+
+
+def open_sandbox(query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
+                 storage: LakeStorage, regions: RegionIndex, *, memory_mb: int,
+                 threads: int = 2) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={
+        "memory_limit": f"{memory_mb}MB", "threads": threads,
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+        "allow_community_extensions": False, "allow_unsigned_extensions": False})
+    _functions(con, regions)
+    allowed: list[str] = []
+    for ref, data in sources:
+        if not data.files:
+            columns = ", ".join(f"CAST(NULL AS VARCHAR) AS \"{f.name}\"" for f in data.schema)
+            con.execute(f'CREATE VIEW "{ref.view}" AS SELECT {columns or "1 AS empty"} '
+                        "WHERE false")
+        elif storage.remote:
+            con.execute(f'CREATE VIEW "{ref.view}" AS SELECT * FROM '
+                        f'{storage.relation(con, data.files, ref.view + "_files", data.schema)}')
+        else:
+            allowed += data.files
+            files = ", ".join(sql_string(f) for f in data.files)
+            con.execute(f'CREATE VIEW "{ref.view}" AS SELECT * FROM read_parquet([{files}], '
+                        "union_by_name=true)")
+    if allowed:
+        con.execute("SET allowed_paths = [" + ", ".join(sql_string(f) for f in allowed) + "]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _functions(con: duckdb.DuckDBPyConnection, regions: RegionIndex) -> None:
+    """Region functions, usable in every query."""
+    from duckdb.sqltypes import VARCHAR
+
+    con.create_function("_sigungu_code", regions.sigungu_code, [VARCHAR], VARCHAR,
+                        null_handling="special", side_effects=False)
+    con.create_function("_sido_code", regions.sido_code, [VARCHAR], VARCHAR,
+                        null_handling="special", side_effects=False)
+    con.create_function("_region_name", regions.region_name, [VARCHAR], VARCHAR,
+                        null_handling="special", side_effects=False)
+    con.execute("CREATE MACRO sigungu_code(a, b := NULL) AS "
+                "_sigungu_code(concat_ws(' ', CAST(a AS VARCHAR), CAST(b AS VARCHAR)))")
+    con.execute("CREATE MACRO sido_code(a) AS _sido_code(CAST(a AS VARCHAR))")
+    con.execute("CREATE MACRO region_name(a) AS _region_name(CAST(a AS VARCHAR))")
+
+
+class Deadline:
+    """Interrupts the connection when the time limit passes."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float) -> None:
+        self.fired = False
+        self.timer = threading.Timer(seconds, self._fire, args=(con,))
+        self.timer.daemon = True
+        self.seconds = seconds
+
+    def _fire(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.fired = True
+        con.interrupt()
+
+    def __enter__(self) -> Deadline:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+
+
+def start(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None,
+          deadline: Deadline) -> pa.RecordBatchReader:
+    try:
+        relation = con.sql(sql, params=params) if params else con.sql(sql)
+        return relation.to_arrow_reader(batch_size=BATCH)
+    except Exception as exc:
+        raise translate(exc, deadline) from None
+
+
+def translate(exc: BaseException, deadline: Deadline) -> HubError:
+    """DuckDB's refusal as the caller should read it."""
+    if deadline.fired or isinstance(exc, duckdb.InterruptException):
+        return QueryTimeout("The query was stopped at its time limit of {seconds} s",
+                            seconds=round(deadline.seconds, 3))
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return QueryTooLarge("The query needs more than the sandbox's memory limit; filter or "
+                             "aggregate more")
+    if isinstance(exc, duckdb.PermissionException):
+        return Invalid("The sandbox refused: {reason}", code="sandbox_refused", field="sql",
+                       reason=str(exc).splitlines()[0][:300])
+    if isinstance(exc, duckdb.Error):
+        return Invalid("{reason}", code="query_error", field="sql",
+                       reason=str(exc).splitlines()[0][:300])
+    if isinstance(exc, HubError):
+        return exc
+    return Invalid("{reason}", code="query_error", field="sql", reason=str(exc)[:300])
+
+
+def collect(reader: pa.RecordBatchReader, deadline: Deadline, limit: int,
+            started: float) -> Result:
+    rows: list[list[Any]] = []
+    truncated = False
+    try:
+        for batch in reader:
+            columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            for row in zip(*columns, strict=True):
+                if len(rows) == limit:
+                    truncated = True
+                    break
+                rows.append([_plain(v) for v in row])
+            if truncated:
+                break
+    except Exception as exc:
+        raise translate(exc, deadline) from None
+    finally:
+        reader.close()
+    schema = reader.schema
+    return Result(columns=[{"name": f.name, "type": _type_name(f.type)} for f in schema],
+                  rows=rows, truncated=truncated,
+                  elapsed_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+def stream(reader: pa.RecordBatchReader, deadline: Deadline, limit: int
+           ) -> Iterator[pa.RecordBatch]:
+    sent = 0
+    try:
+        for batch in reader:
+            if sent + batch.num_rows > limit:
+                batch = batch.slice(0, limit - sent)
+            sent += batch.num_rows
+            yield batch
+            if sent >= limit:
+                break
+    except Exception as exc:
+        raise translate(exc, deadline) from None
+    finally:
+        reader.close()
+
+
+def _plain(value: Any) -> Any:
+    from datetime import date, datetime
+    from datetime import time as clock
+    from decimal import Decimal
+
+    if isinstance(value, (datetime, date, clock)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _type_name(kind: pa.DataType) -> str:
+    if pa.types.is_integer(kind):
+        return "integer"
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "decimal"
+    if pa.types.is_boolean(kind):
+        return "boolean"
+    if pa.types.is_date(kind):
+        return "date"
+    if pa.types.is_timestamp(kind):
+        return "timestamp"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or \
+            pa.types.is_string_view(kind):
+        return "text"
+    return str(kind)

@@ -1,0 +1,251 @@
+"""Every analysis rule: who may query what, running the sandbox, history and saved queries,
+derived datasets with their lineage, staleness and refresh."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..config import Settings
+from ..core import audit, jobs
+from ..core.errors import Forbidden, Invalid, NotFound
+from ..identity.models import Organization
+from ..identity.policy import Actor, authorize
+from ..lake import service as lake
+from ..lake.models import Dataset
+from ..lake.storage import LakeStorage
+from ..lake.tables import VersionData, version_data
+from . import sandbox, schemas
+from .guard import GuardedQuery, TableRef, guard
+from .models import Derivation, QueryRecord, SavedQuery
+from .regions import index_for
+
+DERIVE_JOB = "analysis.derive"
+
+
+# --- resolving and authorising tables ------------------------------------------------------
+
+
+def resolve(session: Session, actor: Actor, refs: list[TableRef]) -> list[tuple[TableRef, Dataset, Any]]:
+    """Each table as a dataset version the actor may read; a clear refusal otherwise."""
+    resolved = []
+    for ref in refs:
+        dataset = session.scalar(
+            select(Dataset).join(Organization).options(selectinload(Dataset.organization))
+            .where(func.replace(Organization.slug, "-", "_") == ref.schema.lower(),
+                   func.replace(Dataset.slug, "-", "_") == ref.name.lower()))
+        if dataset is None:
+            raise Invalid("Unknown table {table}: no dataset has that name",
+                          code="unknown_table", field="sql", table=f"{ref.schema}.{ref.name}")
+        if dataset.access == "sensitive":
+            raise Forbidden("{table} is sensitive; sensitive datasets cannot be queried yet",
+                            code="sensitive_dataset", table=dataset.table_name)
+        version = lake.readable_version(session, actor=actor, dataset=dataset,
+                                        version=ref.version)
+        resolved.append((ref, dataset, version))
+    return resolved
+
+
+def prepare(session: Session, *, actor: Actor, storage: LakeStorage, sql: str
+            ) -> tuple[GuardedQuery, list[tuple[TableRef, VersionData]], list[dict[str, Any]]]:
+    authorize(actor, "analysis.query.run")
+    guarded = guard(sql)
+    sources = []
+    used = []
+    for ref, dataset, version in resolve(session, actor, guarded.tables):
+        data = version_data(storage.table_uri(dataset.id), storage.storage_options,
+                            version.delta_version)
+        sources.append((ref, data))
+        used.append({"org": dataset.organization.slug, "name": dataset.slug,
+                     "version": version.version, "dataset_id": dataset.id})
+    return guarded, sources, used
+
+
+def run_query(
+    session: Session, *, actor: Actor, storage: LakeStorage, settings: Settings,
+    request: schemas.QueryRequest,
+) -> schemas.QueryResult:
+    started = time.perf_counter()
+    try:
+        guarded, sources, used = prepare(session, actor=actor, storage=storage, sql=request.sql)
+        con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
+                                   memory_mb=settings.query_memory_mb)
+        try:
+            with sandbox.Deadline(con, request.timeout_ms / 1000) as deadline:
+                reader = sandbox.start(con, guarded.sql, request.params, deadline)
+                result = sandbox.collect(reader, deadline, request.limit, started)
+        finally:
+            con.close()
+    except Exception as exc:
+        _remember(session, actor, request.sql, [], 0, started, str(exc))
+        raise
+    _remember(session, actor, request.sql, used, len(result.rows), started, None)
+    return schemas.QueryResult(
+        columns=[schemas.ColumnInfo(**c) for c in result.columns], rows=result.rows,
+        truncated=result.truncated, elapsed_ms=result.elapsed_ms,
+        datasets=[schemas.DatasetUsed(org=u["org"], name=u["name"], version=u["version"])
+                  for u in used])
+
+
+def open_stream(
+    session: Session, *, actor: Actor, storage: LakeStorage, settings: Settings,
+    request: schemas.QueryRequest,
+):  # type: ignore[no-untyped-def]
+    """(schema, batches, datasets used) for file formats; the query starts before returning."""
+    started = time.perf_counter()
+    guarded, sources, used = prepare(session, actor=actor, storage=storage, sql=request.sql)
+    con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
+                               memory_mb=settings.query_memory_mb)
+    deadline = sandbox.Deadline(con, request.timeout_ms / 1000).__enter__()
+    try:
+        reader = sandbox.start(con, guarded.sql, request.params, deadline)
+    except Exception:
+        deadline.__exit__()
+        con.close()
+        raise
+    _remember(session, actor, request.sql, used, 0, started, None)
+
+    def batches():  # type: ignore[no-untyped-def]
+        try:
+            yield from sandbox.stream(reader, deadline, request.limit)
+        finally:
+            deadline.__exit__()
+            con.close()
+
+    return reader.schema, batches(), used
+
+
+def _remember(session: Session, actor: Actor, sql: str, used: list[dict[str, Any]], rows: int,
+              started: float, error: str | None) -> None:
+    if actor.user_id is None:
+        return
+    session.add(QueryRecord(user_id=actor.user_id, sql=sql[:100_000], rows=rows,
+                            datasets=[{k: u[k] for k in ("org", "name", "version")}
+                                      for u in used],
+                            elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+                            error=error[:2000] if error else None))
+    session.flush()
+
+
+def history(session: Session, *, actor: Actor, limit: int = 50) -> list[QueryRecord]:
+    authorize(actor, "analysis.saved.manage")
+    return list(session.scalars(select(QueryRecord).where(QueryRecord.user_id == actor.user_id)
+                                .order_by(QueryRecord.id.desc()).limit(limit)))
+
+
+def save_query(session: Session, *, actor: Actor, data: schemas.SavedQueryCreate) -> SavedQuery:
+    authorize(actor, "analysis.saved.manage")
+    guard(data.sql)  # only queries that could run are saved
+    saved = SavedQuery(user_id=actor.user_id, name=data.name, sql=data.sql)
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def saved_queries(session: Session, *, actor: Actor) -> list[SavedQuery]:
+    authorize(actor, "analysis.saved.manage")
+    return list(session.scalars(select(SavedQuery).where(SavedQuery.user_id == actor.user_id)
+                                .order_by(SavedQuery.id.desc())))
+
+
+def delete_saved(session: Session, *, actor: Actor, saved_id: int) -> None:
+    authorize(actor, "analysis.saved.manage")
+    saved = session.get(SavedQuery, saved_id)
+    if saved is None or saved.user_id != actor.user_id:
+        raise NotFound("Saved query {id} does not exist", code="saved_query_not_found",
+                       id=saved_id)
+    session.delete(saved)
+    session.flush()
+
+
+# --- derived datasets ----------------------------------------------------------------------
+
+
+def create_derived(
+    session: Session, *, actor: Actor, org: Organization, storage: LakeStorage,
+    data: schemas.DerivedCreate,
+) -> tuple[Dataset, jobs.Job]:
+    """A new dataset of `org` made from a query; its first version is built by a job."""
+    authorize(actor, "analysis.derived.create", org)
+    _, _, used = prepare(session, actor=actor, storage=storage, sql=data.sql)
+    from ..lake.schemas import DatasetCreate
+
+    dataset = lake.create_dataset(session, actor=actor, org=org, data=DatasetCreate(
+        slug=data.slug, title_ko=data.title_ko, title_en=data.title_en,
+        description_ko=data.description_ko, keywords=["융합", "derived"]))
+    session.add(Derivation(dataset_id=dataset.id, sql=data.sql, created_by=actor.user_id,
+                           inputs=[{k: u[k] for k in ("dataset_id", "org", "name", "version")}
+                                   for u in used]))
+    session.flush()
+    job = _enqueue_derive(session, actor, dataset)
+    audit.record(session, actor=actor, action="analysis.derived.create", target_type="dataset",
+                 target_id=f"{org.slug}/{dataset.slug}", org_id=org.id,
+                 details={"sql": data.sql, "inputs": used, "job": job.id})
+    return dataset, job
+
+
+def refresh_derived(session: Session, *, actor: Actor, dataset: Dataset) -> jobs.Job:
+    authorize(actor, "analysis.derived.refresh", dataset)
+    derivation = session.get(Derivation, dataset.id)
+    if derivation is None:
+        raise Invalid("{name} is not a derived dataset", code="not_derived",
+                      name=dataset.table_name)
+    job = _enqueue_derive(session, actor, dataset)
+    audit.record(session, actor=actor, action="analysis.derived.refresh", target_type="dataset",
+                 target_id=f"{dataset.organization.slug}/{dataset.slug}",
+                 org_id=dataset.org_id, details={"job": job.id})
+    return job
+
+
+def _enqueue_derive(session: Session, actor: Actor, dataset: Dataset) -> jobs.Job:
+    return jobs.enqueue(session, kind=DERIVE_JOB, params={"dataset_id": dataset.id,
+                                                          "actor": actor.user_id},
+                        org_id=dataset.org_id, created_by=actor.user_id)
+
+
+def staleness(session: Session, dataset: Dataset) -> list[dict[str, Any]]:
+    """Inputs of a derived dataset that have a newer version than the one it read."""
+    derivation = session.get(Derivation, dataset.id)
+    if derivation is None:
+        return []
+    stale = []
+    for item in derivation.inputs:
+        source = session.get(Dataset, item["dataset_id"])
+        if source is not None and (source.current_version or 0) > item["version"]:
+            stale.append({**item, "current": source.current_version})
+    return stale
+
+
+def lineage(session: Session) -> schemas.Lineage:
+    """The graph of datasets feeding derived datasets, across the hub."""
+    nodes: dict[int, schemas.LineageNode] = {}
+    edges = []
+
+    def node(dataset: Dataset, derived: bool, stale: bool) -> str:
+        ref = f"{dataset.organization.slug}/{dataset.slug}"
+        current = nodes.get(dataset.id)
+        nodes[dataset.id] = schemas.LineageNode(
+            org=dataset.organization.slug, name=dataset.slug, title=dataset.title_ko,
+            version=dataset.current_version, derived=derived or bool(current and current.derived),
+            stale=stale or bool(current and current.stale))
+        return ref
+
+    for derivation in session.scalars(select(Derivation)):
+        target = lake.get_dataset_by_id(session, derivation.dataset_id)
+        target_ref = node(target, True, bool(staleness(session, target)))
+        for item in derivation.inputs:
+            source = session.get(Dataset, item["dataset_id"],
+                                 options=[selectinload(Dataset.organization)])
+            if source is not None:
+                edges.append(schemas.LineageEdge(source=node(source, False, False),
+                                                 target=target_ref, version=item["version"]))
+    return schemas.Lineage(nodes=list(nodes.values()), edges=edges)
+
+
+def hub_type(kind: pa.DataType) -> str:
+    return sandbox._type_name(kind) if sandbox._type_name(kind) in (
+        "integer", "decimal", "boolean", "date", "timestamp", "text") else "text"
