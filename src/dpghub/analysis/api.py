@@ -35,7 +35,7 @@ def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActo
 
     Every table must be a dataset the caller may read; the query runs with no file, network
     or settings access, within `timeout_ms` and the sandbox's memory, and returns at most
-    `limit` rows (`truncated` says when there were more; for files, `X-Truncated`)."""
+    `limit` rows (`truncated` says when there were more; files stop at `limit`)."""
     storage = request.app.state.storage
     if data.format == "json":
         result = service.run_query(session, actor=actor, storage=storage, settings=settings,

@@ -81,7 +81,11 @@ def run_query(
         finally:
             con.close()
     except Exception as exc:
+        # the request's transaction is lost with the error; the failed query stays in the
+        # user's history, so it is committed here, on its own
+        session.rollback()
         _remember(session, actor, request.sql, [], 0, started, str(exc))
+        session.commit()
         raise
     _remember(session, actor, request.sql, used, len(result.rows), started, None)
     return schemas.QueryResult(
