@@ -250,9 +250,11 @@ def audit_checkpoint() -> None:
     out.print(f"Signed checkpoint at event {cp.seq}." if cp else "The head is already signed.")
 
 
+from .analysis import cli as analysis_cli  # noqa: E402
 from .lake import cli as lake_cli  # noqa: E402
 
 lake_cli.register(app, hub_context)
+analysis_cli.register(app, hub_context)
 
 
 def _validated(model, **values):  # type: ignore[no-untyped-def]
