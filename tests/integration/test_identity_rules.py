@@ -10,18 +10,7 @@ from dpghub.core.audit import AuditEvent
 from dpghub.identity import service
 from dpghub.identity.models import User, WebSession
 from tests.conftest import PASSWORD, Hub
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def sign_in(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    token = csrf_of(client.get("/signin").text)
-    return client.post("/signin", data={"email": email, "password": password,
-                                        "csrf_token": token}, follow_redirects=False)
+from tests.integration.identity_helpers import csrf_of, sign_in  # noqa: E402
 
 
 def test_lockout_after_repeated_failures(hub: Hub) -> None:

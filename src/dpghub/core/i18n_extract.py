@@ -18,7 +18,7 @@ from .i18n import LOCALE_DIR
 PACKAGE = Path(__file__).resolve().parent.parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
-               "IngestError", "bad_file", "invalid_option"}
+               "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge"}
 TEMPLATE_CALL = re.compile(r"""_\(\s*(?P<q>["'])(?P<id>.+?)(?P=q)\s*[,)]""", re.S)
 
 

@@ -89,9 +89,22 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
                else {"columns": []},
                "preview": preview, "preview_error": preview_error,
                "can_edit": can(actor, "lake.dataset.ingest", dataset),
+               "derivation": _derivation(session, dataset),
                "base_url": request.app.state.settings.base_url.rstrip("/"),
                "canonical": f"/datasets/{org}/{name}", **extra}
     return render(request, "lake/dataset.html", context)
+
+
+def _derivation(session: Any, dataset: Any) -> dict[str, Any] | None:
+    """How a derived dataset was made and whether an input moved on (from analysis)."""
+    from ..analysis import service as analysis
+    from ..analysis.models import Derivation
+
+    found = session.get(Derivation, dataset.id)
+    if found is None:
+        return None
+    return {"sql": found.sql, "inputs": found.inputs,
+            "stale": analysis.staleness(session, dataset)}
 
 
 @router.get("/datasets/{org}/{name}")

@@ -6,8 +6,8 @@ import re
 import time
 
 from tests.conftest import PASSWORD
+from tests.integration.identity_helpers import csrf_of, sign_in
 from tests.integration.lake.conftest import LIBRARY, Lake
-from tests.integration.test_identity_rules import csrf_of, sign_in
 
 
 def _follow_job(browser, path: str) -> str:  # type: ignore[no-untyped-def]
