@@ -64,7 +64,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     data = tables.version_data(uri, storage.storage_options, written.delta_version)
     source = storage.relation(profiler, data.files, "profiled", data.schema) if data.files \
         else None
-    stats = profiling.profile(profiler, source, columns)
+    stats = profiling.profile(profiler, source, columns, data.null_counts)
     profiler.close()
     with ctx.factory() as session:
         dataset = lake.get_dataset_by_id(session, ctx.params["dataset_id"])

@@ -77,7 +77,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         ctx.progress(message="profiling", force=True)
         data = tables.version_data(uri, storage.storage_options, outcome["delta_version"])
         source = storage.relation(con, data.files, "profiled", data.schema) if data.files else None
-        stats = profiling.profile(con, source, outcome["columns"])
+        stats = profiling.profile(con, source, outcome["columns"], data.null_counts)
         con.close()
         with ctx.factory() as session:
             dataset = service.get_dataset_by_id(session, params["dataset_id"])

@@ -23,35 +23,48 @@ NUMERIC = ("integer", "decimal")
 GROUP = 32
 
 
-def profile(con, source: str | None, columns: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """`source` is a DuckDB table expression over the version (None: the table is empty)."""
+def profile(con, source: str | None, columns: list[dict[str, Any]],  # type: ignore[no-untyped-def]
+            null_counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """`source` is a DuckDB table expression over the version (None: the table is empty).
+    `null_counts` from the Delta log spare a scan for the columns they cover."""
     if source is None:
         return {"rows": 0, "columns": []}
+    known = null_counts or {}
+    # min, max and count(*) come from Parquet metadata; only the rest needs a scan
     first: list[str] = ["count(*)"]
     for col in columns:
         c = quote_ident(col["name"])
-        first += [f"count({c})", f"approx_count_distinct({c})", f"CAST(min({c}) AS VARCHAR)",
-                  f"CAST(max({c}) AS VARCHAR)"]
-        if col["type"] in NUMERIC:
-            first += [f"min({c})::DOUBLE", f"max({c})::DOUBLE"]
-    row = _aggregate(con, first, source)
-    total = int(row.pop(0) or 0)
+        first += [f"min({c})", f"max({c})"]
+    bounds = _aggregate(con, first, source)
+    total = int(bounds.pop(0) or 0)
+    scan: list[str] = []
+    for col in columns:
+        c = quote_ident(col["name"])
+        scan.append(f"approx_count_distinct({c})")
+        if col["name"] not in known:
+            scan.append(f"count({c})")
+    row = _aggregate(con, scan, source)
     stats: list[dict[str, Any]] = []
     second: list[str] = []
     for col in columns:
-        nonnull, distinct, low, high = row[:4]
-        del row[:4]
+        low, high = bounds[:2]
+        del bounds[:2]
+        distinct = row.pop(0)
+        if col["name"] in known:
+            nonnull = total - known[col["name"]]
+        else:
+            nonnull = row.pop(0)
         entry: dict[str, Any] = {"name": col["name"], "type": col["type"],
                                  "nulls": total - int(nonnull or 0),
                                  "distinct": int(distinct or 0),
-                                 "min": low, "max": high}
+                                 "min": _text(low), "max": _text(high)}
         c = quote_ident(col["name"])
         if entry["distinct"] <= FEW_DISTINCT and nonnull and distinct is not None:
             entry["_top"] = len(second)
             second.append(f"histogram(CAST({c} AS VARCHAR))")
         if col["type"] in NUMERIC:
-            lo, hi = row[0], row[1]
-            del row[:2]
+            lo = float(low) if low is not None else None
+            hi = float(high) if high is not None else None
             if lo is not None and hi is not None and not (math.isinf(lo) or math.isinf(hi)):
                 width = (hi - lo) / BINS or 1.0
                 entry["_bins"] = (len(second), lo, width)
@@ -91,3 +104,18 @@ def _aggregate(con, expressions: list[str], source: str) -> list[Any]:  # type: 
     for expression in expressions:
         values += _aggregate(con, [expression], source)
     return values
+
+
+def _text(value: Any) -> str | None:
+    """Bounds as text, as DuckDB would print them (dates ISO, date-times with a space)."""
+    from datetime import datetime
+
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

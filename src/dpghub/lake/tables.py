@@ -95,12 +95,29 @@ class VersionData:
 
     files: list[str]
     schema: pa.Schema
+    null_counts: dict[str, int] | None = None  # from the Delta log's file statistics
 
 
 def version_data(uri: str, storage_options: dict[str, str], delta_version: int) -> VersionData:
     table = DeltaTable(uri, version=delta_version, storage_options=storage_options or None)
     return VersionData([u.removeprefix("file://") for u in table.file_uris()],
-                       pa.schema(table.schema().to_arrow()))
+                       pa.schema(table.schema().to_arrow()), _null_counts(table))
+
+
+def _null_counts(table: DeltaTable) -> dict[str, int] | None:
+    """Nulls per column summed over the version's files (Delta keeps them for the first 32
+    columns); None when any file lacks them."""
+    actions = pa.table(table.get_add_actions(flatten=True))
+    if actions.num_rows == 0:
+        return {}
+    counts: dict[str, int] = {}
+    for name in actions.column_names:
+        if name.startswith("null_count."):
+            column = actions.column(name)
+            if column.null_count:
+                continue
+            counts[name.removeprefix("null_count.")] = int(pc.sum(column).as_py() or 0)
+    return counts
 
 
 def _delta_ident(name: str) -> str:
