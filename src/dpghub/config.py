@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     query_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one SQL query in the sandbox, in MiB."
     )
+    spark_master: str | None = Field(
+        default=None, description="Spark master URL for engine=spark (local mode when unset)."
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public address of the hub, used in printed links and invitation links.",

@@ -22,6 +22,9 @@ class QueryRequest(Schema):
                        description="Most rows returned; `truncated` says when there were more")
     timeout_ms: int = Field(default=30_000, ge=1, le=600_000)
     format: str = Field(default="json", pattern="^(json|csv|ndjson|parquet)$")
+    engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$",
+                        description="duckdb (embedded sandbox) or spark (DPGHUB_SPARK_MASTER, "
+                        "or local mode); spark answers json only")
 
 
 class ColumnInfo(Schema):

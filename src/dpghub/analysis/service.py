@@ -72,14 +72,17 @@ def run_query(
     started = time.perf_counter()
     try:
         guarded, sources, used = prepare(session, actor=actor, storage=storage, sql=request.sql)
-        con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
-                                   memory_mb=settings.query_memory_mb)
-        try:
-            with sandbox.Deadline(con, request.timeout_ms / 1000) as deadline:
-                reader = sandbox.start(con, guarded.sql, request.params, deadline)
-                result = sandbox.collect(reader, deadline, request.limit, started)
-        finally:
-            con.close()
+        if request.engine == "spark":
+            if request.params:
+                raise Invalid("The Spark engine takes no parameters; write the values in the "
+                              "query", code="spark_params", field="params")
+            from . import spark
+
+            result = spark.run(guarded, sources, storage, index_for(settings.home),
+                               master=settings.spark_master, limit=request.limit,
+                               timeout_ms=request.timeout_ms)
+        else:
+            result = _run_duckdb(guarded, sources, storage, settings, request, started)
     except Exception as exc:
         # the request's transaction is lost with the error; the failed query stays in the
         # user's history, so it is committed here, on its own
@@ -93,6 +96,19 @@ def run_query(
         truncated=result.truncated, elapsed_ms=result.elapsed_ms,
         datasets=[schemas.DatasetUsed(org=u["org"], name=u["name"], version=u["version"])
                   for u in used])
+
+
+def _run_duckdb(guarded: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
+                storage: LakeStorage, settings: Settings, request: schemas.QueryRequest,
+                started: float) -> sandbox.Result:
+    con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
+                               memory_mb=settings.query_memory_mb)
+    try:
+        with sandbox.Deadline(con, request.timeout_ms / 1000) as deadline:
+            reader = sandbox.start(con, guarded.sql, request.params, deadline)
+            return sandbox.collect(reader, deadline, request.limit, started)
+    finally:
+        con.close()
 
 
 def open_stream(
