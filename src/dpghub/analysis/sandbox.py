@@ -43,14 +43,49 @@ class Result:
     elapsed_ms: float
 
 
-def open_sandbox(query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
-                 storage: LakeStorage, regions: RegionIndex, *, memory_mb: int,
-                 threads: int = 2) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={
+class _Spares:
+    """Fresh DuckDB databases made ahead of time: opening one costs ~15 ms, which a one-row
+    query should not wait for. Each query still gets a database of its own, used once."""
+
+    def __init__(self, keep: int = 2) -> None:
+        self.keep = keep
+        self.ready: dict[tuple[int, int], list[duckdb.DuckDBPyConnection]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
+        key = (memory_mb, threads)
+        with self.lock:
+            spare = self.ready.setdefault(key, [])
+            con = spare.pop() if spare else None
+        threading.Thread(target=self._fill, args=(key,), daemon=True).start()
+        return con or _fresh(*key)
+
+    def _fill(self, key: tuple[int, int]) -> None:
+        with self.lock:
+            missing = self.keep - len(self.ready.setdefault(key, []))
+        for _ in range(max(missing, 0)):
+            con = _fresh(*key)
+            with self.lock:
+                self.ready[key].append(con)
+
+
+def _fresh(memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={
         "memory_limit": f"{memory_mb}MB", "threads": threads,
         "autoinstall_known_extensions": False, "autoload_known_extensions": False,
         "allow_community_extensions": False, "allow_unsigned_extensions": False})
-    _functions(con, regions)
+
+
+SPARES = _Spares()
+REGION_FUNCTIONS = ("sigungu_code", "sido_code", "region_name")
+
+
+def open_sandbox(query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
+                 storage: LakeStorage, regions: RegionIndex, *, memory_mb: int,
+                 threads: int = 2) -> duckdb.DuckDBPyConnection:
+    con = SPARES.take(memory_mb, threads)
+    if any(name in query.sql.lower() for name in REGION_FUNCTIONS):
+        _functions(con, regions)
     allowed: list[str] = []
     for ref, data in sources:
         if not data.files:
