@@ -167,6 +167,23 @@ def lineage(session: DbSession) -> schemas.Lineage:
     return service.lineage(session)
 
 
+@router.get("/join-suggestions", responses=responses(401, 403, 404, 422))
+def join_suggestions(left: Annotated[str, Query(description="org/name", examples=["mois/population"])],
+                     right: Annotated[str, Query(description="org/name")],
+                     session: DbSession, actor: OptionalApiActor, request: Request,
+                     settings: HubSettings) -> JSONResponse:
+    """Column pairs that would link two datasets — the same values, or names and codes that
+    map to the same 시군구 — with the match rate over the left's distinct keys and the keys that
+    did not match."""
+    datasets = []
+    for ref in (left, right):
+        org, _, name = ref.partition("/")
+        datasets.append(lake.get_dataset(session, org, name))
+    found = service.join_suggestions(session, actor=actor, storage=request.app.state.storage,
+                                     settings=settings, left=datasets[0], right=datasets[1])
+    return JSONResponse({"left": left, "right": right, "suggestions": found})
+
+
 @router.get("/regions/resolve")
 def resolve_region(q: Annotated[str, Query(description="A name, code or address")],
                    settings: HubSettings) -> JSONResponse:

@@ -269,3 +269,26 @@ def lineage(session: Session) -> schemas.Lineage:
 def hub_type(kind: pa.DataType) -> str:
     return sandbox._type_name(kind) if sandbox._type_name(kind) in (
         "integer", "decimal", "boolean", "date", "timestamp", "text") else "text"
+
+
+def join_suggestions(session: Session, *, actor: Actor, storage: LakeStorage,
+                     settings: Settings, left: Dataset, right: Dataset) -> list[dict[str, Any]]:
+    """Column pairs that link two datasets, with measured match rates (both must be readable)."""
+    from . import joins
+
+    keys = []
+    regions = index_for(settings.home)
+    for dataset in (left, right):
+        if dataset.access == "sensitive":
+            raise Forbidden("{table} is sensitive; sensitive datasets cannot be queried yet",
+                            code="sensitive_dataset", table=dataset.table_name)
+        version = lake.readable_version(session, actor=actor, dataset=dataset)
+        data = version_data(storage.table_uri(dataset.id), storage.storage_options,
+                            version.delta_version)
+        con = sandbox.SPARES.take(settings.query_memory_mb, 2)
+        try:
+            source = storage.relation(con, data.files, "keys", data.schema)
+            keys.append(joins.key_columns(con, source, version.columns, regions))
+        finally:
+            con.close()
+    return joins.suggest(keys[0], keys[1])
