@@ -68,7 +68,14 @@ class RegionIndex:
     abolished: set[str] = field(default_factory=set)              # codes no longer in use
     sigungu: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (sido, name)
     by_name: dict[str, list[str]] = field(default_factory=dict)   # sigungu name alone → codes
+    hdong: dict[str, str] = field(default_factory=dict)           # 행정동 code → name
     source: str = ""
+
+    def add_hdong(self, code: str, name: str, abolished: bool) -> None:
+        """행정동 (administrative) codes: their own space below 시군구, kept apart from 법정동."""
+        code = code.strip()
+        if code.isdigit() and len(code) == 10 and (not abolished or code not in self.hdong):
+            self.hdong[code] = normalize(name)
 
     def add(self, code: str, name: str, abolished: bool) -> None:
         code = code.strip()
@@ -142,6 +149,13 @@ class RegionIndex:
             return SIDO[value][0]
         value = self.current(value)
         return self.names.get(value)
+
+    def hdong_name(self, code: str | None) -> str | None:
+        """The name of a 10-digit 행정동 code (or its 시군구 when it is one)."""
+        if code is None:
+            return None
+        value = re.sub(r"\D", "", str(code))
+        return self.hdong.get(value) or (self.region_name(value) if len(value) == 10 else None)
 
 
 def _sigungu(index: RegionIndex, value: str) -> str | None:
@@ -230,13 +244,18 @@ def _from_kikcd(index: RegionIndex, path: Path) -> None:
 
 def _from_columns_json(index: RegionIndex, path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
-    code_key = "법정동코드" if "법정동코드" in data else "행정동코드"
+    administrative = "법정동코드" not in data
+    code_key = "행정동코드" if administrative else "법정동코드"
     parts = [k for k in ("시도명", "시군구명", "읍면동명", "동리명") if k in data]
     for row, code in data[code_key].items():
         name = " ".join(str(data[k][row]) for k in parts
                         if isinstance(data[k].get(row), str) and data[k][row])
         gone = data.get("말소일자", {}).get(row)
-        index.add(str(code), name, isinstance(gone, str) and bool(gone))
+        abolished = isinstance(gone, str) and bool(gone)
+        if administrative:
+            index.add_hdong(str(code), name, abolished)
+        else:
+            index.add(str(code), name, abolished)
 
 
 def _column(header: list[str], *names: str, default: int | None | str = "missing") -> int:
@@ -251,7 +270,8 @@ def _column(header: list[str], *names: str, default: int | None | str = "missing
 
 def save(index: RegionIndex, target: Path) -> None:
     rows = [[code, name, code in index.abolished] for code, name in sorted(index.names.items())]
-    target.write_text(json.dumps({"source": index.source, "regions": rows}, ensure_ascii=False),
+    target.write_text(json.dumps({"source": index.source, "regions": rows,
+                                  "hdong": sorted(index.hdong.items())}, ensure_ascii=False),
                       encoding="utf-8")
 
 
@@ -261,6 +281,8 @@ def load(path: Path) -> RegionIndex:
     for code, name, abolished in data["regions"]:
         padded = code + "0" * (10 - len(code))
         index.add(padded, name, abolished)
+    for code, name in data.get("hdong", []):
+        index.add_hdong(code, name, False)
     return index
 
 
@@ -269,11 +291,15 @@ def default_sources() -> list[Path]:
     from ..demo import default_data_dir, packaged_data_dir
 
     shared = default_data_dir()
-    if shared is not None:
-        found = [shared / "bjd_code_molit" / "국토교통부_법정동코드_20240805.csv"]
-        return [p for p in found if p.exists()]
     packaged = packaged_data_dir()
-    return [packaged / "code_bdong.json"] if packaged is not None else []
+    found = []
+    if shared is not None:
+        found.append(shared / "bjd_code_molit" / "국토교통부_법정동코드_20240805.csv")
+    elif packaged is not None:
+        found.append(packaged / "code_bdong.json")
+    if packaged is not None:
+        found.append(packaged / "code_hdong.json")  # 행정동, the administrative districts
+    return [p for p in found if p.exists()]
 
 
 @lru_cache(maxsize=4)

@@ -77,7 +77,7 @@ def _fresh(memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
 
 
 SPARES = _Spares()
-REGION_FUNCTIONS = ("sigungu_code", "sido_code", "region_name")
+REGION_FUNCTIONS = ("sigungu_code", "sido_code", "region_name", "hdong_name")
 
 
 def open_sandbox(query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
@@ -121,6 +121,9 @@ def _functions(con: duckdb.DuckDBPyConnection, regions: RegionIndex) -> None:
                 "_sigungu_code(concat_ws(' ', CAST(a AS VARCHAR), CAST(b AS VARCHAR)))")
     con.execute("CREATE MACRO sido_code(a) AS _sido_code(CAST(a AS VARCHAR))")
     con.execute("CREATE MACRO region_name(a) AS _region_name(CAST(a AS VARCHAR))")
+    con.create_function("_hdong_name", regions.hdong_name, [VARCHAR], VARCHAR,
+                        null_handling="special", side_effects=False)
+    con.execute("CREATE MACRO hdong_name(a) AS _hdong_name(CAST(a AS VARCHAR))")
 
 
 class Deadline:

@@ -118,6 +118,7 @@ def _register_functions(spark: Any, regions: RegionIndex) -> None:
     spark.udf.register("sigungu_code", lambda v: regions.sigungu_code(v), StringType())
     spark.udf.register("sido_code", lambda v: regions.sido_code(v), StringType())
     spark.udf.register("region_name", lambda v: regions.region_name(v), StringType())
+    spark.udf.register("hdong_name", lambda v: regions.hdong_name(v), StringType())
 
 
 def _type_name(name: str) -> str:

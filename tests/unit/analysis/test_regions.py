@@ -64,3 +64,16 @@ def test_reference_round_trip_and_kikcd(index: regions.RegionIndex, tmp_path) ->
         kik = regions.build([KIKCD])
         assert kik.sigungu_code("서울특별시 종로구") == "11110"
         assert kik.region_name("1111010100") == "서울특별시 종로구 청운동"
+
+
+def test_administrative_districts_from_packaged_tables() -> None:
+    from dpghub.demo import packaged_data_dir
+
+    packaged = packaged_data_dir()
+    if packaged is None:
+        unavailable("PublicDataReader's code tables are not installed (make install does it)")
+    both = regions.build([packaged / "code_bdong.json", packaged / "code_hdong.json"])
+    assert len(both.hdong) > 3000
+    assert both.hdong_name("1111051500") == "서울특별시 종로구 청운효자동"  # a 행정동
+    assert both.region_name("1111010100") == "서울특별시 종로구 청운동"    # a 법정동
+    assert both.sigungu_code("서울특별시 종로구 청운효자동") == "11110"
