@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
@@ -14,7 +12,7 @@ from ..identity import service as identity
 from ..lake import schemas as lake_schemas
 from ..lake import service as lake
 from ..lake.api import CurrentDataset, _wake
-from ..lake.rows import _Drain
+from ..lake.rows import csv_chunks, parquet_chunks
 from ..web.context import ApiActor, DbSession, HubSettings, OptionalApiActor
 from ..web.problems import responses
 from . import schemas, service
@@ -44,24 +42,10 @@ def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActo
     schema, batches, used = service.open_stream(session, actor=actor, storage=storage,
                                                 settings=settings, request=data)
     session.commit()  # the history row; the rows stream after this
-    writers = {"csv": _csv, "ndjson": _ndjson, "parquet": _parquet}
+    writers = {"csv": csv_chunks, "ndjson": _ndjson, "parquet": parquet_chunks}
     return StreamingResponse(writers[data.format](schema, batches), media_type=MEDIA[data.format],
                              headers={"X-Datasets": ", ".join(
                                  f"{u['org']}/{u['name']}@{u['version']}" for u in used)})
-
-
-def _csv(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
-    yield "\ufeff".encode()
-    first = True
-    for batch in batches:
-        buffer = io.BytesIO()
-        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=first))
-        first = False
-        yield buffer.getvalue()
-    if first:
-        buffer = io.BytesIO()
-        pacsv.write_csv(pa.Table.from_batches([], schema=schema), buffer)
-        yield buffer.getvalue()
 
 
 def _ndjson(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
@@ -75,19 +59,6 @@ def _ndjson(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
         yield "".join(json.dumps(dict(zip(names, map(_plain, row), strict=True)),
                                  ensure_ascii=False) + "\n"
                       for row in zip(*columns, strict=True)).encode()
-
-
-def _parquet(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
-    import pyarrow.parquet as pq
-
-    sink = _Drain()
-    with pq.ParquetWriter(sink, schema) as writer:
-        for batch in batches:
-            writer.write_batch(batch)
-            if chunk := sink.take():
-                yield chunk
-    if chunk := sink.take():
-        yield chunk
 
 
 @router.get("/query/history", response_model=list[schemas.QueryRecordRead],

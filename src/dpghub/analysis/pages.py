@@ -12,12 +12,12 @@ from ..core.errors import HubError
 from ..identity import service as identity
 from ..identity.policy import Actor, can
 from ..lake import service as lake
+from ..lake.rows import csv_chunks, parquet_chunks
 from ..web import csrf
 from ..web.context import DbSession, HubSettings, PageActor
 from ..web.forms import form_data, parse
-from ..web.templating import redirect, render
+from ..web.templating import follow_job, redirect, render
 from . import schemas, service
-from .api import _csv, _parquet
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 SHOWN_ROWS = 500
@@ -92,7 +92,7 @@ async def download(request: Request, session: DbSession, actor: PageActor,
                                              storage=request.app.state.storage,
                                              settings=settings, request=data)
     session.commit()
-    body = _csv(schema, batches) if fmt == "csv" else _parquet(schema, batches)
+    body = csv_chunks(schema, batches) if fmt == "csv" else parquet_chunks(schema, batches)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet"
     return StreamingResponse(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="query.{fmt}"'})
@@ -124,11 +124,7 @@ async def derive(request: Request, session: DbSession, actor: PageActor) -> Resp
     except HubError as error:
         session.rollback()
         return _console(request, session, actor, sql=sql, error=error)
-    session.commit()
-    runner = request.app.state.job_runner
-    if runner is not None:
-        runner.wake()
-    return redirect(request, f"/jobs/{job.id}")
+    return follow_job(request, session, job)
 
 
 @router.post("/datasets/{org}/{name}/refresh")
@@ -136,11 +132,7 @@ def refresh(org: str, name: str, request: Request, session: DbSession,
             actor: PageActor) -> Response:
     job = service.refresh_derived(session, actor=actor, dataset=lake.get_dataset(session, org,
                                                                                  name))
-    session.commit()
-    runner = request.app.state.job_runner
-    if runner is not None:
-        runner.wake()
-    return redirect(request, f"/jobs/{job.id}")
+    return follow_job(request, session, job)
 
 
 @router.get("/lineage")

@@ -14,7 +14,7 @@ from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession, HubSettings, PageActor
 from ..web.forms import form_data, parse
-from ..web.templating import redirect, render
+from ..web.templating import follow_job, redirect, render
 from . import rows as row_reader
 from . import schemas, service
 from .api import _options
@@ -147,11 +147,7 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
         return render(request, "lake/upload.html", {
             "dataset": dataset, "modes": list(WriteMode), "form": fields, "error": failure,
             "canonical": f"/datasets/{org}/{name}/upload"}, status=failure.status)
-    session.commit()
-    runner = request.app.state.job_runner
-    if runner is not None:
-        runner.wake()
-    return redirect(request, f"/jobs/{job.id}")
+    return follow_job(request, session, job)
 
 
 @router.post("/datasets/{org}/{name}/versions/{version}/restore")
@@ -159,11 +155,7 @@ def restore(org: str, name: str, version: int, request: Request, session: DbSess
             actor: PageActor) -> Response:
     dataset = service.get_dataset(session, org, name)
     job = service.request_restore(session, actor=actor, dataset=dataset, version=version)
-    session.commit()
-    runner = request.app.state.job_runner
-    if runner is not None:
-        runner.wake()
-    return redirect(request, f"/jobs/{job.id}")
+    return follow_job(request, session, job)
 
 
 @router.get("/jobs/{job_id}")

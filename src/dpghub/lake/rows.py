@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -192,7 +192,9 @@ def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0) -> 
         con.close()
         raise Invalid("A filter value does not fit its column's type: {reason}",
                       code="invalid_filter", reason=str(exc).splitlines()[0][:200]) from None
-    writers = {"ndjson": _ndjson, "csv": _csv, "parquet": _parquet, "xml": xml_items}
+    writers = {"ndjson": lambda r: _ndjson(r), "xml": lambda r: xml_items(r),
+               "csv": lambda r: csv_chunks(r.schema, r),
+               "parquet": lambda r: parquet_chunks(r.schema, r)}
 
     def produce() -> Iterator[bytes]:
         try:
@@ -211,18 +213,18 @@ def _ndjson(reader: pa.RecordBatchReader) -> Iterator[bytes]:
             yield ("\n".join(lines) + "\n").encode()
 
 
-def _csv(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """UTF-8 with BOM, so Excel on Korean Windows opens it without mojibake."""
     yield "\ufeff".encode()
     first = True
-    for batch in reader:
+    for batch in batches:
         buffer = io.BytesIO()
         pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=first))
         first = False
         yield buffer.getvalue()
     if first:  # no rows: still a header
         buffer = io.BytesIO()
-        pacsv.write_csv(pa.Table.from_batches([], schema=reader.schema), buffer)
+        pacsv.write_csv(pa.Table.from_batches([], schema=schema), buffer)
         yield buffer.getvalue()
 
 
@@ -245,10 +247,11 @@ class _Drain(io.RawIOBase):
         return out
 
 
-def _parquet(reader: pa.RecordBatchReader) -> Iterator[bytes]:
+def parquet_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """Parquet written row group by row group, each sent as soon as it is encoded."""
     sink = _Drain()
-    with pq.ParquetWriter(sink, reader.schema) as writer:
-        for batch in reader:
+    with pq.ParquetWriter(sink, schema) as writer:
+        for batch in batches:
             writer.write_batch(batch)
             if chunk := sink.take():
                 yield chunk

@@ -117,6 +117,15 @@ def _read_signed(request: Request, cookie: str) -> Any:
         return None
 
 
+def follow_job(request: Request, session: Any, job: Any) -> Response:
+    """After a form starts a job: commit it, wake the workers, show the job's page."""
+    session.commit()
+    runner = getattr(request.app.state, "job_runner", None)
+    if runner is not None:
+        runner.wake()
+    return redirect(request, f"/jobs/{job.id}")
+
+
 def read_flash(request: Request) -> str | None:
     value = _read_signed(request, FLASH_COOKIE)
     if not isinstance(value, list) or len(value) != 2:
