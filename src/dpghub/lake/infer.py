@@ -101,13 +101,18 @@ class Proposal:
     unseen: list[str]  # columns with no value in the sample: typed from all values later
 
 
-def propose(con, columns: list[str], source: str) -> Proposal:  # type: ignore[no-untyped-def]
-    """Types from the first rows; callers must check every value against them (`misfit_sql`)
-    and `refine` the columns that do not hold."""
+def propose(con, columns: list[str], source: str,  # type: ignore[no-untyped-def]
+            sampled: list[str] | None = None) -> Proposal:
+    """Types from the first rows of `source`; callers must check every value against them
+    (`misfit_sql`) and `refine` the columns that do not hold. `sampled` are the columns the
+    source has (the first file of several); the others count as unseen."""
+    present = [c for c in columns if sampled is None or c in sampled]
     sample = f"(SELECT * FROM {source} LIMIT {SAMPLE_ROWS})"
-    proposed, nonnull = _infer_counted(con, columns, sample)
-    unseen = [c.name for c, n in zip(proposed, nonnull, strict=True) if n == 0]
-    return Proposal(proposed, unseen)
+    found, nonnull = _infer_counted(con, present, sample) if present else ([], [])
+    types = {c.name: c for c in found}
+    unseen = [c.name for c, n in zip(found, nonnull, strict=True) if n == 0]
+    unseen += [c for c in columns if c not in types]
+    return Proposal([types.get(c, Column(c, "text")) for c in columns], unseen)
 
 
 def refine(con, columns: list[Column], redo: list[str], source: str) -> list[Column]:  # type: ignore[no-untyped-def]

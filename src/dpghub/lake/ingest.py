@@ -137,7 +137,8 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     paths.update({str(p): (s.name, 0) for s, p in _staged_paths(staged) if str(p) not in paths})
 
     ctx.progress(message="inferring types", force=True)
-    proposal = _guard(lambda: propose(con, names, "src"), paths)
+    # the sample comes from the head of the first file alone (cheap), every value is checked
+    proposal = _guard(lambda: propose(con, names, staged[0].relation, staged[0].columns), paths)
     inferred = _guard(lambda: refine(con, proposal.columns, proposal.unseen, "src"), paths)
     if params["mode"] == "upsert":
         _guard(lambda: _check_keys(con, params["key"], names), paths)

@@ -6,6 +6,7 @@ can tell that its write already happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -99,7 +100,15 @@ class VersionData:
 
 
 def version_data(uri: str, storage_options: dict[str, str], delta_version: int) -> VersionData:
-    table = DeltaTable(uri, version=delta_version, storage_options=storage_options or None)
+    """A version's files and schema. Versions never change, so they are remembered (reading
+    the Delta log is a few milliseconds a one-row query should not spend twice)."""
+    return _version_data(uri, tuple(sorted(storage_options.items())), delta_version)
+
+
+@lru_cache(maxsize=256)
+def _version_data(uri: str, options: tuple[tuple[str, str], ...], delta_version: int
+                  ) -> VersionData:
+    table = DeltaTable(uri, version=delta_version, storage_options=dict(options) or None)
     return VersionData([u.removeprefix("file://") for u in table.file_uris()],
                        pa.schema(table.schema().to_arrow()), _null_counts(table))
 
