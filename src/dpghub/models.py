@@ -1,6 +1,7 @@
 """Every table of the hub, imported in one place for migrations and tests."""
 
 from .analysis import models as _analysis  # noqa: F401
+from .catalog import models as _catalog  # noqa: F401
 from .core import audit as _audit  # noqa: F401
 from .core import jobs as _jobs  # noqa: F401
 from .core.db import Base

@@ -99,6 +99,8 @@ register("analysis.derived.create", Rule.org_editor, write=True,
          description="Materialise a query as a new dataset of the organization")
 register("analysis.derived.refresh", Rule.org_editor, write=True,
          description="Refresh a derived dataset from the current versions of its inputs")
+register("catalog.service.create", Rule.org_editor, write=True,
+         description="Register a service (API) of the organization")
 register("lake.rows.read", Rule.data_reader, write=False,
          description="Read a dataset's rows and received files (open: anyone; restricted and "
          "sensitive: members of the owner)")

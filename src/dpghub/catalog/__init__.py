@@ -1,0 +1,1 @@
+"""The registry of digital resources: services (APIs) with their OpenAPI documents."""

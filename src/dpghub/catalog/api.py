@@ -1,0 +1,48 @@
+"""Catalog JSON routes for services (APIs)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..identity import service as identity
+from ..web.context import ApiActor, DbSession
+from ..web.problems import responses
+from . import openapi, schemas, service
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+@router.post("/orgs/{org}/services", status_code=201, response_model=schemas.ServiceRead,
+             responses=responses(401, 403, 404, 409, 422))
+def register(org: str, data: schemas.ServiceCreate, session: DbSession,
+             actor: ApiActor) -> schemas.ServiceRead:
+    """Register an API with its OpenAPI document (3.x, or Swagger 2.0, converted). An invalid
+    document is refused with the JSON path of its first fault."""
+    organization = identity.get_org_by_slug(session, org)
+    return service.service_read(service.register(session, actor=actor, org=organization,
+                                                 data=data))
+
+
+@router.get("/services", response_model=list[schemas.ServiceRead])
+def list_services(session: DbSession, org: str | None = None) -> list[schemas.ServiceRead]:
+    return [service.service_read(s) for s in service.list_services(session, org=org)]
+
+
+@router.get("/services/{org}/{slug}", response_model=schemas.ServiceRead,
+            responses=responses(404))
+def get_service(org: str, slug: str, session: DbSession) -> schemas.ServiceRead:
+    return service.service_read(service.get_service(session, org, slug))
+
+
+@router.get("/services/{org}/{slug}/operations", response_model=list[schemas.OperationRead],
+            responses=responses(404))
+def operations(org: str, slug: str, session: DbSession) -> list[schemas.OperationRead]:
+    """Each operation with its parameters and response schemas."""
+    found = service.get_service(session, org, slug)
+    return [schemas.OperationRead(**o) for o in openapi.operations(found.openapi)]
+
+
+@router.get("/services/{org}/{slug}/openapi.json", responses=responses(404))
+def document(org: str, slug: str, session: DbSession) -> dict:
+    """The stored document, as OpenAPI 3."""
+    return service.get_service(session, org, slug).openapi

@@ -1,0 +1,33 @@
+"""Catalog tables: services (APIs) registered by organizations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import Base, UTCDateTime, utcnow
+from ..identity.models import Organization
+
+
+class Service(Base):
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("org_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"),
+                                        index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    title_ko: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    upstream_url: Mapped[str] = mapped_column(String(1000))
+    openapi: Mapped[dict[str, Any]] = mapped_column(JSON)        # normalised to OpenAPI 3
+    original: Mapped[dict[str, Any]] = mapped_column(JSON)       # as it was sent
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
