@@ -43,7 +43,12 @@ def home(request: Request, session: DbSession, actor: PageActor) -> Response:
         "users": session.scalar(select(func.count()).select_from(User)),
     }
     mine = service.orgs_of(session, actor.user_id) if actor.user_id else []
-    return render(request, "identity/home.html", {"orgs": orgs, "counts": counts, "mine": mine})
+    from ..lake import service as lake  # the home page shows the newest data too
+
+    datasets, _ = lake.list_datasets(session, limit=1000)
+    newest = sorted(datasets, key=lambda d: d.updated_at, reverse=True)[:8]
+    return render(request, "identity/home.html", {"orgs": orgs, "counts": counts, "mine": mine,
+                                                  "newest": newest})
 
 
 @router.post("/lang")
