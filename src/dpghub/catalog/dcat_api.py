@@ -1,0 +1,51 @@
+"""DCAT-AP 3 over HTTP: /catalog.ttl, /catalog.jsonld, /catalog.rdf (paged) and
+/dataset/{org}/{name}.ttl or .jsonld, for harvesters of European-style data portals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ..core.errors import NotFound
+from ..lake import service as lake
+from ..web.context import DbSession
+from .dcat import catalog_graph, dataset_graph
+
+router = APIRouter(tags=["catalog"])
+FORMATS = {"ttl": ("turtle", "text/turtle; charset=utf-8"),
+           "jsonld": ("json-ld", "application/ld+json"),
+           "rdf": ("xml", "application/rdf+xml")}
+PAGE = 100
+
+
+@router.get("/catalog.{fmt}", responses={200: {"content": {
+    "text/turtle": {}, "application/ld+json": {}, "application/rdf+xml": {}}}})
+def catalog(fmt: str, request: Request, session: DbSession,
+            page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    """The whole registry as DCAT-AP 3, 100 datasets a page (Hydra paging links)."""
+    if fmt not in FORMATS:
+        raise NotFound("No catalogue format {fmt}; use ttl, jsonld or rdf", code="not_found",
+                       fmt=fmt)
+    base = str(request.base_url).rstrip("/")
+    items, _ = lake.list_datasets(session, limit=1000)
+    chunk = items[(page - 1) * PAGE: page * PAGE]
+    more = len(items) > page * PAGE
+    graph = catalog_graph(base, chunk, page={
+        "self": f"{base}/catalog.{fmt}?page={page}", "total": len(items),
+        "next": f"{base}/catalog.{fmt}?page={page + 1}" if more else None})
+    syntax, media = FORMATS[fmt]
+    return Response(graph.serialize(format=syntax), media_type=media)
+
+
+@router.get("/dataset/{org}/{name}.{fmt}", responses={200: {"content": {
+    "text/turtle": {}, "application/ld+json": {}}}})
+def dataset(org: str, name: str, fmt: str, request: Request, session: DbSession) -> Response:
+    """One dataset as DCAT-AP 3."""
+    if fmt not in ("ttl", "jsonld"):
+        raise NotFound("No dataset format {fmt}; use ttl or jsonld", code="not_found", fmt=fmt)
+    found = lake.get_dataset(session, org, name)
+    syntax, media = FORMATS[fmt]
+    graph = dataset_graph(str(request.base_url).rstrip("/"), found)
+    return Response(graph.serialize(format=syntax), media_type=media)

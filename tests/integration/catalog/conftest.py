@@ -1,0 +1,1 @@
+from tests.integration.lake.conftest import kr, lake  # noqa: F401
