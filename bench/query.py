@@ -10,11 +10,8 @@ one-row query. Goals: ≤ 1.2× DuckDB's time for the large queries, ≤ 20 ms o
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +19,8 @@ import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import SOURCE, build  # noqa: E402
-from rows import DPGHUB, free_port  # noqa: E402
+from ingest import SOURCE  # noqa: E402
+from served import hub_with_ev  # noqa: E402
 
 QUERIES = {
     "grouped aggregation": """SELECT 제공기관명, 충전소명, count(*) AS n, avg(위도) AS lat,
@@ -51,62 +48,38 @@ def main() -> None:
     args = parser.parse_args()
     if not SOURCE.exists():
         sys.exit(f"missing {SOURCE}")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        env = {**os.environ, "DPGHUB_HOME": str(work / "home")}
-        env.pop("DPGHUB_DATABASE_URL", None)
-        csv = work / "ev.csv"
-        rows = build(csv, args.rows)
-        for command in (["init", "--admin-password", "bench-password-1"],
-                        ["org", "create", "me", "--name-ko", "환경부", "--name-en", "ME",
-                         "--kind", "public"],
-                        ["ingest", str(csv), "--org", "me", "--dataset", "ev"]):
-            subprocess.run([DPGHUB, *command], env=env, check=True, capture_output=True)
-        files = sorted(str(p) for p in (work / "home" / "lake" / "tables").rglob("*.parquet"))
-        port = free_port()
-        server = subprocess.Popen([DPGHUB, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            client = httpx.Client(base_url=base, timeout=120)
-            for _ in range(200):
-                try:
-                    client.get("/api/v1/health")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            con = duckdb.connect()
-            con.execute(f"CREATE VIEW ev AS SELECT * FROM read_parquet({files})")
-            print(f"rows: {rows:,}")
-            for label, template in QUERIES.items():
-                direct = best_of(3, lambda t=template: con.execute(t.format(ev="ev")).fetchall())
+    with hub_with_ev(args.rows) as hub:
+        client = httpx.Client(base_url=hub.base, timeout=120)
+        files = hub.files
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW ev AS SELECT * FROM read_parquet({files})")
+        print(f"rows: {hub.rows:,}")
+        for label, template in QUERIES.items():
+            direct = best_of(3, lambda t=template: con.execute(t.format(ev="ev")).fetchall())
 
-                def through_api(t: str = template) -> None:
-                    answer = client.post("/api/v1/query", json={"sql": t.format(ev="me.ev")})
-                    answer.raise_for_status()
+            def through_api(t: str = template) -> None:
+                answer = client.post("/api/v1/query", json={"sql": t.format(ev="me.ev")})
+                answer.raise_for_status()
 
-                def fresh(t: str = template) -> None:  # a new database, as the sandbox uses
-                    own = duckdb.connect()
-                    own.execute(f"CREATE VIEW ev AS SELECT * FROM read_parquet({files})")
-                    own.execute(t.format(ev="ev")).fetchall()
-                    own.close()
+            def fresh(t: str = template) -> None:  # a new database, as the sandbox uses
+                own = duckdb.connect()
+                own.execute(f"CREATE VIEW ev AS SELECT * FROM read_parquet({files})")
+                own.execute(t.format(ev="ev")).fetchall()
+                own.close()
 
-                cold = best_of(3, fresh)
-                api = best_of(3, through_api)
-                print(f"{label:20}: DuckDB warm {direct * 1000:7.1f} ms, fresh {cold * 1000:7.1f}"
-                      f" ms, API {api * 1000:7.1f} ms, ratio to warm {api / direct:.2f}, to "
-                      f"fresh {api / cold:.2f}  (goal <= 1.2)")
-            one = []
-            for _ in range(50):
-                started = time.perf_counter()
-                client.post("/api/v1/query",
-                            json={"sql": "SELECT 충전소명 FROM me.ev LIMIT 1"}).raise_for_status()
-                one.append(time.perf_counter() - started)
-            print(f"one-row round trip: p50 {statistics.median(one) * 1000:.1f} ms, "
-                  f"p95 {sorted(one)[int(len(one) * 0.95)] * 1000:.1f} ms  (goal p50 <= 20 ms)")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+            cold = best_of(3, fresh)
+            api = best_of(3, through_api)
+            print(f"{label:20}: DuckDB warm {direct * 1000:7.1f} ms, fresh {cold * 1000:7.1f}"
+                  f" ms, API {api * 1000:7.1f} ms, ratio to warm {api / direct:.2f}, to "
+                  f"fresh {api / cold:.2f}  (goal <= 1.2)")
+        one = []
+        for _ in range(50):
+            started = time.perf_counter()
+            client.post("/api/v1/query",
+                        json={"sql": "SELECT 충전소명 FROM me.ev LIMIT 1"}).raise_for_status()
+            one.append(time.perf_counter() - started)
+        print(f"one-row round trip: p50 {statistics.median(one) * 1000:.1f} ms, "
+              f"p95 {sorted(one)[int(len(one) * 0.95)] * 1000:.1f} ms  (goal p50 <= 20 ms)")
 
 
 if __name__ == "__main__":
