@@ -23,6 +23,7 @@ from .analysis import derive as _analysis_jobs  # noqa: F401  (registers the der
 from .analysis import pages as analysis_pages
 from .catalog import api as catalog_api
 from .catalog import ckan, dcat_api
+from .catalog import pages as catalog_pages
 from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
 from .core.db import is_migrated, make_engine, make_session_factory
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_api.router)
     app.include_router(ckan.router)
     app.include_router(dcat_api.router)
+    app.include_router(catalog_pages.router)
     app.include_router(analysis_pages.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

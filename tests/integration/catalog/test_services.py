@@ -95,3 +95,15 @@ def test_a_fault_deep_in_a_swagger2_document(hub: Hub, nts: dict) -> None:
     answer = _register(hub, hub.bearer(owner), broken)
     assert answer.status_code == 422
     assert "$.paths['/status'].post" in answer.json()["detail"]
+
+
+def test_service_pages(hub: Hub, nts: dict) -> None:
+    owner = hub.make_user()
+    hub.make_org("nts", admin=owner)
+    _register(hub, hub.bearer(owner), nts)
+    listing = hub.client.get("/services", headers={"accept": "text/html"})
+    assert listing.status_code == 200 and "사업자등록정보" in listing.text
+    page = hub.client.get("/services/nts/nts-businessman", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "POST /status" in page.text and "POST /validate" in page.text
+    assert "https://api.odcloud.kr/api/nts-businessman/v1" in page.text
