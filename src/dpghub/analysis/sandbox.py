@@ -77,15 +77,58 @@ def _fresh(memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
 
 
 SPARES = _Spares()
-REGION_FUNCTIONS = ("sigungu_code", "sido_code", "region_name", "hdong_name")
+
+
+class _Locked:
+    """Locked databases kept per set of table versions (local lakes): a query on tables that a
+    recent query also read gets a new connection (cursor) to the same locked database, whose
+    views and Parquet metadata are already there. The database stays locked: no settings, no
+    files beyond those versions; the guard lets only SELECT reach it."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self.keep = keep
+        self.databases: dict[tuple[Any, ...], duckdb.DuckDBPyConnection] = {}
+        self.lock = threading.Lock()
+
+    def cursor(self, key: tuple[Any, ...]) -> duckdb.DuckDBPyConnection | None:
+        with self.lock:
+            base = self.databases.pop(key, None)
+            if base is None:
+                return None
+            self.databases[key] = base  # most recently used last
+            return base.cursor()
+
+    def keep_database(self, key: tuple[Any, ...], base: duckdb.DuckDBPyConnection) -> None:
+        with self.lock:
+            self.databases[key] = base
+            while len(self.databases) > self.keep:
+                oldest = next(iter(self.databases))
+                self.databases.pop(oldest).close()
+
+
+LOCKED = _Locked()
 
 
 def open_sandbox(query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
                  storage: LakeStorage, regions: RegionIndex, *, memory_mb: int,
                  threads: int = 2) -> duckdb.DuckDBPyConnection:
+    if storage.remote:
+        return _locked_database(sources, storage, regions, memory_mb, threads)
+    key = (memory_mb, threads, id(regions),
+           tuple((ref.view, tuple(data.files)) for ref, data in sources))
+    reused = LOCKED.cursor(key)
+    if reused is not None:
+        return reused
+    base = _locked_database(sources, storage, regions, memory_mb, threads)
+    LOCKED.keep_database(key, base)
+    return base.cursor()
+
+
+def _locked_database(sources: list[tuple[TableRef, VersionData]], storage: LakeStorage,
+                     regions: RegionIndex, memory_mb: int, threads: int
+                     ) -> duckdb.DuckDBPyConnection:
     con = SPARES.take(memory_mb, threads)
-    if any(name in query.sql.lower() for name in REGION_FUNCTIONS):
-        _functions(con, regions)
+    _functions(con, regions)  # in the database's catalog: every cursor has them
     allowed: list[str] = []
     for ref, data in sources:
         if not data.files:
@@ -120,10 +163,12 @@ def _functions(con: duckdb.DuckDBPyConnection, regions: RegionIndex) -> None:
     con.execute("CREATE MACRO sigungu_code(a, b := NULL) AS "
                 "_sigungu_code(concat_ws(' ', CAST(a AS VARCHAR), CAST(b AS VARCHAR)))")
     con.execute("CREATE MACRO sido_code(a) AS _sido_code(CAST(a AS VARCHAR))")
-    con.execute("CREATE MACRO region_name(a) AS _region_name(CAST(a AS VARCHAR))")
+    con.execute("CREATE MACRO region_name(a) AS "
+                "_region_name(CAST(a AS VARCHAR))")
     con.create_function("_hdong_name", regions.hdong_name, [VARCHAR], VARCHAR,
                         null_handling="special", side_effects=False)
-    con.execute("CREATE MACRO hdong_name(a) AS _hdong_name(CAST(a AS VARCHAR))")
+    con.execute("CREATE MACRO hdong_name(a) AS "
+                "_hdong_name(CAST(a AS VARCHAR))")
 
 
 class Deadline:
