@@ -115,10 +115,6 @@ class Settings(BaseSettings):
             raise RuntimeError("Settings.prepare() must run before the secret key is used")
         return self.secret_key.get_secret_value().encode()
 
-    @property
-    def is_sqlite(self) -> bool:
-        return (self.database_url or "").startswith("sqlite")
-
 
 def _load_or_create_secret(path: Path) -> str:
     if path.exists():

@@ -267,8 +267,9 @@ def lineage(session: Session) -> schemas.Lineage:
 
 
 def hub_type(kind: pa.DataType) -> str:
-    return sandbox._type_name(kind) if sandbox._type_name(kind) in (
-        "integer", "decimal", "boolean", "date", "timestamp", "text") else "text"
+    """The lake's column type for a query result column (anything unusual is stored as text)."""
+    name = sandbox._type_name(kind)
+    return name if name in ("integer", "decimal", "boolean", "date", "timestamp") else "text"
 
 
 def join_suggestions(session: Session, *, actor: Actor, storage: LakeStorage,

@@ -10,7 +10,6 @@ addressed by an opaque cursor that pins the version, so paging never mixes versi
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -293,7 +292,3 @@ def _xml_name(name: str) -> str:
     if not cleaned or not (cleaned[0].isalpha() or cleaned[0] == "_"):
         cleaned = "_" + cleaned
     return cleaned
-
-
-def rows_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, ensure_ascii=False, default=str)

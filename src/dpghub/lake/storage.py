@@ -11,7 +11,6 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -78,10 +77,6 @@ class LakeStorage:
         if self.remote:
             return f"{self.uri}/tables/d{dataset_id}"
         return str(Path(self.root) / "tables" / f"d{dataset_id}")
-
-    def parquet_paths(self, uris: Iterable[str]) -> list[str]:
-        """File URIs of a table version as DuckDB or pyarrow can open them."""
-        return [u.removeprefix("file://") for u in uris]
 
     def relation(self, con: Any, files: list[str], name: str,
                  schema: pa.Schema | None = None) -> str:
