@@ -42,29 +42,35 @@ def _worker(env: dict[str, str]) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+def _queued_ingestion(settings: Settings, csv: Path):  # type: ignore[no-untyped-def]
+    """A migrated hub in `settings.home` with dataset me/ev and one queued ingestion of `csv`;
+    returns (engine, session factory, storage, job id, dataset id)."""
+    engine = make_engine(settings.database_url or "")
+    migrate(engine)
+    factory = make_session_factory(engine)
+    storage = LakeStorage.from_settings(settings)
+    with transaction(factory) as s:
+        org = identity.create_org(s, actor=CLI, data=identity_schemas.OrganizationCreate(
+            slug="me", name_ko="환경부", name_en="ME", kind="public"))
+        dataset = service.create_dataset(s, actor=CLI, org=org,
+                                         data=schemas.DatasetCreate(slug="ev", title_ko="ev"))
+        with csv.open("rb") as handle:
+            received = service.store_upload(s, actor=CLI, storage=storage, dataset=dataset,
+                                            name=csv.name, stream=handle, max_bytes=1 << 32)
+        job_id = service.request_ingest(s, actor=CLI, dataset=dataset, files=[received],
+                                        options=schemas.IngestOptions()).id
+        return engine, factory, storage, job_id, dataset.id
+
+
 def test_killed_ingestion_leaves_the_table_unchanged_and_is_retried(tmp_path: Path,
                                                                      kr: Path) -> None:
     home = tmp_path / "home"
     env = {**os.environ, "DPGHUB_HOME": str(home), "DPGHUB_JOB_STALE_SECONDS": "3"}
     env.pop("DPGHUB_DATABASE_URL", None)
     settings = Settings(home=home, job_stale_seconds=3).prepare()
-    engine = make_engine(settings.database_url or "")
-    migrate(engine)
-    factory = make_session_factory(engine)
-    storage = LakeStorage.from_settings(settings)
     big = tmp_path / "ev.csv"
     _big_cp949(big, 400_000)
-    with transaction(factory) as s:
-        org = identity.create_org(s, actor=CLI, data=identity_schemas.OrganizationCreate(
-            slug="me", name_ko="환경부", name_en="ME", kind="public"))
-        dataset = service.create_dataset(s, actor=CLI, org=org,
-                                         data=schemas.DatasetCreate(slug="ev", title_ko="ev"))
-        with big.open("rb") as handle:
-            received = service.store_upload(s, actor=CLI, storage=storage, dataset=dataset,
-                                            name=big.name, stream=handle, max_bytes=1 << 32)
-        job_id = service.request_ingest(s, actor=CLI, dataset=dataset, files=[received],
-                                        options=schemas.IngestOptions()).id
-        dataset_id = dataset.id
+    engine, factory, storage, job_id, dataset_id = _queued_ingestion(settings, big)
 
     worker = _worker(env)
     deadline = time.monotonic() + 60
@@ -113,21 +119,7 @@ def test_a_retry_after_the_commit_does_not_write_twice(tmp_path: Path, kr: Path)
     from dpghub.lake import ingest
 
     settings = Settings(home=tmp_path / "home").prepare()
-    engine = make_engine(settings.database_url or "")
-    migrate(engine)
-    factory = make_session_factory(engine)
-    storage = LakeStorage.from_settings(settings)
-    with transaction(factory) as s:
-        org = identity.create_org(s, actor=CLI, data=identity_schemas.OrganizationCreate(
-            slug="me", name_ko="환경부", name_en="ME", kind="public"))
-        dataset = service.create_dataset(s, actor=CLI, org=org,
-                                         data=schemas.DatasetCreate(slug="ev", title_ko="ev"))
-        with EV.open("rb") as handle:
-            received = service.store_upload(s, actor=CLI, storage=storage, dataset=dataset,
-                                            name=EV.name, stream=handle, max_bytes=1 << 30)
-        job_id = service.request_ingest(s, actor=CLI, dataset=dataset, files=[received],
-                                        options=schemas.IngestOptions()).id
-        dataset_id = dataset.id
+    engine, factory, storage, job_id, dataset_id = _queued_ingestion(settings, EV)
 
     original = service.record_version
     calls = {"n": 0}
