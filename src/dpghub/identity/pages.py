@@ -45,8 +45,7 @@ def home(request: Request, session: DbSession, actor: PageActor) -> Response:
     mine = service.orgs_of(session, actor.user_id) if actor.user_id else []
     from ..lake import service as lake  # the home page shows the newest data too
 
-    datasets, _ = lake.list_datasets(session, limit=1000)
-    newest = sorted(datasets, key=lambda d: d.updated_at, reverse=True)[:8]
+    newest = lake.newest_datasets(session, limit=8)
     return render(request, "identity/home.html", {"orgs": orgs, "counts": counts, "mine": mine,
                                                   "newest": newest})
 

@@ -74,3 +74,11 @@ def test_restricted_preview_is_not_shown_to_outsiders(lake: Lake) -> None:
     lake.ingest_ok("secret", ("a.csv", "이름,값\n비밀,1\n".encode()))
     anonymous = lake.hub.browser().get("/datasets/molit/secret")
     assert anonymous.status_code == 200 and "비밀" not in anonymous.text
+
+
+def test_home_page_shows_the_newest_datasets(lake: Lake) -> None:
+    lake.create("older", title_ko="예전 데이터")
+    lake.create("newer", title_ko="새 데이터")
+    lake.ingest_ok("newer", ("a.csv", "a\n1\n".encode()))
+    home = lake.hub.browser().get("/").text
+    assert home.index("새 데이터") < home.index("예전 데이터")
