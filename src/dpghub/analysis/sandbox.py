@@ -72,6 +72,9 @@ class _Spares:
 def _fresh(memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(config={
         "memory_limit": f"{memory_mb}MB", "threads": threads,
+        # no spilling: a query larger than its memory fails at once instead of filling the
+        # disk under the working folder (DuckDB's default is `.tmp`, up to 90% of the disk)
+        "temp_directory": "",
         "autoinstall_known_extensions": False, "autoload_known_extensions": False,
         "allow_community_extensions": False, "allow_unsigned_extensions": False})
 
