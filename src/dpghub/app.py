@@ -5,6 +5,7 @@ Nothing connects at import time; every app built gets its own engine, so tests b
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -24,11 +25,13 @@ from .analysis import pages as analysis_pages
 from .catalog import api as catalog_api
 from .catalog import ckan, dcat_api
 from .catalog import pages as catalog_pages
+from .catalog.search import SEARCH_INFO, SearchIndex
 from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
 from .core.db import is_migrated, make_engine, make_session_factory
 from .core.jobs import JobRunner
 from .core.security import load_signing_key
+from .core.usage import USAGE_INFO, UsageCounter
 from .identity import api as identity_api
 from .identity import pages as identity_pages
 from .lake import api as lake_api
@@ -67,9 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                stale_after=timedelta(seconds=settings.job_stale_seconds))
             runner.start()
         app.state.job_runner = runner
+        flusher = asyncio.create_task(_flush_usage(app))
         yield
+        flusher.cancel()
         if runner is not None:
             runner.stop()
+        app.state.usage.flush(app.state.session_factory)
         engine.dispose()
 
     app = FastAPI(
@@ -84,7 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.session_factory.configure(info={SIGNING_KEY_INFO: signing_key})
+    app.state.usage = UsageCounter()
+    app.state.search = SearchIndex(semantic=settings.search_semantic)
+    app.state.session_factory.configure(info={SIGNING_KEY_INFO: signing_key,
+                                              USAGE_INFO: app.state.usage,
+                                              SEARCH_INFO: app.state.search})
     app.state.signing_key = signing_key
     app.state.templates = make_environment()
     app.state.redis = _redis(settings.redis_url)
@@ -109,6 +119,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+async def _flush_usage(app: FastAPI, every: float = 10.0) -> None:
+    """Adds this process's counted uses to the database every few seconds."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(app.state.usage.flush, app.state.session_factory)
+        except Exception:  # noqa: BLE001 — the database may be busy; the counts are kept
+            continue
 
 
 def _redis(url: str | None):  # type: ignore[no-untyped-def]

@@ -120,6 +120,13 @@ def _load_demo_data(folder: Path | None) -> None:
             raise typer.Exit(2)
         out.print(f"Sample data from {source or 'PublicDataReader (PyPI)'}:")
         demo_content.load_data(settings, factory, actor=CLI, source=source, say=out.print)
+        with transaction(factory) as session:
+            for ref in demo_content.load_services(session, actor=CLI, source=source):
+                out.print(f"  {ref}: API registered")
+        with transaction(factory) as session:  # embeddings computed now, not on first search
+            from .catalog import search
+
+            search.SearchIndex(semantic=settings.search_semantic).refresh(session)
 
 
 @app.command()

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     zip_max_ratio: int = Field(
         default=100, ge=1, description="Largest expansion ratio accepted for a zip archive."
     )
+    search_semantic: bool = Field(
+        default=True, description="Combine keyword search with multilingual embeddings "
+        "(cross-lingual matches; about 150 MB per process once the first search runs)."
+    )
     job_workers: int = Field(
         default=1, ge=0, description="Background job threads inside each hub process "
         "(0: run jobs only in separate `dpghub worker` processes)."

@@ -40,6 +40,8 @@ ORGANIZATIONS = [
      "서울시 공공데이터를 제공합니다."),
     ("kasi", "한국천문연구원", "Korea Astronomy and Space Science Institute", "research", True,
      "특일 정보(공휴일) Open API를 제공합니다."),
+    ("nts", "국세청", "National Tax Service", "public", True,
+     "사업자등록정보 진위확인 및 상태조회 Open API를 제공합니다."),
     ("hanbit-data", "한빛데이터", "Hanbit Data Co.", "company", False,
      "공공데이터를 융합해 생활 서비스를 만드는 스타트업(데모)."),
 ]
@@ -53,21 +55,26 @@ class DemoDataset:
     title_en: str
     path: str
     keywords: tuple[str, ...]
+    theme: str = "administration"
+    frequency: str = "irregular"
     sheet: str | None = None
 
 
 SHARED = [
     DemoDataset("molit", "bjd-codes", "법정동코드 전체자료", "Legal district codes",
-                "bjd_code_molit/국토교통부_법정동코드_20240805.csv", ("법정동", "행정구역", "코드")),
+                "bjd_code_molit/국토교통부_법정동코드_20240805.csv", ("법정동", "행정구역", "코드"),
+                "land", "irregular"),
     DemoDataset("mois", "population", "주민등록 인구 및 세대현황 (2025년 9월)",
                 "Resident population and households (September 2025)",
                 "population_mois/202509_202509_주민등록인구및세대현황_월간.csv",
-                ("인구", "세대", "시군구")),
+                ("인구", "세대", "시군구"), "administration", "monthly"),
     DemoDataset("mcst", "libraries", "전국도서관표준데이터", "Public libraries (standard data)",
-                "library_std/전국도서관표준데이터.csv", ("도서관", "문화", "표준데이터")),
+                "library_std/전국도서관표준데이터.csv", ("도서관", "문화", "표준데이터"), "culture",
+                "annual"),
     DemoDataset("me", "ev-chargers", "전국전기차충전소표준데이터",
                 "EV charging stations (standard data)",
-                "ev_charger_std/전국전기차충전소표준데이터.csv", ("전기차", "충전소", "표준데이터")),
+                "ev_charger_std/전국전기차충전소표준데이터.csv", ("전기차", "충전소", "표준데이터"),
+                "transport", "quarterly"),
     DemoDataset("mois", "admin-codes", "행정표준코드 법정동 (2023-05-01, 말소코드 포함)",
                 "Standard legal district code table (2023-05-01)",
                 "admin_codes_mois/KIKcd_B.20230501(말소코드포함).xlsx", ("법정동", "행정표준코드")),
@@ -144,7 +151,9 @@ def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Acto
                                                       slug=item.slug, title_ko=item.title_ko,
                                                       title_en=item.title_en,
                                                       keywords=list(item.keywords),
-                                                      license="공공누리 제1유형"))
+                                                      license="KOGL-1", theme=item.theme,
+                                                      update_frequency=item.frequency,
+                                                      spatial="전국"))
                 if dataset.current_version:
                     continue
                 with path.open("rb") as handle:
@@ -167,6 +176,32 @@ def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Acto
                 else:
                     say(f"  {item.org}/{item.slug}: not loaded ({job.message})")
     return loaded
+
+
+SERVICE_SPEC = "openapi_specs/15081808_nts-businessman_v1_swagger2.json"
+
+
+def load_services(session: Session, *, actor: Actor, source: Path | None) -> list[str]:
+    """Register the sample API (a real data.go.kr Swagger document) when it is there."""
+    from .catalog import schemas as catalog_schemas
+    from .catalog import service as catalog
+
+    if source is None or not (source / SERVICE_SPEC).is_file():
+        return []
+    try:
+        catalog.get_service(session, "nts", "nts-businessman")
+        return []
+    except Exception:  # noqa: BLE001 — not registered yet
+        pass
+    org = service.get_org_by_slug(session, "nts")
+    document = json.loads((source / SERVICE_SPEC).read_text(encoding="utf-8"))
+    catalog.register(session, actor=actor, org=org, data=catalog_schemas.ServiceCreate(
+        slug="nts-businessman", title_ko="국세청 사업자등록정보 진위확인 및 상태조회 서비스",
+        title_en="NTS business registration status check",
+        description="사업자등록번호로 휴업·폐업 상태를 조회하고 사업자등록정보의 진위를 확인합니다.",
+        upstream_url="https://api.odcloud.kr/api/nts-businessman/v1", openapi=document,
+        theme="finance", keywords=["사업자", "국세청", "휴폐업"]))
+    return ["nts/nts-businessman"]
 
 
 def _columns_json_to_csv(path: Path, scratch: Path) -> Path:

@@ -4,6 +4,7 @@ from .analysis import models as _analysis  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
 from .core import audit as _audit  # noqa: F401
 from .core import jobs as _jobs  # noqa: F401
+from .core import usage as _usage  # noqa: F401
 from .core.db import Base
 from .identity import models as _identity  # noqa: F401
 from .lake import models as _lake  # noqa: F401

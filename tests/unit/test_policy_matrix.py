@@ -70,6 +70,7 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "analysis.saved.manage": (None, SIGNED_IN),
     "analysis.derived.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
     "analysis.derived.refresh": (DATASET_A, {"editor_a", "admin_a", "operator"}),
+    "catalog.search": (None, EVERYONE),
     "catalog.service.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
     # rows of a restricted dataset: its members; operators run the platform, not the data
     "lake.rows.read": (RESTRICTED_A, {"member_a", "editor_a", "admin_a"}),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from ..identity import service as identity
-from ..web.context import ApiActor, DbSession
+from ..web.context import ApiActor, DbSession, Lang, OptionalApiActor
 from ..web.problems import responses
 from . import openapi, schemas, service
 
@@ -46,3 +48,33 @@ def operations(org: str, slug: str, session: DbSession) -> list[schemas.Operatio
 def document(org: str, slug: str, session: DbSession) -> dict:
     """The stored document, as OpenAPI 3."""
     return service.get_service(session, org, slug).openapi
+
+
+@router.get("/search", response_model=schemas.SearchPage, responses=responses(422))
+def search(
+    session: DbSession, actor: OptionalApiActor, lang: Lang,
+    q: Annotated[str, Query(max_length=500, examples=["도서관의 위치"],
+                            description="Words in Korean or English; empty lists everything")] = "",
+    kind: Annotated[Literal["dataset", "service"] | None, Query()] = None,
+    org: str | None = None,
+    theme: Annotated[str | None, Query(examples=["transport"])] = None,
+    access: Annotated[str | None, Query(examples=["open"])] = None,
+    format: Annotated[str | None, Query(examples=["CSV"])] = None,
+    keyword: str | None = None,
+    sort: Annotated[Literal["relevance", "newest", "most_used"] | None,
+                    Query(description="relevance (default with q), newest (default without), "
+                          "most_used")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> schemas.SearchPage:
+    """One search over datasets and services: titles, descriptions, keywords, column names and
+    operation summaries. Korean queries match inside compounds and ignore particles ("도서관의
+    위치" finds 전국도서관표준데이터); English queries find Korean records by meaning. Each
+    facet (`org`, `kind`, `theme`, `access`, `format`, `keyword`) narrows the result and is
+    counted over it."""
+    filters = {"org": org, "kind": kind, "theme": theme, "access": access, "format": format,
+               "keyword": keyword}
+    result, next_cursor = service.search(session, actor=actor, q=q,
+                                         filters={k: v for k, v in filters.items() if v},
+                                         sort=sort, limit=limit, cursor=cursor)
+    return service.page_read(result, next_cursor, lang)

@@ -24,6 +24,7 @@ from ..lake import rows as row_reader
 from ..lake import service as lake
 from ..lake.models import Dataset
 from ..lake.tables import version_data
+from . import service, vocabulary
 
 router = APIRouter(include_in_schema=False)
 MAX_ROWS = 1000
@@ -120,7 +121,13 @@ def _package(dataset: Dataset, base: str) -> dict[str, Any]:
         "id": name, "name": name, "title": dataset.title_ko, "title_en": dataset.title_en,
         "notes": dataset.description_ko or dataset.description_en, "type": "dataset",
         "state": "active", "private": dataset.access != "open", "access": dataset.access,
-        "license_id": dataset.license, "license_title": dataset.license,
+        "license_id": dataset.license,
+        "license_title": vocabulary.licence_label(dataset.license, "en"),
+        "license_url": vocabulary.LICENCES[dataset.license].eu
+        if dataset.license in vocabulary.LICENCES else "",
+        "theme": dataset.theme, "frequency": dataset.update_frequency,
+        "spatial": dataset.spatial, "maintainer": dataset.contact_name,
+        "maintainer_email": dataset.contact_email,
         "metadata_created": dataset.created_at.isoformat(),
         "metadata_modified": dataset.updated_at.isoformat(),
         "num_resources": 2, "num_tags": len(dataset.keywords),
@@ -180,9 +187,14 @@ def package_search(session: Session, actor: Actor, params: dict[str, Any],
     base = str(request.base_url).rstrip("/")
     packages = [_package(d, base) for d in _visible(session, actor, include_private)]
     query = str(params.get("q") or "").strip()
+    rank: dict[str, int] = {}
     if query and query != "*:*":
-        words = [w.lower() for w in query.split() if w]
-        packages = [p for p in packages if all(w in _text(p) for w in words)]
+        # The hub's own search (Korean-aware, cross-lingual) decides what matches.
+        found, _ = service.search(session, actor=actor, q=query, filters={"kind": "dataset"},
+                                  limit=max(len(packages), 1))
+        rank = {f"{h.record.org}__{h.record.slug}": i for i, h in enumerate(found.hits)}
+        packages = [p for p in packages if p["name"] in rank]
+        packages.sort(key=lambda p: rank[p["name"]])
     for clause in _fq(str(params.get("fq") or "")):
         packages = [p for p in packages if clause(p)]
     sort = str(params.get("sort") or "score desc")
@@ -208,11 +220,6 @@ def _int(value: Any, field: str) -> int:
         raise CkanError(409, "Validation Error", "Validation error",
                         {field: ["Must be a natural number"]})
     return number
-
-
-def _text(package: dict[str, Any]) -> str:
-    return " ".join([package["name"], package["title"], package.get("title_en") or "",
-                     package["notes"] or "", *(t["name"] for t in package["tags"])]).lower()
 
 
 def _fq(text: str):  # type: ignore[no-untyped-def]

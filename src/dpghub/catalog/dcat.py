@@ -14,6 +14,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from ..lake.models import Dataset
+from . import vocabulary
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
@@ -95,8 +96,11 @@ def add_dataset(graph: Graph, base: str, dataset: Dataset) -> URIRef:
     graph.add((node, DCAT.contactPoint, contact))
     graph.add((contact, RDF.type, VCARD.Kind))
     graph.add((contact, RDF.type, VCARD.Organization))
-    graph.add((contact, VCARD.fn, Literal(org.name_ko, lang="ko")))
+    graph.add((contact, VCARD.fn, Literal(dataset.contact_name or org.name_ko, lang="ko")))
     graph.add((contact, VCARD.hasURL, URIRef(f"{base}/orgs/{org.slug}")))
+    if dataset.contact_email:
+        graph.add((contact, VCARD.hasEmail, URIRef(f"mailto:{dataset.contact_email}")))
+    _describe(graph, node, dataset)
     graph.add((node, DCAT.landingPage, URIRef(f"{base}/datasets/{ref}")))
     graph.add((URIRef(f"{base}/datasets/{ref}"), RDF.type, FOAF.Document))
     graph.add((node, DCTERMS.issued, Literal(dataset.created_at.isoformat(),
@@ -107,9 +111,14 @@ def add_dataset(graph: Graph, base: str, dataset: Dataset) -> URIRef:
         graph.add((node, URIRef(str(DCAT) + "version"), Literal(str(dataset.current_version))))
     licence = None
     if dataset.license:
-        licence = URIRef(f"{base}/licences/{_slug(dataset.license)}")
+        term = vocabulary.LICENCES.get(dataset.license)
+        licence = URIRef(term.eu if term and term.eu
+                         else f"{base}/licences/{_slug(dataset.license)}")
         graph.add((licence, RDF.type, DCTERMS.LicenseDocument))
-        graph.add((licence, DCTERMS.title, Literal(dataset.license, lang="ko")))
+        graph.add((licence, DCTERMS.title, Literal(
+            vocabulary.licence_label(dataset.license, "ko"), lang="ko")))
+        graph.add((licence, DCTERMS.title, Literal(
+            vocabulary.licence_label(dataset.license, "en"), lang="en")))
     rows = f"{base}/api/v1/datasets/{ref}/rows"
     for fmt in ("json", "csv", "parquet", "xml"):
         dist = URIRef(f"{base}/dataset/{ref}/distribution/{fmt}")
@@ -128,6 +137,42 @@ def add_dataset(graph: Graph, base: str, dataset: Dataset) -> URIRef:
         if licence is not None:
             graph.add((dist, DCTERMS.license, licence))
     return node
+
+
+def _describe(graph: Graph, node: URIRef, dataset: Dataset) -> None:
+    """Theme, update frequency and coverage, as EU vocabulary URIs where one exists."""
+    theme = vocabulary.THEMES.get(dataset.theme)
+    if theme is not None:
+        concept = URIRef(vocabulary.EU_THEME + theme.eu)
+        graph.add((node, DCAT.theme, concept))
+        scheme = URIRef(vocabulary.EU_THEME.rstrip("/"))
+        graph.add((concept, RDF.type, SKOS.Concept))
+        graph.add((concept, SKOS.prefLabel,
+                   Literal(vocabulary.EU_THEME_LABELS[theme.eu], lang="en")))
+        graph.add((concept, SKOS.inScheme, scheme))
+        graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+        graph.add((scheme, DCTERMS.title, Literal("Data theme", lang="en")))
+        graph.add((node, DCAT.keyword, Literal(theme.ko, lang="ko")))
+    frequency = vocabulary.FREQUENCIES.get(dataset.update_frequency)
+    if frequency is not None:
+        period = URIRef(vocabulary.EU_FREQUENCY + frequency.eu)
+        graph.add((node, DCTERMS.accrualPeriodicity, period))
+        graph.add((period, RDF.type, DCTERMS.Frequency))
+    if dataset.spatial:
+        place = BNode()
+        graph.add((node, DCTERMS.spatial, place))
+        graph.add((place, RDF.type, DCTERMS.Location))
+        graph.add((place, SKOS.prefLabel, Literal(dataset.spatial, lang="ko")))
+    if dataset.temporal_start or dataset.temporal_end:
+        period_node = BNode()
+        graph.add((node, DCTERMS.temporal, period_node))
+        graph.add((period_node, RDF.type, DCTERMS.PeriodOfTime))
+        if dataset.temporal_start:
+            graph.add((period_node, DCAT.startDate,
+                       Literal(dataset.temporal_start.isoformat(), datatype=XSD.date)))
+        if dataset.temporal_end:
+            graph.add((period_node, DCAT.endDate,
+                       Literal(dataset.temporal_end.isoformat(), datatype=XSD.date)))
 
 
 def _slug(text: str) -> str:

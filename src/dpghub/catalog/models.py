@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, utcnow
@@ -24,6 +24,9 @@ class Service(Base):
     title_en: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     upstream_url: Mapped[str] = mapped_column(String(1000))
+    theme: Mapped[str] = mapped_column(String(30), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access: Mapped[str] = mapped_column(String(20), default="approval")  # open | approval
     openapi: Mapped[dict[str, Any]] = mapped_column(JSON)        # normalised to OpenAPI 3
     original: Mapped[dict[str, Any]] = mapped_column(JSON)       # as it was sent
     created_by: Mapped[int | None] = mapped_column(Integer)
@@ -31,3 +34,14 @@ class Service(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization] = relationship()
+
+
+class TextVector(Base):
+    """A record's search embedding, stored under the hash of the text it was computed from,
+    so restarts and other processes reuse it instead of recomputing."""
+
+    __tablename__ = "text_vector"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(model + text)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)                  # float16, unit length
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

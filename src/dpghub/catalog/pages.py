@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from ..core.i18n import translate
 from ..web import csrf
-from ..web.context import DbSession, PageActor
+from ..web.context import DbSession, PageActor, language
 from ..web.templating import render
-from . import openapi, service
+from . import openapi, service, vocabulary
+from . import search as search_index
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -28,3 +32,34 @@ def service_page(org: str, slug: str, request: Request, session: DbSession,
     return render(request, "catalog/service.html", {
         "service": found, "operations": openapi.operations(found.openapi),
         "servers": [s.get("url", "") for s in found.openapi.get("servers", [])]})
+
+
+@router.get("/search")
+def search_page(request: Request, session: DbSession, actor: PageActor, q: str = "",
+                sort: str | None = None, cursor: str | None = None) -> Response:
+    lang = language(request)
+    filters = {name: request.query_params[name] for name in search_index.FACETS
+               if request.query_params.get(name)}
+    result, next_cursor = service.search(session, actor=actor, q=q[:500], filters=filters,
+                                         sort=sort or None, cursor=cursor)
+
+    def link(add: dict[str, str] | None = None, drop: str | None = None,
+             cursor: str | None = None) -> str:
+        params = {"q": q, **filters, **(add or {})}
+        if drop:
+            params.pop(drop, None)
+        if sort:
+            params["sort"] = sort
+        if cursor:
+            params["cursor"] = cursor
+        return "/search?" + urlencode({k: v for k, v in params.items() if v})
+
+    return render(request, "catalog/search.html", {
+        "q": q, "result": result, "filters": filters, "next_cursor": next_cursor, "link": link,
+        "sorts": [("relevance", translate("Relevance", lang)), ("newest", translate("Newest", lang)),
+                  ("most_used", translate("Most used", lang))],
+        "facet_titles": {"org": translate("Organization", lang), "kind": translate("Kind", lang),
+                         "theme": translate("Theme", lang), "access": translate("Access", lang),
+                         "format": translate("Format", lang), "keyword": translate("Keywords", lang)},
+        "facet_label": lambda name, value: service.facet_label(result, name, value, lang),
+        "kind_label": lambda kind: vocabulary.label(vocabulary.KINDS, kind, lang)})

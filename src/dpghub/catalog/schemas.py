@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from ..core.types import Schema, Slug
-from ..lake.schemas import Title
+from ..lake.schemas import Keyword, Theme, Title
 
 
 class ServiceCreate(Schema):
@@ -18,6 +18,11 @@ class ServiceCreate(Schema):
     description: str = Field(default="", max_length=10000)
     upstream_url: str = Field(examples=["https://api.odcloud.kr/api/nts-businessman/v1"])
     openapi: dict[str, Any] = Field(description="The OpenAPI 3.x or Swagger 2.0 document")
+    theme: Theme = Field(default="", examples=["finance"])
+    keywords: list[Keyword] = Field(default=[], max_length=30)
+    access: Literal["open", "approval"] = Field(
+        default="approval", description="open: any app may call it; approval: an approved "
+        "subscription is needed (the gateway enforces it)")
 
     @field_validator("upstream_url")
     @classmethod
@@ -37,6 +42,9 @@ class ServiceRead(Schema):
     title_en: str
     description: str
     upstream_url: str
+    theme: str
+    keywords: list[str]
+    access: str
     servers: list[str]
     operations: int
     created_at: datetime
@@ -50,3 +58,37 @@ class OperationRead(Schema):
     parameters: list[dict[str, Any]]
     request_body: dict[str, Any] | None
     responses: dict[str, Any]
+
+
+class FacetValue(Schema):
+    value: str
+    count: int
+    label: str = Field(description="What the portal shows for the value (Korean or English)")
+
+
+class SearchHit(Schema):
+    kind: str = Field(examples=["dataset"], description="dataset or service")
+    org: str
+    slug: str
+    title_ko: str
+    title_en: str
+    description: str
+    theme: str
+    access: str
+    keywords: list[str]
+    formats: list[str]
+    modified_at: datetime
+    uses: int = Field(description="Rows reads, queries and calls counted so far")
+    score: float = Field(description="Relevance from 0 to 1 (keyword and meaning combined)")
+    url: str = Field(description="The record's page in the portal")
+    title_html: str = Field(description="The title, HTML-escaped, matches in <mark>")
+    snippet_html: str = Field(description="A piece of the description, matches in <mark>")
+    matches_html: list[str] = Field(description="Column names or operations that match")
+
+
+class SearchPage(Schema):
+    total: int
+    sort: str = Field(examples=["relevance"])
+    items: list[SearchHit]
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None

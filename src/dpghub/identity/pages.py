@@ -43,11 +43,13 @@ def home(request: Request, session: DbSession, actor: PageActor) -> Response:
         "users": session.scalar(select(func.count()).select_from(User)),
     }
     mine = service.orgs_of(session, actor.user_id) if actor.user_id else []
-    from ..lake import service as lake  # the home page shows the newest data too
+    from ..catalog import service as catalog  # the home page shows the registry too
 
-    newest = lake.newest_datasets(session, limit=8)
-    return render(request, "identity/home.html", {"orgs": orgs, "counts": counts, "mine": mine,
-                                                  "newest": newest})
+    newest, _ = catalog.search(session, actor=actor, sort="newest", limit=6)
+    used, _ = catalog.search(session, actor=actor, sort="most_used", limit=6)
+    return render(request, "identity/home.html", {
+        "orgs": orgs, "counts": counts, "mine": mine, "newest": newest.hits,
+        "most_used": [h for h in used.hits if h.uses], "total": newest.total})
 
 
 @router.post("/lang")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, utcnow
@@ -38,8 +38,16 @@ class Dataset(Base):
     description_ko: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    license: Mapped[str] = mapped_column(String(100), default="")
+    license: Mapped[str] = mapped_column(String(100), default="")  # catalog.vocabulary code
     access: Mapped[str] = mapped_column(String(20), default=AccessLevel.open)
+    # DCAT metadata the registry shows and exports (catalog.vocabulary holds the lists)
+    theme: Mapped[str] = mapped_column(String(30), default="", index=True)
+    update_frequency: Mapped[str] = mapped_column(String(20), default="")
+    spatial: Mapped[str] = mapped_column(String(200), default="")
+    temporal_start: Mapped[date | None] = mapped_column(Date)
+    temporal_end: Mapped[date | None] = mapped_column(Date)
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
     current_version: Mapped[int | None] = mapped_column(Integer)
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -49,7 +49,8 @@ async def new_dataset(org: str, request: Request, session: DbSession,
                       actor: PageActor) -> Response:
     organization = identity.get_org_by_slug(session, org)
     form = await form_data(request)
-    data = dict(form)
+    data = {k: v for k, v in dict(form).items()
+            if v != "" or k not in ("temporal_start", "temporal_end", "contact_email")}
     data["keywords"] = [k.strip() for k in str(form.get("keywords", "")).split(",") if k.strip()]
     try:
         dataset = service.create_dataset(session, actor=actor, org=organization,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from ..core.types import Schema, Slug
+from ..catalog import vocabulary
+from ..core.types import Email, Schema, Slug
 from .infer import TYPES
 from .models import AccessLevel, WriteMode
 
@@ -15,25 +16,77 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
-class DatasetCreate(Schema):
+def _theme(value: str) -> str:
+    if value and value not in vocabulary.THEMES:
+        raise ValueError(f"unknown theme; use one of {', '.join(vocabulary.THEMES)}")
+    return value
+
+
+def _licence(value: str) -> str:
+    code = vocabulary.licence_code(value)
+    if value.strip() and not code:
+        raise ValueError(f"unknown licence; use one of {', '.join(vocabulary.LICENCES)}")
+    return code
+
+
+Theme = Annotated[str, AfterValidator(_theme)]
+Licence = Annotated[str, StringConstraints(max_length=100), AfterValidator(_licence)]
+def _frequency(value: str) -> str:
+    if value and value not in vocabulary.FREQUENCIES:
+        raise ValueError("unknown update frequency; use one of "
+                         + ", ".join(vocabulary.FREQUENCIES))
+    return value
+
+
+Frequency = Annotated[str, AfterValidator(_frequency)]
+
+
+class _Coverage(Schema):
+    """DCAT metadata shared by create and update: the later check needs both dates."""
+
+    @model_validator(mode="after")
+    def _period(self) -> Any:
+        start, end = getattr(self, "temporal_start", None), getattr(self, "temporal_end", None)
+        if start and end and start > end:
+            raise ValueError("temporal_start is after temporal_end")
+        return self
+
+
+class DatasetCreate(_Coverage):
     slug: Slug = Field(examples=["bjd-codes"])
     title_ko: Title = Field(examples=["법정동코드 전체자료"])
     title_en: str = Field(default="", max_length=300, examples=["Legal district codes"])
     description_ko: str = Field(default="", max_length=10000)
     description_en: str = Field(default="", max_length=10000)
     keywords: list[Keyword] = Field(default=[], max_length=30, examples=[["법정동", "행정구역"]])
-    license: str = Field(default="", max_length=100, examples=["공공누리 제1유형"])
+    license: Licence = Field(default="", examples=["KOGL-1"], description="A licence code "
+                             "(KOGL-1…4 for 공공누리 types, CC-BY-4.0, CC0-1.0, …) or its "
+                             "Korean label")
     access: AccessLevel = AccessLevel.open
+    theme: Theme = Field(default="", examples=["administration"])
+    update_frequency: Frequency = Field(default="", examples=["annual"])
+    spatial: str = Field(default="", max_length=200, examples=["전국"])
+    temporal_start: date | None = None
+    temporal_end: date | None = None
+    contact_name: str = Field(default="", max_length=200, examples=["행정안전부 데이터팀"])
+    contact_email: Email | None = None
 
 
-class DatasetUpdate(Schema):
+class DatasetUpdate(_Coverage):
     title_ko: Title | None = None
     title_en: str | None = Field(default=None, max_length=300)
     description_ko: str | None = Field(default=None, max_length=10000)
     description_en: str | None = Field(default=None, max_length=10000)
     keywords: list[Keyword] | None = Field(default=None, max_length=30)
-    license: str | None = Field(default=None, max_length=100)
+    license: Licence | None = None
     access: AccessLevel | None = None
+    theme: Theme | None = None
+    update_frequency: Frequency | None = None
+    spatial: str | None = Field(default=None, max_length=200)
+    temporal_start: date | None = None
+    temporal_end: date | None = None
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_email: Email | None = None
 
 
 class ColumnRead(Schema):
@@ -53,6 +106,13 @@ class DatasetRead(Schema):
     keywords: list[str]
     license: str
     access: AccessLevel
+    theme: str
+    update_frequency: str
+    spatial: str
+    temporal_start: date | None
+    temporal_end: date | None
+    contact_name: str
+    contact_email: str
     current_version: int | None
     row_count: int
     schema_: list[ColumnRead] = Field(alias="schema", serialization_alias="schema")

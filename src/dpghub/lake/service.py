@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..core import audit, jobs
+from ..core import audit, jobs, usage
 from ..core.db import utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.pagination import check_limit, decode_cursor, encode_cursor
@@ -79,7 +79,9 @@ def create_dataset(
     if taken:
         raise Conflict("{org} already has a dataset named {name}", code="dataset_exists",
                        field="slug", org=org.slug, name=data.slug)
-    dataset = Dataset(org_id=org.id, created_by=actor.user_id, **data.model_dump())
+    fields = data.model_dump()
+    fields["contact_email"] = fields["contact_email"] or ""
+    dataset = Dataset(org_id=org.id, created_by=actor.user_id, **fields)
     dataset.organization = org
     session.add(dataset)
     session.flush()
@@ -94,7 +96,7 @@ def update_dataset(
 ) -> Dataset:
     authorize(actor, "lake.dataset.update", dataset)
     changes = data.model_dump(exclude_none=True, mode="json")
-    for name, value in changes.items():
+    for name, value in data.model_dump(exclude_none=True).items():
         setattr(dataset, name, value)
     dataset.updated_at = utcnow()
     audit.record(session, actor=actor, action="lake.dataset.update", target_type="dataset",
@@ -109,6 +111,9 @@ def dataset_read(dataset: Dataset) -> schemas.DatasetRead:
         title_ko=dataset.title_ko, title_en=dataset.title_en,
         description_ko=dataset.description_ko, description_en=dataset.description_en,
         keywords=dataset.keywords, license=dataset.license, access=dataset.access,
+        theme=dataset.theme, update_frequency=dataset.update_frequency, spatial=dataset.spatial,
+        temporal_start=dataset.temporal_start, temporal_end=dataset.temporal_end,
+        contact_name=dataset.contact_name, contact_email=dataset.contact_email,
         current_version=dataset.current_version, row_count=dataset.row_count,
         schema=[schemas.ColumnRead(**c) for c in dataset.columns],
         created_at=dataset.created_at, updated_at=dataset.updated_at)
@@ -228,9 +233,12 @@ def get_version(session: Session, *, dataset: Dataset, version: int | None = Non
 def readable_version(
     session: Session, *, actor: Actor, dataset: Dataset, version: int | None = None
 ) -> DatasetVersion:
-    """The version whose rows `actor` wants, after checking they may read rows."""
+    """The version whose rows `actor` wants, after checking they may read rows. Counts as a
+    use of the dataset (the registry's "most used")."""
     authorize(actor, "lake.rows.read", dataset)
-    return get_version(session, dataset=dataset, version=version)
+    found = get_version(session, dataset=dataset, version=version)
+    usage.hit(session, "dataset", dataset.id)
+    return found
 
 
 VALUE_FIELDS = ("min", "max", "top", "histogram")

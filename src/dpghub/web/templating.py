@@ -33,6 +33,9 @@ def make_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["seoul"] = _seoul
+    from ..catalog import vocabulary  # the registry's fixed lists, labelled per language
+
+    env.globals["vocabulary"] = vocabulary
     return env
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from pyshacl import validate
-from rdflib import Graph
-from rdflib.namespace import DCAT, RDF
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from tests.conftest import SHARED_DATA, unavailable
 from tests.integration.lake.conftest import LIBRARY, Lake
 
 SHAPES = SHARED_DATA / "dcat-ap-3.0.1"
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 
 
 @pytest.fixture
@@ -27,7 +28,10 @@ def shapes() -> list[Graph]:
 
 def test_catalog_and_dataset_exports_conform(lake: Lake, shapes: list[Graph]) -> None:
     lake.create("libraries", title_ko="전국도서관표준데이터", title_en="Public libraries",
-                keywords=["도서관", "문화"], license="공공누리 제1유형")
+                keywords=["도서관", "문화"], license="공공누리 제1유형", theme="culture",
+                update_frequency="annual", spatial="전국", temporal_start="2024-01-01",
+                temporal_end="2024-12-31", contact_name="문화체육관광부 도서관정책과",
+                contact_email="library@mcst.go.kr")
     lake.ingest_ok("libraries", LIBRARY)
     lake.create("empty-one")
     client = lake.hub.client
@@ -50,3 +54,29 @@ def test_catalog_and_dataset_exports_conform(lake: Lake, shapes: list[Graph]) ->
     conforms, _, report = validate(one, shacl_graph=shapes[1], allow_warnings=True)
     assert conforms, report
     assert client.get("/dataset/molit/libraries.csv").status_code == 404
+    # the DCAT metadata arrives as EU vocabulary URIs a harvester can map
+    dataset = next(one.subjects(RDF.type, DCAT.Dataset))
+    assert str(one.value(dataset, DCAT.theme)).endswith("/data-theme/EDUC")
+    assert str(one.value(dataset, DCTERMS.accrualPeriodicity)).endswith("/frequency/ANNUAL")
+    licence = one.value(next(one.objects(dataset, DCAT.distribution)), DCTERMS.license)
+    assert str(licence) == "https://www.kogl.or.kr/info/licenseType1.do"
+    period = one.value(dataset, DCTERMS.temporal)
+    assert str(one.value(period, DCAT.startDate)) == "2024-01-01"
+    contact = one.value(dataset, DCAT.contactPoint)
+    assert str(one.value(contact, VCARD.hasEmail)) == "mailto:library@mcst.go.kr"
+
+
+def test_unknown_metadata_values_are_refused_by_field(lake: Lake) -> None:
+    client = lake.hub.client
+    for field, value in (("theme", "weather"), ("license", "아무나 써도 됨"),
+                         ("update_frequency", "hourly"), ("contact_email", "not-an-address"),
+                         ("temporal_start", "2024-13-01")):
+        answer = client.post(f"/api/v1/orgs/{lake.org.slug}/datasets", headers=lake.auth,
+                             json={"slug": "xx", "title_ko": "x", field: value})
+        assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
+    backwards = client.post(f"/api/v1/orgs/{lake.org.slug}/datasets", headers=lake.auth,
+                            json={"slug": "xx", "title_ko": "x", "temporal_start": "2024-02-01",
+                                  "temporal_end": "2024-01-01"})
+    assert backwards.status_code == 422 and "temporal_start" in backwards.text
+    made = lake.create("yy", license="공공누리 제3유형", theme="safety")
+    assert made["license"] == "KOGL-3" and made["theme"] == "safety"

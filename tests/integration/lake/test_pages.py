@@ -79,6 +79,6 @@ def test_restricted_preview_is_not_shown_to_outsiders(lake: Lake) -> None:
 def test_home_page_shows_the_newest_datasets(lake: Lake) -> None:
     lake.create("older", title_ko="예전 데이터")
     lake.create("newer", title_ko="새 데이터")
-    lake.ingest_ok("newer", ("a.csv", "a\n1\n".encode()))
+    lake.ingest_ok("newer", ("a.csv", b"a\n1\n"))
     home = lake.hub.browser().get("/").text
     assert home.index("새 데이터") < home.index("예전 데이터")
