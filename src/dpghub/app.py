@@ -32,6 +32,10 @@ from .core.db import is_migrated, make_engine, make_session_factory
 from .core.jobs import JobRunner
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
+from .gateway import api as gateway_api
+from .gateway.evidence import Recorder
+from .gateway.limits import MemoryLimits, RedisLimits
+from .gateway.proxy import Gateway, GatewayMiddleware
 from .identity import api as identity_api
 from .identity import pages as identity_pages
 from .lake import api as lake_api
@@ -71,8 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.start()
         app.state.job_runner = runner
         flusher = asyncio.create_task(_flush_usage(app))
+        app.state.recorder.start()
         yield
         flusher.cancel()
+        await app.state.gateway.close()
+        app.state.recorder.stop()
         if runner is not None:
             runner.stop()
         app.state.usage.flush(app.state.session_factory)
@@ -99,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_environment()
     app.state.redis = _redis(settings.redis_url)
     app.state.storage = LakeStorage.from_settings(settings)
+    app.state.limits = (RedisLimits(app.state.redis, fail_open=settings.gateway_fail_open)
+                        if app.state.redis is not None else MemoryLimits())
+    app.state.recorder = Recorder(app.state.session_factory)
+    app.state.gateway = Gateway(app.state)
     app.state.job_runner = None
 
     errors.install(app)
@@ -110,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lake_pages.router)
     app.include_router(analysis_api.router)
     app.include_router(catalog_api.router)
+    app.include_router(gateway_api.router)
     app.include_router(ckan.router)
     app.include_router(dcat_api.router)
     app.include_router(catalog_pages.router)
@@ -118,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(GatewayMiddleware, gateway=app.state.gateway)  # outermost: /gw/ first
     return app
 
 

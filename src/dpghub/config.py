@@ -66,6 +66,21 @@ class Settings(BaseSettings):
         default=True, description="Combine keyword search with multilingual embeddings "
         "(cross-lingual matches; about 150 MB per process once the first search runs)."
     )
+    gateway_timeout_seconds: float = Field(
+        default=30, gt=0, description="How long the gateway waits for an upstream's answer "
+        "(then data.go.kr code 05)."
+    )
+    gateway_max_body_mb: int = Field(
+        default=10, ge=1, description="Largest request body the gateway forwards (MiB)."
+    )
+    gateway_allowed_networks: str = Field(
+        default="public,127.0.0.0/8,::1/128", description="Networks upstream services may "
+        "lie in: CIDRs and `public` (any globally routable address), comma-separated."
+    )
+    gateway_fail_open: bool = Field(
+        default=False, description="When Redis cannot be reached for rate limits: allow calls "
+        "(true) or refuse them with 503 (false). Either way it is logged."
+    )
     job_workers: int = Field(
         default=1, ge=0, description="Background job threads inside each hub process "
         "(0: run jobs only in separate `dpghub worker` processes)."

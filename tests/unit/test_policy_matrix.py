@@ -72,6 +72,11 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "analysis.derived.refresh": (DATASET_A, {"editor_a", "admin_a", "operator"}),
     "catalog.search": (None, EVERYONE),
     "catalog.service.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    "gateway.app.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    "gateway.app.read": (ORG_A, {"member_a", "editor_a", "admin_a", "operator"}),
+    "gateway.app.manage": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    "gateway.subscription.request": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    "gateway.subscription.decide": (ORG_A, {"admin_a", "operator"}),
     # rows of a restricted dataset: its members; operators run the platform, not the data
     "lake.rows.read": (RESTRICTED_A, {"member_a", "editor_a", "admin_a"}),
 }

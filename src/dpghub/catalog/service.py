@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..core import audit
+from ..core import audit, netcheck
 from ..core.db import utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.pagination import decode_cursor, encode_cursor
@@ -34,9 +34,11 @@ def list_services(session: Session, *, org: str | None = None) -> list[Service]:
     return list(session.scalars(query))
 
 
-def register(session: Session, *, actor: Actor, org: Organization,
-             data: schemas.ServiceCreate) -> Service:
+def register(session: Session, *, actor: Actor, org: Organization, data: schemas.ServiceCreate,
+             allowed_networks: str = "public,127.0.0.0/8,::1/128") -> Service:
+    """`allowed_networks`: the operator's list (`DPGHUB_GATEWAY_ALLOWED_NETWORKS`)."""
     authorize(actor, "catalog.service.create", org)
+    netcheck.check_upstream(data.upstream_url, allowed_networks)
     if session.scalar(select(Service.id).where(Service.org_id == org.id,
                                                Service.slug == data.slug)):
         raise Conflict("{org} already has a service named {name}", code="service_exists",

@@ -18,7 +18,8 @@ from .i18n import LOCALE_DIR
 PACKAGE = Path(__file__).resolve().parent.parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
-               "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge"}
+               "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge",
+               "Fault"}
 TEMPLATE_CALL = re.compile(r"""_\(\s*(?P<q>["'])(?P<id>.+?)(?P=q)\s*[,)]""", re.S)
 
 
@@ -52,7 +53,7 @@ def _python_messages(tree: ast.AST) -> set[str]:
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in ERROR_CALLS:
-                position = 2 if name == "redirect" else 0
+                position = {"redirect": 2, "Fault": 3}.get(name, 0)
                 args = node.args
                 if len(args) > position and isinstance(args[position], ast.Constant) and \
                         isinstance(args[position].value, str):

@@ -103,6 +103,17 @@ register("catalog.search", Rule.anyone, write=False,
          description="Search the registry of datasets and services (metadata is public)")
 register("catalog.service.create", Rule.org_editor, write=True,
          description="Register a service (API) of the organization")
+register("gateway.app.create", Rule.org_editor, write=True,
+         description="Create an app (a consumer application) of the organization")
+register("gateway.app.read", Rule.org_member, write=False,
+         description="See an organization's apps, their keys (never the secrets) and "
+         "subscriptions")
+register("gateway.app.manage", Rule.org_editor, write=True,
+         description="Add, rotate and revoke an app's keys")
+register("gateway.subscription.request", Rule.org_editor, write=True,
+         description="Ask for access to a service or dataset on behalf of an app")
+register("gateway.subscription.decide", Rule.org_admin, write=True,
+         description="Approve, reject or revoke subscriptions to the organization's services")
 register("lake.rows.read", Rule.data_reader, write=False,
          description="Read a dataset's rows and received files (open: anyone; restricted and "
          "sensitive: members of the owner)")

@@ -1,0 +1,1 @@
+"""The service gateway: apps, keys, subscriptions, the proxy, limits and evidence."""

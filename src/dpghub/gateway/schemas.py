@@ -1,0 +1,92 @@
+"""Gateway input and output shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from ..core.types import Schema
+from .models import Plan, SubscriptionStatus
+
+AppName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")]
+
+
+class AppCreate(Schema):
+    name: AppName = Field(examples=["우리동네 충전소 찾기"])
+    description: str = Field(default="", max_length=2000)
+
+
+class KeyCreate(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=50)] = "secondary"
+    expires_at: datetime | None = Field(default=None, description="UTC; none: no expiry")
+
+
+class KeyRead(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart")
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+
+class KeyCreated(KeyRead):
+    key: str = Field(description="The key itself: shown this once, store it now")
+
+
+class AppRead(Schema):
+    id: int
+    org: str
+    name: str
+    description: str
+    keys: list[KeyRead]
+    created_at: datetime
+
+
+class AppCreated(AppRead):
+    key: str = Field(description="The first API key: shown this once, store it now")
+
+
+class SubscriptionCreate(Schema):
+    service: Ref | None = Field(default=None, examples=["nts/nts-businessman"],
+                                description='"org/slug" of a service')
+    dataset: Ref | None = Field(default=None, description='"org/name" of a dataset')
+    plan: Plan = Plan.development
+    purpose: str = Field(min_length=1, max_length=2000,
+                         examples=["사업자 상태 확인 기능 개발"])
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SubscriptionCreate:
+        if (self.service is None) == (self.dataset is None):
+            raise ValueError("give either service or dataset")
+        return self
+
+
+class Decision(Schema):
+    reason: str = Field(default="", max_length=2000)
+    rate_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    daily_quota: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    expires_at: datetime | None = None
+
+
+class SubscriptionRead(Schema):
+    id: int
+    app_id: int
+    app: str
+    consumer_org: str
+    service: str | None
+    dataset: str | None
+    plan: Plan
+    purpose: str
+    status: SubscriptionStatus
+    reason: str
+    rate_per_second: float
+    daily_quota: int
+    expires_at: datetime | None
+    decided_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,268 @@
+"""The gateway end to end with a real upstream on loopback: apps and keys, the approval
+workflow, data.go.kr-style calls, limits, timeouts, the circuit breaker and the evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import select, update
+
+from dpghub.core import audit
+from dpghub.core.audit import AuditEvent
+from dpghub.gateway.models import CallRecord
+from tests.conftest import Hub, build_hub, unavailable
+from tests.integration.gateway.upstream import KASI, Upstream, kasi_file, serve
+
+SPEC = {"openapi": "3.0.3", "info": {"title": "특일 정보", "version": "1"},
+        "paths": {"/getRestDeInfo": {"get": {"operationId": "getRestDeInfo",
+                                             "summary": "공휴일 정보조회",
+                                             "responses": {"200": {"description": "ok"}}}},
+                  "/echo/{name}": {"post": {"operationId": "echo", "parameters": [
+                      {"name": "name", "in": "path", "required": True,
+                       "schema": {"type": "string"}}],
+                      "responses": {"200": {"description": "ok"}}}},
+                  "/slow": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+
+
+@dataclass
+class World:
+    hub: Hub
+    upstream: Upstream
+    provider: dict[str, str]       # the agency admin's auth header
+    consumer: dict[str, str]       # the company developer's auth header
+    app: dict[str, Any]
+    key: str
+
+    def call(self, path: str = "/getRestDeInfo", *, key: str | None = None,
+             style: str = "header", method: str = "GET", **kwargs: Any):  # type: ignore[no-untyped-def]
+        key = self.key if key is None else key
+        url = f"/gw/kasi/spcde{path}"
+        headers = dict(kwargs.pop("headers", {}))
+        if style == "header":
+            headers["X-API-Key"] = key
+        elif style == "servicekey":
+            url += ("&" if "?" in url else "?") + "serviceKey=" + quote(key, safe="")
+        return self.hub.client.request(method, url, headers=headers, **kwargs)
+
+    def subscribe(self, plan: str = "development") -> dict[str, Any]:
+        answer = self.hub.client.post(f"/api/v1/apps/{self.app['id']}/subscriptions",
+                                      headers=self.consumer, json={
+                                          "service": "kasi/spcde", "plan": plan,
+                                          "purpose": "공휴일 알림 기능"})
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def decide(self, sub: dict[str, Any], verdict: str, **body: Any):  # type: ignore[no-untyped-def]
+        return self.hub.client.post(f"/api/v1/subscriptions/{sub['id']}/{verdict}",
+                                    headers=self.provider, json=body)
+
+
+def make_world(hub: Hub, upstream_url: str, upstream: Upstream) -> World:
+    if not KASI.exists():
+        unavailable(f"the KASI responses are not at {KASI}")
+    agency = hub.make_user()
+    hub.make_org("kasi", admin=agency)
+    provider = hub.bearer(agency)
+    registered = hub.client.post("/api/v1/orgs/kasi/services", headers=provider, json={
+        "slug": "spcde", "title_ko": "특일 정보", "upstream_url": upstream_url,
+        "openapi": SPEC})
+    assert registered.status_code == 201, registered.text
+    developer = hub.make_user()
+    hub.make_org("hanbit", admin=developer, kind="company")
+    consumer = hub.bearer(developer)
+    created = hub.client.post("/api/v1/orgs/hanbit/apps", headers=consumer,
+                              json={"name": "공휴일 알리미"})
+    assert created.status_code == 201, created.text
+    app = created.json()
+    return World(hub, upstream, provider, consumer, app, app["key"])
+
+
+@pytest.fixture
+def world(hub: Hub) -> Iterator[World]:
+    with serve() as (url, upstream):
+        yield make_world(hub, url, upstream)
+
+
+def test_no_subscription_no_call_then_development_access(world: World) -> None:
+    refused = world.call()
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "subscription_required"
+    assert refused.headers["x-hub-request-id"]
+    as_datagokr = world.call("/getRestDeInfo?solYear=2021", style="servicekey")
+    assert as_datagokr.status_code == 403
+    assert "<returnReasonCode>20</returnReasonCode>" in as_datagokr.text
+    assert "SERVICE_ACCESS_DENIED_ERROR" in as_datagokr.text
+    assert world.upstream.seen == []
+
+    sub = world.subscribe()
+    assert sub["status"] == "approved" and sub["daily_quota"] == 1000
+    answer = world.call("/getRestDeInfo?solYear=2021&numOfRows=20", style="servicekey")
+    assert answer.status_code == 200
+    assert answer.content == kasi_file().read_bytes()
+    assert float(answer.headers["x-hub-latency"]) >= 0
+    assert answer.headers["ratelimit-limit"] == "1000"
+    assert answer.headers["ratelimit-remaining"] == "999"
+    seen = world.upstream.seen[-1]
+    assert seen["query"] == {"solYear": ["2021"], "numOfRows": ["20"]}   # key removed
+    assert seen["headers"]["x-hub-client"] == f"hanbit/{world.app['id']}"
+    assert seen["headers"]["x-hub-request-id"] == answer.headers["x-hub-request-id"]
+    assert "x-api-key" not in seen["headers"]
+
+
+def test_keys_in_every_form_and_a_revoked_key(world: World) -> None:
+    world.subscribe()
+    doubly = quote(quote(world.key, safe=""), safe="")
+    assert world.hub.client.get(f"/gw/kasi/spcde/getRestDeInfo?serviceKey={doubly}"
+                                ).status_code == 200
+    assert world.call(headers={"Authorization": f"Bearer {world.key}"}, style="none"
+                      ).status_code == 200
+    missing = world.call(style="none", headers={})
+    assert missing.status_code == 401 and missing.json()["code"] == "key_missing"
+    # rotate: a second key, then revoke the first; the first fails on the very next call
+    second = world.hub.client.post(f"/api/v1/apps/{world.app['id']}/keys",
+                                   headers=world.consumer, json={"name": "secondary"})
+    assert second.status_code == 201
+    third = world.hub.client.post(f"/api/v1/apps/{world.app['id']}/keys",
+                                  headers=world.consumer, json={"name": "third"})
+    assert third.status_code == 409 and third.json()["code"] == "too_many_keys"
+    first_id = world.app["keys"][0]["id"]
+    revoked = world.hub.client.delete(f"/api/v1/apps/{world.app['id']}/keys/{first_id}",
+                                      headers=world.consumer)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    gone = world.call(style="servicekey")
+    assert gone.status_code == 401
+    assert "<returnReasonCode>30</returnReasonCode>" in gone.text
+    assert world.call(key=second.json()["key"]).status_code == 200
+
+
+def test_production_approval_workflow(world: World) -> None:
+    sub = world.subscribe("production")
+    assert sub["status"] == "pending"
+    assert world.call().status_code == 403
+    # the consumer cannot approve their own request
+    self_approval = world.hub.client.post(f"/api/v1/subscriptions/{sub['id']}/approve",
+                                          headers=world.consumer, json={})
+    assert self_approval.status_code == 403
+    no_reason = world.decide(sub, "reject")
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    approved = world.decide(sub, "approve", rate_per_second=100, daily_quota=5000)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["daily_quota"] == 5000
+    assert world.call().headers["ratelimit-limit"] == "5000"
+    again = world.decide(sub, "approve")
+    assert again.status_code == 409 and again.json()["code"] == "subscription_state"
+    provider_view = world.hub.client.get("/api/v1/orgs/kasi/subscriptions/received",
+                                         headers=world.provider).json()
+    assert [(s["app"], s["status"]) for s in provider_view] == [("공휴일 알리미", "approved")]
+    revoked = world.decide(sub, "revoke", reason="약관 위반")
+    assert revoked.json()["status"] == "revoked" and revoked.json()["reason"] == "약관 위반"
+    assert world.call().status_code == 403
+    with world.hub.session() as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert {"gateway.app.create", "gateway.subscription.request",
+            "gateway.subscription.approve", "gateway.subscription.revoke"} <= set(actions)
+
+
+def test_rate_limit_and_daily_quota_in_datagokr_codes(world: World) -> None:
+    sub = world.subscribe("production")
+    world.decide(sub, "approve", rate_per_second=1, daily_quota=3)
+    assert world.call().status_code == 200
+    limited = world.call("/getRestDeInfo?_type=json")
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["response"]["header"]["resultCode"] == "23"
+    time.sleep(1.05)
+    assert world.call().status_code == 200
+    time.sleep(1.05)
+    assert world.call().status_code == 200
+    time.sleep(1.05)
+    spent = world.call("/getRestDeInfo?type=json")
+    assert spent.status_code == 429
+    assert spent.json()["response"]["header"] == {
+        "resultCode": "22", "resultMsg": "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"}
+
+
+def test_bodies_stream_both_ways_and_operations_are_named(world: World) -> None:
+    world.subscribe()
+    payload = "가나다" * 20_000
+    answer = world.call("/echo/x", method="POST", content=payload.encode(),
+                        headers={"Content-Type": "text/plain; charset=utf-8"})
+    assert answer.status_code == 200 and answer.json()["body"] == payload
+    world.hub.app.state.recorder.flush()
+    with world.hub.session() as s:
+        record = s.scalars(select(CallRecord).order_by(CallRecord.id.desc())).first()
+    assert record.operation == "echo" and record.request_bytes == len(payload.encode())
+    assert record.request_sha256 == hashlib.sha256(payload.encode()).hexdigest()
+    assert record.response_sha256 == hashlib.sha256(answer.content).hexdigest()
+
+
+def test_evidence_joins_the_audit_chain_and_tampering_is_caught(world: World) -> None:
+    world.subscribe()
+    answer = world.call()
+    world.call(key="dpk_not-a-key")
+    written = world.hub.app.state.recorder.flush()
+    assert written == 2
+    with world.hub.session() as s:
+        records = list(s.scalars(select(CallRecord).order_by(CallRecord.id)))
+        assert [(r.status, r.outcome) for r in records] == [(200, "ok"), (401, "refused")]
+        ok = records[0]
+        assert ok.response_sha256 == hashlib.sha256(kasi_file().read_bytes()).hexdigest()
+        assert ok.request_id == answer.headers["x-hub-request-id"]
+        assert ok.operation == "getRestDeInfo" and ok.upstream_ms > 0
+        assert audit.verify(s).ok
+        event = s.scalar(select(AuditEvent).where(AuditEvent.seq == ok.audit_seq))
+        assert event.action == "gateway.call" and event.details["status"] == 200
+        s.execute(update(AuditEvent).where(AuditEvent.seq == ok.audit_seq).values(
+            details={**event.details, "status": 404}))
+    with world.hub.session() as s:
+        result = audit.verify(s)
+        assert not result.ok and result.broken_seq == ok.audit_seq
+
+
+@pytest.fixture
+def slow_world(tmp_path, sqlite_url) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    for hub in build_hub(tmp_path, sqlite_url, gateway_timeout_seconds=1):
+        with serve() as (url, upstream):
+            yield make_world(hub, url, upstream)
+
+
+def test_a_slow_upstream_is_code_05_within_the_timeout(slow_world: World) -> None:
+    slow_world.subscribe()
+    started = time.monotonic()
+    answer = slow_world.call("/slow?seconds=3&_type=json")
+    assert time.monotonic() - started < 2.5
+    assert answer.status_code == 504
+    assert answer.json()["response"]["header"]["resultCode"] == "05"
+
+
+def test_the_circuit_breaker_opens_and_closes(world: World) -> None:
+    sub = world.subscribe("production")   # high limits: the breaker acts, not the rate
+    world.decide(sub, "approve", rate_per_second=1000, daily_quota=10_000)
+    breakers = world.hub.app.state.gateway.breakers
+    breakers.cooldown = 0.3
+    for existing in breakers._by_upstream.values():
+        existing.cooldown = 0.3
+    world.upstream.failing = True
+    statuses = [world.call().status_code for _ in range(7)]
+    assert statuses[:5] == [500] * 5 and statuses[5:] == [503, 503]
+    assert world.call().json()["code"] == "upstream_circuit_open"
+    calls_while_open = len(world.upstream.seen)
+    world.upstream.failing = False
+    time.sleep(0.35)
+    assert world.call().status_code == 200          # the probe succeeds, the circuit closes
+    assert world.call().status_code == 200
+    assert len(world.upstream.seen) == calls_while_open + 2
+
+
+def test_unknown_service_and_expired_key(world: World) -> None:
+    missing = world.hub.client.get("/gw/kasi/nothing/x?serviceKey=abc")
+    assert missing.status_code == 404 and "<returnReasonCode>12</returnReasonCode>" in missing.text
+    expiring = world.hub.client.post(f"/api/v1/apps/{world.app['id']}/keys",
+                                     headers=world.consumer,
+                                     json={"name": "short", "expires_at": "2000-01-01T00:00:00Z"})
+    assert expiring.status_code == 422 and expiring.json()["field"] == "expires_at"

@@ -1,0 +1,86 @@
+"""A real upstream on loopback for gateway tests: serves the recorded KASI (한국천문연구원)
+data.go.kr responses, echoes what it received, answers slowly or fails on request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import uvicorn
+
+from tests.conftest import SHARED_DATA
+
+KASI = SHARED_DATA / "kr" / "api_responses_kasi"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.seen: list[dict] = []
+        self.failing = False
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path = scope["path"]
+        query = parse_qs(scope["query_string"].decode())
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        self.seen.append({"path": path, "query": query, "headers": headers, "body": body})
+        status, media, payload = 200, "application/json", b""
+        if self.failing or path.endswith("/fail"):
+            status, payload = 500, b'{"error": "down"}'
+        elif path.endswith("/getRestDeInfo"):
+            media, payload = "application/xml", (KASI / "getRestDeInfo_2021.xml").read_bytes()
+        elif path.endswith("/slow"):
+            await asyncio.sleep(float(query.get("seconds", ["3"])[0]))
+            payload = b'{"slow": true}'
+        else:
+            payload = json.dumps({"path": path, "query": query,
+                                  "body": body.decode("utf-8", "replace"),
+                                  "headers": headers}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", media.encode()),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+@contextmanager
+def serve() -> Iterator[tuple[str, Upstream]]:
+    app = Upstream()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test upstream did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/B090041/openapi/service/SpcdeInfoService", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def kasi_file() -> Path:
+    return KASI / "getRestDeInfo_2021.xml"
