@@ -118,10 +118,48 @@ class _Built:
     lengths: np.ndarray
     avg_length: float
     vectors: np.ndarray | None
-    columns: dict[str, np.ndarray]                 # single-valued facets as arrays
-    multi: dict[str, dict[str, np.ndarray]]        # facet → value → record positions
+    facets: dict[str, _Facet]
     modified: np.ndarray
     position: dict[tuple[str, int], int]
+    org_names: dict[str, tuple[str, str]]
+
+
+@dataclass
+class _Facet:
+    """A facet as integer codes: pair i says record `positions[i]` has value `codes[i]`
+    (one pair per record for single-valued facets, several for keywords and formats), so
+    counting is one bincount and filtering one comparison."""
+
+    values: list[str]
+    index: dict[str, int]
+    positions: np.ndarray
+    codes: np.ndarray
+
+    @classmethod
+    def build(cls, per_record: list[list[str]]) -> _Facet:
+        index: dict[str, int] = {}
+        positions: list[int] = []
+        codes: list[int] = []
+        for position, values in enumerate(per_record):
+            for value in dict.fromkeys(values):
+                if value:
+                    positions.append(position)
+                    codes.append(index.setdefault(value, len(index)))
+        return cls(values=list(index), index=index,
+                   positions=np.asarray(positions, dtype=np.int64),
+                   codes=np.asarray(codes, dtype=np.int64))
+
+    def mask(self, count: int, value: str) -> np.ndarray:
+        mask = np.zeros(count, dtype=bool)
+        code = self.index.get(value)
+        if code is not None:
+            mask[self.positions[self.codes == code]] = True
+        return mask
+
+    def counts(self, chosen: np.ndarray) -> list[tuple[str, int]]:
+        tally = np.bincount(self.codes[chosen[self.positions]], minlength=len(self.values))
+        found = np.flatnonzero(tally)
+        return [(self.values[i], int(tally[i])) for i in found]
 
 
 class SearchIndex:
@@ -204,7 +242,7 @@ class SearchIndex:
         else:
             scores, found = np.zeros(count, dtype=np.float32), np.ones(count, dtype=bool)
         for name, value in filters.items():
-            found &= _mask(built, name, value)
+            found &= built.facets[name].mask(count, value)
         positions = np.flatnonzero(found)
         if sort == "relevance":
             order = np.lexsort((-built.modified[positions], -scores[positions]))
@@ -215,10 +253,9 @@ class SearchIndex:
         ranked = positions[order]
         page = ranked[offset:offset + limit]
         hits = [_hit(built.records[i], float(scores[i]), int(uses[i]), query) for i in page]
-        facets = _facets(built, positions)
-        names = {r.org: (r.org_name_ko, r.org_name_en) for r in built.records}
+        facets = _facets(built, found)
         return Result(total=len(ranked), hits=hits, facets=facets, sort=sort, offset=offset,
-                      limit=limit, org_names={o: names[o] for o, _ in facets["org"]})
+                      limit=limit, org_names={o: built.org_names[o] for o, _ in facets["org"]})
 
     def _score(self, built: _Built, query: text.Query,
                query_text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -262,29 +299,10 @@ class SearchIndex:
         return scores.astype(np.float32), found
 
 
-def _mask(built: _Built, name: str, value: str) -> np.ndarray:
-    count = len(built.records)
-    if name in built.columns:
-        return built.columns[name] == value
-    mask = np.zeros(count, dtype=bool)
-    positions = built.multi[name].get(value)
-    if positions is not None:
-        mask[positions] = True
-    return mask
-
-
-def _facets(built: _Built, positions: np.ndarray) -> dict[str, list[tuple[str, int]]]:
+def _facets(built: _Built, chosen: np.ndarray) -> dict[str, list[tuple[str, int]]]:
     out: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
-        if name in built.columns:
-            values, counts = np.unique(built.columns[name][positions], return_counts=True)
-            pairs = [(str(v), int(c)) for v, c in zip(values, counts, strict=True) if v]
-        else:
-            chosen = np.zeros(len(built.records), dtype=bool)
-            chosen[positions] = True
-            pairs = [(value, int(chosen[where].sum()))
-                     for value, where in built.multi[name].items()]
-            pairs = [p for p in pairs if p[1]]
+        pairs = built.facets[name].counts(chosen)
         pairs.sort(key=lambda p: (-p[1], p[0]))
         out[name] = pairs[:FACET_LIMIT]
     return out
@@ -318,23 +336,18 @@ def _build(records: list[Record], vectors: np.ndarray | None) -> _Built:
     postings = {term: (np.asarray(p, dtype=np.int32), np.asarray(t, dtype=np.float32))
                 for term, (p, t) in collected.items()}
     lengths = np.asarray([r.length for r in records], dtype=np.float32)
-    multi: dict[str, dict[str, list[int]]] = {"format": {}, "keyword": {}}
-    for position, record in enumerate(records):
-        for value in set(record.formats):
-            multi["format"].setdefault(value, []).append(position)
-        for value in set(record.keywords):
-            multi["keyword"].setdefault(value, []).append(position)
     return _Built(
         records=records, postings=postings, lengths=lengths,
         avg_length=float(lengths.mean()) if len(records) else 1.0, vectors=vectors,
-        columns={"org": np.asarray([r.org for r in records], dtype=object),
-                 "kind": np.asarray([r.kind for r in records], dtype=object),
-                 "theme": np.asarray([r.theme for r in records], dtype=object),
-                 "access": np.asarray([r.access for r in records], dtype=object)},
-        multi={name: {v: np.asarray(p, dtype=np.int64) for v, p in values.items()}
-               for name, values in multi.items()},
+        facets={"org": _Facet.build([[r.org] for r in records]),
+                "kind": _Facet.build([[r.kind] for r in records]),
+                "theme": _Facet.build([[r.theme] for r in records]),
+                "access": _Facet.build([[r.access] for r in records]),
+                "format": _Facet.build([r.formats for r in records]),
+                "keyword": _Facet.build([r.keywords for r in records])},
         modified=np.asarray([r.modified_at.timestamp() for r in records], dtype=np.float64),
-        position={r.key: i for i, r in enumerate(records)})
+        position={r.key: i for i, r in enumerate(records)},
+        org_names={r.org: (r.org_name_ko, r.org_name_en) for r in records})
 
 
 # --- reading the registry ------------------------------------------------------------------

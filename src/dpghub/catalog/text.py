@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from markupsafe import Markup, escape
 
@@ -78,6 +79,16 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.terms)
 
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """Every word and multi-letter term, longest first, as one alternation inside a
+        lookahead, so overlapping matches ("충전" and "전소" in "충전소") are all found."""
+        needles = sorted({n for n in [*self.words, *self.terms] if len(n) > 1 or
+                          n in self.words}, key=len, reverse=True)
+        if not needles:
+            return None
+        return re.compile("(?=(" + "|".join(map(re.escape, needles)) + "))")
+
 
 def parse_query(text: str) -> Query:
     words: list[str] = []
@@ -126,12 +137,9 @@ def _match_spans(text: str, query: Query) -> list[tuple[int, int]]:
     lowered = normalize(text)
     if len(lowered) != len(text):        # NFKC changed the length: match on the text as is
         lowered = text.lower()
-    spans: list[tuple[int, int]] = []
-    needles = [w for w in query.words if w] + [t for t in query.terms if len(t) > 1]
-    for needle in sorted(set(needles), key=len, reverse=True):
-        for match in re.finditer(re.escape(needle), lowered):
-            spans.append((match.start(), match.end()))
-    spans.sort()
+    if query.pattern is None:
+        return []
+    spans = [(m.start(1), m.end(1)) for m in query.pattern.finditer(lowered)]
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
