@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analysis_api.router)
     app.include_router(catalog_api.router)
     app.include_router(gateway_api.router)
+    app.include_router(gateway_api.public)
     app.include_router(ckan.router)
     app.include_router(dcat_api.router)
     app.include_router(catalog_pages.router)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from ..identity import service as identity
 from ..web.context import ApiActor, DbSession
 from ..web.problems import responses
-from . import schemas, service
+from . import oauth, schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["gateway"])
+public = APIRouter(tags=["gateway"])
 
 
 @router.post("/orgs/{org}/apps", status_code=201, response_model=schemas.AppCreated,
@@ -107,3 +109,49 @@ def decide(subscription_id: int, verdict: Literal["approve", "reject", "revoke"]
     sub = service.decide(session, actor=actor, sub=sub, verdict=verdict,
                          data=data or schemas.Decision())
     return service.subscription_read(session, sub)
+
+
+@public.post("/oauth/token", responses={
+    200: {"content": {"application/json": {"example": {
+        "access_token": "eyJ…", "token_type": "Bearer", "expires_in": 600}}}},
+    400: {"description": "unsupported_grant_type"}, 401: {"description": "invalid_client"}})
+async def token(request: Request, session: DbSession) -> JSONResponse:
+    """OAuth2 client credentials (RFC 6749 §4.4): `grant_type=client_credentials` with
+    `client_id` (`app-<id>`) and `client_secret` (an active API key of that app), as form
+    fields or HTTP Basic. Answers a JWT signed with the hub's Ed25519 key (EdDSA), valid
+    ten minutes, for `Authorization: Bearer` at the gateway."""
+    import base64
+
+    form = await request.form()
+    client, secret = str(form.get("client_id") or ""), str(form.get("client_secret") or "")
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            client, _, secret = base64.b64decode(value).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return _oauth_error(oauth.OAuthError("invalid_client", "malformed Basic header",
+                                                 401))
+    if form.get("grant_type") != "client_credentials":
+        return _oauth_error(oauth.OAuthError("unsupported_grant_type",
+                                             "only client_credentials is supported"))
+    try:
+        answer = oauth.issue(session, signing_key=request.app.state.signing_key,
+                             issuer=request.app.state.settings.base_url, client=client,
+                             secret=secret)
+    except oauth.OAuthError as error:
+        return _oauth_error(error)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+def _oauth_error(error: oauth.OAuthError) -> JSONResponse:
+    headers = {"Cache-Control": "no-store"}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="dpghub"'
+    return JSONResponse({"error": error.error, "error_description": error.description},
+                        status_code=error.status, headers=headers)
+
+
+@public.get("/.well-known/jwks.json")
+def jwks(request: Request) -> dict:
+    """The public key that signs gateway tokens (JWK set, OKP/Ed25519)."""
+    return oauth.jwks(request.app.state.signing_key)

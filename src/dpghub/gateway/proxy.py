@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
 import aiohttp
+import jwt
 from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
@@ -54,7 +55,7 @@ FAULTS = {
     "bad_key": Fault(401, "key_not_registered", ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
                      "This API key is not registered, or was revoked"),
     "key_expired": Fault(401, "key_expired", ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
-                         "This API key has expired"),
+                         "This API key or token has expired"),
     "no_service": Fault(404, "service_not_found", ("12", "NO_OPENAPI_SERVICE_ERROR"),
                         "There is no such service"),
     "denied": Fault(403, "subscription_required", ("20", "SERVICE_ACCESS_DENIED_ERROR"),
@@ -304,20 +305,35 @@ class Gateway:
         return route
 
     def _client(self, credential: str, route: Route) -> tuple[Client | None, str]:
+        from . import oauth
         from .service import key_digest
 
         now = datetime.now(UTC)
         with self.state.engine.connect() as connection:
-            key = connection.execute(
-                select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
-                       Organization.slug)
-                .join(App, App.id == AppKey.app_id)
-                .join(Organization, Organization.id == App.org_id)
-                .where(AppKey.digest == key_digest(credential))).first()
-            if key is None or key.revoked_at is not None:
-                return None, "bad_key"
-            if key.expires_at is not None and _aware(key.expires_at) <= now:
-                return None, "key_expired"
+            if oauth.looks_like_jwt(credential):
+                try:
+                    claims = oauth.verify(credential, self.state.signing_key)
+                except jwt.ExpiredSignatureError:
+                    return None, "key_expired"
+                except jwt.InvalidTokenError:
+                    return None, "bad_key"
+                key = connection.execute(
+                    select(App.id.label("app_id"), App.org_id, Organization.slug)
+                    .join(Organization, Organization.id == App.org_id)
+                    .where(App.id == claims.app_id)).first()
+                if key is None:
+                    return None, "bad_key"
+            else:
+                key = connection.execute(
+                    select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
+                           Organization.slug)
+                    .join(App, App.id == AppKey.app_id)
+                    .join(Organization, Organization.id == App.org_id)
+                    .where(AppKey.digest == key_digest(credential))).first()
+                if key is None or key.revoked_at is not None:
+                    return None, "bad_key"
+                if key.expires_at is not None and _aware(key.expires_at) <= now:
+                    return None, "key_expired"
             subs = connection.execute(
                 select(Subscription.id, Subscription.expires_at, Subscription.rate_per_second,
                        Subscription.daily_quota, Subscription.plan)

@@ -266,3 +266,52 @@ def test_unknown_service_and_expired_key(world: World) -> None:
                                      headers=world.consumer,
                                      json={"name": "short", "expires_at": "2000-01-01T00:00:00Z"})
     assert expiring.status_code == 422 and expiring.json()["field"] == "expires_at"
+
+
+def test_oauth_client_credentials_tokens(world: World) -> None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from jwt import PyJWK
+
+    from dpghub.core.security import load_signing_key
+
+    world.subscribe()
+    client_id = f"app-{world.app['id']}"
+    client = world.hub.client
+    wrong_grant = client.post("/oauth/token", data={"grant_type": "password",
+                                                    "client_id": client_id,
+                                                    "client_secret": world.key})
+    assert wrong_grant.status_code == 400
+    assert wrong_grant.json()["error"] == "unsupported_grant_type"
+    wrong_secret = client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                                     "client_id": client_id,
+                                                     "client_secret": "dpk_wrong"})
+    assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
+    issued = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(client_id, world.key))
+    assert issued.status_code == 200, issued.text
+    body = issued.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 600
+    assert issued.headers["cache-control"] == "no-store"
+    token = body["access_token"]
+    key = PyJWK(client.get("/.well-known/jwks.json").json()["keys"][0])
+    claims = jwt.decode(token, key.key, algorithms=["EdDSA"], audience="dpghub-gateway")
+    assert claims["app"] == world.app["id"] and claims["org"] == "hanbit"
+    through = world.call(style="none", headers={"Authorization": f"Bearer {token}"})
+    assert through.status_code == 200
+    # an expired token (signed by the hub itself) is refused with data.go.kr's code 31
+    expired = jwt.encode({**claims, "exp": int(time.time()) - 5},
+                         load_signing_key(world.hub.settings.home), algorithm="EdDSA")
+    refused = world.call("/getRestDeInfo?_type=json", style="none",
+                         headers={"Authorization": f"Bearer {expired}"})
+    assert refused.status_code == 401
+    assert refused.json()["response"]["header"]["resultCode"] == "31"
+    forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
+    assert world.call(style="none", headers={"Authorization": f"Bearer {forged}"}
+                      ).status_code == 401
+    # a revoked key gets no new token
+    client.delete(f"/api/v1/apps/{world.app['id']}/keys/{world.app['keys'][0]['id']}",
+                  headers=world.consumer)
+    assert client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                             "client_id": client_id,
+                                             "client_secret": world.key}).status_code == 401
