@@ -35,6 +35,7 @@ from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
 from .gateway.evidence import Recorder
 from .gateway.limits import MemoryLimits, RedisLimits
+from .gateway.metrics import Metrics
 from .gateway.proxy import Gateway, GatewayMiddleware
 from .identity import api as identity_api
 from .identity import pages as identity_pages
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limits = (RedisLimits(app.state.redis, fail_open=settings.gateway_fail_open)
                         if app.state.redis is not None else MemoryLimits())
     app.state.recorder = Recorder(app.state.session_factory)
+    app.state.metrics = Metrics()
     app.state.gateway = Gateway(app.state)
     app.state.job_runner = None
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 
+from ..catalog import service as catalog
 from ..identity import service as identity
-from ..web.context import ApiActor, DbSession
+from ..identity.policy import authorize
+from ..web.context import ApiActor, DbSession, HubSettings
 from ..web.problems import responses
-from . import oauth, schemas, service
+from . import metrics, oauth, schemas, service
+from .proxy import credential_of
 
 router = APIRouter(prefix="/api/v1", tags=["gateway"])
 public = APIRouter(tags=["gateway"])
@@ -155,3 +158,87 @@ def _oauth_error(error: oauth.OAuthError) -> JSONResponse:
 def jwks(request: Request) -> dict:
     """The public key that signs gateway tokens (JWK set, OKP/Ed25519)."""
     return oauth.jwks(request.app.state.signing_key)
+
+
+# --- discovery (what X-Road calls listMethods / allowedMethods) ------------------------------
+
+
+def _gateway_url(settings: HubSettings, org: str, slug: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/gw/{org}/{slug}"
+
+
+@router.get("/discovery/services", response_model=list[schemas.DiscoveredService])
+def discover(session: DbSession, settings: HubSettings) -> list[schemas.DiscoveredService]:
+    """Every published service, with its gateway address and document."""
+    return [schemas.DiscoveredService(
+        org=s.organization.slug, slug=s.slug, title_ko=s.title_ko, title_en=s.title_en,
+        access=s.access, gateway_url=_gateway_url(settings, s.organization.slug, s.slug),
+        openapi_url=f"/api/v1/discovery/services/{s.organization.slug}/{s.slug}/openapi")
+        for s in catalog.list_services(session)]
+
+
+@router.get("/discovery/allowed", response_model=list[schemas.AllowedService],
+            responses=responses(401))
+def discover_allowed(request: Request, session: DbSession,
+                     settings: HubSettings) -> list[schemas.AllowedService]:
+    """What the presented credential (X-API-Key, serviceKey or Bearer token) may call now."""
+    app = service.app_for_credential(session, credential_of(request.headers,
+                                                            list(request.query_params.items())),
+                                     request.app.state.signing_key)
+    return [schemas.AllowedService(
+        org=svc.organization.slug, slug=svc.slug, title_ko=svc.title_ko,
+        gateway_url=_gateway_url(settings, svc.organization.slug, svc.slug),
+        subscription_id=sub.id, plan=sub.plan, rate_per_second=sub.rate_per_second,
+        daily_quota=sub.daily_quota, expires_at=sub.expires_at)
+        for sub, svc in service.allowed(session, app)]
+
+
+@router.get("/discovery/services/{org}/{slug}/openapi", responses=responses(404))
+def discovered_document(org: str, slug: str, session: DbSession,
+                        settings: HubSettings) -> dict:
+    """The service's OpenAPI document as callers use it: the hub's gateway as its server,
+    and the credentials the gateway accepts."""
+    found = catalog.get_service(session, org, slug)
+    document = dict(found.openapi)
+    document["servers"] = [{"url": _gateway_url(settings, org, slug),
+                            "description": "DPG Hub gateway"}]
+    components = dict(document.get("components") or {})
+    components["securitySchemes"] = {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "serviceKey": {"type": "apiKey", "in": "query", "name": "serviceKey"},
+        "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {
+            "tokenUrl": f"{settings.base_url.rstrip('/')}/oauth/token", "scopes": {}}}}}
+    document["components"] = components
+    document["security"] = [{"apiKey": []}, {"serviceKey": []}, {"oauth2": []}]
+    return document
+
+
+# --- monitoring ----------------------------------------------------------------------------
+
+
+@router.get("/gateway/usage", response_model=schemas.Usage, responses=responses(401, 403, 404))
+def usage(session: DbSession, actor: ApiActor, service_ref: Annotated[
+        str | None, Query(alias="service", examples=["kasi/spcde"])] = None,
+          app: int | None = None, days: Annotated[int, Query(ge=1, le=90)] = 7
+          ) -> schemas.Usage:
+    """Calls, errors, p50/p95 latency per day and today's quota use — of a service (for
+    its provider's members) or of an app (for its organization's members)."""
+    if (service_ref is None) == (app is None):
+        from ..core.errors import Invalid
+
+        raise Invalid("Give either service or app", code="usage_target", field="service")
+    if service_ref is not None:
+        org_slug, _, slug = service_ref.partition("/")
+        found = catalog.get_service(session, org_slug, slug)
+        authorize(actor, "gateway.app.read", found)
+        return schemas.Usage(**metrics.usage(session, service_id=found.id, days=days))
+    owned = service.get_app(session, actor=actor, app_id=int(app or 0))
+    return schemas.Usage(**metrics.usage(session, app_id=owned.id, days=days))
+
+
+@public.get("/metrics", responses=responses(401, 403))
+def prometheus(request: Request, actor: ApiActor) -> Response:
+    """This process's gateway counters in Prometheus text format (operators' tokens)."""
+    authorize(actor, "core.audit.read")
+    return Response(request.app.state.metrics.text(),
+                    media_type="text/plain; version=0.0.4; charset=utf-8")

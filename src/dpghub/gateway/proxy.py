@@ -109,6 +109,10 @@ class Gateway:
 
     # --- lifecycle -------------------------------------------------------------------------
 
+    def _done(self, record: dict[str, Any]) -> None:
+        self.state.recorder.add(record)
+        self.state.metrics.observe(record)
+
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
@@ -152,7 +156,7 @@ class Gateway:
             await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
             record.update(status=fault.status, fault=fault.code, hub_ms=hub_ms,
                           response_bytes=len(body))
-            self.state.recorder.add(record)
+            self._done(record)
 
         if len(parts) < 2 or not parts[0] or not parts[1]:
             await refuse("no_service")
@@ -259,7 +263,7 @@ class Gateway:
                         hub_ms=round(hub_ms, 3),
                         request_sha256=request_hash.hexdigest(),
                         response_sha256=response_hash.hexdigest())
-                    self.state.recorder.add(record)
+                    self._done(record)
                     return
             except _TooLarge:
                 record["request_bytes"] = sizes["request"]
@@ -272,7 +276,7 @@ class Gateway:
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
                 if answered:   # the answer had begun: it can only be cut short
                     record.update(status=499, fault="upstream_cut_short")
-                    self.state.recorder.add(record)
+                    self._done(record)
                     return
                 if timed_out:
                     await refuse("timeout")
@@ -373,6 +377,11 @@ def _style(params: list[tuple[str, str]]) -> str:
     if asked == "xml" or "servicekey" in names:
         return "datagokr-xml"
     return "problem"
+
+
+def credential_of(headers: Any, params: list[tuple[str, str]]) -> str | None:
+    """The caller's credential, wherever data.go.kr, API-manager or OAuth clients put it."""
+    return _credential({k.lower(): v for k, v in headers.items()}, params)
 
 
 def _credential(headers: dict[str, str], params: list[tuple[str, str]]) -> str | None:

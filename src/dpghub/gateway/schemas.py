@@ -90,3 +90,41 @@ class SubscriptionRead(Schema):
     expires_at: datetime | None
     decided_at: datetime | None
     created_at: datetime
+
+
+class DiscoveredService(Schema):
+    org: str
+    slug: str
+    title_ko: str
+    title_en: str
+    access: str
+    gateway_url: str = Field(examples=["http://127.0.0.1:8000/gw/nts/nts-businessman"])
+    openapi_url: str
+
+
+class AllowedService(Schema):
+    org: str
+    slug: str
+    title_ko: str
+    gateway_url: str
+    subscription_id: int
+    plan: Plan
+    rate_per_second: float
+    daily_quota: int
+    expires_at: datetime | None
+
+
+class UsageDay(Schema):
+    day: str = Field(examples=["2026-11-26"], description="Asia/Seoul date")
+    calls: int
+    errors: int
+
+
+class Usage(Schema):
+    calls: int
+    errors: int = Field(description="Calls that were refused, failed upstream or timed out")
+    p50_ms: float | None = Field(description="Median latency of successful calls")
+    p95_ms: float | None
+    days: list[UsageDay]
+    quota: int | None
+    used_today: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..catalog import service as catalog
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, Invalid, NotFound
+from ..core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize
 from ..lake import service as lake
@@ -255,3 +256,56 @@ def subscription_read(session: Session, sub: Subscription) -> schemas.Subscripti
         status=sub.status, reason=sub.reason, rate_per_second=sub.rate_per_second,
         daily_quota=sub.daily_quota, expires_at=sub.expires_at, decided_at=sub.decided_at,
         created_at=sub.created_at)
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+
+def app_for_credential(session: Session, credential: str | None,
+                       signing_key: Any) -> App:
+    """The app a gateway credential (API key or OAuth token) belongs to."""
+    from . import oauth
+
+    if not credential:
+        raise Unauthenticated("Send an API key: the X-API-Key header or the serviceKey "
+                              "parameter", code="key_missing")
+    if oauth.looks_like_jwt(credential):
+        try:
+            app_id = oauth.verify(credential, signing_key).app_id
+        except Exception:  # noqa: BLE001 — expired or forged: the same answer
+            raise Unauthenticated("This API key or token has expired",
+                                  code="key_expired") from None
+        app = session.get(App, app_id)
+    else:
+        row = session.execute(select(AppKey, App).join(App, App.id == AppKey.app_id)
+                              .where(AppKey.digest == key_digest(credential))).first()
+        now = utcnow()
+        if row is None or row[0].revoked_at is not None or (
+                row[0].expires_at is not None and _aware(row[0].expires_at) <= now):
+            raise Unauthenticated("This API key is not registered, or was revoked",
+                                  code="key_not_registered")
+        app = row[1]
+    if app is None:
+        raise Unauthenticated("This API key is not registered, or was revoked",
+                              code="key_not_registered")
+    return app
+
+
+def allowed(session: Session, app: App) -> list[tuple[Subscription, Any]]:
+    """The app's approved, unexpired subscriptions to services, with the services."""
+    from ..catalog.models import Service
+
+    now = utcnow()
+    rows = session.execute(
+        select(Subscription, Service).join(Service, Service.id == Subscription.service_id)
+        .options(selectinload(Service.organization))
+        .where(Subscription.app_id == app.id,
+               Subscription.status == SubscriptionStatus.approved)).all()
+    return [(sub, svc) for sub, svc in rows
+            if sub.expires_at is None or _aware(sub.expires_at) > now]
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

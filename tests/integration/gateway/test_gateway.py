@@ -315,3 +315,48 @@ def test_oauth_client_credentials_tokens(world: World) -> None:
     assert client.post("/oauth/token", data={"grant_type": "client_credentials",
                                              "client_id": client_id,
                                              "client_secret": world.key}).status_code == 401
+
+
+def test_discovery_lists_what_exists_and_what_the_key_may_call(world: World) -> None:
+    client = world.hub.client
+    listed = client.get("/api/v1/discovery/services").json()
+    assert [(s["org"], s["slug"]) for s in listed] == [("kasi", "spcde")]
+    assert listed[0]["gateway_url"].endswith("/gw/kasi/spcde")
+    assert client.get("/api/v1/discovery/allowed", headers={"X-API-Key": world.key}).json() == []
+    world.subscribe()
+    allowed = client.get(f"/api/v1/discovery/allowed?serviceKey={quote(world.key, safe='')}")
+    assert [(a["slug"], a["plan"], a["daily_quota"]) for a in allowed.json()] == [
+        ("spcde", "development", 1000)]
+    unknown = client.get("/api/v1/discovery/allowed", headers={"X-API-Key": "dpk_nobody"})
+    assert unknown.status_code == 401 and unknown.json()["code"] == "key_not_registered"
+    document = client.get(listed[0]["openapi_url"]).json()
+    assert document["servers"][0]["url"] == listed[0]["gateway_url"]
+    assert document["components"]["securitySchemes"]["serviceKey"]["in"] == "query"
+    assert "/getRestDeInfo" in document["paths"]
+
+
+def test_usage_and_prometheus_metrics(world: World) -> None:
+    world.subscribe()
+    for _ in range(3):
+        assert world.call().status_code == 200
+    world.call(key="dpk_nobody")
+    world.hub.app.state.recorder.flush()
+    client = world.hub.client
+    by_service = client.get("/api/v1/gateway/usage", params={"service": "kasi/spcde"},
+                            headers=world.provider).json()
+    assert by_service["calls"] == 4 and by_service["errors"] == 1
+    assert by_service["p50_ms"] is not None and by_service["days"][0]["calls"] == 4
+    by_app = client.get("/api/v1/gateway/usage", params={"app": world.app["id"]},
+                        headers=world.consumer).json()
+    assert by_app["calls"] == 3 and by_app["errors"] == 0
+    # the consumer may not read the provider's figures, nor the provider the consumer's app
+    assert client.get("/api/v1/gateway/usage", params={"service": "kasi/spcde"},
+                      headers=world.consumer).status_code == 403
+    assert client.get("/api/v1/gateway/usage", params={"app": world.app["id"]},
+                      headers=world.provider).status_code == 403
+    assert client.get("/metrics", headers=world.provider).status_code == 403
+    operator = world.hub.make_user(operator=True)
+    text = client.get("/metrics", headers=world.hub.bearer(operator)).text
+    assert f'dpghub_gateway_calls_total{{app="{world.app["id"]}",outcome="ok",' \
+           f'service="kasi/spcde",status="200"}} 3.0' in text
+    assert "dpghub_gateway_hub_latency_ms_bucket" in text
