@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import JSON, ForeignKey, Integer, String, func, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
@@ -129,6 +130,44 @@ def record(
     return event
 
 
+def record_many(session: Session, events: list[dict[str, Any]]) -> list[int]:
+    """Append many events at once (the gateway's call records): one head update, one bulk
+    insert. Each dict has actor, action, target_type, target_id, org_id, details (and may
+    have `at`). Returns their sequence numbers, in order."""
+    if not events:
+        return []
+    count = len(events)
+    row = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + count)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).first()
+    if row is None:
+        session.add(AuditHead(id=1, seq=count, hash=GENESIS))
+        session.flush()
+        last, prev = count, GENESIS
+    else:
+        last, prev = row
+    first = last - count + 1
+    rows = []
+    for offset, item in enumerate(events):
+        fields = dict(
+            seq=first + offset, at=item.get("at") or utcnow(), actor=str(item["actor"]),
+            action=item["action"], target_type=item["target_type"],
+            target_id=str(item["target_id"]), org_id=item.get("org_id"),
+            details=json.loads(json.dumps(item.get("details") or {}, ensure_ascii=False,
+                                          default=str)),
+            prev_hash=prev)
+        prev = event_hash(**fields)
+        rows.append({**fields, "hash": prev})
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    key = session.info.get(SIGNING_KEY_INFO)
+    signed = last - last % CHECKPOINT_EVERY
+    if key is not None and signed >= first:
+        _sign_checkpoint(session, key, signed, rows[signed - first]["hash"])
+    return [r["seq"] for r in rows]
+
+
 def checkpoint(session: Session, key: Ed25519PrivateKey) -> AuditCheckpoint | None:
     """Sign the current head, unless it is already signed; None when the log is empty."""
     head = session.get(AuditHead, 1)
@@ -177,6 +216,15 @@ class VerifyReport:
         }
 
 
+# Checks of what an event vouches for outside the log (e.g. the gateway's call records,
+# whose hashes a batch event lists): action → checker(session, event) → a reason, or None.
+ATTACHED: dict[str, Callable[[Session, AuditEvent], str | None]] = {}
+
+
+def attach(action: str, checker: Callable[[Session, AuditEvent], str | None]) -> None:
+    ATTACHED[action] = checker
+
+
 def verify(session: Session, trusted_key: Ed25519PublicKey | None = None) -> VerifyReport:
     """Walk the whole chain; report the first entry that was altered, deleted or reordered.
 
@@ -209,6 +257,11 @@ def verify(session: Session, trusted_key: Ed25519PublicKey | None = None) -> Ver
             return VerifyReport(False, count, 0, event.seq,
                                 f"event {event.seq} was altered (its content does not match "
                                 "its hash)")
+        checker = ATTACHED.get(event.action)
+        if checker is not None:
+            fault = checker(session, event)
+            if fault:
+                return VerifyReport(False, count, 0, event.seq, fault)
         if event.seq in wanted:
             hashes[event.seq] = event.hash
         expected_prev = event.hash

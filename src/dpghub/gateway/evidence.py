@@ -4,11 +4,15 @@ writes whatever is still queued — none is lost on a normal shutdown."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import queue
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..core import audit
@@ -72,26 +76,69 @@ class Recorder:
             self.flush()
 
 
+ACTION = "gateway.calls"
+DIGEST_FIELDS = ("at", "request_id", "app_id", "consumer_org_id", "service_id",
+                 "provider_org_id", "subscription_id", "operation", "method", "path", "status",
+                 "request_bytes", "response_bytes", "upstream_ms", "hub_ms", "outcome", "fault",
+                 "request_sha256", "response_sha256")
+
+
+def record_digest(values: dict[str, Any]) -> str:
+    """SHA-256 of a call record's content, as the batch's audit event lists it."""
+    at = values["at"]
+    if isinstance(at, datetime):
+        at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    body = [at, *(values.get(k) for k in DIGEST_FIELDS[1:])]
+    body = [round(v, 3) if isinstance(v, float) else v for v in body]
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                                     default=str).encode()).hexdigest()
+
+
+def _row(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": item["at"], "request_id": item["request_id"], "app_id": item.get("app_id"),
+        "consumer_org_id": item.get("consumer_org_id"), "service_id": item.get("service_id"),
+        "provider_org_id": item.get("provider_org_id"),
+        "subscription_id": item.get("subscription_id"), "operation": item.get("operation", ""),
+        "method": item["method"], "path": item["path"][:2000], "status": item["status"],
+        "request_bytes": item.get("request_bytes", 0),
+        "response_bytes": item.get("response_bytes", 0),
+        "upstream_ms": round(float(item.get("upstream_ms") or 0.0), 3),
+        "hub_ms": round(float(item.get("hub_ms") or 0.0), 3), "outcome": item["outcome"],
+        "fault": item.get("fault", ""), "request_sha256": item.get("request_sha256", ""),
+        "response_sha256": item.get("response_sha256", "")}
+
+
 def _write(factory: sessionmaker[Session], items: list[dict[str, Any]]) -> None:
+    """One transaction per batch: one audit event listing each record's digest, then the
+    records pointing at it. Changing, adding or deleting a record breaks `audit verify`."""
+    rows = [_row(item) for item in items]
+    digests = [record_digest(row) for row in rows]
     with transaction(factory) as session:
-        for item in items:
-            event = audit.record(
-                session, actor=item["client"], action="gateway.call",
-                target_type="service", target_id=item["service_ref"],
-                org_id=item.get("provider_org_id"),
-                details={k: item.get(k) for k in (
-                    "request_id", "method", "path", "operation", "status", "outcome", "fault",
-                    "request_bytes", "response_bytes", "upstream_ms", "hub_ms",
-                    "request_sha256", "response_sha256")})
-            session.add(CallRecord(
-                at=item["at"], request_id=item["request_id"], app_id=item.get("app_id"),
-                consumer_org_id=item.get("consumer_org_id"), service_id=item.get("service_id"),
-                provider_org_id=item.get("provider_org_id"),
-                subscription_id=item.get("subscription_id"), operation=item.get("operation", ""),
-                method=item["method"], path=item["path"][:2000], status=item["status"],
-                request_bytes=item.get("request_bytes", 0),
-                response_bytes=item.get("response_bytes", 0),
-                upstream_ms=item.get("upstream_ms", 0.0), hub_ms=item.get("hub_ms", 0.0),
-                outcome=item["outcome"], fault=item.get("fault", ""),
-                request_sha256=item.get("request_sha256", ""),
-                response_sha256=item.get("response_sha256", ""), audit_seq=event.seq))
+        [seq] = audit.record_many(session, [{
+            "actor": "system:gateway", "action": ACTION, "target_type": "gateway",
+            "target_id": "calls", "org_id": None,
+            "details": {"count": len(rows), "records": digests}}])
+        session.execute(insert(CallRecord), [{**row, "audit_seq": seq} for row in rows])
+
+
+def check_batch(session: Session, event: Any) -> str | None:
+    """The audit-verify check of one batch: its records must be exactly those it lists."""
+    listed = list(event.details.get("records") or [])
+    records = list(session.scalars(select(CallRecord).where(CallRecord.audit_seq == event.seq)
+                                   .order_by(CallRecord.id)))
+    found = {}
+    for record in records:
+        values = {k: getattr(record, k) for k in DIGEST_FIELDS}
+        found.setdefault(record_digest(values), record.id)
+    for record in records:
+        digest = record_digest({k: getattr(record, k) for k in DIGEST_FIELDS})
+        if digest not in listed:
+            return f"call record {record.id} (request {record.request_id}) was altered"
+    if len(records) != len(listed) or set(found) != set(listed):
+        return (f"call records of batch {event.seq} are missing or added "
+                f"({len(records)} found, {len(listed)} listed)")
+    return None
+
+
+audit.attach(ACTION, check_batch)

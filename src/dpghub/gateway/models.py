@@ -120,3 +120,15 @@ class CallRecord(Base):
     request_sha256: Mapped[str] = mapped_column(String(64), default="")
     response_sha256: Mapped[str] = mapped_column(String(64), default="")
     audit_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GatewayState(Base):
+    """One row whose `generation` grows with every change that can turn a gateway answer
+    around (a key revoked, a subscription decided). Each process reads it on every call
+    and drops its cached lookups when it moved — so a revocation holds from the next call
+    in every process, at the cost of one primary-key read."""
+
+    __tablename__ = "gateway_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)

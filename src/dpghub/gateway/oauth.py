@@ -42,6 +42,7 @@ class OAuthError(Exception):
 class TokenClaims:
     app_id: int
     org: str
+    expires: int     # epoch seconds
 
 
 def client_id(app_id: int) -> str:
@@ -85,7 +86,8 @@ def verify(token: str, signing_key: Ed25519PrivateKey) -> TokenClaims:
     """The claims of a valid token; jwt.ExpiredSignatureError or jwt.InvalidTokenError."""
     claims = jwt.decode(token, signing_key.public_key(), algorithms=["EdDSA"],
                         audience=AUDIENCE, options={"require": ["exp", "sub", "app"]})
-    return TokenClaims(app_id=int(claims["app"]), org=str(claims.get("org", "")))
+    return TokenClaims(app_id=int(claims["app"]), org=str(claims.get("org", "")),
+                       expires=int(claims["exp"]))
 
 
 def jwks(signing_key: Ed25519PrivateKey) -> dict[str, Any]:

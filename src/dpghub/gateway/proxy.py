@@ -39,6 +39,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+ROUTE_SECONDS = 5.0      # a service's upstream address is re-read at least this often
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,10 @@ class Gateway:
         self.state = state
         self.breakers = Breakers()
         self._http: aiohttp.ClientSession | None = None
-        self._routes: dict[tuple[str, str], tuple[Any, Route]] = {}
+        self._routes: dict[tuple[str, str], tuple[float, Route]] = {}
+        self._clients: dict[tuple[str, int], tuple[float, Client | None, str]] = {}
+        self._generation: int | None = None
+        self._raw: Any = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -114,6 +118,9 @@ class Gateway:
         self.state.metrics.observe(record)
 
     async def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -165,6 +172,7 @@ class Gateway:
         if credential is None:
             await refuse("no_key")
             return
+        self._fresh()
         route = self._route(parts[0], parts[1])
         if route is None:
             await refuse("no_service")
@@ -289,44 +297,83 @@ class Gateway:
 
     # --- lookups ---------------------------------------------------------------------------
 
+    def _fresh(self) -> None:
+        """Drop cached lookups when a key or subscription changed anywhere (GatewayState).
+        One primary-key read per call on a connection kept for it (through SQLAlchemy's pool
+        the same read cost a fifth of the gateway's throughput)."""
+        generation = self._read_generation()
+        if generation != self._generation or len(self._clients) > 100_000:
+            self._routes.clear()
+            self._clients.clear()
+            self._generation = generation
+
+    def _read_generation(self) -> int | None:
+        for _ in range(2):
+            try:
+                if self._raw is None:
+                    self._raw = self.state.engine.raw_connection()
+                    driver = self._raw.driver_connection
+                    if hasattr(driver, "autocommit"):      # psycopg: no open transaction
+                        driver.autocommit = True
+                cursor = self._raw.cursor()
+                cursor.execute("SELECT generation FROM gateway_state WHERE id = 1")
+                row = cursor.fetchone()
+                cursor.close()
+                return int(row[0]) if row else None
+            except Exception:  # noqa: BLE001 — a dropped connection: open a new one once
+                self._raw = None
+        raise RuntimeError("the gateway cannot read its state from the database")
+
     def _route(self, org: str, slug: str) -> Route | None:
+        now = time.monotonic()
+        cached = self._routes.get((org, slug))
+        if cached is not None and now - cached[0] < ROUTE_SECONDS:
+            return cached[1]
         with self.state.engine.connect() as connection:
             row = connection.execute(
-                select(Service.id, Service.upstream_url, Service.org_id, Service.updated_at)
+                select(Service.id, Service.upstream_url, Service.org_id, Service.openapi)
                 .join(Organization, Organization.id == Service.org_id)
                 .where(Organization.slug == org, Service.slug == slug)).first()
-            if row is None:
-                return None
-            cached = self._routes.get((org, slug))
-            if cached is not None and cached[0] == (row.id, row.updated_at):
-                return cached[1]
-            document = connection.execute(select(Service.openapi)
-                                          .where(Service.id == row.id)).scalar_one()
+        if row is None:
+            return None
         route = Route(service_id=row.id, service_ref=f"{org}/{slug}",
                       upstream=row.upstream_url.rstrip("/"), provider_org_id=row.org_id,
-                      operations=_compile(document))
-        self._routes[(org, slug)] = ((row.id, row.updated_at), route)
+                      operations=_compile(row.openapi))
+        self._routes[(org, slug)] = (now, route)
         return route
 
     def _client(self, credential: str, route: Route) -> tuple[Client | None, str]:
+        cached = self._clients.get((credential, route.service_id))
+        if cached is not None and time.time() < cached[0]:
+            return cached[1], cached[2]
+        valid_until, client, problem = self._lookup_client(credential, route)
+        self._clients[(credential, route.service_id)] = (valid_until, client, problem)
+        return client, problem
+
+    def _lookup_client(self, credential: str,
+                       route: Route) -> tuple[float, Client | None, str]:
+        """(valid until — epoch seconds, the client or None, the refusal)."""
         from . import oauth
         from .service import key_digest
 
         now = datetime.now(UTC)
+        forever = float("inf")
+        limit = forever
         with self.state.engine.connect() as connection:
             if oauth.looks_like_jwt(credential):
                 try:
                     claims = oauth.verify(credential, self.state.signing_key)
                 except jwt.ExpiredSignatureError:
-                    return None, "key_expired"
+                    return forever, None, "key_expired"
                 except jwt.InvalidTokenError:
-                    return None, "bad_key"
+                    return forever, None, "bad_key"
+                limit = min(limit, float(claims.expires))
                 key = connection.execute(
                     select(App.id.label("app_id"), App.org_id, Organization.slug)
                     .join(Organization, Organization.id == App.org_id)
                     .where(App.id == claims.app_id)).first()
                 if key is None:
-                    return None, "bad_key"
+                    return forever, None, "bad_key"
             else:
                 key = connection.execute(
                     select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
@@ -335,9 +382,11 @@ class Gateway:
                     .join(Organization, Organization.id == App.org_id)
                     .where(AppKey.digest == key_digest(credential))).first()
                 if key is None or key.revoked_at is not None:
-                    return None, "bad_key"
+                    return forever, None, "bad_key"
                 if key.expires_at is not None and _aware(key.expires_at) <= now:
-                    return None, "key_expired"
+                    return forever, None, "key_expired"
+                if key.expires_at is not None:
+                    limit = min(limit, _aware(key.expires_at).timestamp())
             subs = connection.execute(
                 select(Subscription.id, Subscription.expires_at, Subscription.rate_per_second,
                        Subscription.daily_quota, Subscription.plan)
@@ -346,11 +395,13 @@ class Gateway:
                        Subscription.status == SubscriptionStatus.approved)).all()
         live = [s for s in subs if s.expires_at is None or _aware(s.expires_at) > now]
         if not live:
-            return None, "sub_expired" if subs else "denied"
+            return limit, None, "sub_expired" if subs else "denied"
         chosen = max(live, key=lambda s: (s.plan == "production", s.daily_quota))
-        return Client(app_id=key.app_id, consumer_org_id=key.org_id,
-                      label=f"{key.slug}/{key.app_id}", subscription_id=chosen.id,
-                      rate=chosen.rate_per_second, quota=chosen.daily_quota), ""
+        if chosen.expires_at is not None:
+            limit = min(limit, _aware(chosen.expires_at).timestamp())
+        return limit, Client(app_id=key.app_id, consumer_org_id=key.org_id,
+                             label=f"{key.slug}/{key.app_id}", subscription_id=chosen.id,
+                             rate=chosen.rate_per_second, quota=chosen.daily_quota), ""
 
 
 class _TooLarge(Exception):

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..catalog import service as catalog
@@ -18,12 +18,21 @@ from ..identity.models import Organization
 from ..identity.policy import Actor, authorize
 from ..lake import service as lake
 from . import schemas
-from .models import App, AppKey, Plan, Subscription, SubscriptionStatus
+from .models import App, AppKey, GatewayState, Plan, Subscription, SubscriptionStatus
 
 KEY_PREFIX = "dpk_"
 ACTIVE_KEYS = 2             # a primary and a secondary, so keys rotate without downtime
 DEVELOPMENT_LIMITS = (5.0, 1_000)         # requests per second, calls per day
 PRODUCTION_LIMITS = (50.0, 100_000)
+
+
+def bump(session: Session) -> None:
+    """Tell every gateway process that cached answers may be stale (see GatewayState)."""
+    moved = session.execute(update(GatewayState).where(GatewayState.id == 1)
+                            .values(generation=GatewayState.generation + 1)).rowcount
+    if not moved:
+        session.add(GatewayState(id=1, generation=1))
+    session.flush()
 
 
 def key_digest(key: str) -> str:
@@ -109,6 +118,7 @@ def revoke_key(session: Session, *, actor: Actor, app: App, key_id: int) -> AppK
         raise NotFound("App {app} has no key {id}", code="key_not_found", app=app.id, id=key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        bump(session)
         audit.record(session, actor=actor, action="gateway.key.revoke", target_type="app",
                      target_id=app.id, org_id=app.org_id,
                      details={"key_id": key.id, "prefix": key.prefix})
@@ -154,6 +164,7 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
         sub.reason = "development plan: approved at once"
     session.add(sub)
     session.flush()
+    bump(session)
     audit.record(session, actor=actor, action="gateway.subscription.request",
                  target_type="subscription", target_id=sub.id, org_id=app.org_id,
                  details={"app": app.id, target_ref[0]: target_ref[1], "plan": data.plan,
@@ -221,6 +232,7 @@ def decide(session: Session, *, actor: Actor, sub: Subscription, verdict: str,
     sub.decided_at = now
     sub.updated_at = now
     session.flush()
+    bump(session)
     audit.record(session, actor=actor, action=f"gateway.subscription.{verdict}",
                  target_type="subscription", target_id=sub.id, org_id=sub.provider_org_id,
                  details={"status": sub.status, "reason": data.reason,

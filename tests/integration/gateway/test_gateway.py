@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from dpghub.core import audit
 from dpghub.core.audit import AuditEvent
@@ -215,13 +215,21 @@ def test_evidence_joins_the_audit_chain_and_tampering_is_caught(world: World) ->
         assert ok.request_id == answer.headers["x-hub-request-id"]
         assert ok.operation == "getRestDeInfo" and ok.upstream_ms > 0
         assert audit.verify(s).ok
-        event = s.scalar(select(AuditEvent).where(AuditEvent.seq == ok.audit_seq))
-        assert event.action == "gateway.call" and event.details["status"] == 200
-        s.execute(update(AuditEvent).where(AuditEvent.seq == ok.audit_seq).values(
-            details={**event.details, "status": 404}))
+        batch = s.scalar(select(AuditEvent).where(AuditEvent.seq == ok.audit_seq))
+        assert batch.action == "gateway.calls" and batch.details["count"] == 2
+        # someone edits a monitoring record afterwards: verify names the record and the batch
+        s.execute(update(CallRecord).where(CallRecord.id == ok.id).values(status=404))
     with world.hub.session() as s:
         result = audit.verify(s)
         assert not result.ok and result.broken_seq == ok.audit_seq
+        assert f"call record {ok.id}" in (result.reason or "")
+        s.execute(update(CallRecord).where(CallRecord.id == ok.id).values(status=200))
+    with world.hub.session() as s:
+        assert audit.verify(s).ok
+        s.execute(delete(CallRecord).where(CallRecord.id == records[1].id))
+    with world.hub.session() as s:
+        gone = audit.verify(s)
+        assert not gone.ok and "missing" in (gone.reason or "")
 
 
 @pytest.fixture

@@ -1,0 +1,191 @@
+"""Gateway benchmark: an upstream on loopback, called directly and through one hub process.
+
+The hub checks an API key, an approved production subscription, a rate limit that never
+triggers (GCRA, in memory) and writes a call record per request (monitoring on). wrk
+(`apt-get install wrk`) drives the maximum rate with 32 connections; then an open-loop
+asyncio client sends at half the hub's maximum rate to measure latency, and the difference
+to the direct path is what the hub adds. Everything shares this machine's cores, so the
+hub's figure is a floor. Goals: ≥ 3,000 requests/s through one hub process; added p50 ≤ 1 ms,
+p99 ≤ 5 ms.
+    .venv/bin/python bench/gateway.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served import DPGHUB, free_port  # noqa: E402
+
+UPSTREAM = '''
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = '{"resultCode":"00","items":[{"locdate":20210301,"dateName":"삼일절"}]}'.encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+'''
+
+
+def wait_for(url: str) -> None:
+    for _ in range(300):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def provision(home: Path, upstream: str) -> str:
+    os.environ["DPGHUB_HOME"] = str(home)
+    subprocess.run([DPGHUB, "init", "--admin-password", "bench-password-1"], check=True,
+                   capture_output=True, env={**os.environ})
+    from dpghub.catalog import schemas as catalog_schemas
+    from dpghub.catalog import service as catalog
+    from dpghub.config import Settings
+    from dpghub.core.db import make_engine, make_session_factory, transaction
+    from dpghub.gateway import schemas as gw
+    from dpghub.gateway import service as gateway
+    from dpghub.identity import schemas, service
+    from dpghub.identity.policy import CLI
+
+    settings = Settings(home=home).prepare()
+    factory = make_session_factory(make_engine(settings.database_url or ""))
+    spec = {"openapi": "3.0.3", "info": {"title": "특일", "version": "1"},
+            "paths": {"/getRestDeInfo": {"get": {"operationId": "getRestDeInfo",
+                                                 "responses": {"200": {"description": "ok"}}}}}}
+    with transaction(factory) as session:
+        kasi = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
+            slug="kasi", name_ko="한국천문연구원", name_en="KASI", kind="research"))
+        catalog.register(session, actor=CLI, org=kasi, data=catalog_schemas.ServiceCreate(
+            slug="spcde", title_ko="특일 정보", upstream_url=upstream, openapi=spec))
+        company = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
+            slug="hanbit", name_ko="한빛", name_en="Hanbit", kind="company"))
+        app, key = gateway.create_app(session, actor=CLI, org=company,
+                                      data=gw.AppCreate(name="bench"))
+        sub = gateway.request_subscription(session, actor=CLI, app=app, data=gw.
+                                           SubscriptionCreate(service="kasi/spcde",
+                                                              plan="production", purpose="bench"))
+        gateway.decide(session, actor=CLI, sub=sub, verdict="approve",
+                       data=gw.Decision(rate_per_second=10_000, daily_quota=1_000_000_000))
+    return key
+
+
+def wrk(url: str, seconds: int, key: str | None) -> float:
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", url]
+    if key:
+        command[1:1] = ["-H", f"X-API-Key: {key}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} failed responses:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+async def paced(url: str, rate: float, seconds: float, key: str | None) -> list[float]:
+    """Open loop: a request every 1/rate s whatever the answers do; each one's latency."""
+    headers = {"X-API-Key": key} if key else {}
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one() -> None:
+            started = time.perf_counter()
+            async with session.get(url, headers=headers) as answer:
+                await answer.read()
+                if answer.status != 200:
+                    raise RuntimeError(f"status {answer.status}")
+            latencies.append((time.perf_counter() - started) * 1000)
+
+        tasks = []
+        begin = time.perf_counter()
+        total = int(rate * seconds)
+        for i in range(total):
+            delay = begin + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "upstream_app.py").write_text(UPSTREAM)
+        up_port, hub_port = free_port(), free_port()
+        upstream = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "upstream_app:app", "--port", str(up_port),
+             "--log-level", "error", "--no-access-log"], cwd=work,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        direct = f"http://127.0.0.1:{up_port}/svc/getRestDeInfo"
+        wait_for(direct)
+        key = provision(work / "home", f"http://127.0.0.1:{up_port}/svc")
+        hub = subprocess.Popen([DPGHUB, "serve", "--port", str(hub_port)],
+                               env={**os.environ, "DPGHUB_HOME": str(work / "home")},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        through = f"http://127.0.0.1:{hub_port}/gw/kasi/spcde/getRestDeInfo"
+        try:
+            wait_for(f"http://127.0.0.1:{hub_port}/api/v1/health")
+            check = httpx.get(through, headers={"X-API-Key": key})
+            assert check.status_code == 200, check.text
+            wrk(through, 2, key)                                   # warm up
+            direct_rps = wrk(direct, args.seconds, None)
+            hub_rps = wrk(through, args.seconds, key)
+            print(f"max rate, 32 connections: direct {direct_rps:,.0f} req/s, through the hub "
+                  f"{hub_rps:,.0f} req/s ({hub_rps / direct_rps:.2f}× direct)")
+            rate = hub_rps / 2
+            seconds = max(5.0, args.seconds / 2)
+            base = asyncio.run(paced(direct, rate, seconds, None))
+            via = asyncio.run(paced(through, rate, seconds, key))
+            print(f"latency at {rate:,.0f} req/s (half the hub's maximum), {len(via):,} calls:")
+            for label, values in (("direct", base), ("through the hub", via)):
+                print(f"  {label:16s} p50 {pct(values, .5):6.2f} ms  p99 {pct(values, .99):6.2f} ms"
+                      f"  mean {statistics.fmean(values):6.2f} ms")
+            print(f"  added by the hub: p50 {pct(via, .5) - pct(base, .5):+.2f} ms, "
+                  f"p99 {pct(via, .99) - pct(base, .99):+.2f} ms")
+            time.sleep(1.0)   # the evidence writer flushes every 0.5 s
+        finally:
+            hub.terminate()
+            hub.wait(timeout=30)
+            upstream.terminate()
+            upstream.wait(timeout=10)
+        from sqlalchemy import func, select
+
+        from dpghub.config import Settings
+        from dpghub.core.db import make_engine
+        from dpghub.gateway.models import CallRecord
+
+        engine = make_engine(Settings(home=work / "home").prepare().database_url or "")
+        with engine.connect() as connection:
+            records = connection.execute(select(func.count(CallRecord.id))).scalar_one()
+        print(f"call records written (none lost at shutdown): {records:,}")
+
+
+if __name__ == "__main__":
+    main()
