@@ -30,10 +30,18 @@ class Verdict:
     reset: int             # seconds until the quota resets
 
 
+_DAY_CACHE: list[Any] = [None, "", 0.0]     # second, day, next midnight (epoch)
+
+
 def _day_and_reset(now: float) -> tuple[str, int]:
-    local = datetime.fromtimestamp(now, UTC).astimezone(KST)
-    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return local.strftime("%Y%m%d"), max(1, int((midnight - local).total_seconds()))
+    """The Asia/Seoul day of `now` and the seconds until it ends (cached per second)."""
+    second = int(now)
+    if _DAY_CACHE[0] != second:
+        local = datetime.fromtimestamp(now, UTC).astimezone(KST)
+        midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0,
+                                                       microsecond=0)
+        _DAY_CACHE[:] = [second, local.strftime("%Y%m%d"), midnight.timestamp()]
+    return _DAY_CACHE[1], max(1, int(_DAY_CACHE[2] - now))
 
 
 def _burst(rate: float) -> int:

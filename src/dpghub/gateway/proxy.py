@@ -143,9 +143,6 @@ class Gateway:
         params = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                            keep_blank_values=True)
         style = _style(params)
-        lang = pick_language(explicit=None, user_setting=None,
-                             accept_language=headers.get("accept-language"),
-                             default=self.state.settings.default_language)
         method = scope["method"]
         parts = scope["path"][len(PREFIX):].split("/", 2)
         record: dict[str, Any] = {
@@ -158,6 +155,9 @@ class Gateway:
             extra = _limit_headers(verdict) if verdict else []
             if verdict is not None and not verdict.allowed:
                 extra.append((b"retry-after", str(max(1, round(verdict.retry_after))).encode()))
+            lang = pick_language(explicit=None, user_setting=None,
+                                 accept_language=headers.get("accept-language"),
+                                 default=self.state.settings.default_language)
             body, media = _error_body(fault, style, lang, request_id, scope["path"])
             hub_ms = (time.perf_counter() - started) * 1000
             await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
@@ -509,18 +509,3 @@ async def _send_all(send: Send, status: int, media: str, body: bytes, request_id
                *_hub_headers(request_id, hub_ms), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-class GatewayMiddleware:
-    """Sends /gw/… to the gateway before any framework routing; everything else passes."""
-
-    def __init__(self, app: Any, gateway: Gateway) -> None:
-        self.app = app
-        self.gateway = gateway
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            await self.gateway(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
