@@ -33,6 +33,7 @@ from .core.jobs import JobRunner
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
+from .gateway import pages as gateway_pages
 from .gateway.evidence import Recorder
 from .gateway.limits import MemoryLimits, RedisLimits
 from .gateway.metrics import Metrics
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_api.router)
     app.include_router(gateway_api.router)
     app.include_router(gateway_api.public)
+    app.include_router(gateway_pages.router)
     app.include_router(ckan.router)
     app.include_router(dcat_api.router)
     app.include_router(catalog_pages.router)

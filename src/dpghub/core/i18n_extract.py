@@ -36,6 +36,7 @@ def messages() -> set[str]:
 def _enum_labels() -> set[str]:
     """Values shown through `_()` in templates: kinds, roles, access levels, states, types."""
     from ..core.jobs import JobState
+    from ..gateway.models import Plan, SubscriptionStatus
     from ..identity.models import OrgKind, Role
     from ..lake.infer import TYPES
     from ..lake.models import AccessLevel, WriteMode
@@ -44,6 +45,7 @@ def _enum_labels() -> set[str]:
     labels |= {a.value for a in AccessLevel} | {m.value for m in WriteMode} | set(TYPES)
     labels |= {JobState.queued, JobState.running, *JobState.finished, "restore"}
     labels |= {"file", "line", "column", "value"}
+    labels |= {p.value for p in Plan} | {s.value for s in SubscriptionStatus}
     return labels
 
 

@@ -37,6 +37,13 @@ def get_org_by_slug(session: Session, slug: str) -> Organization:
     return org
 
 
+def get_org_by_id(session: Session, org_id: int) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("Organization {slug} does not exist", code="org_not_found", slug=org_id)
+    return org
+
+
 def list_orgs(
     session: Session, *, limit: int = 50, cursor: str | None = None,
     verified: bool | None = None,

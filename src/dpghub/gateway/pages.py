@@ -1,0 +1,186 @@
+"""Developer portal pages: my apps and keys, subscriptions on both sides, usage, try-it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ..catalog import openapi
+from ..catalog import service as catalog
+from ..core.errors import HubError
+from ..identity import service as identity
+from ..identity.policy import can
+from ..web import csrf
+from ..web.context import DbSession, PageActor
+from ..web.forms import form_data, parse
+from ..web.templating import redirect, render
+from . import metrics, schemas, service
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+
+
+def _signin(request: Request) -> Response:
+    return redirect(request, f"/signin?next={request.url.path}")
+
+
+@router.get("/apps")
+def apps(request: Request, session: DbSession, actor: PageActor) -> Response:
+    return _apps(request, session, actor)
+
+
+def _apps(request: Request, session: Any, actor: Any, error: HubError | None = None,
+          status: int = 200) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    mine = identity.orgs_of(session, actor.user_id)
+    listed = [(org, service.list_apps(session, actor=actor, org=org)) for org, _ in mine]
+    return render(request, "gateway/apps.html", {
+        "groups": listed, "orgs": [org for org, _ in mine], "error": error,
+        "editable": {org.id for org, _ in mine if can(actor, "gateway.app.create", org)}},
+        status=status)
+
+
+@router.post("/apps")
+async def create_app(request: Request, session: DbSession, actor: PageActor) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    form = await form_data(request)
+    try:
+        org = identity.get_org_by_slug(session, str(form.pop("org", "")))
+        app, key = service.create_app(session, actor=actor, org=org,
+                                      data=parse(schemas.AppCreate, form))
+    except HubError as error:
+        session.rollback()
+        return _apps(request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/apps/{app.id}", "The app was created.", reveal={"key": key})
+
+
+@router.get("/apps/{app_id}")
+def app_page(app_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+    return _app_page(app_id, request, session, actor)
+
+
+def _app_page(app_id: int, request: Request, session: Any, actor: Any,
+              error: HubError | None = None, status: int = 200) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    app = service.get_app(session, actor=actor, app_id=app_id)
+    subs = [service.subscription_read(session, s)
+            for s in service.list_subscriptions(session, actor=actor, app=app)]
+    return render(request, "gateway/app.html", {
+        "app": app, "keys": service.keys_of(session, app), "subscriptions": subs,
+        "services": catalog.list_services(session), "error": error,
+        "can_manage": can(actor, "gateway.app.manage", app),
+        "usage": metrics.usage(session, app_id=app.id, days=14)}, status=status)
+
+
+@router.post("/apps/{app_id}/keys")
+def add_key(app_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    app = service.get_app(session, actor=actor, app_id=app_id)
+    try:
+        _, key = service.add_key(session, actor=actor, app=app,
+                                 data=schemas.KeyCreate(name="secondary"))
+    except HubError as error:
+        session.rollback()
+        return _app_page(app_id, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/apps/{app_id}#keys", "A new key was made.", reveal={"key": key})
+
+
+@router.post("/apps/{app_id}/keys/{key_id}/revoke")
+def revoke_key(app_id: int, key_id: int, request: Request, session: DbSession,
+               actor: PageActor) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    app = service.get_app(session, actor=actor, app_id=app_id)
+    service.revoke_key(session, actor=actor, app=app, key_id=key_id)
+    return redirect(request, f"/apps/{app_id}#keys", "The key was revoked.")
+
+
+@router.post("/apps/{app_id}/subscriptions")
+async def subscribe(app_id: int, request: Request, session: DbSession,
+                    actor: PageActor) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    app = service.get_app(session, actor=actor, app_id=app_id)
+    form = await form_data(request)
+    try:
+        service.request_subscription(session, actor=actor, app=app,
+                                     data=parse(schemas.SubscriptionCreate, form))
+    except HubError as error:
+        session.rollback()
+        return _app_page(app_id, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/apps/{app_id}#subscriptions", "The request was sent.")
+
+
+@router.get("/orgs/{org}/subscriptions")
+def received(org: str, request: Request, session: DbSession, actor: PageActor) -> Response:
+    return _received(org, request, session, actor)
+
+
+def _received(org: str, request: Request, session: Any, actor: Any,
+              error: HubError | None = None, status: int = 200) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    organization = identity.get_org_by_slug(session, org)
+    subs = service.list_subscriptions(session, actor=actor, provider=organization)
+    usage = [(s, metrics.usage(session, service_id=s.id, days=14))
+             for s in catalog.list_services(session, org=org)]
+    return render(request, "gateway/received.html", {
+        "org": organization, "subscriptions": [service.subscription_read(session, s)
+                                               for s in subs], "usage": usage,
+        "can_decide": can(actor, "gateway.subscription.decide", organization),
+        "error": error}, status=status)
+
+
+@router.post("/subscriptions/{subscription_id}/{verdict}")
+async def decide(subscription_id: int, verdict: str, request: Request, session: DbSession,
+                 actor: PageActor) -> Response:
+    if actor.user_id is None:
+        return _signin(request)
+    sub = service.get_subscription(session, actor=actor, subscription_id=subscription_id)
+    org = identity.get_org_by_id(session, sub.provider_org_id)
+    form = {k: v for k, v in (await form_data(request)).items() if v != ""}
+    try:
+        if verdict not in ("approve", "reject", "revoke"):
+            from ..core.errors import NotFound
+
+            raise NotFound()
+        service.decide(session, actor=actor, sub=sub, verdict=verdict,
+                       data=parse(schemas.Decision, form))
+    except HubError as error:
+        session.rollback()
+        return _received(org.slug, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/orgs/{org.slug}/subscriptions", "The decision was recorded.")
+
+
+@router.post("/services/{org}/{slug}/try")
+async def try_it(org: str, slug: str, request: Request, session: DbSession,
+                 actor: PageActor) -> Response:
+    """Sends the request through the gateway itself (limits, evidence and all) and shows
+    the answer."""
+    found = catalog.get_service(session, org, slug)
+    form = await form_data(request)
+    method, _, path = str(form.get("operation", "GET /")).partition(" ")
+    query = str(form.get("query", "")).lstrip("?")
+    body = str(form.get("body", "")).encode()
+    headers = {"X-API-Key": str(form.get("key", "")).strip(), "Accept-Language": "ko"}
+    if body:
+        headers["Content-Type"] = "application/json"
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        answer = await client.request(method or "GET", f"/gw/{org}/{slug}{path}" +
+                                      (f"?{query}" if query else ""), headers=headers,
+                                      content=body or None)
+    text = answer.content[:20_000].decode("utf-8", "replace")
+    result: dict[str, Any] = {"status": answer.status_code, "headers": dict(answer.headers),
+                              "body": text, "truncated": len(answer.content) > 20_000,
+                              "operation": f"{method} {path}", "query": query}
+    return render(request, "catalog/service.html", {
+        "service": found, "operations": openapi.operations(found.openapi),
+        "servers": [s.get("url", "") for s in found.openapi.get("servers", [])],
+        "tried": result, "form": form})
