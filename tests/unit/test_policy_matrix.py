@@ -38,9 +38,11 @@ ACTORS = {
     "admin_a": person({1: Role.admin}),
     "admin_b": person({2: Role.admin}),  # an admin of B acting on A
     "operator": person(operator=True),
+    # an app whose approved subscription covers RESTRICTED_A (and, wrongly asked, SENSITIVE_A)
+    "app_a": Actor(via="app", email="org-b/3", datasets=frozenset({6, 7})),
 }
 EVERYONE = set(ACTORS)
-SIGNED_IN = EVERYONE - {"anonymous"}
+SIGNED_IN = EVERYONE - {"anonymous", "app_a"}
 
 # action -> (resource, actors allowed)
 EXPECTED: dict[str, tuple[object, set[str]]] = {
@@ -78,7 +80,7 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "gateway.subscription.request": (ORG_A, {"editor_a", "admin_a", "operator"}),
     "gateway.subscription.decide": (ORG_A, {"admin_a", "operator"}),
     # rows of a restricted dataset: its members; operators run the platform, not the data
-    "lake.rows.read": (RESTRICTED_A, {"member_a", "editor_a", "admin_a"}),
+    "lake.rows.read": (RESTRICTED_A, {"member_a", "editor_a", "admin_a", "app_a"}),
 }
 
 
@@ -94,7 +96,7 @@ def test_matrix(action: str, who: str) -> None:
     if who in allowed:
         authorize(actor, action, resource)
         return
-    expected_error = Unauthenticated if who == "anonymous" else Forbidden
+    expected_error = Unauthenticated if who in ("anonymous", "app_a") else Forbidden
     with pytest.raises(expected_error):
         authorize(actor, action, resource)
 

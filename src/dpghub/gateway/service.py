@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..catalog import service as catalog
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize
 from ..lake import service as lake
@@ -141,6 +141,9 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
     else:
         org_slug, slug = str(data.dataset).split("/")
         dataset = lake.get_dataset(session, org_slug, slug)
+        if dataset.access == "sensitive":
+            raise Forbidden("{name} is sensitive: only members of its organization read it",
+                            code="sensitive_dataset", name=data.dataset)
         dataset_id, provider = dataset.id, dataset.org_id
         target_ref = ("dataset", str(data.dataset))
     open_states = (SubscriptionStatus.pending, SubscriptionStatus.approved)
@@ -321,3 +324,25 @@ def _aware(value: datetime) -> datetime:
     from datetime import UTC
 
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def actor_for_credential(session: Session, credential: str | None, signing_key: Any) -> Actor:
+    """An app acting with its key or token outside the gateway (the rows API, the
+    data.go.kr front): it may read the restricted datasets it holds approved subscriptions
+    to, and what anyone may read."""
+    app = app_for_credential(session, credential, signing_key)
+    now = utcnow()
+    rows = session.execute(select(Subscription.dataset_id, Subscription.expires_at).where(
+        Subscription.app_id == app.id, Subscription.dataset_id.is_not(None),
+        Subscription.status == SubscriptionStatus.approved)).all()
+    datasets = frozenset(d for d, expires in rows
+                         if expires is None or _aware(expires) > now)
+    return Actor(via="app", email=f"{app.organization.slug}/{app.id}", datasets=datasets,
+                 scopes=frozenset({"read"}))
+
+
+def is_app_credential(credential: str | None) -> bool:
+    from . import oauth
+
+    return bool(credential) and (str(credential).startswith(KEY_PREFIX)
+                                 or oauth.looks_like_jwt(str(credential)))

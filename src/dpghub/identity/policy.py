@@ -129,8 +129,10 @@ class Actor:
     is_operator: bool = False
     roles: Mapping[int, Role] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset({"read", "write"})
-    via: str = "anonymous"  # anonymous | session | token | cli | system
+    via: str = "anonymous"  # anonymous | session | token | cli | system | app
     language: str | None = None
+    # an app calling with its key: the restricted datasets it holds approved subscriptions to
+    datasets: frozenset[int] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:
@@ -140,6 +142,8 @@ class Actor:
     def audit_ref(self) -> str:
         if self.via == "system":
             return f"system:{self.email or 'hub'}"
+        if self.via == "app":
+            return f"app:{self.email}"
         if self.user_id is None:
             return "anonymous"
         return f"user:{self.user_id}:{self.email}:{self.via}"
@@ -193,6 +197,11 @@ def _authorize_data(actor: Actor, resource: Any) -> None:
     access = getattr(resource, "access", None)
     if access == "open":
         return
+    if access == "restricted" and getattr(resource, "id", None) in actor.datasets:
+        return                     # an app with an approved subscription to this dataset
+    if actor.via == "app":
+        raise Forbidden("This app has no approved subscription to this {access} dataset",
+                        code="subscription_required", access=access)
     if actor.via != "system" and actor.role_in(_org_id(resource) or -1) is None:
         if not actor.is_authenticated:
             raise Unauthenticated()

@@ -53,7 +53,7 @@ def openapi(
         page_no, per_page = _positive(pageNo, "pageNo"), _positive(numOfRows, "numOfRows")
         if per_page > 1000:
             raise Invalid("numOfRows must be at most 1000", code="invalid", field="numOfRows")
-        actor = _actor(session, serviceKey)
+        actor = _actor(session, serviceKey, request)
         try:
             dataset = service.get_dataset(session, org, name)
         except NotFound:
@@ -99,7 +99,8 @@ def _positive(value: str, field: str) -> int:
     return int(value)
 
 
-def _actor(session: Any, key: str | None):  # type: ignore[no-untyped-def]
+def _actor(session: Any, key: str | None, request: Request):  # type: ignore[no-untyped-def]
+    """A personal API token, or an app's key or token (its dataset subscriptions count)."""
     if not key:
         raise Unauthenticated("A serviceKey is required", code="token_invalid")
     candidates = [key]
@@ -108,6 +109,11 @@ def _actor(session: Any, key: str | None):  # type: ignore[no-untyped-def]
     last: HubError | None = None
     for candidate in candidates:
         try:
+            from ..gateway import service as gateway
+
+            if gateway.is_app_credential(candidate):
+                return gateway.actor_for_credential(session, candidate,
+                                                    request.app.state.signing_key)
             return identity.actor_from_token(session, candidate)
         except Unauthenticated as exc:
             last = exc

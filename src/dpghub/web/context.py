@@ -59,7 +59,14 @@ def bearer_token(request: Request) -> str | None:
 
 def api_actor(request: Request, session: DbSession) -> Actor:
     token = bearer_token(request)
-    if token is not None:
+    app_key = request.headers.get("x-api-key")
+    if app_key or (token is not None and _is_app_credential(token)):
+        # an app's key or OAuth token: reads what its approved dataset subscriptions allow
+        from ..gateway import service as gateway
+
+        actor = gateway.actor_for_credential(session, app_key or token,
+                                             request.app.state.signing_key)
+    elif token is not None:
         actor = identity.actor_from_token(session, token)
     elif request.method in SAFE_METHODS:
         actor = identity.actor_from_web_session(session, request.cookies.get(SESSION_COOKIE))
@@ -67,6 +74,12 @@ def api_actor(request: Request, session: DbSession) -> Actor:
         actor = ANONYMOUS
     request.state.actor = actor
     return actor
+
+
+def _is_app_credential(token: str) -> bool:
+    from ..gateway import service as gateway
+
+    return gateway.is_app_credential(token)
 
 
 def signed_in_api_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:

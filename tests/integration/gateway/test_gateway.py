@@ -367,3 +367,36 @@ def test_usage_and_prometheus_metrics(world: World) -> None:
     assert f'dpghub_gateway_calls_total{{app="{world.app["id"]}",outcome="ok",' \
            f'service="kasi/spcde",status="200"}} 3.0' in text
     assert "dpghub_gateway_hub_latency_ms_bucket" in text
+
+
+def test_dataset_subscriptions_open_restricted_rows_to_the_app(world: World) -> None:
+    from tests.integration.lake.conftest import Lake
+
+    hub = world.hub
+    agency = Lake(hub)                     # org "molit", its admin, a restricted dataset
+    agency.create("people", title_ko="주민 명부 (제한)", access="restricted")
+    agency.ingest_ok("people", ("p.csv", "이름,동\n김,종로\n이,중구\n".encode("cp949")))
+    agency.create("health", title_ko="진료 기록", access="sensitive")
+    rows = "/api/v1/datasets/molit/people/rows"
+    assert hub.client.get(rows, headers={"X-API-Key": world.key}).status_code == 403
+    front = f"/openapi/molit/people?serviceKey={quote(world.key, safe='')}&type=json"
+    assert hub.client.get(front).json()["response"]["header"]["resultCode"] == "20"
+    asked = hub.client.post(f"/api/v1/apps/{world.app['id']}/subscriptions",
+                            headers=world.consumer, json={
+                                "dataset": "molit/people", "plan": "production",
+                                "purpose": "전입 안내"})
+    assert asked.status_code == 201 and asked.json()["status"] == "pending"
+    assert hub.client.get(rows, headers={"X-API-Key": world.key}).status_code == 403
+    approved = hub.client.post(f"/api/v1/subscriptions/{asked.json()['id']}/approve",
+                               headers=agency.auth, json={})
+    assert approved.status_code == 200, approved.text
+    got = hub.client.get(rows, headers={"X-API-Key": world.key})
+    assert got.status_code == 200 and [r["이름"] for r in got.json()["rows"]] == ["김", "이"]
+    assert hub.client.get(front).json()["response"]["header"]["resultCode"] == "00"
+    # the key is not a user: nothing that needs a signed-in person
+    assert hub.client.get("/api/v1/me", headers={"X-API-Key": world.key}).status_code == 401
+    sensitive = hub.client.post(f"/api/v1/apps/{world.app['id']}/subscriptions",
+                                headers=world.consumer, json={
+                                    "dataset": "molit/health", "plan": "production",
+                                    "purpose": "x"})
+    assert sensitive.status_code == 403 and sensitive.json()["code"] == "sensitive_dataset"
