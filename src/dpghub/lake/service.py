@@ -63,13 +63,6 @@ def list_datasets(
     return rows[:limit], next_cursor
 
 
-def newest_datasets(session: Session, *, limit: int = 8) -> list[Dataset]:
-    """The datasets changed most recently (the home page)."""
-    return list(session.scalars(select(Dataset).options(selectinload(Dataset.organization))
-                                .order_by(Dataset.updated_at.desc(), Dataset.id.desc())
-                                .limit(limit)))
-
-
 def create_dataset(
     session: Session, *, actor: Actor, org: Organization, data: schemas.DatasetCreate
 ) -> Dataset:
