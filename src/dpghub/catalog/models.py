@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, utcnow
@@ -27,6 +27,9 @@ class Service(Base):
     theme: Mapped[str] = mapped_column(String(30), default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     access: Mapped[str] = mapped_column(String(20), default="approval")  # open | approval
+    # the gateway's limits for this service; None: the hub's settings
+    timeout_seconds: Mapped[float | None] = mapped_column(Float)
+    max_body_mb: Mapped[int | None] = mapped_column(Integer)
     openapi: Mapped[dict[str, Any]] = mapped_column(JSON)        # normalised to OpenAPI 3
     original: Mapped[dict[str, Any]] = mapped_column(JSON)       # as it was sent
     created_by: Mapped[int | None] = mapped_column(Integer)

@@ -23,6 +23,12 @@ class ServiceCreate(Schema):
     access: Literal["open", "approval"] = Field(
         default="approval", description="open: any app may call it; approval: an approved "
         "subscription is needed (the gateway enforces it)")
+    timeout_seconds: float | None = Field(
+        default=None, gt=0, le=600, description="How long the gateway waits for this "
+        "upstream (default: DPGHUB_GATEWAY_TIMEOUT_SECONDS)")
+    max_body_mb: int | None = Field(
+        default=None, ge=1, le=1024, description="Largest request body the gateway forwards "
+        "to it (default: DPGHUB_GATEWAY_MAX_BODY_MB)")
 
     @field_validator("upstream_url")
     @classmethod
@@ -45,6 +51,8 @@ class ServiceRead(Schema):
     theme: str
     keywords: list[str]
     access: str
+    timeout_seconds: float | None
+    max_body_mb: int | None
     servers: list[str]
     operations: int
     created_at: datetime

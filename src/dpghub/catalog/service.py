@@ -48,6 +48,7 @@ def register(session: Session, *, actor: Actor, org: Organization, data: schemas
                       title_en=data.title_en, description=data.description,
                       upstream_url=data.upstream_url, openapi=document, original=data.openapi,
                       theme=data.theme, keywords=data.keywords, access=data.access,
+                      timeout_seconds=data.timeout_seconds, max_body_mb=data.max_body_mb,
                       created_by=actor.user_id, updated_at=utcnow())
     service.organization = org
     session.add(service)
@@ -64,7 +65,8 @@ def service_read(service: Service) -> schemas.ServiceRead:
         org=service.organization.slug, slug=service.slug, title_ko=service.title_ko,
         title_en=service.title_en, description=service.description,
         upstream_url=service.upstream_url, theme=service.theme, keywords=service.keywords,
-        access=service.access, servers=[s.get("url", "") for s in service.openapi.get("servers", [])],
+        access=service.access, timeout_seconds=service.timeout_seconds,
+        max_body_mb=service.max_body_mb, servers=[s.get("url", "") for s in service.openapi.get("servers", [])],
         operations=len(openapi.operations(service.openapi)), created_at=service.created_at)
 
 

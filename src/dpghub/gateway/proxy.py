@@ -89,6 +89,8 @@ class Route:
     upstream: str
     provider_org_id: int
     operations: list[tuple[str, re.Pattern[str], str]]
+    timeout_seconds: float | None = None     # None: the hub's setting
+    max_body_mb: int | None = None
 
 
 @dataclass
@@ -202,15 +204,20 @@ class Gateway:
                     if k not in HOP_BY_HOP and k not in CREDENTIAL_HEADERS]
         outgoing += [("x-hub-client", client.label), ("x-hub-request-id", request_id)]
         await self._forward(scope, receive, send, method, url, outgoing, started, record,
-                            verdict, breaker, refuse)
+                            verdict, breaker, refuse, route)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, method: str, url: str,
                        outgoing: list[tuple[str, str]], started: float, record: dict[str, Any],
-                       verdict: Verdict, breaker: Any, refuse: Any) -> None:
+                       verdict: Verdict, breaker: Any, refuse: Any, route: Route) -> None:
         settings = self.state.settings
         request_hash = hashlib.sha256()
         sizes = {"request": 0}
-        limit = settings.gateway_max_body_mb << 20
+        limit = (route.max_body_mb or settings.gateway_max_body_mb) << 20
+        declared = next((v.decode("latin-1") for k, v in scope["headers"]
+                         if k.lower() == b"content-length"), "")
+        if declared.isdigit() and int(declared) > limit:     # refused before any byte is sent
+            await refuse("too_large")
+            return
         first = await receive()
         body_first = first.get("body", b"")
         has_body = bool(body_first) or first.get("more_body", False)
@@ -222,6 +229,7 @@ class Gateway:
                 if chunk:
                     sizes["request"] += len(chunk)
                     if sizes["request"] > limit:
+                        sizes["too_large"] = 1
                         raise _TooLarge()
                     request_hash.update(chunk)
                     yield chunk
@@ -229,7 +237,8 @@ class Gateway:
                     return
                 message = await receive()
 
-        timeout = aiohttp.ClientTimeout(total=settings.gateway_timeout_seconds)
+        timeout = aiohttp.ClientTimeout(total=route.timeout_seconds or
+                                        settings.gateway_timeout_seconds)
         answered = False
         attempts = 2 if method in IDEMPOTENT and not has_body else 1
         sent_at = time.perf_counter()
@@ -278,6 +287,10 @@ class Gateway:
                 await refuse("too_large")
                 return
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+                if sizes.get("too_large"):        # our own refusal, wrapped by aiohttp
+                    record["request_bytes"] = sizes["request"]
+                    await refuse("too_large")
+                    return
                 breaker.failure()
                 timed_out = isinstance(exc, TimeoutError)
                 record.update(outcome="timeout" if timed_out else "upstream_error",
@@ -331,14 +344,16 @@ class Gateway:
             return cached[1]
         with self.state.engine.connect() as connection:
             row = connection.execute(
-                select(Service.id, Service.upstream_url, Service.org_id, Service.openapi)
+                select(Service.id, Service.upstream_url, Service.org_id, Service.openapi,
+                       Service.timeout_seconds, Service.max_body_mb)
                 .join(Organization, Organization.id == Service.org_id)
                 .where(Organization.slug == org, Service.slug == slug)).first()
         if row is None:
             return None
         route = Route(service_id=row.id, service_ref=f"{org}/{slug}",
                       upstream=row.upstream_url.rstrip("/"), provider_org_id=row.org_id,
-                      operations=_compile(row.openapi))
+                      operations=_compile(row.openapi), timeout_seconds=row.timeout_seconds,
+                      max_body_mb=row.max_body_mb)
         self._routes[(org, slug)] = (now, route)
         return route
 

@@ -400,3 +400,27 @@ def test_dataset_subscriptions_open_restricted_rows_to_the_app(world: World) -> 
                                     "dataset": "molit/health", "plan": "production",
                                     "purpose": "x"})
     assert sensitive.status_code == 403 and sensitive.json()["code"] == "sensitive_dataset"
+
+
+def test_per_service_timeout_and_body_limit(world: World) -> None:
+    hub = world.hub
+    upstream = hub.client.get("/api/v1/services/kasi/spcde").json()["upstream_url"]
+    strict = hub.client.post("/api/v1/orgs/kasi/services", headers=world.provider, json={
+        "slug": "strict", "title_ko": "엄격한 특일 정보", "upstream_url": upstream,
+        "openapi": SPEC, "timeout_seconds": 1, "max_body_mb": 1})
+    assert strict.status_code == 201 and strict.json()["timeout_seconds"] == 1
+    assert hub.client.post(f"/api/v1/apps/{world.app['id']}/subscriptions",
+                           headers=world.consumer, json={"service": "kasi/strict",
+                                                         "purpose": "t"}).status_code == 201
+    headers = {"X-API-Key": world.key}
+    started = time.monotonic()
+    slow = hub.client.get("/gw/kasi/strict/slow?seconds=3", headers=headers)
+    assert slow.status_code == 504 and time.monotonic() - started < 2.5
+    big = hub.client.post("/gw/kasi/strict/echo/x", headers=headers,
+                          content=b"x" * (2 << 20))
+    assert big.status_code == 413 and big.json()["code"] == "request_too_large"
+    streamed = hub.client.post("/gw/kasi/strict/echo/x", headers=headers,   # chunked, no length
+                               content=iter([b"x" * (1 << 20), b"x" * (1 << 20), b"x"]))
+    assert streamed.status_code == 413
+    small = hub.client.post("/gw/kasi/strict/echo/x", headers=headers, content=b"x" * 1000)
+    assert small.status_code == 200
