@@ -5,7 +5,6 @@ writes whatever is still queued — none is lost on a normal shutdown."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import queue
 import threading
@@ -84,14 +83,16 @@ DIGEST_FIELDS = ("at", "request_id", "app_id", "consumer_org_id", "service_id",
 
 
 def record_digest(values: dict[str, Any]) -> str:
-    """SHA-256 of a call record's content, as the batch's audit event lists it."""
+    """SHA-256 of a call record's content, as the batch's audit event lists it: the fields
+    in a fixed order, separated by a control character that none of them contains."""
     at = values["at"]
     if isinstance(at, datetime):
         at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
-    body = [at, *(values.get(k) for k in DIGEST_FIELDS[1:])]
-    body = [round(v, 3) if isinstance(v, float) else v for v in body]
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, separators=(",", ":"),
-                                     default=str).encode()).hexdigest()
+    parts = [str(at)]
+    for name in DIGEST_FIELDS[1:]:
+        value = values.get(name)
+        parts.append(repr(round(value, 3)) if isinstance(value, float) else str(value))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
