@@ -128,15 +128,14 @@ def check_batch(session: Session, event: Any) -> str | None:
     listed = list(event.details.get("records") or [])
     records = list(session.scalars(select(CallRecord).where(CallRecord.audit_seq == event.seq)
                                    .order_by(CallRecord.id)))
-    found = {}
-    for record in records:
-        values = {k: getattr(record, k) for k in DIGEST_FIELDS}
-        found.setdefault(record_digest(values), record.id)
+    expected = set(listed)
+    digests = []
     for record in records:
         digest = record_digest({k: getattr(record, k) for k in DIGEST_FIELDS})
-        if digest not in listed:
+        if digest not in expected:
             return f"call record {record.id} (request {record.request_id}) was altered"
-    if len(records) != len(listed) or set(found) != set(listed):
+        digests.append(digest)
+    if sorted(digests) != sorted(listed):
         return (f"call records of batch {event.seq} are missing or added "
                 f"({len(records)} found, {len(listed)} listed)")
     return None

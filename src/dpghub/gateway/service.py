@@ -15,7 +15,7 @@ from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from ..identity.models import Organization
-from ..identity.policy import Actor, authorize
+from ..identity.policy import Actor, authorize, can
 from ..lake import service as lake
 from . import schemas
 from .models import App, AppKey, GatewayState, Plan, Subscription, SubscriptionStatus
@@ -182,10 +182,9 @@ def get_subscription(session: Session, *, actor: Actor, subscription_id: int) ->
     if sub is None:
         raise NotFound("Subscription {id} does not exist", code="subscription_not_found",
                        id=subscription_id)
-    # the consumer's members and the provider's members may both see it
-    from ..identity.policy import can
-
-    if not (can(actor, "gateway.app.read", sub.app) or can(actor, "gateway.app.read", sub)):
+    # the consumer's members (through the app) and the provider's (through the
+    # subscription, whose org_id is the provider) may both see it
+    if not can(actor, "gateway.app.read", sub):
         authorize(actor, "gateway.app.read", sub.app)
     return sub
 
