@@ -87,7 +87,7 @@ def record_digest(values: dict[str, Any]) -> str:
     in a fixed order, separated by a control character that none of them contains."""
     at = values["at"]
     if isinstance(at, datetime):
-        at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+        at = at.astimezone(UTC).isoformat()   # aware: written now(UTC), read via UTCDateTime
     parts = [str(at)]
     for name in DIGEST_FIELDS[1:]:
         value = values.get(name)

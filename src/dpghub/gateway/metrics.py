@@ -63,7 +63,7 @@ def usage(session: Session, *, service_id: int | None = None, app_id: int | None
     errors = 0
     total = 0
     for at, status, outcome, upstream, hub in session.execute(query):
-        day = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(KST).strftime("%Y-%m-%d")
+        day = at.astimezone(KST).strftime("%Y-%m-%d")
         per_day.setdefault(day, []).append((status, outcome))
         total += 1
         if outcome != "ok":

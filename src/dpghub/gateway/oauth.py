@@ -62,9 +62,7 @@ def issue(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str, clie
     if row is None:
         raise OAuthError("invalid_client", "client authentication failed", 401)
     key, app = row
-    expires = key.expires_at.replace(tzinfo=UTC) if key.expires_at and \
-        key.expires_at.tzinfo is None else key.expires_at
-    if key.revoked_at is not None or (expires is not None and expires <= now):
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise OAuthError("invalid_client", "the client secret was revoked or has expired", 401)
     exp = now + timedelta(minutes=TOKEN_MINUTES)
     claims = {"iss": issuer, "aud": AUDIENCE, "sub": client, "app": app.id,

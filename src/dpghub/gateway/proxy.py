@@ -398,22 +398,22 @@ class Gateway:
                     .where(AppKey.digest == key_digest(credential))).first()
                 if key is None or key.revoked_at is not None:
                     return forever, None, "bad_key"
-                if key.expires_at is not None and _aware(key.expires_at) <= now:
+                if key.expires_at is not None and key.expires_at <= now:
                     return forever, None, "key_expired"
                 if key.expires_at is not None:
-                    limit = min(limit, _aware(key.expires_at).timestamp())
+                    limit = min(limit, key.expires_at.timestamp())
             subs = connection.execute(
                 select(Subscription.id, Subscription.expires_at, Subscription.rate_per_second,
                        Subscription.daily_quota, Subscription.plan)
                 .where(Subscription.app_id == key.app_id,
                        Subscription.service_id == route.service_id,
                        Subscription.status == SubscriptionStatus.approved)).all()
-        live = [s for s in subs if s.expires_at is None or _aware(s.expires_at) > now]
+        live = [s for s in subs if s.expires_at is None or s.expires_at > now]
         if not live:
             return limit, None, "sub_expired" if subs else "denied"
         chosen = max(live, key=lambda s: (s.plan == "production", s.daily_quota))
         if chosen.expires_at is not None:
-            limit = min(limit, _aware(chosen.expires_at).timestamp())
+            limit = min(limit, chosen.expires_at.timestamp())
         return limit, Client(app_id=key.app_id, consumer_org_id=key.org_id,
                              label=f"{key.slug}/{key.app_id}", subscription_id=chosen.id,
                              rate=chosen.rate_per_second, quota=chosen.daily_quota), ""
@@ -421,10 +421,6 @@ class Gateway:
 
 class _TooLarge(Exception):
     pass
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _request_id(given: str | None) -> str:

@@ -295,7 +295,7 @@ def app_for_credential(session: Session, credential: str | None,
                               .where(AppKey.digest == key_digest(credential))).first()
         now = utcnow()
         if row is None or row[0].revoked_at is not None or (
-                row[0].expires_at is not None and _aware(row[0].expires_at) <= now):
+                row[0].expires_at is not None and row[0].expires_at <= now):
             raise Unauthenticated("This API key is not registered, or was revoked",
                                   code="key_not_registered")
         app = row[1]
@@ -316,13 +316,7 @@ def allowed(session: Session, app: App) -> list[tuple[Subscription, Any]]:
         .where(Subscription.app_id == app.id,
                Subscription.status == SubscriptionStatus.approved)).all()
     return [(sub, svc) for sub, svc in rows
-            if sub.expires_at is None or _aware(sub.expires_at) > now]
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+            if sub.expires_at is None or sub.expires_at > now]
 
 
 def actor_for_credential(session: Session, credential: str | None, signing_key: Any) -> Actor:
@@ -335,7 +329,7 @@ def actor_for_credential(session: Session, credential: str | None, signing_key: 
         Subscription.app_id == app.id, Subscription.dataset_id.is_not(None),
         Subscription.status == SubscriptionStatus.approved)).all()
     datasets = frozenset(d for d, expires in rows
-                         if expires is None or _aware(expires) > now)
+                         if expires is None or expires > now)
     return Actor(via="app", email=f"{app.organization.slug}/{app.id}", datasets=datasets,
                  scopes=frozenset({"read"}))
 
