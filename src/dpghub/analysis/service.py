@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..config import Settings
 from ..core import audit, jobs
@@ -30,12 +30,14 @@ DERIVE_JOB = "analysis.derive"
 # --- resolving and authorising tables ------------------------------------------------------
 
 
-def resolve(session: Session, actor: Actor, refs: list[TableRef]) -> list[tuple[TableRef, Dataset, Any]]:
+def resolve(session: Session, actor: Actor, refs: tuple[TableRef, ...]
+            ) -> list[tuple[TableRef, Dataset, Any]]:
     """Each table as a dataset version the actor may read; a clear refusal otherwise."""
     resolved = []
     for ref in refs:
         dataset = session.scalar(
-            select(Dataset).join(Organization).options(selectinload(Dataset.organization))
+            select(Dataset).join(Dataset.organization)
+            .options(contains_eager(Dataset.organization))  # one statement, not two
             .where(func.replace(Organization.slug, "-", "_") == ref.schema.lower(),
                    func.replace(Dataset.slug, "-", "_") == ref.name.lower()))
         if dataset is None:
@@ -105,8 +107,8 @@ def _run_duckdb(guarded: GuardedQuery, sources: list[tuple[TableRef, VersionData
                                memory_mb=settings.query_memory_mb)
     try:
         with sandbox.Deadline(con, request.timeout_ms / 1000) as deadline:
-            reader = sandbox.start(con, guarded.sql, request.params, deadline)
-            return sandbox.collect(reader, deadline, request.limit, started)
+            return sandbox.fetch(con, guarded.sql, request.params, deadline, request.limit,
+                                 started)
     finally:
         con.close()
 
