@@ -6,6 +6,7 @@ Nothing connects at import time; every app built gets its own engine, so tests b
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -139,6 +140,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
     app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def serve_app(settings: Settings | None = None) -> FastAPI:
+    """The app as `dpghub serve` runs it: built, then the garbage collector told to leave
+    the startup heap alone. Everything loaded at startup (libraries, the search model, the
+    routes) lives as long as the process; without this, each full collection walked it
+    again — measured, a sixth of the gateway's time per call."""
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)   # fewer young collections of short-lived call objects
     return app
 
 

@@ -150,12 +150,12 @@ def serve(
         raise typer.Exit(1)
     out.print(f"DPG Hub on http://{host}:{port}  (API reference: http://{host}:{port}/api/docs)")
     if workers > 1:
-        uvicorn.run("dpghub.app:create_app", factory=True, host=host, port=port,
+        uvicorn.run("dpghub.app:serve_app", factory=True, host=host, port=port,
                     workers=workers, log_level="info", access_log=access_log)
     else:
-        from .app import create_app
+        from .app import serve_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+        uvicorn.run(serve_app(settings), host=host, port=port, log_level="info",
                     access_log=access_log)
 
 

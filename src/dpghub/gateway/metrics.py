@@ -7,10 +7,13 @@ figures cover the whole hub.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,31 +24,83 @@ BUCKETS = (0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
 class Metrics:
+    """Counters kept as plain integers on the hot path and turned into Prometheus families
+    only when scraped: prometheus_client's labelled children and locks cost a tenth of the
+    gateway's time per call. One event loop thread updates them, so no lock is needed."""
+
     def __init__(self) -> None:
+        self.calls: dict[tuple[str, str, str, str], int] = {}
+        self.hub_ms: dict[str, _Histogram] = {}
+        self.upstream_ms: dict[str, _Histogram] = {}
+        self.bytes: dict[str, int] = {}
         self.registry = CollectorRegistry()
-        self.calls = Counter("dpghub_gateway_calls", "Calls through the gateway",
-                             ["service", "app", "status", "outcome"], registry=self.registry)
-        self.hub_ms = Histogram("dpghub_gateway_hub_latency_ms",
-                                "Milliseconds the hub added to a call", ["service"],
-                                buckets=BUCKETS, registry=self.registry)
-        self.upstream_ms = Histogram("dpghub_gateway_upstream_latency_ms",
-                                     "Milliseconds the upstream took to answer", ["service"],
-                                     buckets=BUCKETS, registry=self.registry)
-        self.bytes = Counter("dpghub_gateway_response_bytes", "Bytes answered",
-                             ["service"], registry=self.registry)
+        self.registry.register(_Collector(self))
 
     def observe(self, record: dict[str, Any]) -> None:
-        service = str(record.get("service_ref", ""))
-        app = str(record.get("app_id", ""))
-        self.calls.labels(service, app, str(record.get("status", 0)),
-                          str(record.get("outcome", ""))).inc()
-        self.hub_ms.labels(service).observe(float(record.get("hub_ms") or 0.0))
-        if record.get("upstream_ms"):
-            self.upstream_ms.labels(service).observe(float(record["upstream_ms"]))
-        self.bytes.labels(service).inc(int(record.get("response_bytes") or 0))
+        service = record.get("service_ref") or ""
+        key = (service, str(record.get("app_id") or ""), str(record.get("status", 0)),
+               record.get("outcome") or "")
+        self.calls[key] = self.calls.get(key, 0) + 1
+        histogram = self.hub_ms.get(service)
+        if histogram is None:
+            histogram = self.hub_ms[service] = _Histogram()
+        histogram.observe(float(record.get("hub_ms") or 0.0))
+        upstream = record.get("upstream_ms")
+        if upstream:
+            histogram = self.upstream_ms.get(service)
+            if histogram is None:
+                histogram = self.upstream_ms[service] = _Histogram()
+            histogram.observe(float(upstream))
+        self.bytes[service] = self.bytes.get(service, 0) + int(record.get("response_bytes") or 0)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _Histogram:
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(BUCKETS) + 1)     # the last one: above every bound
+        self.total = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(BUCKETS, value)] += 1
+        self.total += value
+
+    def family_buckets(self) -> list[tuple[str, float]]:
+        cumulative, running = [], 0
+        for bound, count in zip((*map(str, BUCKETS), "+Inf"), self.counts, strict=True):
+            running += count
+            cumulative.append((bound, float(running)))
+        return cumulative
+
+
+class _Collector:
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        m = self.metrics
+        calls = CounterMetricFamily("dpghub_gateway_calls", "Calls through the gateway",
+                                    labels=["service", "app", "status", "outcome"])
+        for labels, count in list(m.calls.items()):
+            calls.add_metric(list(labels), count)
+        yield calls
+        for name, text, histograms in (
+                ("dpghub_gateway_hub_latency_ms", "Milliseconds the hub added to a call",
+                 m.hub_ms),
+                ("dpghub_gateway_upstream_latency_ms",
+                 "Milliseconds the upstream took to answer", m.upstream_ms)):
+            family = HistogramMetricFamily(name, text, labels=["service"])
+            for service, histogram in list(histograms.items()):
+                family.add_metric([service], histogram.family_buckets(), histogram.total)
+            yield family
+        sent = CounterMetricFamily("dpghub_gateway_response_bytes", "Bytes answered",
+                                   labels=["service"])
+        for service, count in list(m.bytes.items()):
+            sent.add_metric([service], count)
+        yield sent
 
 
 def usage(session: Session, *, service_id: int | None = None, app_id: int | None = None,

@@ -40,6 +40,7 @@ CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 ROUTE_SECONDS = 5.0      # a service's upstream address is re-read at least this often
+GENERATION_SQL = "SELECT generation FROM gateway_state WHERE id = 1"
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Gateway:
         self._clients: dict[tuple[str, int], tuple[float, Client | None, str]] = {}
         self._generation: int | None = None
         self._raw: Any = None
+        self._cursor: Any = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -267,12 +269,17 @@ class Gateway:
                     answered = True
                     response_hash = hashlib.sha256()
                     size = 0
-                    async for chunk in answer.content.iter_any():
+                    content = answer.content
+                    more = True
+                    while more:
+                        chunk = await content.readany()
+                        # the last piece says so itself: one message fewer for the usual
+                        # small answer that arrives whole
+                        more = bool(chunk) and not content.at_eof()
                         response_hash.update(chunk)
                         size += len(chunk)
                         await send({"type": "http.response.body", "body": chunk,
-                                    "more_body": True})
-                    await send({"type": "http.response.body", "body": b""})
+                                    "more_body": more})
                     record.update(
                         status=answer.status, outcome="ok" if answer.status < 500
                         else "upstream_error", request_bytes=sizes["request"],
@@ -328,10 +335,9 @@ class Gateway:
                     driver = self._raw.driver_connection
                     if hasattr(driver, "autocommit"):      # psycopg: no open transaction
                         driver.autocommit = True
-                cursor = self._raw.cursor()
-                cursor.execute("SELECT generation FROM gateway_state WHERE id = 1")
-                row = cursor.fetchone()
-                cursor.close()
+                    self._cursor = driver.cursor()         # the driver's own: no pool proxy
+                self._cursor.execute(GENERATION_SQL)
+                row = self._cursor.fetchone()
                 return int(row[0]) if row else None
             except Exception:  # noqa: BLE001 — a dropped connection: open a new one once
                 self._raw = None
