@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         default=False, description="When Redis cannot be reached for rate limits: allow calls "
         "(true) or refuse them with 503 (false). Either way it is logged."
     )
+    gateway_evidence_process: bool = Field(
+        default=True, description="Write the gateway's call records from a separate process "
+        "(true) or from a thread of the hub process (false); the process leaves the proxy "
+        "its interpreter to itself."
+    )
     job_workers: int = Field(
         default=1, ge=0, description="Background job threads inside each hub process "
         "(0: run jobs only in separate `dpghub worker` processes)."

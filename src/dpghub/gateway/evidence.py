@@ -1,14 +1,25 @@
-"""Writing call records off the hot path: the proxy queues them, a thread writes them in
-batches (each also an audit-chain event, so `dpghub audit verify` covers them), and stopping
-writes whatever is still queued — none is lost on a normal shutdown."""
+"""Writing call records off the hot path: the proxy queues them and a writer stores them in
+batches (each also an audit-chain event, so `dpghub audit verify` covers them); stopping
+writes whatever is still queued — none is lost on a normal shutdown.
+
+The writer is a separate process by default (`gateway_evidence_process`): in a thread it
+shared the proxy's interpreter lock, and measured, that cost a third of the gateway's
+throughput. The hub process then only queues each record and pickles batches to a pipe.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import queue
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -22,11 +33,14 @@ log = logging.getLogger("dpghub.gateway")
 
 
 class Recorder:
+    """Queue of call records; `flush()` stores what is queued and returns how many."""
+
     def __init__(self, factory: sessionmaker[Session], *, batch: int = 500,
-                 every: float = 0.5) -> None:
+                 every: float = 0.5, process: WriterProcess | None = None) -> None:
         self.factory = factory
         self.batch = batch
         self.every = every
+        self.process = process
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -47,9 +61,11 @@ class Recorder:
             self._thread.join(timeout=30)
             self._thread = None
         self.flush()
+        if self.process is not None:
+            self.process.stop()
 
-    def flush(self) -> int:
-        """Write everything queued now; returns how many records were written."""
+    def flush(self, *, wait: bool = True) -> int:
+        """Store everything queued now; with `wait`, return once it is in the database."""
         written = 0
         with self._lock:
             while True:
@@ -60,19 +76,151 @@ class Recorder:
                     except queue.Empty:
                         break
                 if not items:
-                    return written
-                try:
-                    _write(self.factory, items)
-                except Exception:  # noqa: BLE001 — keep them for the next attempt
-                    log.exception("could not write %d call records; will retry", len(items))
-                    for item in items:
-                        self._queue.put(item)
+                    break
+                if not self._store(items):
                     return written
                 written += len(items)
+            if self.process is not None and wait and self.process.running:
+                written = self.process.confirm()
+        return written
+
+    def _store(self, items: list[dict[str, Any]]) -> bool:
+        if self.process is not None and self.process.send(items):
+            return True
+        try:
+            _write(self.factory, items)   # in this process: no writer process, or it died
+        except Exception:  # noqa: BLE001 — keep them for the next attempt
+            log.exception("could not write %d call records; will retry", len(items))
+            for item in items:
+                self._queue.put(item)
+            return False
+        return True
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every):
-            self.flush()
+            self.flush(wait=False)
+
+
+class WriterProcess:
+    """The writer as a child process (`python -m dpghub.gateway.evidence`) fed through a
+    pipe, started with the first batch. It writes each batch as it comes and answers
+    `confirm()` with how many records it stored since the last confirmation."""
+
+    def __init__(self, database_url: str, home: Path) -> None:
+        self.database_url = database_url
+        self.home = home
+        self._child: subprocess.Popen[bytes] | None = None
+        self._to: Connection | None = None
+        self._from: Connection | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._child is not None and self._child.poll() is None
+
+    def _start(self) -> None:
+        down_read, down_write = os.pipe()     # hub → writer
+        up_read, up_write = os.pipe()         # writer → hub
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "dpghub.gateway.evidence", str(down_read), str(up_write)],
+            pass_fds=(down_read, up_write), stdin=subprocess.DEVNULL,
+            start_new_session=True)           # Ctrl+C stops the hub, which stops the writer
+        os.close(down_read)
+        os.close(up_write)
+        self._to = Connection(down_write, readable=False)
+        self._from = Connection(up_read, writable=False)
+        # the database address may hold a password: sent through the pipe, not the command
+        self._to.send(("config", (self.database_url, str(self.home))))
+
+    def send(self, items: list[dict[str, Any]]) -> bool:
+        """Hand a batch over; False when the writer is gone (the caller writes it itself)."""
+        if not self.running:
+            if self._child is not None:
+                log.error("the evidence writer process ended (exit code %s); starting another",
+                          self._child.returncode)
+                self._close()
+            try:
+                self._start()
+            except OSError:
+                log.exception("cannot start the evidence writer process")
+                return False
+        if self._to is None:
+            return False
+        try:
+            self._to.send(("records", items))
+        except (OSError, ValueError):
+            log.error("the evidence writer process is gone; writing call records in the hub")
+            return False
+        return True
+
+    def confirm(self, timeout: float = 60.0) -> int:
+        """Wait until everything sent is stored; the count stored since the last confirm."""
+        if not self.running or self._to is None or self._from is None:
+            return 0
+        try:
+            self._to.send(("confirm", None))
+            if self._from.poll(timeout):
+                _, written = self._from.recv()
+                return int(written)
+        except (OSError, EOFError, ValueError):
+            pass
+        log.error("the evidence writer did not confirm its call records")
+        return 0
+
+    def stop(self) -> None:
+        if self._child is None:
+            return
+        try:
+            if self._to is not None:
+                self._to.send(("stop", None))
+        except (OSError, ValueError):
+            pass
+        try:
+            self._child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+        self._close()
+
+    def _close(self) -> None:
+        for end in (self._to, self._from):
+            if end is not None:
+                end.close()
+        self._child = self._to = self._from = None
+
+
+def _writer_main(down: Connection, up: Connection) -> None:
+    """The writer process: store each batch (retrying while the database is busy or down),
+    answer confirmations, stop when told or when the hub process is gone."""
+    from ..core.audit import SIGNING_KEY_INFO
+    from ..core.db import make_engine, make_session_factory
+    from ..core.security import load_signing_key
+
+    kind, (database_url, home) = down.recv()
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    factory.configure(info={SIGNING_KEY_INFO: load_signing_key(Path(home))})
+    written = 0
+    while True:
+        try:
+            kind, payload = down.recv()
+        except (EOFError, OSError):
+            break
+        if kind == "records":
+            for attempt in range(60):
+                try:
+                    _write(factory, payload)
+                    written += len(payload)
+                    break
+                except Exception:  # noqa: BLE001 — the database may be busy; try again
+                    log.exception("could not write %d call records (attempt %d)",
+                                  len(payload), attempt + 1)
+                    time.sleep(1.0)
+        elif kind == "confirm":
+            up.send(("written", written))
+            written = 0
+        elif kind == "stop":
+            break
+    engine.dispose()
 
 
 ACTION = "gateway.calls"
@@ -179,3 +327,9 @@ def check_batch(session: Session, event: Any) -> str | None:
 
 
 audit.attach(ACTION, check_batch)
+
+
+if __name__ == "__main__":          # the writer process (WriterProcess)
+    logging.basicConfig(level=logging.WARNING)
+    _writer_main(Connection(int(sys.argv[1]), writable=False),
+                 Connection(int(sys.argv[2]), readable=False))

@@ -79,3 +79,44 @@ def test_digest_depends_on_every_field() -> None:
         "subscription_id", "operation", "method", "path", "status", "request_bytes",
         "response_bytes", "upstream_ms", "hub_ms", "outcome", "fault", "request_sha256",
         "response_sha256"))) == digest
+
+
+def test_writer_process_stores_every_record_and_stops(hub: Hub) -> None:
+    """The writer as `dpghub serve` runs it: a child process fed through a pipe."""
+    from dpghub.gateway.evidence import WriterProcess
+
+    writer = WriterProcess(hub.settings.database_url or "", hub.settings.home)
+    recorder = Recorder(hub.factory, batch=100, process=writer)
+    recorder.start()
+    for number in range(250):
+        recorder.add(_call(number))
+    assert recorder.flush() == 250 and writer.running
+    recorder.add(_call(999, status=503, outcome="refused", fault="upstream_circuit_open"))
+    recorder.stop()                       # what is still queued is written before it ends
+    assert not writer.running
+    with hub.session() as s:
+        records = list(s.scalars(select(CallRecord).order_by(CallRecord.id)))
+        assert len(records) == 251 and records[-1].fault == "upstream_circuit_open"
+        assert len({r.audit_seq for r in records}) == 4      # batches of 100, 100, 50, 1
+        assert audit.verify(s).ok
+
+
+def test_a_new_writer_process_takes_over_when_one_dies(hub: Hub) -> None:
+    from dpghub.gateway.evidence import WriterProcess
+
+    writer = WriterProcess(hub.settings.database_url or "", hub.settings.home)
+    recorder = Recorder(hub.factory, process=writer)
+    recorder.add(_call(1))
+    assert recorder.flush() == 1
+    assert writer._child is not None
+    first = writer._child
+    first.kill()                          # the writer dies (killed, out of memory, …)
+    first.wait()
+    recorder.add(_call(2))
+    assert recorder.flush() == 1          # a new writer took over
+    assert writer.running and writer._child is not first
+    recorder.stop()
+    with hub.session() as s:
+        assert [r.request_id for r in s.scalars(select(CallRecord).order_by(CallRecord.id))] \
+            == ["req-00000001", "req-00000002"]
+        assert audit.verify(s).ok
