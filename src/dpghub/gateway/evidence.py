@@ -264,7 +264,10 @@ ROW_FIELDS = ("at", *DIGEST_FIELDS[1:], "audit_seq")
 def _row(item: dict[str, Any]) -> tuple[Any, ...]:
     """A record's column values, in `ROW_FIELDS` order."""
     get = item.get
-    return (item["at"], item["request_id"], get("app_id"), get("consumer_org_id"),
+    at = item["at"]
+    if not isinstance(at, datetime):   # the proxy queues time.time(): converted here, off its path
+        at = datetime.fromtimestamp(at, UTC)
+    return (at, item["request_id"], get("app_id"), get("consumer_org_id"),
             get("service_id"), get("provider_org_id"), get("subscription_id"),
             get("operation", ""), item["method"], item["path"][:2000], item["status"],
             get("request_bytes", 0), get("response_bytes", 0),

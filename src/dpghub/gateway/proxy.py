@@ -9,6 +9,7 @@ aiohttp and stream the answer back → a call record queued for the evidence wri
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -17,6 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -36,6 +38,7 @@ log = logging.getLogger("dpghub.gateway")
 PREFIX = "/gw/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
+DROPPED_FROM_ANSWERS = HOP_BY_HOP - {"content-length"}
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
@@ -150,7 +153,7 @@ class Gateway:
         method = scope["method"]
         parts = scope["path"][len(PREFIX):].split("/", 2)
         record: dict[str, Any] = {
-            "at": datetime.now(UTC), "request_id": request_id, "method": method,
+            "at": time.time(), "request_id": request_id, "method": method,
             "path": scope["path"], "client": "anonymous", "service_ref": "/".join(parts[:2]),
             "outcome": "refused"}
 
@@ -239,8 +242,7 @@ class Gateway:
                     return
                 message = await receive()
 
-        timeout = aiohttp.ClientTimeout(total=route.timeout_seconds or
-                                        settings.gateway_timeout_seconds)
+        timeout = _timeout(route.timeout_seconds or settings.gateway_timeout_seconds)
         answered = False
         attempts = 2 if method in IDEMPOTENT and not has_body else 1
         sent_at = time.perf_counter()
@@ -261,7 +263,7 @@ class Gateway:
                     response_headers = [
                         (k.lower().encode("latin-1"), v.encode("latin-1"))
                         for k, v in answer.headers.items()
-                        if k.lower() not in HOP_BY_HOP - {"content-length"}]
+                        if k.lower() not in DROPPED_FROM_ANSWERS]
                     response_headers += _hub_headers(record["request_id"], hub_ms)
                     response_headers += _limit_headers(verdict)
                     await send({"type": "http.response.start", "status": answer.status,
@@ -429,10 +431,17 @@ class _TooLarge(Exception):
     pass
 
 
+_ID_PREFIX = secrets.token_hex(4)       # this process
+_ID_COUNTER = itertools.count(1)
+_GIVEN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
 def _request_id(given: str | None) -> str:
-    if given and re.fullmatch(r"[A-Za-z0-9._-]{8,64}", given):
+    """The caller's id when it is a sane one; otherwise this process's prefix and a counter:
+    unique without a system call for randomness on every request."""
+    if given and _GIVEN_ID.fullmatch(given):
         return given
-    return secrets.token_hex(8)
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
 
 
 def _style(params: list[tuple[str, str]]) -> str:
@@ -481,6 +490,11 @@ def _compile(document: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str]]
                 found.append((method.upper(), pattern,
                               op.get("operationId") or f"{method.upper()} {path}"))
     return found
+
+
+@lru_cache(maxsize=64)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def _operation(route: Route, method: str, path: str) -> str:
