@@ -137,6 +137,26 @@ async def paced(url: str, rate: float, seconds: float, key: str | None) -> list[
     return latencies
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of a process and of its children (the evidence writer)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(stat: Path) -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    own = used(Path(f"/proc/{pid}/stat"))
+    children = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children += used(entry / "stat")
+            except (OSError, ValueError):
+                continue
+    return own, children
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -169,9 +189,14 @@ def main() -> None:
             assert check.status_code == 200, check.text
             wrk(through, 2, key)                                   # warm up
             direct_rps, _ = wrk(direct, args.seconds, None)
+            before = cpu_seconds(hub.pid)
             hub_rps, _ = wrk(through, args.seconds, key)
+            after = cpu_seconds(hub.pid)
+            calls = hub_rps * args.seconds
             print(f"max rate, 32 connections: direct {direct_rps:,.0f} req/s, through the hub "
                   f"{hub_rps:,.0f} req/s ({hub_rps / direct_rps:.2f}× direct)")
+            print(f"  CPU per call: hub process {(after[0] - before[0]) / calls * 1e6:.0f} µs, "
+                  f"its evidence writer process {(after[1] - before[1]) / calls * 1e6:.0f} µs")
             rate = hub_rps / 2
             _, base = wrk(direct, args.seconds, None, rate=rate, connections=16, workdir=work)
             got, via = wrk(through, args.seconds, key, rate=rate, connections=16, workdir=work)
