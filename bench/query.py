@@ -4,7 +4,7 @@ On ≥ 1,000,000 rows (the real EV-charger dataset, repeated) in a hub on loopba
 aggregation and a join, each through the API (guard, permissions, sandbox, JSON over HTTP)
 and directly in DuckDB over the same version's Parquet files; and the round trip of a
 one-row query. Goals: ≤ 1.2× DuckDB's time for the large queries, ≤ 20 ms one-row p50.
-    .venv/bin/python bench/query.py [--rows 1000000]
+    .venv/bin/python bench/query.py [--rows 1000000] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -33,18 +33,22 @@ QUERIES = {
 }
 
 
-def best_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return min(times)
+def interleaved(rounds: int, **actions) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+    """Each action once per round, in turn, so that every one meets the same moments of a
+    shared, noisy machine; the times of each (seconds)."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(rounds):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     if not SOURCE.exists():
         sys.exit(f"missing {SOURCE}")
@@ -55,7 +59,8 @@ def main() -> None:
         con.execute(f"CREATE VIEW ev AS SELECT * FROM read_parquet({files})")
         print(f"rows: {hub.rows:,}")
         for label, template in QUERIES.items():
-            direct = best_of(3, lambda t=template: con.execute(t.format(ev="ev")).fetchall())
+            def direct(t: str = template) -> None:
+                con.execute(t.format(ev="ev")).fetchall()
 
             def through_api(t: str = template) -> None:
                 answer = client.post("/api/v1/query", json={"sql": t.format(ev="me.ev")})
@@ -67,11 +72,13 @@ def main() -> None:
                 own.execute(t.format(ev="ev")).fetchall()
                 own.close()
 
-            cold = best_of(3, fresh)
-            api = best_of(3, through_api)
-            print(f"{label:20}: DuckDB warm {direct * 1000:7.1f} ms, fresh {cold * 1000:7.1f}"
-                  f" ms, API {api * 1000:7.1f} ms, ratio to warm {api / direct:.2f}, to "
-                  f"fresh {api / cold:.2f}  (goal <= 1.2)")
+            for action in (direct, through_api, fresh):   # warm up each path once
+                action()
+            times = interleaved(args.rounds, direct=direct, api=through_api, fresh=fresh)
+            warm, api, cold = (statistics.median(times[k]) for k in ("direct", "api", "fresh"))
+            print(f"{label:20}: medians of {args.rounds} interleaved rounds: DuckDB warm "
+                  f"{warm * 1000:6.1f} ms, fresh {cold * 1000:6.1f} ms, API {api * 1000:6.1f} "
+                  f"ms; ratio to warm {api / warm:.2f}, to fresh {api / cold:.2f}  (goal <= 1.2)")
         one = []
         for _ in range(50):
             started = time.perf_counter()

@@ -4,6 +4,8 @@ row cap with `truncated` said."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -174,25 +176,67 @@ def _functions(con: duckdb.DuckDBPyConnection, regions: RegionIndex) -> None:
                 "_hdong_name(CAST(a AS VARCHAR))")
 
 
+class _Watchdog:
+    """One thread that interrupts queries whose time is up. A timer thread per query cost
+    more CPU than a one-row query itself."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Deadline]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: Deadline) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (deadline.at, next(self._order), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dpghub-query-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            if self._due[0][2] is deadline:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._due and self._due[0][2].done:
+                    heapq.heappop(self._due)           # finished in time: forget it
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                wait = self._due[0][0] - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                _, _, deadline = heapq.heappop(self._due)
+            deadline.fire()
+
+
+WATCHDOG = _Watchdog()
+
+
 class Deadline:
     """Interrupts the connection when the time limit passes."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float) -> None:
-        self.fired = False
-        self.timer = threading.Timer(seconds, self._fire, args=(con,))
-        self.timer.daemon = True
+        self.con = con
         self.seconds = seconds
+        self.at = 0.0
+        self.fired = False
+        self.done = False
 
-    def _fire(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.fired = True
-        con.interrupt()
+    def fire(self) -> None:
+        if not self.done:
+            self.fired = True
+            self.con.interrupt()
 
     def __enter__(self) -> Deadline:
-        self.timer.start()
+        self.at = time.monotonic() + self.seconds
+        WATCHDOG.watch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
+        self.done = True
 
 
 def start(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None,

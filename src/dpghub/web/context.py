@@ -27,7 +27,9 @@ LANG_COOKIE = "dpghub_lang"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, a hop that costs more than the work.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -119,4 +121,8 @@ def language(request: Request) -> str:
     )
 
 
-Lang = Annotated[str, Depends(language)]
+async def _language(request: Request) -> str:
+    return language(request)
+
+
+Lang = Annotated[str, Depends(_language)]
