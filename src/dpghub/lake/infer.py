@@ -39,23 +39,34 @@ class Column:
         return {"name": self.name, "type": self.type}
 
 
+# DuckDB evaluates both sides of an AND over every value, but a CASE only over the values
+# its condition selects: the costly tests (casts to dates and times, which fail on almost
+# every value of a text column) sit behind a CASE whose condition is cheap. Measured on the
+# 5,000-row sample of a 21-column file: 0.52 s of statistics before, see bench/ingest.py.
+DATE_STARTS = "0123456789+-iIeE"   # DuckDB also reads "infinity" and "epoch" as dates
+
+
 def _stats_sql(columns: list[str], source: str) -> str:
     parts = []
     for i, name in enumerate(columns):
         c = quote_ident(name)
         t = f"trim({c})"
+        datelike = (f"({t}[1] BETWEEN '0' AND '9' OR {t}[1] IN (" +
+                    ", ".join(f"'{ch}'" for ch in DATE_STARTS if not ch.isdigit()) + "))")
         parts += [
             f"count({c}) AS n{i}",
             f"count(TRY_CAST(replace({t}, ',', '') AS DOUBLE)) AS num{i}",
             f"count(TRY_CAST(replace({t}, ',', '') AS BIGINT)) AS int{i}",
-            f"count_if(length({t}) > 1 AND {t}[1] = '0' AND {t}[2] BETWEEN '0' AND '9' "
-            f"AND ltrim({t}, '0') <> '') AS lz{i}",  # "0101" is a code; "000" is zero
+            f"count_if(CASE WHEN {t}[1] = '0' THEN length({t}) > 1 AND {t}[2] BETWEEN '0' "
+            f"AND '9' AND ltrim({t}, '0') <> '' ELSE false END) AS lz{i}",
+            # "0101" is a code; "000" is zero
             f"count_if(contains({c}, ',')) AS comma{i}",
-            f"count(TRY_CAST({t} AS DATE)) AS date{i}",
-            f"count(TRY_CAST({t} AS TIMESTAMP)) AS ts{i}",
-            f"count_if(length({t}) <= 8 AND TRY_CAST({t} AS TIME) IS NOT NULL) AS time{i}",
-            f"count_if(lower({t}) IN ('true', 'false')) AS bool{i}",
-            f"count_if(length({t}) = 8 AND TRY_STRPTIME({t}, '%Y%m%d') IS NOT NULL) AS d8{i}",
+            f"count(CASE WHEN {datelike} THEN TRY_CAST({t} AS DATE) END) AS date{i}",
+            f"count(CASE WHEN {datelike} THEN TRY_CAST({t} AS TIMESTAMP) END) AS ts{i}",
+            f"count(CASE WHEN length({t}) <= 8 THEN TRY_CAST({t} AS TIME) END) AS time{i}",
+            f"count_if(CASE WHEN length({t}) IN (4, 5) THEN lower({t}) IN ('true', 'false') "
+            f"ELSE false END) AS bool{i}",
+            f"count(CASE WHEN length({t}) = 8 THEN TRY_STRPTIME({t}, '%Y%m%d') END) AS d8{i}",
             f"max(length({t})) AS maxlen{i}",
             f"min(length({t})) AS minlen{i}",
             f"count_if(contains({t}, '.')) AS dot{i}",
