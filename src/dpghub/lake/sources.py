@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import bad_file
+from .transcode import pending
 
 CHUNK = 4 << 20
 SAMPLE = 1 << 20
@@ -273,17 +274,19 @@ def _transcode_serial(path: Path, name: str, target: Path, encoding: str,
     done = 0
     with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
         while chunk := source.read(CHUNK):
+            held = pending(decoder)
             try:
                 out.write(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
-                raise _decode_error(path, name, encoding, done + exc.start) from None
+                raise _decode_error(path, name, encoding, done - held + exc.start) from None
             done += len(chunk)
             if progress:
                 progress(done)
+        held = pending(decoder)
         try:
             out.write(decoder.decode(b"", final=True))
         except UnicodeDecodeError as exc:
-            raise _decode_error(path, name, encoding, done + exc.start) from None
+            raise _decode_error(path, name, encoding, done - held + exc.start) from None
 
 
 def _guess_encoding(path: Path) -> str:
