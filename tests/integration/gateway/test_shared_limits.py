@@ -10,11 +10,14 @@ from pathlib import Path
 
 import httpx
 import redis
+from sqlalchemy import select
 
 from dpghub.config import Settings
+from dpghub.core import audit
 from dpghub.core.db import make_engine, make_session_factory, transaction
 from dpghub.core.errors import Invalid
 from dpghub.gateway.limits import MemoryLimits, RedisLimits
+from dpghub.gateway.models import CallRecord
 from tests.conftest import REDIS_URL, Hub, build_hub, unavailable
 from tests.integration.gateway.test_gateway import SPEC
 from tests.integration.gateway.upstream import serve
@@ -83,6 +86,14 @@ def test_two_processes_share_one_quota_exactly(tmp_path: Path) -> None:
                 server.close()
     assert statuses.count(200) == quota
     assert statuses.count(429) == calls - quota
+    # each hub wrote its calls through its own evidence writer process, and stopping the hubs
+    # stored whatever was still queued: every call is on record and the chain verifies
+    factory = make_session_factory(make_engine(Settings(home=tmp_path).prepare().database_url
+                                               or ""))
+    with factory() as session:
+        records = list(session.scalars(select(CallRecord)))
+        assert sorted(r.status for r in records) == sorted(statuses)
+        assert audit.verify(session).ok
 
 
 def test_redis_down_fails_closed_or_open_as_configured() -> None:
