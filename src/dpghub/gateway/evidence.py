@@ -195,7 +195,7 @@ def _writer_main(down: Connection, up: Connection) -> None:
     from ..core.db import make_engine, make_session_factory
     from ..core.security import load_signing_key
 
-    kind, (database_url, home) = down.recv()
+    _, (database_url, home) = down.recv()          # ("config", …) comes first
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     factory.configure(info={SIGNING_KEY_INFO: load_signing_key(Path(home))})

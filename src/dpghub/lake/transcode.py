@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import errno
 from typing import Any
 
 CHUNK = 4 << 20
@@ -59,15 +60,13 @@ class Iconv:
         out_left = ctypes.c_size_t(len(self.out))
         result = self.libc.iconv(self.handle, ctypes.byref(in_ptr), ctypes.byref(in_left),
                                  ctypes.byref(out_ptr), ctypes.byref(out_left))
-        invalid = result == ctypes.c_size_t(-1).value and ctypes.get_errno() == EILSEQ
+        invalid = result == ctypes.c_size_t(-1).value and ctypes.get_errno() == errno.EILSEQ
         produced = len(self.out) - out_left.value
         return self.out.raw[:produced], len(data) - in_left.value, invalid
 
     def close(self) -> None:
         self.libc.iconv_close(self.handle)
 
-
-EILSEQ = 84   # Linux
 
 
 def _transcode_iconv(converter: Iconv, handle: Any, out: Any, start: int, end: int
