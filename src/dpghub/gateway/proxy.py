@@ -8,6 +8,7 @@ aiohttp and stream the answer back → a call record queued for the evidence wri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -15,7 +16,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -117,6 +118,10 @@ class Gateway:
         self._generation: int | None = None
         self._raw: Any = None
         self._cursor: Any = None
+        # request ids: a random prefix per gateway (so per process) and a counter — unique
+        # without a system call for randomness on every request
+        prefix = secrets.token_hex(4)
+        self._ids = (f"{prefix}{n:08x}" for n in itertools.count(1))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -146,7 +151,7 @@ class Gateway:
         started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope["headers"]}
-        request_id = _request_id(headers.get("x-request-id"))
+        request_id = _request_id(headers.get("x-request-id"), self._ids)
         params = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                            keep_blank_values=True)
         style = _style(params)
@@ -342,6 +347,9 @@ class Gateway:
                 row = self._cursor.fetchone()
                 return int(row[0]) if row else None
             except Exception:  # noqa: BLE001 — a dropped connection: open a new one once
+                if self._raw is not None:
+                    with contextlib.suppress(Exception):
+                        self._raw.invalidate()      # not back into the pool: it is broken
                 self._raw = None
         raise RuntimeError("the gateway cannot read its state from the database")
 
@@ -431,17 +439,14 @@ class _TooLarge(Exception):
     pass
 
 
-_ID_PREFIX = secrets.token_hex(4)       # this process
-_ID_COUNTER = itertools.count(1)
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
-def _request_id(given: str | None) -> str:
-    """The caller's id when it is a sane one; otherwise this process's prefix and a counter:
-    unique without a system call for randomness on every request."""
+def _request_id(given: str | None, ids: Iterator[str]) -> str:
+    """The caller's id when it is a sane one, else the gateway's next own."""
     if given and _GIVEN_ID.fullmatch(given):
         return given
-    return f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
+    return next(ids)
 
 
 def _style(params: list[tuple[str, str]]) -> str:
