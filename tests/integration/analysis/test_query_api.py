@@ -144,3 +144,17 @@ def test_history_and_saved_queries(fused: Lake) -> None:
     assert refused.status_code == 403
     assert [q["name"] for q in client.get("/api/v1/queries", headers=auth).json()] == ["도서관 수"]
     assert client.delete(f"/api/v1/queries/{saved.json()['id']}", headers=auth).status_code == 204
+
+
+def test_json_answer_names_every_type_as_dataset_schemas_do(lake: Lake) -> None:
+    answer = query(lake, "SELECT 1 AS i, 2::HUGEINT AS big, 1.5 AS d, 2.5::DOUBLE AS f, "
+                         "'가' AS t, DATE '2020-07-01' AS day, TIMESTAMP '2020-07-01 09:00' AS ts, "
+                         "true AS b, TIME '09:00' AS clock")
+    body = answer.json()
+    assert answer.status_code == 200, body
+    assert [(c["name"], c["type"]) for c in body["columns"]] == [
+        ("i", "integer"), ("big", "integer"), ("d", "decimal"), ("f", "decimal"),
+        ("t", "text"), ("day", "date"), ("ts", "timestamp"), ("b", "boolean"),
+        ("clock", "time")]
+    assert body["rows"] == [[1, 2, 1.5, 2.5, "가", "2020-07-01", "2020-07-01T09:00:00", True,
+                             "09:00:00"]]
