@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import bad_file
-from .transcode import pending
+from .transcode import fast_table_available, transcode_part
 
 CHUNK = 4 << 20
 SAMPLE = 1 << 20
@@ -171,7 +171,10 @@ def transcode(path: Path, name: str, scratch: Path, encoding: str,
     if encoding == "auto":
         encoding = _guess_encoding(path)
     size = path.stat().st_size
-    split = _split_point(path, size) if size >= PARALLEL_FROM and encoding != "utf-16" else None
+    # two processes pay off only for the slower converters (iconv, Python's codecs)
+    parallel = size >= PARALLEL_FROM and encoding != "utf-16" and not (
+        encoding == "cp949" and fast_table_available())
+    split = _split_point(path, size) if parallel else None
     if split is None:
         target = scratch / f"{path.name}.utf8.csv"
         _transcode_serial(path, name, target, encoding, progress)
@@ -274,23 +277,10 @@ def _split_point(path: Path, size: int) -> tuple[int, int, int] | None:
 def _transcode_serial(path: Path, name: str, target: Path, encoding: str,
                       progress: Progress | None) -> None:
     codec = {"utf-8": "utf-8-sig", "cp949": "cp949", "utf-16": "utf-16"}[encoding]
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    done = 0
-    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
-        while chunk := source.read(CHUNK):
-            held = pending(decoder)
-            try:
-                out.write(decoder.decode(chunk))
-            except UnicodeDecodeError as exc:
-                raise _decode_error(path, name, encoding, done - held + exc.start) from None
-            done += len(chunk)
-            if progress:
-                progress(done)
-        held = pending(decoder)
-        try:
-            out.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError as exc:
-            raise _decode_error(path, name, encoding, done - held + exc.start) from None
+    failure = transcode_part(str(path), 0, path.stat().st_size, str(target), codec, None,
+                             progress)
+    if failure is not None:
+        raise _decode_error(path, name, encoding, failure)
 
 
 def _guess_encoding(path: Path) -> str:
