@@ -41,51 +41,58 @@ class Column:
 
 # DuckDB evaluates both sides of an AND over every value, but a CASE only over the values
 # its condition selects: the costly tests (casts to dates and times, which fail on almost
-# every value of a text column) sit behind a CASE whose condition is cheap. Measured on the
-# 5,000-row sample of a 21-column file: 0.52 s of statistics before, see bench/ingest.py.
+# every value of a text column) sit behind a CASE whose condition is cheap.
 DATE_STARTS = "0123456789+-iIeE"   # DuckDB also reads "infinity" and "epoch" as dates
+STATS = ("n", "num", "int", "lz", "comma", "date", "ts", "time", "bool", "d8", "maxlen",
+         "minlen", "dot")
+NO_VALUES = (0,) * 10 + (None, None, 0)
+
+
+def _long(columns: list[str], source: str) -> str:
+    """The non-null values of `columns` as rows (_column, v, t = trimmed v). The statistics
+    are then one set of aggregates grouped by column, whatever the width of the table:
+    planning 13 aggregates per column of a wide file cost more than running them."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+    return (f"(SELECT _column, v, trim(v) AS t FROM (UNPIVOT (SELECT {cols} FROM {source}) "
+            f"ON {cols} INTO NAME _column VALUE v))")
 
 
 def _stats_sql(columns: list[str], source: str) -> str:
-    parts = []
-    for i, name in enumerate(columns):
-        c = quote_ident(name)
-        t = f"trim({c})"
-        datelike = (f"({t}[1] BETWEEN '0' AND '9' OR {t}[1] IN (" +
-                    ", ".join(f"'{ch}'" for ch in DATE_STARTS if not ch.isdigit()) + "))")
-        parts += [
-            f"count({c}) AS n{i}",
-            f"count(TRY_CAST(replace({t}, ',', '') AS DOUBLE)) AS num{i}",
-            f"count(TRY_CAST(replace({t}, ',', '') AS BIGINT)) AS int{i}",
-            f"count_if(CASE WHEN {t}[1] = '0' THEN length({t}) > 1 AND {t}[2] BETWEEN '0' "
-            f"AND '9' AND ltrim({t}, '0') <> '' ELSE false END) AS lz{i}",
-            # "0101" is a code; "000" is zero
-            f"count_if(contains({c}, ',')) AS comma{i}",
-            f"count(CASE WHEN {datelike} THEN TRY_CAST({t} AS DATE) END) AS date{i}",
-            f"count(CASE WHEN {datelike} THEN TRY_CAST({t} AS TIMESTAMP) END) AS ts{i}",
-            f"count(CASE WHEN length({t}) <= 8 THEN TRY_CAST({t} AS TIME) END) AS time{i}",
-            f"count_if(CASE WHEN length({t}) IN (4, 5) THEN lower({t}) IN ('true', 'false') "
-            f"ELSE false END) AS bool{i}",
-            f"count(CASE WHEN length({t}) = 8 THEN TRY_STRPTIME({t}, '%Y%m%d') END) AS d8{i}",
-            f"max(length({t})) AS maxlen{i}",
-            f"min(length({t})) AS minlen{i}",
-            f"count_if(contains({t}, '.')) AS dot{i}",
-        ]
-    return f"SELECT {', '.join(parts)} FROM {source}"
+    """One row per column that has values: its name, then the counts named in STATS."""
+    datelike = ("(t[1] BETWEEN '0' AND '9' OR t[1] IN (" +
+                ", ".join(f"'{ch}'" for ch in DATE_STARTS if not ch.isdigit()) + "))")
+    parts = [
+        "count(v)",
+        "count(TRY_CAST(replace(t, ',', '') AS DOUBLE))",
+        "count(TRY_CAST(replace(t, ',', '') AS BIGINT))",
+        # "0101" is a code; "000" is zero
+        "count_if(CASE WHEN t[1] = '0' THEN length(t) > 1 AND t[2] BETWEEN '0' AND '9' "
+        "AND ltrim(t, '0') <> '' ELSE false END)",
+        "count_if(contains(v, ','))",
+        f"count(CASE WHEN {datelike} THEN TRY_CAST(t AS DATE) END)",
+        f"count(CASE WHEN {datelike} THEN TRY_CAST(t AS TIMESTAMP) END)",
+        "count(CASE WHEN length(t) <= 8 THEN TRY_CAST(t AS TIME) END)",
+        "count_if(CASE WHEN length(t) IN (4, 5) THEN lower(t) IN ('true', 'false') "
+        "ELSE false END)",
+        "count(CASE WHEN length(t) = 8 THEN TRY_STRPTIME(t, '%Y%m%d') END)",
+        "max(length(t))",
+        "min(length(t))",
+        "count_if(contains(t, '.'))",
+    ]
+    return (f"SELECT _column, {', '.join(parts)} FROM {_long(columns, source)} "
+            "GROUP BY _column")
 
 
-def _detail_sql(columns: list[tuple[int, str]], source: str) -> str:
-    parts = []
-    for i, name in columns:
-        t = f"trim({quote_ident(name)})"
-        parts += [
-            f"count_if(regexp_matches({t}, '[A-Za-z]')) AS letters{i}",
-            f"count_if(contains({t}, ',') AND NOT regexp_full_match({t}, "
-            f"'{NUMBER_WITH_SEPARATORS}')) AS badsep{i}",
-            f"count_if(regexp_full_match({t}, '[0-9]{{4}}[-./][0-9]{{1,2}}[-./][0-9]{{1,2}}'))"
-            f" AS isodate{i}",
-        ]
-    return f"SELECT {', '.join(parts)} FROM {source}"
+def _detail_sql(columns: list[str], source: str) -> str:
+    return (
+        "SELECT _column, count_if(regexp_matches(t, '[A-Za-z]')), "
+        f"count_if(contains(t, ',') AND NOT regexp_full_match(t, '{NUMBER_WITH_SEPARATORS}')), "
+        "count_if(regexp_full_match(t, '[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}')) "
+        f"FROM {_long(columns, source)} GROUP BY _column")
+
+
+def _by_name(con, sql: str) -> dict[str, tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    return {row[0]: tuple(row[1:]) for row in con.execute(sql).fetchall()}
 
 
 SAMPLE_ROWS = 5_000
@@ -97,13 +104,18 @@ def infer(con, columns: list[str], source: str) -> list[Column]:  # type: ignore
     if not columns:
         return []
     proposed = propose(con, columns, source)
-    to_check = [c for c in proposed.columns if c.type != "text"]
-    redo = list(proposed.unseen)
-    if to_check:
-        row = first_row(con, "SELECT " + ", ".join(
-            f"count_if({misfit_sql(c)})" for c in to_check) + f" FROM {source}")
-        redo += [c.name for c, bad in zip(to_check, row or [], strict=True) if bad]
+    redo = list(proposed.unseen) + misfits(con, proposed.columns, source)
     return refine(con, proposed.columns, redo, source)
+
+
+def misfits(con, columns: list[Column], source: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The columns with at least one value that does not fit their proposed type."""
+    to_check = [c for c in columns if c.type != "text"]
+    if not to_check:
+        return []
+    row = first_row(con, "SELECT " + ", ".join(
+        f"count_if({misfit_sql(c)})" for c in to_check) + f" FROM {source}")
+    return [c.name for c, bad in zip(to_check, row or [], strict=True) if bad]
 
 
 @dataclass(frozen=True)
@@ -138,7 +150,9 @@ def misfit_sql(column: Column) -> str:
     """True for a value that would not have let the column get its proposed type.
 
     Written for speed over millions of values: cheap tests first, patterns only behind a CASE
-    for the rare values that need them.
+    for the rare values that need them. The casts are spelled exactly as in `cast_sql` (and
+    as the statistics count them), so that DuckDB computes each once for both columns of the
+    write pass.
     """
     c = quote_ident(column.name)
     separators = (f"CASE WHEN contains({c}, ',') THEN NOT regexp_full_match(trim({c}), "
@@ -146,21 +160,20 @@ def misfit_sql(column: Column) -> str:
     leading_zero = (f"CASE WHEN starts_with(ltrim({c}), '0') THEN length(trim({c})) > 1 AND "
                     f"NOT starts_with(ltrim({c}), '0.') AND ltrim(trim({c}), '0') <> '' "
                     "ELSE false END")
-    number = f"TRY_CAST(replace({c}, ',', '') AS DOUBLE)"
+    cast = _cast_expression(column)
     if column.type == "integer":
-        bad = (f"TRY_CAST(replace({c}, ',', '') AS BIGINT) IS NULL OR contains({c}, '.') OR "
-               f"{leading_zero} OR {separators}")
+        bad = f"{cast} IS NULL OR contains({c}, '.') OR {leading_zero} OR {separators}"
     elif column.type == "decimal":
-        bad = f"{number} IS NULL OR NOT isfinite({number}) OR {separators}"
+        bad = f"{cast} IS NULL OR NOT isfinite({cast}) OR {separators}"
     elif column.type == "date" and DATE_NAME.search(column.name):
         bad = (f"CASE WHEN length({c}) = 8 THEN TRY_STRPTIME({c}, '%Y%m%d') IS NULL "
                f"ELSE TRY_CAST({c} AS DATE) IS NULL OR length(trim({c})) > 10 END")
     elif column.type == "date":
         bad = f"TRY_CAST({c} AS DATE) IS NULL OR length(trim({c})) > 10"
     elif column.type == "timestamp":
-        bad = f"TRY_CAST({c} AS TIMESTAMP) IS NULL OR length(trim({c})) < 16"
+        bad = f"{cast} IS NULL OR length(trim({c})) < 16"
     elif column.type == "time":
-        bad = f"TRY_CAST({c} AS TIME) IS NULL OR length(trim({c})) NOT BETWEEN 4 AND 8"
+        bad = f"{_time(c)} IS NULL OR length(trim({c})) NOT BETWEEN 4 AND 8"
     elif column.type == "boolean":
         bad = f"lower(trim({c})) NOT IN ('true', 'false')"
     else:
@@ -174,21 +187,13 @@ def _infer_full(con, columns: list[str], source: str) -> list[Column]:  # type: 
 
 def _infer_counted(con, columns: list[str], source: str  # type: ignore[no-untyped-def]
                    ) -> tuple[list[Column], list[int]]:
-    row = first_row(con, _stats_sql(columns, source))
-    stats = _by_column(row, len(columns), 13)  # type: ignore[arg-type]
-    candidates = [(i, c) for i, c in enumerate(columns) if stats[i][0] and (
-        stats[i][1] == stats[i][0] or stats[i][5] == stats[i][0] or stats[i][6] == stats[i][0])]
-    detail: dict[int, tuple[int, int, int]] = {}
-    if candidates:
-        drow = first_row(con, _detail_sql(candidates, source))
-        for k, (i, _) in enumerate(candidates):
-            detail[i] = tuple(drow[3 * k: 3 * k + 3])  # type: ignore[assignment, index]
-    types = [Column(c, _decide(c, stats[i], detail.get(i))) for i, c in enumerate(columns)]
+    found = _by_name(con, _stats_sql(columns, source))
+    stats = [found.get(c, NO_VALUES) for c in columns]
+    candidates = [c for c, s in zip(columns, stats, strict=True) if s[0] and (
+        s[1] == s[0] or s[5] == s[0] or s[6] == s[0])]
+    detail = _by_name(con, _detail_sql(candidates, source)) if candidates else {}
+    types = [Column(c, _decide(c, s, detail.get(c))) for c, s in zip(columns, stats, strict=True)]
     return types, [int(s[0] or 0) for s in stats]
-
-
-def _by_column(row: tuple[Any, ...], count: int, width: int) -> list[tuple[Any, ...]]:
-    return [tuple(row[i * width:(i + 1) * width]) for i in range(count)]
 
 
 def _decide(name: str, s: tuple[Any, ...], detail: tuple[int, int, int] | None) -> str:
@@ -219,23 +224,32 @@ def cast_sql(column: Column) -> str:
     """The SQL that turns a text column into its type. TRY_ casts: a value that does not fit
     becomes NULL here and is caught by the column's check flag, which stops the write."""
     c = quote_ident(column.name)
+    if column.type == "time":
+        return f"CAST({_time(c)} AS VARCHAR) AS {c}"
+    return f"{_cast_expression(column)} AS {c}"
+
+
+def _cast_expression(column: Column) -> str:
+    c = quote_ident(column.name)
     t = f"trim({c})"
     kind = column.type
     if kind == "integer":
-        return f"TRY_CAST(replace({t}, ',', '') AS BIGINT) AS {c}"
+        return f"TRY_CAST(replace({t}, ',', '') AS BIGINT)"
     if kind == "decimal":
-        return f"TRY_CAST(replace({t}, ',', '') AS DOUBLE) AS {c}"
+        return f"TRY_CAST(replace({t}, ',', '') AS DOUBLE)"
     if kind == "date":
         return (f"CASE WHEN length({t}) = 8 AND NOT contains({t}, '-') "
                 f"THEN CAST(TRY_STRPTIME({t}, '%Y%m%d') AS DATE) "
-                f"ELSE TRY_CAST({t} AS DATE) END AS {c}")
+                f"ELSE TRY_CAST({t} AS DATE) END")
     if kind == "timestamp":
-        return f"TRY_CAST({t} AS TIMESTAMP) AS {c}"
-    if kind == "time":
-        return f"CAST(TRY_CAST({t} AS TIME) AS VARCHAR) AS {c}"
+        return f"TRY_CAST({t} AS TIMESTAMP)"
     if kind == "boolean":
-        return f"CAST(lower({t}) = 'true' AS BOOLEAN) AS {c}"
-    return f"{c}"
+        return f"CAST(lower({t}) = 'true' AS BOOLEAN)"
+    return c
+
+
+def _time(c: str) -> str:
+    return f"TRY_CAST(trim({c}) AS TIME)"
 
 
 def check_sql(column: Column) -> str:

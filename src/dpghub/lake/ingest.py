@@ -26,7 +26,7 @@ from ..core.jobs import JobContext
 from . import profile as profiling
 from . import service, tables
 from .errors import IngestError, bad_file
-from .infer import Column, cast_sql, check_sql, misfit_sql, propose, refine
+from .infer import Column, cast_sql, check_sql, misfit_sql, misfits, propose, refine
 from .sources import (
     Staged,
     detect_format,
@@ -150,8 +150,12 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
             written = _write(ctx, con, settings, storage, uri, columns, inferred, counts, paths)
             break
         except _Refine as redo:
+            # the write stopped at the first batch with a misfit: find every column that has
+            # one, so that a single new pass settles them all
             ctx.progress(message="typing again from every value", force=True)
-            inferred = _guard(lambda r=redo, i=inferred: refine(con, i, r.columns, "src"), paths)
+            again = list(dict.fromkeys(redo.columns + _guard(
+                lambda i=inferred: misfits(con, i, "src"), paths)))
+            inferred = _guard(lambda a=again, i=inferred: refine(con, i, a, "src"), paths)
     else:  # pragma: no cover - a column can only be widened to text so often
         raise IngestError("The column types did not settle; send the files again",
                           code="types_unsettled")
@@ -172,21 +176,25 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
 def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
            storage: LakeStorage, uri: str, columns: list[Column], inferred: list[Column],
            counts: dict[str, int], paths: dict[str, tuple[str, int]]) -> tables.Written:
-    """One streaming pass: cast, check every value, count rows per file, write one commit."""
+    """One streaming pass: cast, check every value, count rows per file, write one commit.
+
+    The checks are one column, `_misfit`: the index in `checks` of the first check a row
+    fails, or null. One CASE costs DuckDB less than a column of flags per check."""
     shown = {c.name: c.type for c in inferred}
-    checks: list[tuple[str, Column, bool]] = []  # flag name, column, is it a proposal?
-    for i, column in enumerate(columns):
-        if column.type == "text":
-            continue
-        proposal = shown[column.name] == column.type
-        checks.append((f"_misfit_{i}", column, proposal))
-    select = ", ".join([cast_sql(c) for c in columns] + [quote_ident(SOURCE_COLUMN)] + [
-        f"{misfit_sql(c) if proposal else check_sql(c)} AS {flag}"
-        for flag, c, proposal in checks])
+    checks: list[tuple[Column, bool]] = []  # column, is its type a proposal (not kept)?
+    for column in columns:
+        if column.type != "text":
+            checks.append((column, shown[column.name] == column.type))
+    select = ", ".join([cast_sql(c) for c in columns] + [quote_ident(SOURCE_COLUMN)])
+    if checks:
+        select += ", CASE " + " ".join(
+            f"WHEN {misfit_sql(c) if proposal else check_sql(c)} THEN {k}"
+            for k, (c, proposal) in enumerate(checks)) + " END AS _misfit"
     reader = _guard(lambda: con.sql(f"SELECT {select} FROM src").to_arrow_reader(
         batch_size=BATCH_ROWS), paths)
-    flags = [reader.schema.get_field_index(flag) for flag, _, _ in checks]
-    keep = [i for i in range(len(reader.schema)) if i not in flags]
+    flag = len(reader.schema) - 1 if checks else -1  # the last column (a file may have one
+    # of that name too)
+    keep = [i for i in range(len(reader.schema)) if i != flag]
     schema = pa.schema([reader.schema.field(i) for i in keep])
     source_index = reader.schema.get_field_index(SOURCE_COLUMN)
     limit = settings.ingest_max_rows
@@ -203,13 +211,13 @@ def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     def checked():  # type: ignore[no-untyped-def]
         rows = 0
         for batch in reader:
-            bad = [checks[k] for k, index in enumerate(flags)
-                   if pc.any(batch.column(index)).as_py()]
-            if bad:
-                refine_now = [c.name for _, c, proposal in bad if proposal]
+            if flag >= 0 and batch.column(flag).null_count < batch.num_rows:
+                failed = pc.unique(batch.column(flag).drop_null()).to_pylist()
+                bad = [checks[k] for k in sorted(failed)]
+                refine_now = [c.name for c, proposal in bad if proposal]
                 if refine_now:
                     raise _Refine(refine_now)
-                raise _Misfit(bad[0][1])
+                raise _Misfit(bad[0][0])
             rows += batch.num_rows
             if rows > limit:
                 raise bad_file("The files hold more than {limit} rows", code="too_many_rows",

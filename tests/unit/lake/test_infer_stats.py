@@ -17,7 +17,7 @@ def test_counts_equal_the_plain_casts() -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE v AS SELECT unnest(?) AS x", [TRICKY])
     n, num, integer, lz, comma, dates, ts, times, bools, d8, *_ = con.sql(
-        _stats_sql(["x"], "v")).fetchall()[0]
+        _stats_sql(["x"], "v")).fetchall()[0][1:]
     t = "trim(x)"
     expected = con.sql(
         f"SELECT count(x), count(TRY_CAST(replace({t}, ',', '') AS DOUBLE)), "
