@@ -43,6 +43,8 @@ class Column:
 # its condition selects: the costly tests (casts to dates and times, which fail on almost
 # every value of a text column) sit behind a CASE whose condition is cheap.
 DATE_STARTS = "0123456789+-iIeE"   # DuckDB also reads "infinity" and "epoch" as dates
+NUMBER_STARTS = "0123456789+-.,iInN"  # "inf", "nan"; ",5" loses its comma before the cast
+TIME_STARTS = "0123456789eE"          # "epoch" is midnight
 STATS = ("n", "num", "int", "lz", "comma", "date", "ts", "time", "bool", "d8", "maxlen",
          "minlen", "dot")
 NO_VALUES = (0,) * 10 + (None, None, 0)
@@ -59,19 +61,19 @@ def _long(columns: list[str], source: str) -> str:
 
 def _stats_sql(columns: list[str], source: str) -> str:
     """One row per column that has values: its name, then the counts named in STATS."""
-    datelike = ("(t[1] BETWEEN '0' AND '9' OR t[1] IN (" +
-                ", ".join(f"'{ch}'" for ch in DATE_STARTS if not ch.isdigit()) + "))")
+    datelike, numberlike, timelike = (_starts("t", chars) for chars in (
+        DATE_STARTS, NUMBER_STARTS, TIME_STARTS))
     parts = [
         "count(v)",
-        "count(TRY_CAST(replace(t, ',', '') AS DOUBLE))",
-        "count(TRY_CAST(replace(t, ',', '') AS BIGINT))",
+        f"count(CASE WHEN {numberlike} THEN TRY_CAST(replace(t, ',', '') AS DOUBLE) END)",
+        f"count(CASE WHEN {numberlike} THEN TRY_CAST(replace(t, ',', '') AS BIGINT) END)",
         # "0101" is a code; "000" is zero
         "count_if(CASE WHEN t[1] = '0' THEN length(t) > 1 AND t[2] BETWEEN '0' AND '9' "
         "AND ltrim(t, '0') <> '' ELSE false END)",
         "count_if(contains(v, ','))",
         f"count(CASE WHEN {datelike} THEN TRY_CAST(t AS DATE) END)",
         f"count(CASE WHEN {datelike} THEN TRY_CAST(t AS TIMESTAMP) END)",
-        "count(CASE WHEN length(t) <= 8 THEN TRY_CAST(t AS TIME) END)",
+        f"count(CASE WHEN length(t) <= 8 AND {timelike} THEN TRY_CAST(t AS TIME) END)",
         "count_if(CASE WHEN length(t) IN (4, 5) THEN lower(t) IN ('true', 'false') "
         "ELSE false END)",
         "count(CASE WHEN length(t) = 8 THEN TRY_STRPTIME(t, '%Y%m%d') END)",
@@ -81,6 +83,12 @@ def _stats_sql(columns: list[str], source: str) -> str:
     ]
     return (f"SELECT _column, {', '.join(parts)} FROM {_long(columns, source)} "
             "GROUP BY _column")
+
+
+def _starts(t: str, chars: str) -> str:
+    """A cheap test that `t` may parse: its first character is one of `chars`."""
+    others = ", ".join(f"'{ch}'" for ch in chars if not ch.isdigit())
+    return f"({t}[1] BETWEEN '0' AND '9' OR {t}[1] IN ({others}))"
 
 
 def _detail_sql(columns: list[str], source: str) -> str:

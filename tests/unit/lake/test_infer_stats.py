@@ -10,7 +10,8 @@ from dpghub.lake.infer import _stats_sql
 TRICKY = ["infinity", "-infinity", "epoch", "EPOCH", "inf", "nan", "+5", ".5", "-.5", "1e3",
           "0x1F", "1_000", "2020-01-01", "2020-01-01 12:00:00", "2020.07.01", "12:00",
           "09:30:00", "1,234", ",5", "가나다", "abc", "true", "FALSE", "True ", "0101", "000",
-          "0.5", "00", "20200701", "20201399", "", " ", None]
+          "0.5", "00", "20200701", "20201399", "", " ", None, "NaN", "Infinity", "-inf", "+.5",
+          ".5e3", "0b101", ",,5", "١٢", "epoch", "allballs", "1:00", "24:00", "T12:00"]
 
 
 def test_counts_equal_the_plain_casts() -> None:
