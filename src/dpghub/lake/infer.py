@@ -42,9 +42,11 @@ class Column:
 # DuckDB evaluates both sides of an AND over every value, but a CASE only over the values
 # its condition selects: the costly tests (casts to dates and times, which fail on almost
 # every value of a text column) sit behind a CASE whose condition is cheap.
-DATE_STARTS = "0123456789+-iIeE"   # DuckDB also reads "infinity" and "epoch" as dates
-NUMBER_STARTS = "0123456789+-.,iInN"  # "inf", "nan"; ",5" loses its comma before the cast
-TIME_STARTS = "0123456789eE"          # "epoch" is midnight
+# trim() removes spaces only; DuckDB's casts also skip tabs, line breaks and form feeds
+CAST_SPACE = "\t\n\v\f\r"
+DATE_STARTS = "0123456789+-iIeE" + CAST_SPACE  # DuckDB also reads "infinity", "epoch"
+NUMBER_STARTS = "0123456789+-.,iInN" + CAST_SPACE  # "inf", "nan"; ",5" loses its comma
+TIME_STARTS = "0123456789eE" + CAST_SPACE       # "epoch" is midnight
 STATS = ("n", "num", "int", "lz", "comma", "date", "ts", "time", "bool", "d8", "maxlen",
          "minlen", "dot")
 NO_VALUES = (0,) * 10 + (None, None, 0)
@@ -174,10 +176,11 @@ def misfit_sql(column: Column) -> str:
     elif column.type == "decimal":
         bad = f"{cast} IS NULL OR NOT isfinite({cast}) OR {separators}"
     elif column.type == "date" and DATE_NAME.search(column.name):
-        bad = (f"CASE WHEN length({c}) = 8 THEN TRY_STRPTIME({c}, '%Y%m%d') IS NULL "
-               f"ELSE TRY_CAST({c} AS DATE) IS NULL OR length(trim({c})) > 10 END")
+        t = f"trim({c})"     # as the statistics see it
+        bad = (f"CASE WHEN length({t}) = 8 THEN TRY_STRPTIME({t}, '%Y%m%d') IS NULL "
+               f"ELSE TRY_CAST({t} AS DATE) IS NULL OR length({t}) > 10 END")
     elif column.type == "date":
-        bad = f"TRY_CAST({c} AS DATE) IS NULL OR length(trim({c})) > 10"
+        bad = f"TRY_CAST(trim({c}) AS DATE) IS NULL OR length(trim({c})) > 10"
     elif column.type == "timestamp":
         bad = f"{cast} IS NULL OR length(trim({c})) < 16"
     elif column.type == "time":

@@ -44,6 +44,7 @@ from .sources import (
 from .storage import LakeStorage
 
 SOURCE_COLUMN = "_source_file"
+DUCKDB_ERRORS = ("Invalid Input Error", "Conversion Error", "Out of Memory Error")
 BATCH_ROWS = 65_536
 WIDENS = {("integer", "decimal"): "decimal"}  # (new, existing) → stored type
 
@@ -237,21 +238,23 @@ def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     stream = pa.RecordBatchReader.from_batches(schema, batches())
     ahead = _ReadAhead(reader)
     try:
-        written = tables.write(uri, storage.storage_options, stream, mode=ctx.params["mode"],
-                               keys=ctx.params["key"], job_id=ctx.job_id)
-        ahead.close()
-        return written
+        return tables.write(uri, storage.storage_options, stream, mode=ctx.params["mode"],
+                            keys=ctx.params["key"], job_id=ctx.job_id)
     except Exception:
         ahead.close()
         reader.close()  # the connection must be free for what comes next
         error = failure.get("error")
         if isinstance(error, _Misfit):
             _name_misfit(con, error.column)
-        if isinstance(error, duckdb.Error):
+        # DuckDB's errors while streaming reach us through pyarrow, as OSError
+        if isinstance(error, duckdb.Error) or (
+                error is not None and str(error).startswith(DUCKDB_ERRORS)):
             raise _guard_error(error, paths) from None
         if error is not None:
             raise error from None
         raise
+    finally:
+        ahead.close()
 
 
 class _ReadAhead:
@@ -295,6 +298,7 @@ class _ReadAhead:
             yield item
 
     def close(self) -> None:
+        """Stop and join the thread (again: a no-op)."""
         self._stop.set()
         self._thread.join()
 

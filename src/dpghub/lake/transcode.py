@@ -155,25 +155,41 @@ def _transcode_with(converter: TableConverter | Iconv, handle: Any, out: Any, st
 
 
 def _line_chunks(handle: Any, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """(file offset, bytes) pieces of [start, end) that each end after a line break (the
-    last one excepted). A line break is never part of a CP949 character (trail bytes are
-    0x41 and above), so the pieces convert independently."""
+    """(file offset, bytes) pieces of [start, end), each cut after a byte below 0x41 (a line
+    break where there is one): such a byte is never part of a CP949 character (lead bytes are
+    0x81 and above, trail bytes 0x41 and above), so the pieces convert independently."""
     position = start
-    carry = b""
+    held: list[bytes] = []    # read, not yet cut (a run with no safe byte at all: rare)
+    held_size = 0
     while position < end:
         chunk = handle.read(min(CHUNK, end - position))
         if not chunk:
             break
         position += len(chunk)
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:          # one line longer than a chunk: keep reading
-            carry = data
+        cut = _safe_cut(chunk)
+        if cut == 0:
+            held.append(chunk)
+            held_size += len(chunk)
             continue
-        yield position - len(data), data[:cut]
-        carry = data[cut:]
-    if carry:
-        yield position - len(carry), carry
+        piece = b"".join([*held, chunk[:cut]]) if held else chunk[:cut]
+        yield position - len(chunk) - held_size, piece
+        held = [chunk[cut:]] if cut < len(chunk) else []
+        held_size = len(chunk) - cut
+    if held:
+        yield position - held_size, b"".join(held)
+
+
+SAFE_BYTES = [bytes((value,)) for value in range(0x41)]
+
+
+def _safe_cut(data: bytes) -> int:
+    """Just after the last line break in `data`, or else after the last byte below 0x41 in
+    its final 64 KiB (files with CR line ends, or one very long line); 0 if there is none."""
+    cut = data.rfind(b"\n") + 1
+    if cut:
+        return cut
+    tail = len(data) - min(len(data), 1 << 16)
+    return max(data.rfind(byte, tail) for byte in SAFE_BYTES) + 1
 
 
 def _transcode_threaded(converter: TableConverter, handle: Any, out: Any, start: int,

@@ -27,6 +27,19 @@ def test_ragged_rows_name_file_and_line(lake: Lake) -> None:
     assert "Expected Number of Columns: 2 Found: 1" in error["message"]
 
 
+def test_a_ragged_row_far_into_a_file_is_named_too(lake: Lake) -> None:
+    # found while the write streams (not while types are proposed from the head)
+    lake.create("late-ragged")
+    lake.ingest_ok("late-ragged", ("good.csv", GOOD))
+    lines = ["a,b"] + [f"{i},{i}" for i in range(1, 200_001)]
+    lines[150_000] = "1,2,3"
+    payload = ("late.csv", ("\n".join(lines) + "\n").encode())
+    error = _fails(lake, "late-ragged", payload, "bad_row")
+    assert error["file"] == "late.csv" and error["line"] == 150_001
+    assert "Expected Number of Columns: 2 Found: 3" in error["message"]
+    lake.ingest_ok("late-ragged", ("good.csv", GOOD))   # the job's connection was freed
+
+
 def test_bad_bytes_for_the_declared_encoding(lake: Lake) -> None:
     lake.create("bytes")
     lake.ingest_ok("bytes", ("good.csv", GOOD))

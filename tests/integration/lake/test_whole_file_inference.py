@@ -58,3 +58,12 @@ def test_times_with_spaces_around_them_stay_times(lake: Lake) -> None:
     lake.ingest_ok("open-times", ("times.csv", ("\n".join(lines) + "\n").encode()))
     assert lake.types("open-times")["개방시각"] == "time"
     assert lake.rows("open-times", 지점="지점1").json()["rows"][0]["개방시각"] == "09:00:00"
+
+
+def test_dates_with_spaces_around_them_stay_dates(lake: Lake) -> None:
+    lines = ["지점,기준일자"] + [f"지점{i},{' 20240101 ' if i % 2 else '20240315'}"
+                               for i in range(100)]
+    lake.create("padded-dates")
+    lake.ingest_ok("padded-dates", ("dates.csv", ("\n".join(lines) + "\n").encode()))
+    assert lake.types("padded-dates")["기준일자"] == "date"
+    assert lake.rows("padded-dates", 지점="지점1").json()["rows"][0]["기준일자"] == "2024-01-01"

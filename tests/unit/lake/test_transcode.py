@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dpghub.lake import transcode
-from dpghub.lake.transcode import Iconv, TableConverter, transcode_part
+from dpghub.lake.transcode import Iconv, TableConverter, _line_chunks, transcode_part
 
 CONVERTERS = ["table", "iconv"]
 
@@ -87,3 +87,26 @@ def test_the_first_bad_byte_is_reported_where_python_would(
                           None) == bad_at
     # a range that ends inside a two-byte character (bytes 11 and 12) is refused at its start
     assert transcode_part(str(source), 0, 12, str(target), "cp949", None) == 11
+
+
+def test_files_without_line_feeds_are_cut_in_pieces_all_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _open("table")
+    monkeypatch.setattr(transcode, "CHUNK", 4096)
+    text = "시도명,시군구명\r서울특별시,종로구\r" * 5_000     # old Mac line ends: CR only
+    data = text.encode("cp949")
+    source = tmp_path / "cr.csv"
+    source.write_bytes(data)
+    with source.open("rb") as handle:
+        pieces = list(_line_chunks(handle, 0, len(data)))
+    assert b"".join(piece for _, piece in pieces) == data
+    assert max(len(piece) for _, piece in pieces) <= 2 * 4096      # nothing piles up
+    assert [offset for offset, _ in pieces] == [
+        sum(len(p) for _, p in pieces[:i]) for i in range(len(pieces))]
+    target = tmp_path / "out.csv"
+    assert transcode_part(str(source), 0, len(data), str(target), "cp949", None) is None
+    assert target.read_bytes() == text.encode("utf-8")
+    hangul = ("가" * 10_000).encode("cp949")                         # no safe byte at all
+    source.write_bytes(hangul)
+    assert transcode_part(str(source), 0, len(hangul), str(target), "cp949", None) is None
+    assert target.read_bytes() == ("가" * 10_000).encode("utf-8")
