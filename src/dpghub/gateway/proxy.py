@@ -3,7 +3,7 @@
 Kept out of FastAPI's routing and response classes (measured: they cost most of the
 throughput). For each call: credential (X-API-Key, data.go.kr's `serviceKey`, or a bearer
 key) → approved subscription → rate limit and daily quota → stream to the upstream with
-aiohttp and stream the answer back → a call record queued for the evidence writer.
+our pooled HTTP/1.1 client (upstream.py) and stream the answer back → a call record queued for the evidence writer.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-import aiohttp
 import jwt
 from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
@@ -34,12 +32,13 @@ from ..identity.models import Organization
 from .breaker import Breakers
 from .limits import Verdict
 from .models import App, AppKey, Subscription, SubscriptionStatus
+from .upstream import Answer, Pool, UpstreamError
 
 log = logging.getLogger("dpghub.gateway")
 PREFIX = "/gw/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-              "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
-DROPPED_FROM_ANSWERS = HOP_BY_HOP - {"content-length"}
+              "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect"}
+DROPPED_FROM_ANSWERS = {name.encode() for name in HOP_BY_HOP - {"content-length", "expect"}}
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
@@ -112,7 +111,7 @@ class Gateway:
     def __init__(self, state: Any) -> None:
         self.state = state
         self.breakers = Breakers()
-        self._http: aiohttp.ClientSession | None = None
+        self.pool = Pool()
         self._routes: dict[tuple[str, str], tuple[float, Route]] = {}
         self._clients: dict[tuple[str, int], tuple[float, Client | None, str]] = {}
         self._generation: int | None = None
@@ -133,17 +132,7 @@ class Gateway:
         if self._raw is not None:
             self._raw.close()
             self._raw = None
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-
-    def http(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=60,
-                                             enable_cleanup_closed=True)
-            self._http = aiohttp.ClientSession(connector=connector, auto_decompress=False,
-                                               cookie_jar=aiohttp.DummyCookieJar())
-        return self._http
+        await self.pool.close()
 
     # --- the call --------------------------------------------------------------------------
 
@@ -209,7 +198,7 @@ class Gateway:
             await refuse("circuit_open", verdict)
             return
         query = urlencode([(k, v) for k, v in params if k.lower() not in CREDENTIAL_PARAMS])
-        url = route.upstream + rest + ("?" + query if query else "")
+        url = route.upstream + _raw_rest(scope, rest) + ("?" + query if query else "")
         outgoing = [(k, v) for k, v in headers.items()
                     if k not in HOP_BY_HOP and k not in CREDENTIAL_HEADERS]
         outgoing += [("x-hub-client", client.label), ("x-hub-request-id", request_id)]
@@ -247,64 +236,58 @@ class Gateway:
                     return
                 message = await receive()
 
-        timeout = _timeout(route.timeout_seconds or settings.gateway_timeout_seconds)
+        timeout = route.timeout_seconds or settings.gateway_timeout_seconds
         answered = False
         attempts = 2 if method in IDEMPOTENT and not has_body else 1
+        length = int(declared) if declared.isdigit() else None
         sent_at = time.perf_counter()
         upstream_ms = 0.0
         for attempt in range(attempts):
+            answer: Answer | None = None
             try:
                 sent_at = time.perf_counter()
-                async with self.http().request(
-                        method, url, headers=outgoing, data=body() if has_body else None,
-                        timeout=timeout, allow_redirects=False) as answer:
-                    arrived = time.perf_counter()
-                    upstream_ms = (arrived - sent_at) * 1000
-                    hub_ms = (sent_at - started) * 1000
-                    if answer.status >= 500:
-                        breaker.failure()
-                    else:
-                        breaker.success()
-                    response_headers = [
-                        (k.lower().encode("latin-1"), v.encode("latin-1"))
-                        for k, v in answer.headers.items()
-                        if k.lower() not in DROPPED_FROM_ANSWERS]
-                    response_headers += _hub_headers(record["request_id"], hub_ms)
-                    response_headers += _limit_headers(verdict)
-                    await send({"type": "http.response.start", "status": answer.status,
-                                "headers": response_headers})
-                    answered = True
-                    response_hash = hashlib.sha256()
-                    size = 0
-                    content = answer.content
-                    more = True
-                    while more:
-                        chunk = await content.readany()
-                        # the last piece says so itself: one message fewer for the usual
-                        # small answer that arrives whole
-                        more = bool(chunk) and not content.at_eof()
-                        response_hash.update(chunk)
-                        size += len(chunk)
-                        await send({"type": "http.response.body", "body": chunk,
-                                    "more_body": more})
-                    record.update(
-                        status=answer.status, outcome="ok" if answer.status < 500
-                        else "upstream_error", request_bytes=sizes["request"],
-                        response_bytes=size, upstream_ms=round(upstream_ms, 3),
-                        hub_ms=round(hub_ms, 3),
-                        request_sha256=request_hash.hexdigest(),
-                        response_sha256=response_hash.hexdigest())
-                    self._done(record)
-                    return
+                answer = await self.pool.request(
+                    method, url, outgoing, body() if has_body else None, timeout=timeout,
+                    content_length=length)
+                arrived = time.perf_counter()
+                upstream_ms = (arrived - sent_at) * 1000
+                hub_ms = (sent_at - started) * 1000
+                if answer.status >= 500:
+                    breaker.failure()
+                else:
+                    breaker.success()
+                response_headers = [(k.lower(), v) for k, v in answer.headers
+                                    if k.lower() not in DROPPED_FROM_ANSWERS]
+                response_headers += _hub_headers(record["request_id"], hub_ms)
+                response_headers += _limit_headers(verdict)
+                await send({"type": "http.response.start", "status": answer.status,
+                            "headers": response_headers})
+                answered = True
+                response_hash = hashlib.sha256()
+                size = 0
+                more = True
+                while more:
+                    # the last piece says so itself: one message fewer for the usual small
+                    # answer that arrives whole
+                    chunk, more = await answer.read()
+                    response_hash.update(chunk)
+                    size += len(chunk)
+                    await send({"type": "http.response.body", "body": chunk,
+                                "more_body": more})
+                record.update(
+                    status=answer.status, outcome="ok" if answer.status < 500
+                    else "upstream_error", request_bytes=sizes["request"],
+                    response_bytes=size, upstream_ms=round(upstream_ms, 3),
+                    hub_ms=round(hub_ms, 3),
+                    request_sha256=request_hash.hexdigest(),
+                    response_sha256=response_hash.hexdigest())
+                self._done(record)
+                return
             except _TooLarge:
                 record["request_bytes"] = sizes["request"]
                 await refuse("too_large")
                 return
-            except (TimeoutError, aiohttp.ClientConnectionError) as exc:
-                if sizes.get("too_large"):        # our own refusal, wrapped by aiohttp
-                    record["request_bytes"] = sizes["request"]
-                    await refuse("too_large")
-                    return
+            except (TimeoutError, UpstreamError) as exc:
                 breaker.failure()
                 timed_out = isinstance(exc, TimeoutError)
                 record.update(outcome="timeout" if timed_out else "upstream_error",
@@ -321,6 +304,9 @@ class Gateway:
                 log.warning("upstream %s unreachable: %s", url.split("?")[0], exc)
                 await refuse("upstream")
                 return
+            finally:
+                if answer is not None:
+                    answer.close()      # read to its end it is back in the pool already
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -483,6 +469,16 @@ def _credential(headers: dict[str, str], params: list[tuple[str, str]]) -> str |
     return None
 
 
+def _raw_rest(scope: Scope, rest: str) -> str:
+    """The path after /gw/{org}/{service} as the client sent it (still %-encoded): an encoded
+    "/" or "?" inside a segment must reach the upstream encoded."""
+    raw = scope.get("raw_path")
+    if not raw:
+        return rest
+    pieces = raw.decode("latin-1")[len(PREFIX):].split("/", 2)
+    return "/" + pieces[2] if len(pieces) > 2 else ""
+
+
 def _compile(document: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str]]:
     found = []
     for path, item in (document.get("paths") or {}).items():
@@ -495,11 +491,6 @@ def _compile(document: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str]]
                 found.append((method.upper(), pattern,
                               op.get("operationId") or f"{method.upper()} {path}"))
     return found
-
-
-@lru_cache(maxsize=64)
-def _timeout(seconds: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=seconds)
 
 
 def _operation(route: Route, method: str, path: str) -> str:

@@ -201,6 +201,16 @@ def test_bodies_stream_both_ways_and_operations_are_named(world: World) -> None:
     assert record.response_sha256 == hashlib.sha256(answer.content).hexdigest()
 
 
+def test_the_path_reaches_the_upstream_as_the_client_encoded_it(world: World) -> None:
+    # "서울/강남" as one segment: its encoded slash must not become a path separator
+    world.subscribe()
+    answer = world.call("/echo/%EC%84%9C%EC%9A%B8%2F%EA%B0%95%EB%82%A8?q=%EA%B0%80+%EB%82%98")
+    assert answer.status_code == 200, answer.text
+    seen = answer.json()
+    assert seen["raw_path"].endswith("/echo/%EC%84%9C%EC%9A%B8%2F%EA%B0%95%EB%82%A8")
+    assert seen["query"] == {"q": ["가 나"]}
+
+
 def test_evidence_joins_the_audit_chain_and_tampering_is_caught(world: World) -> None:
     world.subscribe()
     answer = world.call()

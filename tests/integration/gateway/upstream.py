@@ -43,7 +43,9 @@ class Upstream:
         path = scope["path"]
         query = parse_qs(scope["query_string"].decode())
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.seen.append({"path": path, "query": query, "headers": headers, "body": body})
+        raw_path = scope.get("raw_path", b"").decode("latin-1")
+        self.seen.append({"path": path, "raw_path": raw_path, "query": query,
+                          "headers": headers, "body": body})
         status, media, payload = 200, "application/json", b""
         if self.failing or path.endswith("/fail"):
             status, payload = 500, b'{"error": "down"}'
@@ -53,7 +55,7 @@ class Upstream:
             await asyncio.sleep(float(query.get("seconds", ["3"])[0]))
             payload = b'{"slow": true}'
         else:
-            payload = json.dumps({"path": path, "query": query,
+            payload = json.dumps({"path": path, "raw_path": raw_path, "query": query,
                                   "body": body.decode("utf-8", "replace"),
                                   "headers": headers}).encode()
         await send({"type": "http.response.start", "status": status,

@@ -1,0 +1,350 @@
+"""The gateway's HTTP/1.1 client for upstreams: pooled keep-alive connections, streamed bodies.
+
+Why our own: a proxy needs little of a general client (no cookies, redirects, decompression,
+proxies or sessions), and aiohttp's request machinery cost about a third of the hub's CPU per
+call. This is asyncio protocols with httptools' parser (llhttp, which uvicorn already uses):
+connections are kept per (scheme, host, port) and reused while the upstream keeps them alive.
+
+One request: `await pool.request(...)` → `Answer` (status and headers as they arrived) →
+`await answer.read()` until it says there is no more → the connection goes back to the pool,
+or is closed when the answer was cut short, not read to its end, or not keep-alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httptools
+
+PAUSE_AT = 256 * 1024      # bytes of an answer buffered before the upstream is told to wait
+KEEP_IDLE = 64             # idle connections kept per upstream address
+IDLE_SECONDS = 30.0        # an idle connection older than this is closed, not reused
+NO_BODY = {"HEAD"}
+TARGET_SAFE = "/?&=%:@!$'()*+,;~"   # kept as they are; other bytes (Korean, spaces) %-encoded
+
+
+class UpstreamError(ConnectionError):
+    """The upstream could not be reached, or broke the exchange before it was complete."""
+
+
+class _Connection(asyncio.Protocol):
+    """One TCP (or TLS) connection and the answer being read on it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.lost = False
+        self.idle_since = 0.0
+        self._parser: Any = None
+        self._writable: asyncio.Future[None] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.keep_alive = False
+        self.complete = False
+        self.interim = False
+        self.error: BaseException | None = None
+        self.head: asyncio.Future[None] = self.loop.create_future()
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0
+        self.wakeup: asyncio.Future[None] | None = None
+        self.paused = False
+        self._parser = httptools.HttpResponseParser(self)
+
+    # --- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(UpstreamError("the upstream switched protocols"))
+        except httptools.HttpParserError as exc:
+            self._fail(UpstreamError(f"the upstream's answer is not valid HTTP: {exc}"))
+
+    def eof_received(self) -> bool:
+        return False   # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self.head.done() and not self.complete and not self._length_known():
+            self._finish()                # an answer delimited by the end of the connection
+        elif not self.complete:
+            self._fail(UpstreamError(f"the upstream closed the connection{_because(exc)}"))
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_exception(UpstreamError("the upstream closed the connection"))
+
+    def pause_writing(self) -> None:
+        self._writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    # --- httptools callbacks ----------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:          # an interim answer (100 Continue): the real one follows
+            self.interim = True
+            self.headers = []
+            return
+        self.status = status
+        self.keep_alive = self._parser.should_keep_alive()
+        if not self.head.done():
+            self.head.set_result(None)
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+        self.buffered += len(body)
+        if self.buffered >= PAUSE_AT and not self.paused and self.transport is not None:
+            self.transport.pause_reading()
+            self.paused = True
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
+        self._finish()
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _length_known(self) -> bool:
+        names = {name.lower() for name, _ in self.headers}
+        return b"content-length" in names or b"transfer-encoding" in names
+
+    def _finish(self) -> None:
+        self.complete = True
+        if not self.head.done():           # an answer without a head cannot happen in HTTP;
+            self.head.set_result(None)     # settle the waiter all the same
+        self._wake()
+
+    def _fail(self, error: BaseException) -> None:
+        self.error = error
+        self.keep_alive = False
+        if not self.head.done():
+            self.head.set_exception(error)
+            self.head.exception()          # retrieved: no "never retrieved" warning later
+        self._wake()
+        if self.transport is not None:
+            self.transport.close()
+
+    def _wake(self) -> None:
+        if self.wakeup is not None and not self.wakeup.done():
+            self.wakeup.set_result(None)
+
+    async def writable(self) -> None:
+        if self._writable is not None:
+            await self._writable
+
+    def reusable(self, loop: asyncio.AbstractEventLoop) -> bool:
+        return (not self.lost and self.loop is loop and self.transport is not None
+                and not self.transport.is_closing()
+                and time.monotonic() - self.idle_since < IDLE_SECONDS)
+
+    def close(self) -> None:
+        self.keep_alive = False
+        if self.transport is None:
+            return
+        if self.loop.is_closed():   # made under an event loop that is gone (tests run several):
+            return                  # the transport closes its socket when it is collected
+        self.transport.close()
+
+
+class Answer:
+    """The upstream's answer: `status`, `headers` (as received), and the body by `read`."""
+
+    def __init__(self, pool: Pool, key: tuple[str, str, int], connection: _Connection,
+                 method: str, deadline: float) -> None:
+        self._pool = pool
+        self._key = key
+        self._connection = connection
+        self._deadline = deadline
+        self._released = False
+        self.status = connection.status
+        self.headers = connection.headers
+        if method in NO_BODY:    # the parser cannot know that a HEAD answer has no body
+            connection.keep_alive = False
+            connection.complete = True
+
+    async def read(self) -> tuple[bytes, bool]:
+        """(the body bytes that have arrived, whether more will come). Raises TimeoutError
+        past the deadline and UpstreamError when the upstream breaks off."""
+        connection = self._connection
+        while not connection.chunks and not connection.complete:
+            if connection.error is not None:
+                self.close()
+                raise connection.error
+            connection.wakeup = connection.loop.create_future()
+            try:
+                await _within(connection.wakeup, self._deadline)
+            except TimeoutError:
+                self.close()
+                raise
+        if connection.error is not None and not connection.chunks:
+            self.close()
+            raise connection.error
+        data = b"".join(connection.chunks) if len(connection.chunks) != 1 else \
+            connection.chunks[0]
+        connection.chunks.clear()
+        connection.buffered = 0
+        if connection.paused and connection.transport is not None:
+            connection.paused = False
+            connection.transport.resume_reading()
+        more = not connection.complete
+        if not more:
+            self._release()
+        return data, more
+
+    def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        connection = self._connection
+        if connection.complete and connection.keep_alive and connection.error is None:
+            self._pool._put(self._key, connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Give up on the rest of the answer: the connection cannot be reused."""
+        if not self._released:
+            self._released = True
+            self._connection.close()
+
+
+class Pool:
+    """Keep-alive connections to upstreams, by (scheme, host, port)."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
+        self._tls: ssl.SSLContext | None = None
+        self._closed = False
+
+    async def request(self, method: str, url: str, headers: list[tuple[str, str]],
+                      body: AsyncIterator[bytes] | None, *, timeout: float,
+                      content_length: int | None = None) -> Answer:
+        """Send the request and wait for the answer's head. `body` is streamed: with its
+        `content_length` as given, otherwise chunked."""
+        deadline = time.monotonic() + timeout
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise UpstreamError(f"not an http(s) address: {url}")
+        port = parts.port or (443 if scheme == "https" else 80)
+        key = (scheme, parts.hostname, port)
+        target = quote((parts.path or "/") + ("?" + parts.query if parts.query else ""),
+                       safe=TARGET_SAFE)
+        head = [f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc.rpartition('@')[2]}\r\n"]
+        head += [f"{name}: {value}\r\n" for name, value in headers]
+        if body is not None:
+            head.append(f"Content-Length: {content_length}\r\n" if content_length is not None
+                        else "Transfer-Encoding: chunked\r\n")
+        elif method in ("POST", "PUT", "PATCH"):
+            head.append("Content-Length: 0\r\n")
+        head.append("\r\n")
+        connection = await self._connect(key, deadline)
+        transport = connection.transport
+        assert transport is not None
+        try:
+            transport.write("".join(head).encode("latin-1"))
+            if body is not None:
+                await self._send_body(connection, body, content_length is None, deadline)
+            await _within(connection.head, deadline)
+        except BaseException:
+            connection.close()
+            raise
+        return Answer(self, key, connection, method, deadline)
+
+    async def _send_body(self, connection: _Connection, body: AsyncIterator[bytes],
+                         chunked: bool, deadline: float) -> None:
+        transport = connection.transport
+        assert transport is not None
+        async for chunk in body:
+            if connection.lost:
+                raise UpstreamError("the upstream closed the connection while we sent")
+            if chunked:
+                transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            else:
+                transport.write(chunk)
+            await _within(connection.writable(), deadline)
+        if chunked:
+            transport.write(b"0\r\n\r\n")
+
+    async def _connect(self, key: tuple[str, str, int], deadline: float) -> _Connection:
+        loop = asyncio.get_running_loop()
+        idle = self._idle.get(key)
+        while idle:
+            connection = idle.pop()
+            if connection.reusable(loop):
+                connection._reset()
+                return connection
+            connection.close()
+        scheme, host, port = key
+        tls = None
+        if scheme == "https":
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            tls = self._tls
+        try:
+            _, connection = await _within(loop.create_connection(
+                lambda: _Connection(loop), host, port, ssl=tls,
+                server_hostname=host if tls else None), deadline)
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            raise UpstreamError(f"cannot connect to {host}:{port}: {exc}") from exc
+        return connection
+
+    def _put(self, key: tuple[str, str, int], connection: _Connection) -> None:
+        if self._closed:
+            connection.close()
+            return
+        idle = self._idle.setdefault(key, deque())
+        if len(idle) >= KEEP_IDLE:
+            connection.close()
+            return
+        connection.idle_since = time.monotonic()
+        idle.append(connection)
+
+    async def close(self) -> None:
+        self._closed = True
+        for idle in self._idle.values():
+            for connection in idle:
+                connection.close()
+        self._idle.clear()
+
+
+async def _within(awaitable: Any, deadline: float) -> Any:
+    """Await until the deadline (time.monotonic()); TimeoutError after it."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        if asyncio.isfuture(awaitable):
+            if awaitable.done():
+                return awaitable.result()
+        elif hasattr(awaitable, "close"):
+            awaitable.close()
+        raise TimeoutError
+    if asyncio.isfuture(awaitable) and awaitable.done():
+        return awaitable.result()
+    async with asyncio.timeout(remaining):
+        return await awaitable
+
+
+def _because(exc: Exception | None) -> str:
+    return f": {exc}" if exc else ""
