@@ -149,14 +149,17 @@ def serve(
         err.print("[red]The hub is not initialised: run `dpghub init` first.[/red]")
         raise typer.Exit(1)
     out.print(f"DPG Hub on http://{host}:{port}  (API reference: http://{host}:{port}/api/docs)")
+    from .core.serving import HubHttpProtocol
+
     if workers > 1:
         uvicorn.run("dpghub.app:serve_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info", access_log=access_log)
+                    workers=workers, log_level="info", access_log=access_log,
+                    http=HubHttpProtocol)
     else:
         from .app import serve_app
 
         uvicorn.run(serve_app(settings), host=host, port=port, log_level="info",
-                    access_log=access_log)
+                    access_log=access_log, http=HubHttpProtocol)
 
 
 @org_app.command("create")
