@@ -43,6 +43,7 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._parser: Any = None
         self._writable: asyncio.Future[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -134,6 +135,21 @@ class _Connection(asyncio.Protocol):
             self.head.set_result(None)     # settle the waiter all the same
         self._wake()
 
+    def expire(self) -> None:
+        """The request's deadline passed (a timer of the loop: cheaper than a timeout
+        context around every wait)."""
+        self.timer = None
+        if not self.complete:
+            self._fail(TimeoutError("the upstream did not answer in time"))
+            if self._writable is not None and not self._writable.done():
+                self._writable.set_exception(TimeoutError())
+                self._writable.exception()
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
     def _fail(self, error: BaseException) -> None:
         self.error = error
         self.keep_alive = False
@@ -170,11 +186,10 @@ class Answer:
     """The upstream's answer: `status`, `headers` (as received), and the body by `read`."""
 
     def __init__(self, pool: Pool, key: tuple[str, str, int], connection: _Connection,
-                 method: str, deadline: float) -> None:
+                 method: str) -> None:
         self._pool = pool
         self._key = key
         self._connection = connection
-        self._deadline = deadline
         self._released = False
         self.status = connection.status
         self.headers = connection.headers
@@ -184,18 +199,14 @@ class Answer:
 
     async def read(self) -> tuple[bytes, bool]:
         """(the body bytes that have arrived, whether more will come). Raises TimeoutError
-        past the deadline and UpstreamError when the upstream breaks off."""
+        past the request's deadline and UpstreamError when the upstream breaks off."""
         connection = self._connection
         while not connection.chunks and not connection.complete:
             if connection.error is not None:
                 self.close()
                 raise connection.error
             connection.wakeup = connection.loop.create_future()
-            try:
-                await _within(connection.wakeup, self._deadline)
-            except TimeoutError:
-                self.close()
-                raise
+            await connection.wakeup      # woken by data, the end, a failure or the deadline
         if connection.error is not None and not connection.chunks:
             self.close()
             raise connection.error
@@ -216,6 +227,7 @@ class Answer:
             return
         self._released = True
         connection = self._connection
+        connection.stop_timer()
         if connection.complete and connection.keep_alive and connection.error is None:
             self._pool._put(self._key, connection)
         else:
@@ -225,6 +237,7 @@ class Answer:
         """Give up on the rest of the answer: the connection cannot be reused."""
         if not self._released:
             self._released = True
+            self._connection.stop_timer()
             self._connection.close()
 
 
@@ -261,18 +274,22 @@ class Pool:
         connection = await self._connect(key, deadline)
         transport = connection.transport
         assert transport is not None
+        loop = connection.loop
+        connection.timer = loop.call_at(loop.time() + deadline - time.monotonic(),
+                                        connection.expire)
         try:
             transport.write("".join(head).encode("latin-1"))
             if body is not None:
-                await self._send_body(connection, body, content_length is None, deadline)
-            await _within(connection.head, deadline)
+                await self._send_body(connection, body, content_length is None)
+            await connection.head
         except BaseException:
+            connection.stop_timer()
             connection.close()
             raise
-        return Answer(self, key, connection, method, deadline)
+        return Answer(self, key, connection, method)
 
     async def _send_body(self, connection: _Connection, body: AsyncIterator[bytes],
-                         chunked: bool, deadline: float) -> None:
+                         chunked: bool) -> None:
         transport = connection.transport
         assert transport is not None
         async for chunk in body:
@@ -282,7 +299,7 @@ class Pool:
                 transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             else:
                 transport.write(chunk)
-            await _within(connection.writable(), deadline)
+            await connection.writable()
         if chunked:
             transport.write(b"0\r\n\r\n")
 
