@@ -8,6 +8,7 @@ our pooled HTTP/1.1 client (upstream.py) and stream the answer back → a call r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import itertools
@@ -141,8 +142,10 @@ class Gateway:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope["headers"]}
         request_id = _request_id(headers.get("x-request-id"), self._ids)
+        # latin-1 both ways: the query's bytes reach the upstream as they came, whatever
+        # their encoding (older Korean clients send EUC-KR)
         params = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                           keep_blank_values=True)
+                           keep_blank_values=True, encoding="latin-1")
         style = _style(params)
         method = scope["method"]
         parts = scope["path"][len(PREFIX):].split("/", 2)
@@ -197,7 +200,8 @@ class Gateway:
         if not breaker.allow():
             await refuse("circuit_open", verdict)
             return
-        query = urlencode([(k, v) for k, v in params if k.lower() not in CREDENTIAL_PARAMS])
+        query = urlencode([(k, v) for k, v in params if k.lower() not in CREDENTIAL_PARAMS],
+                          encoding="latin-1")
         url = route.upstream + _raw_rest(scope, rest) + ("?" + query if query else "")
         outgoing = [(k, v) for k, v in headers.items()
                     if k not in HOP_BY_HOP and k not in CREDENTIAL_HEADERS]
@@ -224,6 +228,8 @@ class Gateway:
         async def body() -> AsyncIterator[bytes]:
             message = first
             while True:
+                if message["type"] == "http.disconnect":   # not the end of the body: the
+                    raise _ClientGone()                    # upstream must not get it whole
                 chunk = message.get("body", b"")
                 if chunk:
                     sizes["request"] += len(chunk)
@@ -242,6 +248,7 @@ class Gateway:
         length = int(declared) if declared.isdigit() else None
         sent_at = time.perf_counter()
         upstream_ms = 0.0
+        watch: asyncio.Future[None] | None = None
         for attempt in range(attempts):
             answer: Answer | None = None
             try:
@@ -274,6 +281,10 @@ class Gateway:
                     size += len(chunk)
                     await send({"type": "http.response.body", "body": chunk,
                                 "more_body": more})
+                    if more and watch is None:     # a long answer: notice a client that left
+                        watch = asyncio.ensure_future(_disconnected(receive))
+                    if watch is not None and watch.done():
+                        raise _ClientGone()
                 record.update(
                     status=answer.status, outcome="ok" if answer.status < 500
                     else "upstream_error", request_bytes=sizes["request"],
@@ -286,6 +297,12 @@ class Gateway:
             except _TooLarge:
                 record["request_bytes"] = sizes["request"]
                 await refuse("too_large")
+                return
+            except _ClientGone:
+                record.update(status=499, fault="client_disconnected",
+                              request_bytes=sizes["request"],
+                              upstream_ms=(time.perf_counter() - sent_at) * 1000)
+                self._done(record)
                 return
             except (TimeoutError, UpstreamError) as exc:
                 breaker.failure()
@@ -307,6 +324,8 @@ class Gateway:
             finally:
                 if answer is not None:
                     answer.close()      # read to its end it is back in the pool already
+                if watch is not None:
+                    watch.cancel()
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -467,6 +486,16 @@ def _credential(headers: dict[str, str], params: list[tuple[str, str]]) -> str |
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+class _ClientGone(Exception):
+    """The caller disconnected: mid-upload, or while a long answer streamed to it."""
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the ASGI server says the client is gone."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _raw_rest(scope: Scope, rest: str) -> str:

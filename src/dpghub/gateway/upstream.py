@@ -78,12 +78,20 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        if self.head.done() and not self.complete and not self._length_known():
+        if (exc is None and self.error is None and self.head.done() and not self.complete
+                and not self._length_known()):
             self._finish()                # an answer delimited by the end of the connection
         elif not self.complete:
             self._fail(UpstreamError(f"the upstream closed the connection{_because(exc)}"))
+        self._unblock_writer(UpstreamError("the upstream closed the connection"))
+
+    def _unblock_writer(self, error: BaseException | None) -> None:
         if self._writable is not None and not self._writable.done():
-            self._writable.set_exception(UpstreamError("the upstream closed the connection"))
+            if error is None:
+                self._writable.set_result(None)
+            else:
+                self._writable.set_exception(error)
+                self._writable.exception()
 
     def pause_writing(self) -> None:
         self._writable = self.loop.create_future()
@@ -96,7 +104,8 @@ class _Connection(asyncio.Protocol):
     # --- httptools callbacks ----------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        if not self.status:               # after the head: trailer fields, not headers
+            self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
@@ -108,6 +117,7 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = self._parser.should_keep_alive()
         if not self.head.done():
             self.head.set_result(None)
+        self._unblock_writer(None)        # an answer before the whole request: stop sending
 
     def on_body(self, body: bytes) -> None:
         self.chunks.append(body)
@@ -141,9 +151,7 @@ class _Connection(asyncio.Protocol):
         self.timer = None
         if not self.complete:
             self._fail(TimeoutError("the upstream did not answer in time"))
-            if self._writable is not None and not self._writable.done():
-                self._writable.set_exception(TimeoutError())
-                self._writable.exception()
+        self._unblock_writer(TimeoutError("the upstream did not answer in time"))
 
     def stop_timer(self) -> None:
         if self.timer is not None:
@@ -151,21 +159,22 @@ class _Connection(asyncio.Protocol):
             self.timer = None
 
     def _fail(self, error: BaseException) -> None:
-        self.error = error
+        if self.error is None:            # the first failure is the one that counts
+            self.error = error
         self.keep_alive = False
         if not self.head.done():
-            self.head.set_exception(error)
+            self.head.set_exception(self.error)
             self.head.exception()          # retrieved: no "never retrieved" warning later
         self._wake()
-        if self.transport is not None:
-            self.transport.close()
+        self.abort()
 
     def _wake(self) -> None:
         if self.wakeup is not None and not self.wakeup.done():
             self.wakeup.set_result(None)
 
     async def writable(self) -> None:
-        if self._writable is not None:
+        """Until the upstream takes more of the request (not at all once it has answered)."""
+        if self._writable is not None and not self.head.done():
             await self._writable
 
     def reusable(self, loop: asyncio.AbstractEventLoop) -> bool:
@@ -174,12 +183,20 @@ class _Connection(asyncio.Protocol):
                 and time.monotonic() - self.idle_since < IDLE_SECONDS)
 
     def close(self) -> None:
+        """A clean end: what is written still goes out."""
         self.keep_alive = False
         if self.transport is None:
             return
         if self.loop.is_closed():   # made under an event loop that is gone (tests run several):
             return                  # the transport closes its socket when it is collected
         self.transport.close()
+
+    def abort(self) -> None:
+        """Giving up: the socket goes at once, with whatever is still unsent."""
+        self.keep_alive = False
+        if self.transport is None or self.loop.is_closed():
+            return
+        self.transport.abort()
 
 
 class Answer:
@@ -238,7 +255,7 @@ class Answer:
         if not self._released:
             self._released = True
             self._connection.stop_timer()
-            self._connection.close()
+            self._connection.abort()
 
 
 class Pool:
@@ -263,7 +280,10 @@ class Pool:
         key = (scheme, parts.hostname, port)
         target = quote((parts.path or "/") + ("?" + parts.query if parts.query else ""),
                        safe=TARGET_SAFE)
-        head = [f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc.rpartition('@')[2]}\r\n"]
+        host = parts.netloc.rpartition("@")[2]
+        if not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        head = [f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers]
         if body is not None:
             head.append(f"Content-Length: {content_length}\r\n" if content_length is not None
@@ -280,19 +300,32 @@ class Pool:
         try:
             transport.write("".join(head).encode("latin-1"))
             if body is not None:
-                await self._send_body(connection, body, content_length is None)
+                await self._send_body(connection, body, content_length is None, deadline)
             await connection.head
         except BaseException:
             connection.stop_timer()
-            connection.close()
+            connection.abort()
             raise
         return Answer(self, key, connection, method)
 
     async def _send_body(self, connection: _Connection, body: AsyncIterator[bytes],
-                         chunked: bool) -> None:
+                         chunked: bool, deadline: float) -> None:
         transport = connection.transport
         assert transport is not None
-        async for chunk in body:
+        pieces = body.__aiter__()
+        while True:
+            if connection.head.done():    # answered before it had the whole request: the
+                connection.keep_alive = False  # rest is not sent, the connection not reused
+                return
+            try:
+                chunk = await _within(pieces.__anext__(), deadline)   # the client's next piece
+            except StopAsyncIteration:
+                break
+            if connection.error is not None:
+                raise connection.error
+            if connection.head.done():    # the answer came while we waited for the client
+                connection.keep_alive = False
+                return
             if connection.lost:
                 raise UpstreamError("the upstream closed the connection while we sent")
             if chunked:
@@ -300,7 +333,7 @@ class Pool:
             else:
                 transport.write(chunk)
             await connection.writable()
-        if chunked:
+        if chunked and not connection.head.done():
             transport.write(b"0\r\n\r\n")
 
     async def _connect(self, key: tuple[str, str, int], deadline: float) -> _Connection:

@@ -211,6 +211,14 @@ def test_the_path_reaches_the_upstream_as_the_client_encoded_it(world: World) ->
     assert seen["query"] == {"q": ["가 나"]}
 
 
+def test_a_query_in_euc_kr_reaches_the_upstream_byte_for_byte(world: World) -> None:
+    # older Korean clients percent-encode EUC-KR; the hub must not re-encode those bytes
+    world.subscribe()
+    answer = world.call("/echo/x?q=%C7%D1%B1%DB&n=1", style="servicekey")
+    assert answer.status_code == 200, answer.text
+    assert world.upstream.seen[-1]["query_string"] == "q=%C7%D1%B1%DB&n=1"  # key removed
+
+
 def test_evidence_joins_the_audit_chain_and_tampering_is_caught(world: World) -> None:
     world.subscribe()
     answer = world.call()

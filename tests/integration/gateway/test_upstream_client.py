@@ -4,6 +4,8 @@ answer can be framed, kept-alive connections reused, and every way an upstream c
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -271,5 +273,62 @@ def test_a_large_answer_is_read_in_pieces_without_holding_it_all() -> None:
             assert total == size and pieces > 8
             assert largest < 2 << 20          # the upstream was paused while we lagged
             await pool.close()
+
+    run(main())
+
+
+def test_an_answer_before_the_whole_request_is_returned_not_waited_out() -> None:
+    # the upstream refuses a large upload after its head and stops reading: its answer is the
+    # answer (not a hang until the deadline, not a broken connection)
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo big!")
+        await writer.drain()
+        await asyncio.sleep(3)
+
+    async def upload() -> AsyncIterator[bytes]:
+        for _ in range(64):
+            yield b"z" * (1 << 20)
+            await asyncio.sleep(0)
+
+    async def main() -> None:
+        async with Upstream(handler) as base:
+            pool = Pool()
+            started = time.monotonic()
+            answer = await pool.request("POST", f"{base}/up", [], upload(), timeout=2.5)
+            assert answer.status == 413 and await read_all(answer) == b"too big!"
+            assert time.monotonic() - started < 2
+            await pool.close()
+
+    run(main())
+
+
+def test_trailers_are_not_headers_and_a_cut_close_delimited_answer_is_an_error() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head, _ = await read_request(reader)
+        if b"/trailer" in head:
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n"
+                         b"\r\n2\r\nok\r\n0\r\nX-Sum: 13\r\n\r\n")
+            await writer.drain()
+            await reader.read()
+        else:                                      # no length: the end is the close, but the
+            writer.write(b"HTTP/1.0 200 OK\r\n\r\npart,")   # upstream is reset instead
+            await writer.drain()
+            writer.get_extra_info("socket").setsockopt(     # RST, not FIN
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+
+    async def main() -> None:
+        async with Upstream(handler) as base:
+            pool = Pool()
+            answer = await pool.request("GET", f"{base}/trailer", [], None, timeout=5)
+            assert await read_all(answer) == b"ok"
+            assert b"x-sum" not in {name.lower() for name, _ in answer.headers}
+            other = Pool()                          # a new connection: the first one is kept
+            answer = await other.request("GET", f"{base}/reset", [], None, timeout=5)
+            with pytest.raises(UpstreamError):
+                await read_all(answer)
+            await pool.close()
+            await other.close()
 
     run(main())

@@ -45,6 +45,7 @@ class Upstream:
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         raw_path = scope.get("raw_path", b"").decode("latin-1")
         self.seen.append({"path": path, "raw_path": raw_path, "query": query,
+                          "query_string": scope["query_string"].decode("latin-1"),
                           "headers": headers, "body": body})
         status, media, payload = 200, "application/json", b""
         if self.failing or path.endswith("/fail"):
