@@ -133,24 +133,13 @@ def _transcode_with(converter: TableConverter | Iconv, handle: Any, out: Any, st
                     end: int, progress: Progress | None) -> int | None:
     if isinstance(converter, TableConverter):
         return _transcode_threaded(converter, handle, out, start, end, progress)
-    position = start          # file offset of the next byte to read
-    carry = b""
-    while position < end:
-        chunk = handle.read(min(CHUNK, end - position))
-        if not chunk:
-            break
-        data = carry + chunk if carry else chunk
-        base = position - len(carry)
-        position += len(chunk)
-        converted, used, invalid = converter.convert(data)
+    for base, piece in _line_chunks(handle, start, end):   # iconv keeps state: one by one
+        converted, used, _invalid = converter.convert(piece)
         out.write(converted)
-        if invalid:
+        if used < len(piece):     # a bad byte, or the range ends inside a character
             return base + used
-        carry = data[used:]
         if progress:
-            progress(position - start)
-    if carry:                 # the range ends inside a character
-        return position - len(carry)
+            progress(base + len(piece) - start)
     return None
 
 
