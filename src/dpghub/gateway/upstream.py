@@ -381,17 +381,11 @@ class Pool:
 
 
 async def _within(awaitable: Any, deadline: float) -> Any:
-    """Await until the deadline (time.monotonic()); TimeoutError after it."""
+    """Await a coroutine until the deadline (time.monotonic()); TimeoutError after it."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        if asyncio.isfuture(awaitable):
-            if awaitable.done():
-                return awaitable.result()
-        elif hasattr(awaitable, "close"):
-            awaitable.close()
+        awaitable.close()         # never started: no "never awaited" warning
         raise TimeoutError
-    if asyncio.isfuture(awaitable) and awaitable.done():
-        return awaitable.result()
     async with asyncio.timeout(remaining):
         return await awaitable
 
