@@ -3,6 +3,7 @@ workflow, data.go.kr-style calls, limits, timeouts, the circuit breaker and the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Iterator
@@ -217,6 +218,35 @@ def test_a_query_in_euc_kr_reaches_the_upstream_byte_for_byte(world: World) -> N
     answer = world.call("/echo/x?q=%C7%D1%B1%DB&n=1", style="servicekey")
     assert answer.status_code == 200, answer.text
     assert world.upstream.seen[-1]["query_string"] == "q=%C7%D1%B1%DB&n=1"  # key removed
+
+
+def test_a_client_gone_mid_upload_is_recorded_and_not_answered(world: World) -> None:
+    # the ASGI app called as a server would, with the client leaving after the first piece
+    world.subscribe()
+    path = "/gw/kasi/spcde/echo/x"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 5000),
+             "headers": [(b"host", b"hub"), (b"x-api-key", world.key.encode()),
+                         (b"transfer-encoding", b"chunked")]}
+    messages = [{"type": "http.request", "body": "첫 조각".encode(), "more_body": True},
+                {"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(world.hub.app(scope, receive, send))
+    assert sent == []                                   # nobody left to answer
+    world.hub.app.state.recorder.flush()
+    with world.hub.session() as s:
+        record = s.scalars(select(CallRecord).order_by(CallRecord.id.desc())).first()
+    assert (record.status, record.fault) == (499, "client_disconnected")
+    assert record.request_bytes == len("첫 조각".encode())
 
 
 def test_evidence_joins_the_audit_chain_and_tampering_is_caught(world: World) -> None:
