@@ -8,6 +8,11 @@ connections are kept per (scheme, host, port) and reused while the upstream keep
 One request: `await pool.request(...)` → `Answer` (status and headers as they arrived) →
 `await answer.read()` until it says there is no more → the connection goes back to the pool,
 or is closed when the answer was cut short, not read to its end, or not keep-alive.
+
+`request` returns when the head has arrived together with the first piece of the body (or
+the answer's end), not at the head alone. Many servers write a small answer's head and body
+in two packets; waking the caller at the head would cost the proxy one more turn of its task
+and send its own client the head and the body in two writes as well.
 """
 
 from __future__ import annotations
@@ -52,8 +57,10 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = False
         self.complete = False
         self.interim = False
+        self.bodiless = False             # the answer to HEAD: headers only, whatever they say
         self.error: BaseException | None = None
-        self.head: asyncio.Future[None] = self.loop.create_future()
+        # the head with the first piece of the body, or the end: what `request` waits for
+        self.ready: asyncio.Future[None] = self.loop.create_future()
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.wakeup: asyncio.Future[None] | None = None
@@ -78,7 +85,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        if (exc is None and self.error is None and self.head.done() and not self.complete
+        if (exc is None and self.error is None and self.status and not self.complete
                 and not self._length_known()):
             self._finish()                # an answer delimited by the end of the connection
         elif not self.complete:
@@ -115,13 +122,16 @@ class _Connection(asyncio.Protocol):
             return
         self.status = status
         self.keep_alive = self._parser.should_keep_alive()
-        if not self.head.done():
-            self.head.set_result(None)
         self._unblock_writer(None)        # an answer before the whole request: stop sending
+        if self.bodiless:     # the parser cannot know that a HEAD answer has no body: it
+            self.keep_alive = False       # would wait for one, so the connection ends here
+            self._finish()
 
     def on_body(self, body: bytes) -> None:
         self.chunks.append(body)
         self.buffered += len(body)
+        if not self.ready.done():
+            self.ready.set_result(None)
         if self.buffered >= PAUSE_AT and not self.paused and self.transport is not None:
             self.transport.pause_reading()
             self.paused = True
@@ -141,8 +151,8 @@ class _Connection(asyncio.Protocol):
 
     def _finish(self) -> None:
         self.complete = True
-        if not self.head.done():           # an answer without a head cannot happen in HTTP;
-            self.head.set_result(None)     # settle the waiter all the same
+        if not self.ready.done():
+            self.ready.set_result(None)
         self._wake()
 
     def expire(self) -> None:
@@ -162,9 +172,9 @@ class _Connection(asyncio.Protocol):
         if self.error is None:            # the first failure is the one that counts
             self.error = error
         self.keep_alive = False
-        if not self.head.done():
-            self.head.set_exception(self.error)
-            self.head.exception()          # retrieved: no "never retrieved" warning later
+        if not self.ready.done():
+            self.ready.set_exception(self.error)
+            self.ready.exception()         # retrieved: no "never retrieved" warning later
         self._wake()
         self.abort()
 
@@ -174,7 +184,7 @@ class _Connection(asyncio.Protocol):
 
     async def writable(self) -> None:
         """Until the upstream takes more of the request (not at all once it has answered)."""
-        if self._writable is not None and not self.head.done():
+        if self._writable is not None and not self.status:
             await self._writable
 
     def reusable(self, loop: asyncio.AbstractEventLoop) -> bool:
@@ -202,17 +212,13 @@ class _Connection(asyncio.Protocol):
 class Answer:
     """The upstream's answer: `status`, `headers` (as received), and the body by `read`."""
 
-    def __init__(self, pool: Pool, key: tuple[str, str, int], connection: _Connection,
-                 method: str) -> None:
+    def __init__(self, pool: Pool, key: tuple[str, str, int], connection: _Connection) -> None:
         self._pool = pool
         self._key = key
         self._connection = connection
         self._released = False
         self.status = connection.status
         self.headers = connection.headers
-        if method in NO_BODY:    # the parser cannot know that a HEAD answer has no body
-            connection.keep_alive = False
-            connection.complete = True
 
     async def read(self) -> tuple[bytes, bool]:
         """(the body bytes that have arrived, whether more will come). Raises TimeoutError
@@ -269,8 +275,8 @@ class Pool:
     async def request(self, method: str, url: str, headers: list[tuple[str, str]],
                       body: AsyncIterator[bytes] | None, *, timeout: float,
                       content_length: int | None = None) -> Answer:
-        """Send the request and wait for the answer's head. `body` is streamed: with its
-        `content_length` as given, otherwise chunked."""
+        """Send the request and wait for the answer's head (with its first body piece).
+        `body` is streamed: with its `content_length` as given, otherwise chunked."""
         deadline = time.monotonic() + timeout
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -295,18 +301,19 @@ class Pool:
         transport = connection.transport
         assert transport is not None
         loop = connection.loop
+        connection.bodiless = method in NO_BODY
         connection.timer = loop.call_at(loop.time() + deadline - time.monotonic(),
                                         connection.expire)
         try:
             transport.write("".join(head).encode("latin-1"))
             if body is not None:
                 await self._send_body(connection, body, content_length is None, deadline)
-            await connection.head
+            await connection.ready
         except BaseException:
             connection.stop_timer()
             connection.abort()
             raise
-        return Answer(self, key, connection, method)
+        return Answer(self, key, connection)
 
     async def _send_body(self, connection: _Connection, body: AsyncIterator[bytes],
                          chunked: bool, deadline: float) -> None:
@@ -314,7 +321,7 @@ class Pool:
         assert transport is not None
         pieces = body.__aiter__()
         while True:
-            if connection.head.done():    # answered before it had the whole request: the
+            if connection.status:         # answered before it had the whole request: the
                 connection.keep_alive = False  # rest is not sent, the connection not reused
                 return
             try:
@@ -323,7 +330,7 @@ class Pool:
                 break
             if connection.error is not None:
                 raise connection.error
-            if connection.head.done():    # the answer came while we waited for the client
+            if connection.status:         # the answer came while we waited for the client
                 connection.keep_alive = False
                 return
             if connection.lost:
@@ -333,7 +340,7 @@ class Pool:
             else:
                 transport.write(chunk)
             await connection.writable()
-        if chunked and not connection.head.done():
+        if chunked and not connection.status:
             transport.write(b"0\r\n\r\n")
 
     async def _connect(self, key: tuple[str, str, int], deadline: float) -> _Connection:

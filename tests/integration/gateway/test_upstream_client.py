@@ -332,3 +332,34 @@ def test_trailers_are_not_headers_and_a_cut_close_delimited_answer_is_an_error()
             await other.close()
 
     run(main())
+
+
+def test_request_waits_for_the_first_body_piece_so_head_and_body_leave_together() -> None:
+    """Many upstreams write a small answer's head and body in two packets: `request` returns
+    only once the body has begun, so the proxy answers its client in one write."""
+    head_sent, release = asyncio.Event(), asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+        await writer.drain()
+        head_sent.set()
+        await release.wait()
+        writer.write(b"hello")
+        await writer.drain()
+
+    async def main() -> None:
+        async with Upstream(handler) as base:
+            pool = Pool()
+            waiting = asyncio.ensure_future(pool.request("GET", f"{base}/", [], None, timeout=5))
+            await head_sent.wait()
+            for _ in range(50):            # turns of the loop: the head is read meanwhile
+                await asyncio.sleep(0)
+            assert not waiting.done()
+            release.set()
+            answer = await waiting
+            assert answer.status == 200
+            assert await answer.read() == (b"hello", False)
+            await pool.close()
+
+    run(main())
