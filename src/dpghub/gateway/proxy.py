@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
@@ -43,6 +43,7 @@ DROPPED_FROM_ANSWERS = {name.encode() for name in HOP_BY_HOP - {"content-length"
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+OPERATIONS_REMEMBERED = 4096   # (method, path) pairs per service
 ROUTE_SECONDS = 5.0      # a service's upstream address is re-read at least this often
 GENERATION_SQL = "SELECT generation FROM gateway_state WHERE id = 1"
 
@@ -96,6 +97,7 @@ class Route:
     operations: list[tuple[str, re.Pattern[str], str]]
     timeout_seconds: float | None = None     # None: the hub's setting
     max_body_mb: int | None = None
+    matched: dict[tuple[str, str], str] = field(default_factory=dict)   # (method, path) → op
 
 
 @dataclass
@@ -523,10 +525,19 @@ def _compile(document: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str]]
 
 
 def _operation(route: Route, method: str, path: str) -> str:
+    """The OpenAPI operation a call is for; remembered per path, since most calls of a
+    service repeat a few paths."""
+    found = route.matched.get((method, path))
+    if found is not None:
+        return found
+    found = ""
     for op_method, pattern, name in route.operations:
         if op_method == method and pattern.match(path):
-            return name
-    return ""
+            found = name
+            break
+    if len(route.matched) < OPERATIONS_REMEMBERED:
+        route.matched[(method, path)] = found
+    return found
 
 
 def _hub_headers(request_id: str, hub_ms: float) -> list[tuple[bytes, bytes]]:

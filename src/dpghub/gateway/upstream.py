@@ -18,6 +18,8 @@ and send its own client the head and the body in two writes as well.
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 import ssl
 import time
 from collections import deque
@@ -46,9 +48,11 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost = False
         self.idle_since = 0.0
-        self._parser: Any = None
         self._writable: asyncio.Future[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
+        # one parser for the connection's life: llhttp starts on the next message by itself
+        # once one is complete (a connection that broke off mid-answer is never reused)
+        self._parser: Any = httptools.HttpResponseParser(self)
         self._reset()
 
     def _reset(self) -> None:
@@ -65,7 +69,6 @@ class _Connection(asyncio.Protocol):
         self.buffered = 0
         self.wakeup: asyncio.Future[None] | None = None
         self.paused = False
-        self._parser = httptools.HttpResponseParser(self)
 
     # --- asyncio.Protocol -------------------------------------------------------------------
 
@@ -278,17 +281,10 @@ class Pool:
         """Send the request and wait for the answer's head (with its first body piece).
         `body` is streamed: with its `content_length` as given, otherwise chunked."""
         deadline = time.monotonic() + timeout
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise UpstreamError(f"not an http(s) address: {url}")
-        port = parts.port or (443 if scheme == "https" else 80)
-        key = (scheme, parts.hostname, port)
-        target = quote((parts.path or "/") + ("?" + parts.query if parts.query else ""),
-                       safe=TARGET_SAFE)
-        host = parts.netloc.rpartition("@")[2]
-        if not host.isascii():
-            host = host.encode("idna").decode("ascii")
+        origin, target = _split(url)
+        key, host = _origin(origin)
+        if _NEEDS_QUOTING.search(target):
+            target = quote(target, safe=TARGET_SAFE)
         head = [f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers]
         if body is not None:
@@ -385,6 +381,40 @@ class Pool:
             for connection in idle:
                 connection.close()
         self._idle.clear()
+
+
+# what `quote(..., safe=TARGET_SAFE)` would change: most targets need no quoting at all
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~/?&=%:@!$'()*+,;-]")
+
+
+def _split(url: str) -> tuple[str, str]:
+    """("scheme://host:port", "/path?query") of an absolute URL, without urlsplit's cost on
+    every call; a fragment, which never goes on the wire, is dropped."""
+    start = url.find("//") + 2
+    cut = len(url)
+    for mark in "/?#":
+        found = url.find(mark, start)
+        if 0 <= found < cut:
+            cut = found
+    target = url[cut:].partition("#")[0]
+    if not target.startswith("/"):
+        target = "/" + target
+    return url[:cut], target
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin(origin: str) -> tuple[tuple[str, str, int], str]:
+    """((scheme, host, port), the Host header) of "scheme://host:port": parsed once per
+    upstream, not once per call."""
+    parts = urlsplit(origin)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UpstreamError(f"not an http(s) address: {origin}")
+    port = parts.port or (443 if scheme == "https" else 80)
+    host = parts.netloc.rpartition("@")[2]
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    return (scheme, parts.hostname, port), host
 
 
 async def _within(awaitable: Any, deadline: float) -> Any:
