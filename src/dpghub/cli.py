@@ -154,12 +154,12 @@ def serve(
     if workers > 1:
         uvicorn.run("dpghub.app:serve_app", factory=True, host=host, port=port,
                     workers=workers, log_level="info", access_log=access_log,
-                    http=HubHttpProtocol)
+                    http=HubHttpProtocol, server_header=False)
     else:
         from .app import serve_app
 
         uvicorn.run(serve_app(settings), host=host, port=port, log_level="info",
-                    access_log=access_log, http=HubHttpProtocol)
+                    access_log=access_log, http=HubHttpProtocol, server_header=False)
 
 
 @org_app.command("create")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -95,3 +96,60 @@ def test_request_id_and_problem_over_real_http(tmp_path: Path) -> None:
         assert refused.value.code == 401
         assert refused.value.headers["X-Request-Id"] == "abcdef0123456789"
         assert refused.value.headers["Content-Type"] == "application/problem+json"
+
+
+def provision_gateway(home: Path, upstream_url: str) -> str:
+    """A provider's service and a developer's approved app in the hub at `home`: the key."""
+    from dpghub.catalog import schemas as catalog_schemas
+    from dpghub.catalog import service as catalog
+    from dpghub.config import Settings
+    from dpghub.core.db import make_engine, make_session_factory, transaction
+    from dpghub.gateway import schemas as gateway_schemas
+    from dpghub.gateway import service as gateway
+    from dpghub.identity import schemas, service
+    from dpghub.identity.policy import CLI
+
+    engine = make_engine(Settings(home=home).prepare().database_url or "")
+    with transaction(make_session_factory(engine)) as session:
+        kasi = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
+            slug="kasi", name_ko="한국천문연구원", name_en="KASI", kind="research"))
+        catalog.register(session, actor=CLI, org=kasi, data=catalog_schemas.ServiceCreate(
+            slug="spcde", title_ko="특일 정보", upstream_url=upstream_url, openapi={
+                "openapi": "3.0.3", "info": {"title": "특일 정보", "version": "1"},
+                "paths": {"/getRestDeInfo": {"get": {"responses": {"200": {
+                    "description": "ok"}}}}}}))
+        hanbit = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
+            slug="hanbit", name_ko="한빛", name_en="Hanbit", kind="company"))
+        app, key = gateway.create_app(session, actor=CLI, org=hanbit,
+                                      data=gateway_schemas.AppCreate(name="알리미"))
+        gateway.request_subscription(session, actor=CLI, app=app, data=gateway_schemas.
+                                     SubscriptionCreate(service="kasi/spcde",
+                                                        plan="development", purpose="test"))
+    engine.dispose()
+    return key
+
+
+def test_a_gateway_answer_over_real_http_has_one_date_and_hides_the_upstream_server(
+        tmp_path: Path) -> None:
+    """uvicorn writes Date and Server itself: the upstream's copies must not be added to them
+    (two Date fields break clients; the provider's Server field says what it runs)."""
+    from tests.integration.gateway.upstream import kasi_file, serve
+
+    if not kasi_file().exists():
+        unavailable(f"the KASI responses are not at {kasi_file()}")
+    with serve() as (upstream_url, _):
+        for base in start(tmp_path):
+            key = provision_gateway(tmp_path, upstream_url)
+            address = base.removeprefix("http://")
+            connection = http.client.HTTPConnection(address, timeout=10)
+            connection.request("GET", f"/gw/kasi/spcde/getRestDeInfo?serviceKey={key}")
+            answer = connection.getresponse()
+            body = answer.read()
+            assert answer.status == 200, body
+            assert body == kasi_file().read_bytes()
+            names = [name.lower() for name, _ in answer.getheaders()]
+            assert names.count("date") == 1
+            assert "server" not in names
+            assert names.count("content-length") == 1
+            assert answer.getheader("X-Hub-Request-Id")
+            connection.close()

@@ -39,7 +39,10 @@ log = logging.getLogger("dpghub.gateway")
 PREFIX = "/gw/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect"}
-DROPPED_FROM_ANSWERS = {name.encode() for name in HOP_BY_HOP - {"content-length", "expect"}}
+# as nginx does by default: the hub's server writes its own Date (one Date field only), and
+# the provider's Server field (its software and version) stays behind the gateway
+DROPPED_FROM_ANSWERS = {name.encode() for name in HOP_BY_HOP - {"content-length", "expect"}
+                        } | {b"date", b"server"}
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
