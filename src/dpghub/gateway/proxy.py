@@ -211,24 +211,28 @@ class Gateway:
         outgoing = [(k, v) for k, v in headers.items()
                     if k not in HOP_BY_HOP and k not in CREDENTIAL_HEADERS]
         outgoing += [("x-hub-client", client.label), ("x-hub-request-id", request_id)]
-        await self._forward(scope, receive, send, method, url, outgoing, started, record,
-                            verdict, breaker, refuse, route)
+        await self._forward(scope, receive, send, method, url, headers, outgoing, started,
+                            record, verdict, breaker, refuse, route)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, method: str, url: str,
-                       outgoing: list[tuple[str, str]], started: float, record: dict[str, Any],
+                       headers: dict[str, str], outgoing: list[tuple[str, str]],
+                       started: float, record: dict[str, Any],
                        verdict: Verdict, breaker: Any, refuse: Any, route: Route) -> None:
         settings = self.state.settings
         request_hash = hashlib.sha256()
         sizes = {"request": 0}
         limit = (route.max_body_mb or settings.gateway_max_body_mb) << 20
-        declared = next((v.decode("latin-1") for k, v in scope["headers"]
-                         if k.lower() == b"content-length"), "")
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:     # refused before any byte is sent
             await refuse("too_large")
             return
-        first = await receive()
-        body_first = first.get("body", b"")
-        has_body = bool(body_first) or first.get("more_body", False)
+        # HTTP/1.1: a request has a body only with a Content-Length or a Transfer-Encoding;
+        # without them there is nothing to receive (and no call to the server for it)
+        has_body = False
+        first: Any = None
+        if declared not in ("", "0") or "transfer-encoding" in headers:
+            first = await receive()
+            has_body = bool(first.get("body", b"")) or first.get("more_body", False)
 
         async def body() -> AsyncIterator[bytes]:
             message = first
