@@ -124,9 +124,10 @@ class CallRecord(Base):
 
 class GatewayState(Base):
     """One row whose `generation` grows with every change that can turn a gateway answer
-    around (a key revoked, a subscription decided). Each process reads it on every call
+    around (a key revoked, a subscription decided). Each process reads it before a call
     and drops its cached lookups when it moved — so a revocation holds from the next call
-    in every process, at the cost of one primary-key read."""
+    in every process. With SQLite the read waits for the bell beside the database
+    (bell.py); otherwise it is one primary-key read per call."""
 
     __tablename__ = "gateway_state"
 

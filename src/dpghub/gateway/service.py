@@ -18,6 +18,7 @@ from ..identity.models import Organization
 from ..identity.policy import Actor, authorize, can
 from ..lake import service as lake
 from . import schemas
+from .bell import mark_changed
 from .models import App, AppKey, GatewayState, Plan, Subscription, SubscriptionStatus
 
 KEY_PREFIX = "dpk_"
@@ -33,6 +34,7 @@ def bump(session: Session) -> None:
     if not moved:
         session.add(GatewayState(id=1, generation=1))
     session.flush()
+    mark_changed(session)       # gateway processes on this machine hear it after the commit
 
 
 def key_digest(key: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from sqlalchemy import delete, select, update
 
 from dpghub.core import audit
 from dpghub.core.audit import AuditEvent
+from dpghub.gateway import proxy
 from dpghub.gateway.models import CallRecord
 from tests.conftest import Hub, build_hub, unavailable
 from tests.integration.gateway.upstream import KASI, Upstream, kasi_file, serve
@@ -140,6 +143,28 @@ def test_keys_in_every_form_and_a_revoked_key(world: World) -> None:
     assert gone.status_code == 401
     assert "<returnReasonCode>30</returnReasonCode>" in gone.text
     assert world.call(key=second.json()["key"]).status_code == 200
+
+
+def test_a_key_revoked_in_another_process_is_refused_on_the_next_call(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI, or a second hub process, revokes: this process's cached answer must not
+    outlive it (with SQLite the bell beside the database says so; otherwise the state row)."""
+    monkeypatch.setattr(proxy, "RECHECK_SECONDS", 3600.0)   # only the bell may tell
+    world.subscribe()
+    assert world.call().status_code == 200           # the key's lookup is cached now
+    url = world.hub.engine.url.render_as_string(hide_password=False)
+    revoke = f"""
+from dpghub.core.db import make_engine, make_session_factory, transaction
+from dpghub.gateway import service
+from dpghub.identity.policy import CLI
+engine = make_engine({url!r})
+with transaction(make_session_factory(engine)) as session:
+    app = service.get_app(session, actor=CLI, app_id={world.app['id']})
+    service.revoke_key(session, actor=CLI, app=app, key_id={world.app['keys'][0]['id']})
+"""
+    subprocess.run([sys.executable, "-c", revoke], check=True, capture_output=True)
+    gone = world.call()
+    assert gone.status_code == 401 and gone.json()["code"] == "key_not_registered"
 
 
 def test_production_approval_workflow(world: World) -> None:
