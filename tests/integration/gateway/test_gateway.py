@@ -274,6 +274,34 @@ def test_a_client_gone_mid_upload_is_recorded_and_not_answered(world: World) -> 
     assert record.request_bytes == len("첫 조각".encode())
 
 
+def test_a_client_gone_mid_answer_stops_the_download_and_is_recorded(world: World) -> None:
+    # a long answer streams in pieces; the server says the client left after the first
+    world.subscribe()
+    path = "/gw/kasi/spcde/drip"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"pieces=300", "root_path": "", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 5000),
+             "headers": [(b"host", b"hub"), (b"x-api-key", world.key.encode())]}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(world.hub.app(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    pieces = [m for m in sent if m["type"] == "http.response.body"]
+    assert pieces and all(m["more_body"] for m in pieces)    # never told it was complete
+    assert sum(len(m["body"]) for m in pieces) < 300 * 1000   # and not sent the whole
+    world.hub.app.state.recorder.flush()
+    with world.hub.session() as s:
+        record = s.scalars(select(CallRecord).order_by(CallRecord.id.desc())).first()
+    assert (record.status, record.fault) == (499, "client_disconnected")
+
+
 def test_evidence_joins_the_audit_chain_and_tampering_is_caught(world: World) -> None:
     world.subscribe()
     answer = world.call()

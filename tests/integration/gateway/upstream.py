@@ -52,6 +52,15 @@ class Upstream:
             status, payload = 500, b'{"error": "down"}'
         elif path.endswith("/getRestDeInfo"):
             media, payload = "application/xml", (KASI / "getRestDeInfo_2021.xml").read_bytes()
+        elif path.endswith("/drip"):          # a long answer in pieces, 10 ms apart
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/octet-stream")]})
+            for _ in range(int(query.get("pieces", ["100"])[0])):
+                await send({"type": "http.response.body", "body": b"x" * 1000,
+                            "more_body": True})
+                await asyncio.sleep(0.01)
+            await send({"type": "http.response.body", "body": b""})
+            return
         elif path.endswith("/slow"):
             await asyncio.sleep(float(query.get("seconds", ["3"])[0]))
             payload = b'{"slow": true}'
