@@ -14,6 +14,7 @@ bell: the gateway reads the row on every call.
 
 from __future__ import annotations
 
+import logging
 import mmap
 import os
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+log = logging.getLogger("dpghub.gateway")
 SIZE = 8
 CHANGED = "dpghub.gateway_changed"     # a session's info key: ring after it commits
 
@@ -70,7 +72,12 @@ def bell_for(engine: Engine) -> Bell | None:
         return None
     bell = _bells.get(path)
     if bell is None:
-        bell = _bells[path] = Bell(path)
+        try:
+            bell = _bells[path] = Bell(path)
+        except OSError as exc:      # a read-only home, say: the gateway reads the row instead
+            log.warning("no gateway bell at %s (%s); the gateway reads its state row on "
+                        "every call", path, exc)
+            return None
     return bell
 
 
