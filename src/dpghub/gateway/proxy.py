@@ -3,7 +3,8 @@
 Kept out of FastAPI's routing and response classes (measured: they cost most of the
 throughput). For each call: credential (X-API-Key, data.go.kr's `serviceKey`, or a bearer
 key) → approved subscription → rate limit and daily quota → stream to the upstream with
-our pooled HTTP/1.1 client (upstream.py) and stream the answer back → a call record queued for the evidence writer.
+our pooled HTTP/1.1 client (upstream.py) and stream the answer back → a call record queued
+for the evidence writer.
 """
 
 from __future__ import annotations
@@ -237,6 +238,10 @@ class Gateway:
         first: Any = None
         if declared not in ("", "0") or "transfer-encoding" in headers:
             first = await receive()
+            if first["type"] == "http.disconnect":   # gone before its body: nothing goes
+                record.update(status=499, fault="client_disconnected", request_bytes=0)
+                self._done(record)                    # upstream, not even an empty request
+                return
             has_body = bool(first.get("body", b"")) or first.get("more_body", False)
 
         async def body() -> AsyncIterator[bytes]:
@@ -248,7 +253,6 @@ class Gateway:
                 if chunk:
                     sizes["request"] += len(chunk)
                     if sizes["request"] > limit:
-                        sizes["too_large"] = 1
                         raise _TooLarge()
                     request_hash.update(chunk)
                     yield chunk

@@ -245,60 +245,70 @@ def test_a_query_in_euc_kr_reaches_the_upstream_byte_for_byte(world: World) -> N
     assert world.upstream.seen[-1]["query_string"] == "q=%C7%D1%B1%DB&n=1"  # key removed
 
 
-def test_a_client_gone_mid_upload_is_recorded_and_not_answered(world: World) -> None:
-    # the ASGI app called as a server would, with the client leaving after the first piece
-    world.subscribe()
-    path = "/gw/kasi/spcde/echo/x"
+def call_as_server(world: World, method: str, path: str, *, query: bytes = b"",
+                   headers: list[tuple[bytes, bytes]] | None = None,
+                   messages: list[dict] | None = None) -> list[dict]:
+    """The ASGI app called as a server would: it hands over `messages`, then says the client
+    left. What the app sent back."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "root_path": "", "server": ("127.0.0.1", 80),
+             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": query, "root_path": "", "server": ("127.0.0.1", 80),
              "client": ("127.0.0.1", 5000),
              "headers": [(b"host", b"hub"), (b"x-api-key", world.key.encode()),
-                         (b"transfer-encoding", b"chunked")]}
-    messages = [{"type": "http.request", "body": "첫 조각".encode(), "more_body": True},
-                {"type": "http.disconnect"}]
+                         *(headers or [])]}
+    pending = list(messages or [])
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
         sent.append(message)
 
     asyncio.run(world.hub.app(scope, receive, send))
-    assert sent == []                                   # nobody left to answer
+    return sent
+
+
+def last_record(world: World) -> CallRecord:
     world.hub.app.state.recorder.flush()
     with world.hub.session() as s:
-        record = s.scalars(select(CallRecord).order_by(CallRecord.id.desc())).first()
+        return s.scalars(select(CallRecord).order_by(CallRecord.id.desc())).first()
+
+
+def test_a_client_gone_mid_upload_is_recorded_and_not_answered(world: World) -> None:
+    # the client leaves after the first piece of a chunked upload
+    world.subscribe()
+    sent = call_as_server(world, "POST", "/gw/kasi/spcde/echo/x",
+                          headers=[(b"transfer-encoding", b"chunked")],
+                          messages=[{"type": "http.request", "body": "첫 조각".encode(),
+                                     "more_body": True}])
+    assert sent == []                                   # nobody left to answer
+    record = last_record(world)
     assert (record.status, record.fault) == (499, "client_disconnected")
     assert record.request_bytes == len("첫 조각".encode())
+
+
+def test_a_client_gone_before_its_body_never_reaches_the_upstream(world: World) -> None:
+    # a declared body, but the server's first message is the client leaving
+    world.subscribe()
+    seen_before = len(world.upstream.seen)
+    sent = call_as_server(world, "POST", "/gw/kasi/spcde/echo/x",
+                          headers=[(b"content-length", b"100")])
+    assert sent == []
+    assert len(world.upstream.seen) == seen_before       # not an empty POST upstream
+    record = last_record(world)
+    assert (record.status, record.fault) == (499, "client_disconnected")
 
 
 def test_a_client_gone_mid_answer_stops_the_download_and_is_recorded(world: World) -> None:
     # a long answer streams in pieces; the server says the client left after the first
     world.subscribe()
-    path = "/gw/kasi/spcde/drip"
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"pieces=300", "root_path": "", "server": ("127.0.0.1", 80),
-             "client": ("127.0.0.1", 5000),
-             "headers": [(b"host", b"hub"), (b"x-api-key", world.key.encode())]}
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(world.hub.app(scope, receive, send))
+    sent = call_as_server(world, "GET", "/gw/kasi/spcde/drip", query=b"pieces=300")
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
     pieces = [m for m in sent if m["type"] == "http.response.body"]
     assert pieces and all(m["more_body"] for m in pieces)    # never told it was complete
     assert sum(len(m["body"]) for m in pieces) < 300 * 1000   # and not sent the whole
-    world.hub.app.state.recorder.flush()
-    with world.hub.session() as s:
-        record = s.scalars(select(CallRecord).order_by(CallRecord.id.desc())).first()
+    record = last_record(world)
     assert (record.status, record.fault) == (499, "client_disconnected")
 
 
