@@ -18,7 +18,6 @@ import logging
 import mmap
 import os
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -90,7 +89,6 @@ def mark_changed(session: Session) -> None:
 @event.listens_for(Session, "after_commit")
 def _ring_after_commit(session: Session) -> None:
     if session.info.pop(CHANGED, False):
-        bind: Any = session.get_bind()
-        bell = bell_for(bind.engine if hasattr(bind, "engine") else bind)
+        bell = bell_for(session.get_bind().engine)     # an Engine's .engine is itself
         if bell is not None:
             bell.ring()
