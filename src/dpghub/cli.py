@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -151,15 +151,17 @@ def serve(
     out.print(f"DPG Hub on http://{host}:{port}  (API reference: http://{host}:{port}/api/docs)")
     from .core.serving import HubHttpProtocol
 
+    # no Server field: the hub does not advertise its software (nor, through the gateway,
+    # the provider's)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
+                               "access_log": access_log, "http": HubHttpProtocol,
+                               "server_header": False}
     if workers > 1:
-        uvicorn.run("dpghub.app:serve_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info", access_log=access_log,
-                    http=HubHttpProtocol, server_header=False)
+        uvicorn.run("dpghub.app:serve_app", factory=True, workers=workers, **options)
     else:
         from .app import serve_app
 
-        uvicorn.run(serve_app(settings), host=host, port=port, log_level="info",
-                    access_log=access_log, http=HubHttpProtocol, server_header=False)
+        uvicorn.run(serve_app(settings), **options)
 
 
 @org_app.command("create")
