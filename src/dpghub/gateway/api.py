@@ -68,8 +68,10 @@ def revoke_key(app_id: int, key_id: int, session: DbSession,
              responses=responses(401, 403, 404, 409, 422))
 def subscribe(app_id: int, data: schemas.SubscriptionCreate, session: DbSession,
               actor: ApiActor) -> schemas.SubscriptionRead:
-    """Ask for a service or a dataset. `development` is approved at once with low limits;
-    `production` waits for the provider's admins."""
+    """Ask for a service or a dataset. On a service (or an open dataset) `development` is
+    approved at once with low limits; `production` waits for the provider's admins. A
+    restricted dataset always waits for its owner: approved, `development` reads a sample of
+    its current rows (`SAMPLE_ROWS`), `production` every row; sensitive datasets are refused."""
     app = service.get_app(session, actor=actor, app_id=app_id)
     sub = service.request_subscription(session, actor=actor, app=app, data=data)
     return service.subscription_read(session, sub)

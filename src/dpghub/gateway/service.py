@@ -163,7 +163,10 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
                        provider_org_id=provider, plan=data.plan, purpose=data.purpose,
                        rate_per_second=rate, daily_quota=quota, requested_by=actor.user_id,
                        updated_at=now)
-    if data.plan == Plan.development:
+    if data.plan == Plan.development and (dataset_id is None or dataset.access == "open"):
+        # a development plan on a service starts at once with low limits; data that is not
+        # open is the owner's to give, whatever the plan (a development plan on it reads a
+        # sample of the rows once approved)
         sub.status = SubscriptionStatus.approved
         sub.decided_at = now
         sub.reason = "development plan: approved at once"
@@ -327,13 +330,15 @@ def actor_for_credential(session: Session, credential: str | None, signing_key: 
     to, and what anyone may read."""
     app = app_for_credential(session, credential, signing_key)
     now = utcnow()
-    rows = session.execute(select(Subscription.dataset_id, Subscription.expires_at).where(
+    rows = session.execute(select(Subscription.dataset_id, Subscription.plan,
+                                  Subscription.expires_at).where(
         Subscription.app_id == app.id, Subscription.dataset_id.is_not(None),
         Subscription.status == SubscriptionStatus.approved)).all()
-    datasets = frozenset(d for d, expires in rows
-                         if expires is None or expires > now)
+    live = [(d, plan) for d, plan, expires in rows if expires is None or expires > now]
+    datasets = frozenset(d for d, plan in live if plan == Plan.production)
+    samples = frozenset(d for d, plan in live if plan != Plan.production) - datasets
     return Actor(via="app", email=f"{app.organization.slug}/{app.id}", datasets=datasets,
-                 scopes=frozenset({"read"}))
+                 samples=samples, scopes=frozenset({"read"}))
 
 
 def is_app_credential(credential: str | None) -> bool:

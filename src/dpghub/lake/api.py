@@ -217,12 +217,13 @@ def rows(
 ) -> Response:
     """Rows of a version. Filter with `column=value` or `column__op=value`; op is one of
     `in` (comma-separated), `gt`, `gte`, `lt`, `lte`, `contains`, `isnull`."""
-    found = service.readable_version(session, actor=actor, dataset=dataset, version=version)
+    found, sample = service.sampled_version(session, actor=actor, dataset=dataset,
+                                            version=version)
     storage = request.app.state.storage
     data = version_data(storage.table_uri(dataset.id), storage.storage_options,
                         found.delta_version)
     query = row_reader.parse_query(storage, data, found.columns, dict(request.query_params),
-                                   sort=sort, columns=columns)
+                                   sort=sort, columns=columns, sample=sample)
     if format == "json":
         size = limit or 100
         if size > 1000:
@@ -232,6 +233,8 @@ def rows(
                                                     cursor=cursor)
         body = json.dumps({"dataset": f"{dataset.organization.slug}/{dataset.slug}",
                            "version": found.version, "total": total,
+                           # set when the caller may read a sample only (at most this many rows)
+                           "sample": sample,
                            "columns": [{"name": c["name"], "type": c["type"]} for c in
                                        found.columns if not query.columns or
                                        c["name"] in query.columns],
@@ -244,4 +247,5 @@ def rows(
         media_type=MEDIA[format],
         headers={"Content-Disposition": _attachment(
             f"{dataset.organization.slug}-{dataset.slug}-v{found.version}.{extension}"),
-            "X-Dataset-Version": str(found.version)})
+            "X-Dataset-Version": str(found.version),
+            **({"X-Sample-Rows": str(sample)} if sample is not None else {})})

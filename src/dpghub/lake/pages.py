@@ -90,6 +90,7 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
                else {"columns": []},
                "preview": preview, "preview_error": preview_error,
                "can_edit": can(actor, "lake.dataset.ingest", dataset),
+               "can_read_raw": can(actor, "lake.raw.read", dataset),
                "derivation": _derivation(session, dataset),
                "base_url": request.app.state.settings.base_url.rstrip("/"),
                "canonical": f"/datasets/{org}/{name}", **extra}

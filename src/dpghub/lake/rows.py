@@ -43,6 +43,7 @@ class RowQuery:
     filters: list[tuple[str, str, str]] = field(default_factory=list)  # column, op, raw value
     sort: list[tuple[str, bool]] = field(default_factory=list)           # column, descending
     columns: list[str] | None = None
+    sample: int | None = None    # read only the version's first rows (a sample grant)
 
     @property
     def types(self) -> dict[str, str]:
@@ -53,7 +54,10 @@ class RowQuery:
             return "(SELECT " + ", ".join(
                 f"CAST(NULL AS {SQL_TYPES[c['type']]}) AS {quote_ident(c['name'])}"
                 for c in self.schema) + " WHERE false)"
-        return self.storage.relation(con, self.data.files, "version_rows", self.data.schema)
+        relation = self.storage.relation(con, self.data.files, "version_rows", self.data.schema)
+        if self.sample is not None:   # filters and sort apply within the sample, never past it
+            return f"(SELECT * FROM {relation} LIMIT {int(self.sample)})"
+        return relation
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -89,10 +93,11 @@ class RowQuery:
 
 
 def parse_query(storage: LakeStorage, data: VersionData, schema: list[dict[str, Any]],
-                params: dict[str, str], *, sort: str | None, columns: str | None) -> RowQuery:
+                params: dict[str, str], *, sort: str | None, columns: str | None,
+                sample: int | None = None) -> RowQuery:
     """Build a query from request parameters, naming any unknown column or operator."""
     names = [c["name"] for c in schema]
-    query = RowQuery(data=data, schema=schema, storage=storage)
+    query = RowQuery(data=data, schema=schema, storage=storage, sample=sample)
     for key, value in params.items():
         if key in RESERVED:
             continue

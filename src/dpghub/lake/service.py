@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit, jobs, usage
 from ..core.db import utcnow
-from ..core.errors import Conflict, Invalid, NotFound
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.pagination import check_limit, decode_cursor, encode_cursor
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize, can
@@ -20,6 +20,9 @@ from .storage import LakeStorage
 
 INGEST_JOB = "lake.ingest"
 RESTORE_JOB = "lake.restore"
+# what an approved development subscription to a restricted dataset reads: the first rows of
+# the current version, never more (the testbed will offer synthetic copies instead)
+SAMPLE_ROWS = 100
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -234,6 +237,24 @@ def readable_version(
     return found
 
 
+def sampled_version(
+    session: Session, *, actor: Actor, dataset: Dataset, version: int | None = None
+) -> tuple[DatasetVersion, int | None]:
+    """As `readable_version`, for readers that may also serve a sample (the rows API, the
+    data.go.kr front): the version and the most rows `actor` may see (None: every row). A
+    sample covers the current version only, so earlier versions cannot widen it."""
+    if can(actor, "lake.rows.read", dataset):
+        return readable_version(session, actor=actor, dataset=dataset, version=version), None
+    authorize(actor, "lake.rows.sample", dataset)
+    if version is not None and version != dataset.current_version:
+        raise Forbidden("A sample covers the current version of {name} only",
+                        code="sample_current_version_only", field="version",
+                        name=_ref(dataset))
+    found = get_version(session, dataset=dataset)
+    usage.hit(session, "dataset", dataset.id)
+    return found, SAMPLE_ROWS
+
+
 VALUE_FIELDS = ("min", "max", "top", "histogram")
 
 
@@ -251,8 +272,9 @@ def visible_profile(actor: Actor, dataset: Dataset, version: DatasetVersion) -> 
 def raw_file_for(
     session: Session, *, actor: Actor, dataset: Dataset, sha256: str
 ) -> RawFile:
-    """A received file, when it went into one of this dataset's versions."""
-    authorize(actor, "lake.rows.read", dataset)
+    """A received file, when it went into one of this dataset's versions. The raw zone of
+    restricted data is for the owner's members only: a subscription gives rows, not files."""
+    authorize(actor, "lake.raw.read", dataset)
     for version in list_versions(session, dataset=dataset):
         if any(f["sha256"] == sha256 for f in version.source_files):
             raw = session.get(RawFile, sha256)
