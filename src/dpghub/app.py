@@ -23,6 +23,7 @@ from . import __version__
 from .analysis import api as analysis_api
 from .analysis import derive as _analysis_jobs  # noqa: F401  (registers the derive job)
 from .analysis import pages as analysis_pages
+from .analysis import service as analysis_service
 from .catalog import api as catalog_api
 from .catalog import ckan, dcat_api
 from .catalog import pages as catalog_pages
@@ -73,8 +74,15 @@ class HubApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def register_hooks() -> None:
+    """Where a lower domain must follow a rule of a higher one, the higher one says so here
+    (once per process; registering again changes nothing)."""
+    analysis_service.register_hooks()      # derived datasets follow their inputs' access
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = (settings or Settings()).prepare()
+    register_hooks()
     engine = make_engine(settings.database_url or "")
     signing_key = load_signing_key(settings.home)
 

@@ -3,6 +3,7 @@ versions, profiles and who may read rows. Functions take a session and the actin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
@@ -23,6 +24,28 @@ RESTORE_JOB = "lake.restore"
 # what an approved development subscription to a restricted dataset reads: the first rows of
 # the current version, never more (the testbed will offer synthetic copies instead)
 SAMPLE_ROWS = 100
+
+
+# --- access levels -------------------------------------------------------------------------
+
+ACCESS_ORDER = {"open": 0, "restricted": 1, "sensitive": 2}
+
+
+def strictest(levels: list[str], floor: str = "open") -> str:
+    """The strictest of access levels: what data made from all of them must keep."""
+    return max([floor, *levels], key=lambda level: ACCESS_ORDER[level])
+
+
+# A higher domain's rule about a change of a dataset's access level (session, actor, dataset,
+# old level, new level): it may refuse the change by raising, or follow it (derived datasets
+# follow their inputs). Registered at start-up in one place (`app.register_hooks`).
+AccessHook = Callable[[Session, Actor, "Dataset", str, str], None]
+ACCESS_HOOKS: list[AccessHook] = []
+
+
+def on_access_change(hook: AccessHook) -> None:
+    if hook not in ACCESS_HOOKS:
+        ACCESS_HOOKS.append(hook)
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -92,6 +115,9 @@ def update_dataset(
 ) -> Dataset:
     authorize(actor, "lake.dataset.update", dataset)
     changes = data.model_dump(exclude_none=True, mode="json")
+    if data.access is not None and data.access != dataset.access:
+        for hook in ACCESS_HOOKS:
+            hook(session, actor, dataset, dataset.access, str(data.access))
     for name, value in data.model_dump(exclude_none=True).items():
         setattr(dataset, name, value)
     dataset.updated_at = utcnow()

@@ -1,8 +1,11 @@
-"""restricted data needs the owner's approval, whatever the plan
+"""restricted data needs the owner's approval, whatever the plan; derived data keeps its
+inputs' access level
 
 Before this revision a development subscription to a restricted dataset was approved at once,
 so any app could read every row. Such subscriptions go back to `pending` for the owner to
-decide (approved, they now give a sample of the rows only).
+decide (approved, they now give a sample of the rows only). Derived datasets record the
+strictest access of their inputs when their own level is decided (`derivation.access_floor`);
+those made before it have none, and their next refresh closes them to their inputs' level.
 
 Revision ID: 0009
 Revises: 0008
@@ -24,6 +27,8 @@ REASON = ("security fix: data that is not open needs its owner's approval, whate
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('derivation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('access_floor', sa.String(length=20), nullable=True))
     op.get_bind().execute(sa.text(
         "UPDATE subscription SET status = 'pending', decided_at = NULL, decided_by = NULL, "
         "reason = :reason "
@@ -35,4 +40,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # access that was never the owner's decision is not given back
+    # access that was never the owner's decision is not given back
+    with op.batch_alter_table('derivation', schema=None) as batch_op:
+        batch_op.drop_column('access_floor')
