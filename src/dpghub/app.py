@@ -30,7 +30,7 @@ from .catalog import pages as catalog_pages
 from .catalog.search import SEARCH_INFO, SearchIndex
 from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
-from .core.db import is_migrated, make_engine, make_session_factory
+from .core.db import is_migrated, make_engine, make_session_factory, utcnow
 from .core.jobs import JobRunner
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = utcnow          # the time rules that wait see (tests set their own)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.usage = UsageCounter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +15,7 @@ from ..web import csrf
 from ..web.context import SESSION_COOKIE, DbSession, HubSettings, PageActor, current_user
 from ..web.forms import form_data, local_path, parse
 from ..web.templating import redirect, render, set_language_cookie
-from . import schemas, service
+from . import schemas, service, throttle
 from .models import Membership, Organization, OrgKind, Role, User
 from .policy import Actor, can
 
@@ -107,15 +108,16 @@ async def signin(request: Request, session: DbSession, actor: PageActor,
     target = local_path(data.get("next"), "/account")
     result = service.authenticate(session, email=str(data.get("email", "")),
                                   password=str(data.get("password", "")),
-                                  max_failures=settings.login_max_failures,
-                                  lock_minutes=settings.login_lock_minutes)
+                                  address=request.client.host if request.client else "",
+                                  limits=sign_in_limits(settings),
+                                  now=request.app.state.clock())
     if result.user is None:
         session.commit()  # keep the failure count and the audit event
         assert result.error is not None
         return render(request, "identity/signin.html",
                       {"form": {"email": data.get("email", "")}, "next": target,
                        "error": result.error, "canonical": "/signin"},
-                      status=result.error.status)
+                      status=result.error.status, headers=result.error.headers or None)
     raw = service.start_web_session(session, user=result.user, hours=settings.session_hours)
     response = redirect(request, target)
     _set_session_cookie(response, raw, settings)
@@ -130,6 +132,11 @@ def signout(request: Request, session: DbSession, actor: PageActor) -> Response:
     response = redirect(request, "/", "You are signed out.")
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def sign_in_limits(settings: Any) -> throttle.Limits:
+    return throttle.Limits(free=settings.login_max_failures,
+                           longest=timedelta(minutes=settings.login_lock_minutes))
 
 
 def _set_session_cookie(response: Response, raw: str, settings: Any) -> None:

@@ -1,5 +1,5 @@
-"""restricted data needs the owner's approval, whatever the plan; derived data keeps its
-inputs' access level
+"""security fixes: restricted data needs the owner's approval whatever the plan; derived
+data keeps its inputs' access level; sign-ins are throttled instead of accounts locked
 
 Before this revision a development subscription to a restricted dataset was approved at once,
 so any app could read every row. Such subscriptions go back to `pending` for the owner to
@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import dpghub.core.db
+
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
@@ -27,6 +29,15 @@ REASON = ("security fix: data that is not open needs its owner's approval, whate
 
 
 def upgrade() -> None:
+    # sign-in throttling by (account, address) and address replaces locking accounts
+    op.create_table(
+        'sign_in_throttle',
+        sa.Column('key', sa.String(length=64), nullable=False),
+        sa.Column('failures', sa.Integer(), nullable=False),
+        sa.Column('last_failure_at', dpghub.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('blocked_until', dpghub.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint('key'))
+    op.execute("UPDATE hub_user SET locked_until = NULL, failed_logins = 0")
     with op.batch_alter_table('derivation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('access_floor', sa.String(length=20), nullable=True))
     op.get_bind().execute(sa.text(
@@ -40,6 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('sign_in_throttle')
     # access that was never the owner's decision is not given back
     with op.batch_alter_table('derivation', schema=None) as batch_op:
         batch_op.drop_column('access_floor')
