@@ -290,24 +290,21 @@ def app_for_credential(session: Session, credential: str | None,
                               "parameter", code="key_missing")
     if oauth.looks_like_jwt(credential):
         try:
-            app_id = oauth.verify(credential, signing_key).app_id
+            claims = oauth.verify(credential, signing_key)
         except Exception:  # noqa: BLE001 — expired or forged: the same answer
             raise Unauthenticated("This API key or token has expired",
                                   code="key_expired") from None
-        app = session.get(App, app_id)
+        found = AppKey.id == claims.key_id, App.id == claims.app_id   # the key it names
     else:
-        row = session.execute(select(AppKey, App).join(App, App.id == AppKey.app_id)
-                              .where(AppKey.digest == key_digest(credential))).first()
-        now = utcnow()
-        if row is None or row[0].revoked_at is not None or (
-                row[0].expires_at is not None and row[0].expires_at <= now):
-            raise Unauthenticated("This API key is not registered, or was revoked",
-                                  code="key_not_registered")
-        app = row[1]
-    if app is None:
+        found = (AppKey.digest == key_digest(credential),)
+    row = session.execute(select(AppKey, App).join(App, App.id == AppKey.app_id)
+                          .where(*found)).first()
+    now = utcnow()
+    if row is None or row[0].revoked_at is not None or (
+            row[0].expires_at is not None and row[0].expires_at <= now):
         raise Unauthenticated("This API key is not registered, or was revoked",
                               code="key_not_registered")
-    return app
+    return row[1]
 
 
 def allowed(session: Session, app: App) -> list[tuple[Subscription, Any]]:
