@@ -92,7 +92,8 @@ async def download(request: Request, session: DbSession, actor: PageActor,
                                              storage=request.app.state.storage,
                                              settings=settings, request=data)
     session.commit()
-    body = csv_chunks(schema, batches) if fmt == "csv" else parquet_chunks(schema, batches)
+    body = csv_chunks(schema, batches, spreadsheet=True) if fmt == "csv" else \
+        parquet_chunks(schema, batches)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet"
     return StreamingResponse(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="query.{fmt}"'})

@@ -214,6 +214,10 @@ def rows(
     columns: Annotated[str | None, Query(description="Columns to return, comma-separated")] = None,
     version: int | None = None,
     format: Annotated[str, Query(pattern="^(json|ndjson|csv|xml|parquet)$")] = "json",
+    spreadsheet: Annotated[bool, Query(description="csv only: make the file safe to open in "
+                                       "a spreadsheet (text starting with = + - @ gets a "
+                                       "leading apostrophe). Without it, csv keeps every "
+                                       "value exactly as stored.")] = False,
 ) -> Response:
     """Rows of a version. Filter with `column=value` or `column__op=value`; op is one of
     `in` (comma-separated), `gt`, `gte`, `lt`, `lte`, `contains`, `isnull`."""
@@ -243,7 +247,7 @@ def rows(
         return Response(body, media_type="application/json")
     extension = {"ndjson": "ndjson", "csv": "csv", "xml": "xml", "parquet": "parquet"}[format]
     return StreamingResponse(
-        row_reader.stream(query, fmt=format, limit=limit),
+        row_reader.stream(query, fmt=format, limit=limit, spreadsheet=spreadsheet),
         media_type=MEDIA[format],
         headers={"Content-Disposition": _attachment(
             f"{dataset.organization.slug}-{dataset.slug}-v{found.version}.{extension}"),
