@@ -14,6 +14,7 @@ from ..core.i18n import LANGUAGES
 from ..web import csrf
 from ..web.context import SESSION_COOKIE, DbSession, HubSettings, PageActor, current_user
 from ..web.forms import form_data, local_path, parse
+from ..web.params import Id, OptionalId
 from ..web.templating import redirect, render, set_language_cookie
 from . import schemas, service, throttle
 from .models import Membership, Organization, OrgKind, Role, User
@@ -222,7 +223,7 @@ async def account_token_create(request: Request, session: DbSession, actor: Page
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def account_token_revoke(token_id: int, request: Request, session: DbSession,
+def account_token_revoke(token_id: Id, request: Request, session: DbSession,
                          actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin_redirect(request)
@@ -313,7 +314,7 @@ async def org_member_add(slug: str, request: Request, session: DbSession, actor:
 
 
 @router.post("/orgs/{slug}/members/{user_id}/role")
-async def org_member_role(slug: str, user_id: int, request: Request, session: DbSession,
+async def org_member_role(slug: str, user_id: Id, request: Request, session: DbSession,
                           actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
     try:
@@ -327,7 +328,7 @@ async def org_member_role(slug: str, user_id: int, request: Request, session: Db
 
 
 @router.post("/orgs/{slug}/members/{user_id}/remove")
-def org_member_remove(slug: str, user_id: int, request: Request, session: DbSession,
+def org_member_remove(slug: str, user_id: Id, request: Request, session: DbSession,
                       actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
     try:
@@ -366,7 +367,7 @@ def invitation_accept(secret: str, request: Request, session: DbSession,
 
 @router.get("/admin")
 def admin(request: Request, session: DbSession, actor: PageActor,
-          before: int | None = None) -> Response:
+          before: OptionalId = None) -> Response:
     if actor.user_id is None:
         return _signin_redirect(request)
     events = service.audit_events(session, actor=actor, limit=50, before=before)
