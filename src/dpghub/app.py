@@ -48,7 +48,7 @@ from .lake import datagokr
 from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
-from .web import docs, errors, health
+from .web import docs, errors, health, openapi
 from .web.context import checked_credentials
 from .web.headers import SecurityHeaders
 from .web.problems import responses
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = None
 
     errors.install(app)
+    openapi.install(app)
     # FastAPI tries routers in order at ≈ 8 µs a route: the JSON API first, the busiest of it
     # leading (a query waited ≈ 0.8 ms behind the page routers), pages after
     # the JSON routers refuse a credential that is sent but not valid; the compatibility
