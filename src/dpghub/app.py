@@ -49,6 +49,7 @@ from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job 
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
 from .web import docs, errors, health, openapi
+from .web.allow import Methods
 from .web.context import checked_credentials
 from .web.headers import SecurityHeaders
 from .web.problems import responses
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.add_middleware(Methods, routed=app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIdMiddleware)
     return app
