@@ -47,6 +47,13 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
+def said(log: Path) -> str:
+    """What `make run` printed, without pip's notes about this machine's package indexes."""
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if not line.startswith("WARNING: Location ")]
+    return "\n".join(lines[-60:])
+
+
 def stop(process: subprocess.Popen[bytes]) -> int:
     """Ctrl-C to `make` and the hub under it (their own process group), as a user stops it."""
     if process.poll() is None:
@@ -82,8 +89,8 @@ def test_make_run_from_a_fresh_clone_in_a_new_venv_without_extras(tmp_path: Path
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None, log.read_text()[-5000:]
-            assert time.monotonic() < deadline, log.read_text()[-5000:]
+            assert process.poll() is None, f"make run ended:\n{said(log)}"
+            assert time.monotonic() < deadline, f"the hub did not start in time:\n{said(log)}"
             time.sleep(0.5)
 
         # the hub runs from the new venv, installed as a user installs it, without extras
@@ -96,7 +103,7 @@ def test_make_run_from_a_fresh_clone_in_a_new_venv_without_extras(tmp_path: Path
 
         printed = log.read_text()
         login = re.search(r"Sign in at \S+ as (\S+) with password (\S+)", printed)
-        assert login, printed[-5000:]
+        assert login, said(log)
         with httpx.Client(base_url=base, headers={"accept": "text/html"}) as browser:
             page = browser.get("/signin")
             assert page.status_code == 200
