@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import quote, unquote
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -19,6 +20,9 @@ from ..web.forms import form_data, parse
 from ..web.params import Id
 from ..web.templating import redirect, render
 from . import metrics, schemas, service
+from .upstream import TARGET_SAFE
+
+SHOWN = 20_000    # bytes of a tried answer shown on the page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -172,16 +176,64 @@ async def try_it(org: str, slug: str, request: Request, session: DbSession,
     headers = {"X-API-Key": str(form.get("key", "")).strip(), "Accept-Language": "ko"}
     if body:
         headers["Content-Type"] = "application/json"
-    transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-        answer = await client.request(method or "GET", f"/gw/{org}/{slug}{path}" +
-                                      (f"?{query}" if query else ""), headers=headers,
-                                      content=body or None)
-    text = answer.content[:20_000].decode("utf-8", "replace")
-    result: dict[str, Any] = {"status": answer.status_code, "headers": dict(answer.headers),
-                              "body": text, "truncated": len(answer.content) > 20_000,
+    status, answer_headers, content, size = await _call_hub(
+        request, method or "GET", f"/gw/{org}/{slug}{path}" + (f"?{query}" if query else ""),
+        headers, body)
+    text = content.decode("utf-8", "replace")
+    result: dict[str, Any] = {"status": status, "headers": answer_headers,
+                              "body": text, "truncated": size > SHOWN,
                               "operation": f"{method} {path}", "query": query}
     return render(request, "catalog/service.html", {
         "service": found, "operations": openapi.operations(found.openapi),
         "servers": [s.get("url", "") for s in found.openapi.get("servers", [])],
         "tried": result, "form": form})
+
+
+async def _call_hub(request: Request, method: str, target: str, headers: dict[str, str],
+                    body: bytes) -> tuple[int, dict[str, str], bytes, int]:
+    """One call into this hub's own app, in process, as any caller's call would arrive (key,
+    limits, evidence and all); no HTTP client needed. Returns the status, the headers, the
+    first SHOWN bytes of the body and the body's whole size."""
+    raw_path, _, raw_query = quote(target, safe=TARGET_SAFE).partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": method.upper(), "scheme": "http", "path": unquote(raw_path),
+             "raw_path": raw_path.encode(), "root_path": "", "query_string": raw_query.encode(),
+             "headers": [(b"host", b"hub"), (b"content-length", str(len(body)).encode()),
+                         *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+             "client": request.scope.get("client"), "server": ("hub", 80), "state": {}}
+    answered = asyncio.Event()
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    status, pieces, size = 0, bytearray(), 0
+    answer_headers: dict[str, str] = {}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, size
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                key = name.decode("latin-1").lower()
+                text = value.decode("latin-1")
+                answer_headers[key] = f"{answer_headers[key]}, {text}" \
+                    if key in answer_headers else text
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if len(pieces) <= SHOWN:
+                pieces.extend(chunk[:SHOWN + 1 - len(pieces)])
+            if not message.get("more_body", False):
+                answered.set()
+
+    try:
+        await request.app(scope, receive, send)
+    finally:
+        answered.set()
+    return status, answer_headers, bytes(pieces[:SHOWN]), size

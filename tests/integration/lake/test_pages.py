@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import html
 import re
 import time
 
@@ -18,6 +20,28 @@ def _follow_job(browser, path: str) -> str:  # type: ignore[no-untyped-def]
             return page.text
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def _preview(page: str) -> tuple[list[str], list[list[str]]]:
+    """The dataset page's preview table: its header and its rows, as the reader sees them."""
+    table = re.search(r'<table class="preview">(.*?)</table>', page, re.S)
+    assert table, "no preview table on the page"
+    header = [html.unescape(h)
+              for h in re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", table.group(1))]
+    body = table.group(1).split("<tbody>", 1)[1]
+    rows = [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return header, rows
+
+
+def _file_rows(path) -> tuple[list[str], list[list[str]]]:  # type: ignore[no-untyped-def]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp949")
+    header, *rows = csv.reader(text.splitlines())
+    return header, rows
 
 
 def test_provider_uploads_from_the_portal(lake: Lake) -> None:
@@ -41,7 +65,12 @@ def test_provider_uploads_from_the_portal(lake: Lake) -> None:
     assert page.status_code == 200
     assert "molit.libraries" in page.text and "열람좌석수" in page.text
     assert page.text.count("<svg") >= 10  # a chart per profiled column
-    assert "마포중앙도서관" in page.text or "<table class=\"preview\">" in page.text
+    # the preview shows the uploaded rows, in the file's order, with the file's columns
+    header, rows = _preview(page.text)
+    file_header, file_rows = _file_rows(LIBRARY)
+    assert header[:3] == file_header[:3] == ["도서관명", "시도명", "시군구명"]
+    assert len(rows) >= 5
+    assert [row[:3] for row in rows] == [row[:3] for row in file_rows[:len(rows)]]
     assert "/openapi/molit/libraries" in page.text
 
     second = browser.post("/datasets/molit/libraries/upload",
@@ -50,7 +79,7 @@ def test_provider_uploads_from_the_portal(lake: Lake) -> None:
                                             .encode("cp949")))])
     _follow_job(browser, second.url.path)
     page = browser.get("/datasets/molit/libraries")
-    assert "작은도서관" in page.text
+    assert [row[:2] for row in _preview(page.text)[1]] == [["작은도서관", "세종특별자치시"]]
     restored = browser.post("/datasets/molit/libraries/versions/1/restore",
                             data={"csrf_token": csrf_of(page.text)})
     done = _follow_job(browser, restored.url.path)
