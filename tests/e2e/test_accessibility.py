@@ -60,6 +60,7 @@ class Portal:
     base: str
     job_id: int
     app_id: int
+    app_key: str
     invite_path: str
 
     def paths(self) -> dict[str, str]:
@@ -147,7 +148,7 @@ def _load_content(base: str, token: str) -> Portal:
             "purpose": "시민에게 가까운 도서관 안내"}))
         invitation = _ok(api.post(f"/api/v1/orgs/{ORG}/invitations", json={
             "email": "newcomer@example.kr", "role": "editor"}))
-    return Portal(base=base, job_id=job["id"], app_id=app["id"],
+    return Portal(base=base, job_id=job["id"], app_id=app["id"], app_key=app["key"],
                   invite_path="/invite/" + invitation["url"].rsplit("/invite/", 1)[1])
 
 
@@ -220,9 +221,22 @@ def _sign_in(page: sync_api.Page, who: str) -> None:
 # --- the pages ---------------------------------------------------------------------------------
 
 
-def _run_query(page: sync_api.Page) -> None:
+def _run_query(page: sync_api.Page, portal: Portal) -> None:
     page.locator("#sql").fill(f"SELECT * FROM {ORG.replace('-', '_')}.{DATASET} ORDER BY 열람좌석수")
     page.locator("form[action='/query'] button[type=submit]").click()
+
+
+def _sign_in_wrongly(page: sync_api.Page, portal: Portal) -> None:
+    page.locator("#email").fill("nobody@example.kr")
+    page.locator("#password").fill("not-the-password")
+    page.locator("main form button[type=submit]").click()
+
+
+def _try_service(page: sync_api.Page, portal: Portal) -> None:
+    """Send a call through the gateway from the service's page; its answer is shown there."""
+    page.locator("#try-query").fill("sigungu=종로구")
+    page.locator("#try-key").fill(portal.app_key)
+    page.locator("#try button[type=submit]").click()
 
 
 @dataclass(frozen=True)
@@ -235,12 +249,13 @@ class Screen:
     path: str
     shows: str
     status: int = 200
-    act: Callable[[sync_api.Page], None] | None = None
+    act: Callable[[sync_api.Page, Portal], None] | None = None
 
 
 SCREENS = [
     Screen("home", "provider", "/", "form[role=search]"),
     Screen("sign-in", None, "/signin", "#password"),
+    Screen("sign-in-refused", None, "/signin", "#form-error", act=_sign_in_wrongly),
     Screen("sign-up", None, "/signup", "#password"),
     Screen("account", "provider", "/account", "main form"),
     Screen("organizations", "provider", "/orgs", "main a[href='/orgs/{org}']"),
@@ -256,6 +271,8 @@ SCREENS = [
     Screen("search", "provider", "/search?q=도서관", "main a[href='/datasets/{dataset}']"),
     Screen("services", "provider", "/services", "main a[href='/services/{service}']"),
     Screen("service", "provider", "/services/{service}", "#try"),
+    Screen("service-tried", "provider", "/services/{service}", "#tried-heading",
+           act=_try_service),
     Screen("apps", "provider", "/apps", "main a[href='/apps/{app}']"),
     Screen("app", "provider", "/apps/{app}", "#sub-purpose"),
     Screen("received-subscriptions", "provider", "/orgs/{org}/subscriptions", "main table"),
@@ -264,7 +281,7 @@ SCREENS = [
     Screen("admin", "operator", "/admin", "main table"),
     Screen("not-found", "provider", "/datasets/{org}/no-such-dataset", "main h1", status=404),
 ]
-IN_ENGLISH_TOO = {"home", "sign-in", "organization", "dataset", "service", "app", "sql-console",
+IN_ENGLISH_TOO = {"home", "sign-in-refused", "organization", "dataset", "service", "app", "sql-console",
                   "admin"}
 CASES = [pytest.param(s, "ko", id=f"ko-{s.name}") for s in SCREENS] + \
     [pytest.param(s, "en", id=f"en-{s.name}") for s in SCREENS if s.name in IN_ENGLISH_TOO]
@@ -308,7 +325,7 @@ def test_page_has_no_wcag_violations(screen: Screen, lang: str, portal: Portal,
         assert answer is not None and answer.status == screen.status, \
             f"{path}: HTTP {answer.status if answer else None}"
         if screen.act:
-            screen.act(page)
+            screen.act(page, portal)
         sync_api.expect(page.locator("html")).to_have_attribute("lang", lang)
         sync_api.expect(page.locator(screen.shows.format(**portal.paths())).first) \
             .to_be_visible()
@@ -316,5 +333,28 @@ def test_page_has_no_wcag_violations(screen: Screen, lang: str, portal: Portal,
         assert not violations, \
             f"{path} ({lang}, {screen.who or 'signed out'}) breaks WCAG 2.x A/AA rules:\n" \
             + describe(violations)
+    finally:
+        page.close()
+
+
+def test_keyboard_user_scrolls_the_wide_rows_table(portal: Portal,
+                                                   visitor: Callable[..., sync_api.Page]) -> None:
+    """The dataset's rows table is wider than the screen: Tab reaches it as a named region and
+    the arrow keys scroll it sideways."""
+    page = visitor("provider", "ko")
+    try:
+        page.goto(f"/datasets/{ORG}/{DATASET}")
+        region = page.get_by_role("region", name="미리보기")
+        sync_api.expect(region).to_have_count(1)
+        assert region.evaluate("e => e.scrollWidth > e.clientWidth"), "the rows table fits the screen: nothing to scroll"
+        for _ in range(200):  # the links before it: header, keywords, downloads, versions
+            page.keyboard.press("Tab")
+            if region.evaluate("e => e === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the rows table")
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("e => e.scrollLeft > 0", arg=region.element_handle())
     finally:
         page.close()
