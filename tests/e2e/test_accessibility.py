@@ -287,11 +287,17 @@ CASES = [pytest.param(s, "ko", id=f"ko-{s.name}") for s in SCREENS] + \
     [pytest.param(s, "en", id=f"en-{s.name}") for s in SCREENS if s.name in IN_ENGLISH_TOO]
 
 
-def axe_violations(page: sync_api.Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now."""
+@pytest.fixture(scope="module")
+def axe_js() -> Path:
+    """axe-core's script, installed by `make browser` (npm ci); checked before the hub starts."""
     if not AXE_JS.is_file():
         unavailable(f"axe-core is not installed at {AXE_JS} (`make browser` runs npm ci)")
-    page.add_script_tag(path=str(AXE_JS))
+    return AXE_JS
+
+
+def axe_violations(page: sync_api.Page, script: Path) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now."""
+    page.add_script_tag(path=str(script))
     return page.evaluate(
         """async (tags) => {
             const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
@@ -316,7 +322,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.parametrize(("screen", "lang"), CASES)
-def test_page_has_no_wcag_violations(screen: Screen, lang: str, portal: Portal,
+def test_page_has_no_wcag_violations(screen: Screen, lang: str, axe_js: Path, portal: Portal,
                                      visitor: Callable[..., sync_api.Page]) -> None:
     page = visitor(screen.who, lang)
     try:
@@ -329,7 +335,7 @@ def test_page_has_no_wcag_violations(screen: Screen, lang: str, portal: Portal,
         sync_api.expect(page.locator("html")).to_have_attribute("lang", lang)
         sync_api.expect(page.locator(screen.shows.format(**portal.paths())).first) \
             .to_be_visible()
-        violations = axe_violations(page)
+        violations = axe_violations(page, axe_js)
         assert not violations, \
             f"{path} ({lang}, {screen.who or 'signed out'}) breaks WCAG 2.x A/AA rules:\n" \
             + describe(violations)
