@@ -29,8 +29,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 OPERATOR_EMAIL = "admin@dpghub.kr"  # the operator `dpghub init` creates
 OPERATOR_PASSWORD = "operator-pass-1"
-START_TIMEOUT = 20.0
-WAIT_MS = 10_000  # Playwright's own waits (navigation, assertions), per step
+START_TIMEOUT = 60.0  # seconds for `dpghub serve` to answer its health check
+WAIT_MS = 30_000  # Playwright's own waits (navigation, assertions), per step: generous, as a
+#                   loaded 2-core machine can take seconds to sign in (argon2) and render
 
 
 # --- the hub's home and process ----------------------------------------------------------------

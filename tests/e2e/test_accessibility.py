@@ -173,6 +173,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
     executable = chromium()
+    sync_api.expect.set_options(timeout=WAIT_MS)
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(executable), headless=True,
                                               args=CHROMIUM_ARGS)
