@@ -34,8 +34,9 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-browser:                                ## Debian's Chromium for the browser tests
+browser:                                ## Debian's Chromium and axe-core for the browser tests
 	@sh tools/ensure-chromium.sh
+	@sh tools/ensure-axe.sh
 
 lint: $(VENV)/.installed-test           ## static checks
 	$(BIN)/ruff check src tests
