@@ -109,6 +109,8 @@ RULES = {
     "org_admin": "admins of the organization",
     "operator": "platform operators",
     "data_reader": "depends on the dataset's access level",
+    "data_sampler": "as for rows, and apps with an approved development subscription",
+    "data_owner": "open data: anyone; restricted and sensitive: members of the owner",
 }
 
 
@@ -116,6 +118,9 @@ def actions_table() -> str:
     from dpghub.identity.policy import ACTIONS
 
     rows = ["| action | who may | changes state | what it allows |", "|---|---|---|---|"]
+    unworded = {a.rule.value for a in ACTIONS.values()} - set(RULES)
+    if unworded:
+        raise SystemExit(f"tools/docs_tables.py: RULES has no wording for {sorted(unworded)}")
     for action in ACTIONS.values():
         rows.append(f"| `{action.name}` | {RULES[action.rule.value]} | "
                     f"{'yes' if action.write else 'no'} | {_cell(action.description)} |")
