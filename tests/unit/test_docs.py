@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -73,12 +74,18 @@ def test_every_setting_is_in_the_readme() -> None:
         assert f"`DPGHUB_{name.upper()}`" in readme, f"DPGHUB_{name.upper()} is not in the README"
 
 
-def test_every_cli_command_is_in_the_readme() -> None:
+def _commands(group: Any) -> list[str]:
+    """Every leaf command's full name (`dpghub regions load`); tests/integration/test_cli.py
+    uses it too."""
     from typer.main import get_command
 
+    return [path for path, _ in TABLES.walk_commands(get_command(group))]
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
     from dpghub.cli import app as cli
 
-    commands = [path for path, _ in TABLES.walk_commands(get_command(cli))]
+    commands = _commands(cli)
     assert "dpghub audit verify" in commands
     readme = _text(README)
     for command in commands:
