@@ -213,7 +213,8 @@ def user_password(
     password: Annotated[str | None, typer.Option(
         help="New password; generated and printed when absent.")] = None,
 ) -> None:
-    """Set a user's password (also unlocks the account and ends its web sign-ins)."""
+    """Set a user's password (also lifts sign-in delays on the account and ends its web
+    sign-ins)."""
     generated = password is None
     password = password or generate_password()
     with hub_session() as (_, session):

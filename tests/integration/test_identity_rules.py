@@ -245,3 +245,21 @@ def test_names_longer_than_their_column_are_refused_not_crashed(hub: Hub) -> Non
     org = hub.client.post("/api/v1/orgs", headers=auth, json={
         "slug": "long-name", "name_ko": "가" * 200, "name_en": "A" * 200, "kind": "civic"})
     assert org.status_code == 201
+
+
+def test_an_operator_reset_lifts_the_delays_on_the_account(hub: Hub) -> None:
+    from dpghub.core.db import utcnow
+    from dpghub.identity import throttle
+    from dpghub.identity.policy import CLI
+
+    user = hub.make_user("park@example.com")
+    frozen = utcnow()
+    hub.app.state.clock = lambda: frozen
+    browser = hub.browser()
+    for _ in range(hub.settings.login_max_failures + 1):
+        sign_in(browser, "park@example.com", "wrong-password!")
+    assert sign_in(browser, "park@example.com").status_code == 429
+    with hub.session() as s:
+        service.set_password(s, actor=CLI, user=s.get(User, user.id), password=PASSWORD)
+        assert throttle.wait_left(s, "park@example.com", "testclient", frozen) == 0
+    assert sign_in(browser, "park@example.com").status_code == 303

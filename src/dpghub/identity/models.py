@@ -138,6 +138,8 @@ class SignInThrottle(Base):
     __tablename__ = "sign_in_throttle"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # digest of the account typed (pair counters only): an operator's reset lifts them all
+    account: Mapped[str | None] = mapped_column(String(64), index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

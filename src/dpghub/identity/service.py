@@ -199,13 +199,15 @@ def change_password(
 
 
 def set_password(session: Session, *, actor: Actor, user: User, password: str) -> None:
-    """Operator reset (CLI): sets a password, unlocks, and ends every web sign-in."""
+    """Operator reset (CLI): sets a password, lifts sign-in delays on the account from every
+    address, and ends every web sign-in."""
     if not (actor.is_operator or actor.via == "system"):
         raise Forbidden("Only platform operators may do this", code="forbidden")
     schemas.PasswordChange(current_password="", new_password=password)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    throttle.lift(session, user.email)
     for web in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
         session.delete(web)
     audit.record(session, actor=actor, action="identity.user.password_reset",

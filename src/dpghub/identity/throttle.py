@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import SignInThrottle
@@ -35,6 +36,10 @@ def keys(email: str, address: str) -> tuple[str, str]:
     return pair, alone
 
 
+def account_key(email: str) -> str:
+    return hashlib.sha256(f"account\0{email.strip().lower()}".encode()).hexdigest()
+
+
 def wait_left(session: Session, email: str, address: str, now: datetime) -> float:
     """Seconds the next try from `address` for `email` must still wait (0: it may go)."""
     left = 0.0
@@ -52,7 +57,8 @@ def failed(session: Session, email: str, address: str, now: datetime, limits: Li
     for key, free in ((pair, limits.free), (alone, limits.free * ADDRESS_FACTOR)):
         row = session.get(SignInThrottle, key)
         if row is None:
-            row = SignInThrottle(key=key, failures=0, last_failure_at=now)
+            row = SignInThrottle(key=key, failures=0, last_failure_at=now,
+                                 account=account_key(email) if key == pair else None)
             session.add(row)
         elif now - row.last_failure_at > FORGET_AFTER:
             row.failures = 0
@@ -73,3 +79,13 @@ def succeeded(session: Session, email: str, address: str) -> None:
     if row is not None:
         session.delete(row)
         session.flush()
+
+
+def lift(session: Session, email: str) -> int:
+    """An operator reset the account: every address may try it again at once."""
+    rows = session.scalars(select(SignInThrottle).where(
+        SignInThrottle.account == account_key(email))).all()
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)

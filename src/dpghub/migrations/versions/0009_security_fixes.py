@@ -33,10 +33,12 @@ def upgrade() -> None:
     op.create_table(
         'sign_in_throttle',
         sa.Column('key', sa.String(length=64), nullable=False),
+        sa.Column('account', sa.String(length=64), nullable=True),
         sa.Column('failures', sa.Integer(), nullable=False),
         sa.Column('last_failure_at', dpghub.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('blocked_until', dpghub.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('key'))
+    op.create_index('ix_sign_in_throttle_account', 'sign_in_throttle', ['account'])
     op.execute("UPDATE hub_user SET locked_until = NULL, failed_logins = 0")
     with op.batch_alter_table('derivation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('access_floor', sa.String(length=20), nullable=True))
