@@ -3,9 +3,10 @@ upload form, and a job page that follows progress without JavaScript (meta refre
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..core.errors import Forbidden, HubError, Unauthenticated
@@ -161,11 +162,21 @@ def restore(org: str, name: str, version: VersionNumber, request: Request, sessi
     return follow_job(request, session, job)
 
 
+JOB_PAGE_WAIT = 5.0     # seconds a job page waits for a running job before it answers
+
+
 @router.get("/jobs/{job_id}")
-def job_page(job_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
+def job_page(job_id: Id, request: Request, session: DbSession, actor: PageActor,
+             wait: Annotated[float, Query(ge=0, le=30)] = JOB_PAGE_WAIT) -> Response:
     if actor.user_id is None:
         return redirect(request, f"/signin?next={request.url.path}")
     job = service.get_job(session, actor=actor, job_id=job_id)
+    # no automatic reload (WCAG 2.2.1: a page must not refresh itself on a timer): the page
+    # waits a moment for a running job to finish, and otherwise offers to look again
+    deadline = time.monotonic() + wait
+    while job.state in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        session.refresh(job)
     dataset = None
     if job.params.get("dataset_id"):
         dataset = service.get_dataset_by_id(session, job.params["dataset_id"])

@@ -16,7 +16,7 @@ def _follow_job(browser, path: str) -> str:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + 60
     while True:
         page = browser.get(path)
-        if 'http-equiv="refresh"' not in page.text:
+        if 'data-job-running' not in page.text:
             return page.text
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -111,3 +111,19 @@ def test_home_page_shows_the_newest_datasets(lake: Lake) -> None:
     lake.ingest_ok("newer", ("a.csv", b"a\n1\n"))
     home = lake.hub.browser().get("/").text
     assert home.index("새 데이터") < home.index("예전 데이터")
+
+
+def test_a_running_job_page_never_reloads_itself(tmp_path, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    """WCAG 2.2.1: no timed refresh; the reader looks again when they choose."""
+    from tests.conftest import build_hub
+
+    for hub in build_hub(tmp_path, sqlite_url, job_workers=0):   # nobody runs the job
+        lake = Lake(hub)
+        lake.create("waiting")
+        answer = hub.client.post("/api/v1/datasets/molit/waiting/ingest", headers=lake.auth,
+                                 files=[("files", ("a.csv", b"a\n1\n"))])
+        browser = hub.browser()
+        sign_in(browser, lake.owner.email, PASSWORD)
+        page = browser.get(f"/jobs/{answer.json()['id']}", params={"wait": 0}).text
+        assert 'http-equiv="refresh"' not in page
+        assert "data-job-running" in page and "다시 보기" in page
