@@ -88,8 +88,8 @@ def _guard(text: str, ckan_names: bool) -> GuardedQuery:
 
 
 def too_deep() -> Invalid:
-    return Invalid("The query is nested too deeply to check; use fewer nested subqueries or "
-                   "parentheses", code="query_too_deep", field="sql")
+    return Invalid("The query is nested too deeply to check (beyond the parser's depth); use "
+                   "fewer nested subqueries or parentheses", code="query_too_deep", field="sql")
 
 
 def _tokens(text: str) -> list[Token]:

@@ -35,7 +35,7 @@ from . import sandbox, wire
 from .guard import guard, too_deep
 
 KEEP = 6                     # locked databases kept per worker
-RECURSION_LIMIT = 10_000     # deeply nested queries are parsed by recursion
+RECURSION_LIMIT = 50_000     # deeply nested queries are parsed by recursion (≈ 25 calls a level)
 ERROR_CLASSES = {cls.__name__: cls for cls in (
     Invalid, Forbidden, TooLarge, sandbox.QueryTooLarge, sandbox.QueryTimeout)}
 

@@ -248,6 +248,11 @@ class QueryPool:
             while True:
                 if self.closed:
                     raise Unavailable("The query service is stopping", code="query_stopped")
+                for dead in [w for w in self.idle if w.process.poll() is not None]:
+                    log.warning("query worker %s ended while idle (exit status %s)",
+                                dead.process.pid, dead.process.returncode)
+                    self.idle.remove(dead)        # ended while idle (an operator, the OOM
+                    dead.close()                  # killer): never handed to a caller
                 if self.idle:
                     worker = next((w for w in reversed(self.idle) if key in w.recent),
                                   self.idle[-1])   # the same tables, else the last used
@@ -271,10 +276,16 @@ class QueryPool:
                 if not self.starting and self._count() < self.size:
                     self._spawn()
                 left = deadline.left()
-                if left <= 0:
+                if left <= 0 and self.busy:
                     raise Unavailable("All {count} query workers stayed busy for the "
                                       "query's time limit of {seconds} s; try again",
-                                      code="query_workers_busy", count=self.size,
+                                      code="query_workers_busy", count=len(self.busy),
+                                      seconds=round(deadline.seconds, 3),
+                                      headers={"Retry-After": "1"})
+                if left <= 0:
+                    raise Unavailable("No query worker was ready within the query's time "
+                                      "limit of {seconds} s (they are starting); try again",
+                                      code="query_workers_busy",
                                       seconds=round(deadline.seconds, 3),
                                       headers={"Retry-After": "1"})
                 self.changed.wait(left)
@@ -406,7 +417,9 @@ class QueryPool:
         worker.kill()
         log.warning("query worker %s ended while running a query (exit status %s)",
                     worker.process.pid, status)
-        return sandbox.memory_refusal(self.memory_mb)
+        return QueryTooLarge("The query's worker process ended while running it, most likely "
+                             "for needing more than the memory limit of {limit} MiB; it was "
+                             "replaced", limit=self.memory_mb)
 
 
 def _launch(config: dict[str, Any]) -> _Worker:
