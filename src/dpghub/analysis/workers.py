@@ -32,7 +32,7 @@ import pyarrow as pa
 from ..config import Settings
 from ..core.errors import Forbidden, HubError, Invalid, TooLarge, Unavailable
 from ..lake.tables import VersionData
-from . import sandbox, wire
+from . import wire
 from .guard import GuardedQuery, TableRef
 from .sandbox import QueryTimeout, QueryTooLarge
 
