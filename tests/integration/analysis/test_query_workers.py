@@ -9,8 +9,9 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,19 +19,36 @@ from tests.conftest import Hub, build_hub
 from tests.integration.lake.conftest import EV, LIBRARY, Lake
 
 ENGLISH = {"Accept-Language": "en"}
-BOMBS = [
-    "SELECT len(range(1000000000)) AS n",
+BOMBS = [   # lists are built outside DuckDB's memory limit
+    "SELECT len(range(1000000000)) AS n",                     # the probe's: 8 GB in one list
     "SELECT unnest(range(1000000000)) AS x",
     "SELECT list_transform(range(1000000000), x -> x) AS l",
-    "SELECT len(list_transform(range(1000000000), lambda x: x + 1)) AS n",
-    "SELECT array_agg(range(1000)) AS a FROM (SELECT unnest(range(10000000)))",
+    "SELECT len(range(100000000)) AS n",                      # 800 MB
+    "SELECT sum(x) AS s FROM (SELECT unnest(range(100000000)) AS x)",
+    "SELECT len(list_transform(range(100000000), lambda x: x + 1)) AS n",
+    "SELECT array_agg(range(1000)) AS a FROM (SELECT unnest(range(10000000)))",  # step by step
 ]
 
 
 @pytest.fixture
-def small(tmp_path: Path, sqlite_url: str) -> Iterator[Hub]:
+def make_hub(tmp_path: Path, sqlite_url: str) -> Iterator[Callable[..., Hub]]:
+    """Hubs with settings of the test's choosing, emptied afterwards even when it fails."""
+    made: list[Iterator[Hub]] = []
+
+    def make(**overrides: Any) -> Hub:
+        hub = build_hub(tmp_path, sqlite_url, **overrides)
+        made.append(hub)
+        return next(hub)
+
+    yield make
+    for hub in made:
+        next(hub, None)
+
+
+@pytest.fixture
+def small(make_hub: Callable[..., Hub]) -> Hub:
     """A hub whose queries have 64 MiB, run by a single worker process."""
-    yield from build_hub(tmp_path, sqlite_url, query_memory_mb=64, query_workers=1)
+    return make_hub(query_memory_mb=64, query_workers=1)
 
 
 def ask(hub: Hub, sql: str, **extra):  # type: ignore[no-untyped-def]
@@ -40,6 +58,12 @@ def ask(hub: Hub, sql: str, **extra):  # type: ignore[no-untyped-def]
 def peak_rss_mb() -> int:
     """The most memory this process (the hub under test) has held, in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+
+
+def cpu_seconds() -> float:
+    """The processor time this process (the hub under test) has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 @pytest.mark.parametrize("bomb", BOMBS)
@@ -89,14 +113,17 @@ def test_a_worker_killed_mid_query_is_replaced(small: Hub) -> None:
     _wait_until_gone(worker)
 
 
-def test_parsing_is_inside_the_time_limit(tmp_path: Path, sqlite_url: str) -> None:
-    sql = " UNION ALL ".join(f"SELECT {i} AS n" for i in range(10_000))
-    for hub in build_hub(tmp_path, sqlite_url, query_max_chars=1_000_000):
-        assert ask(hub, "SELECT 1").status_code == 200   # a worker has started
-        answer = ask(hub, sql, timeout_ms=500)
-        assert answer.status_code == 408, answer.text
-        assert answer.json()["code"] == "query_timeout"
-        assert ask(hub, "SELECT 4 AS four").json()["rows"] == [[4]]
+def test_parsing_is_inside_the_time_limit_and_outside_the_hub(make_hub: Callable[..., Hub]
+                                                             ) -> None:
+    hub = make_hub(query_max_chars=1_000_000)
+    sql = " UNION ALL ".join(f"SELECT {i} AS n" for i in range(10_000))  # seconds to parse
+    assert ask(hub, "SELECT 1").status_code == 200   # a worker has started
+    before = cpu_seconds()
+    answer = ask(hub, sql, timeout_ms=500)
+    assert answer.status_code == 408, answer.text
+    assert answer.json()["code"] == "query_timeout"
+    assert cpu_seconds() - before < 1.0   # the parsing was the worker's, stopped with it
+    assert ask(hub, "SELECT 4 AS four").json()["rows"] == [[4]]
 
 
 def test_sql_longer_than_the_limit_is_refused(small: Hub) -> None:
@@ -144,48 +171,47 @@ def test_string_literals_keep_their_text(small: Hub) -> None:
     assert answer.json()["rows"] == [["hong.gildong@123.kr", "a.b@1"]]
 
 
-def test_every_output_runs_in_a_worker_and_reads_versions(tmp_path: Path, sqlite_url: str,
-                                                          kr: Path) -> None:
-    for hub in build_hub(tmp_path, sqlite_url, query_memory_mb=64, query_workers=1):
-        lake = Lake(hub)
-        lake.create("libraries")
-        lake.ingest_ok("libraries", LIBRARY)
-        lake.ingest_ok("libraries", LIBRARY)
-        sql = ("SELECT (SELECT count(*) FROM molit.libraries@1) AS v1, "
-               "(SELECT count(*) FROM molit.libraries) AS now, 'molit.libraries@2' AS text")
-        json_answer = hub.client.post("/api/v1/query", headers=lake.auth, json={"sql": sql})
-        assert json_answer.json()["rows"] == [[3517, 7034, "molit.libraries@2"]]
-        for fmt, expected in (("csv", '3517,7034,"molit.libraries@2"'),
-                              ("ndjson", '"v1": 3517')):
-            answer = hub.client.post("/api/v1/query", headers=lake.auth,
-                                     json={"sql": sql, "format": fmt})
-            assert answer.status_code == 200 and expected in answer.text
-        bomb = hub.client.post("/api/v1/query", headers=lake.auth,
-                               json={"sql": BOMBS[0], "format": "parquet"})
-        assert bomb.status_code == 422 and bomb.json()["code"] == "query_memory"
-        ckan = hub.client.post("/api/3/action/datastore_search_sql", json={
-            "sql": 'SELECT count(*) AS n, \'"molit__libraries"\' AS t FROM "molit__libraries"'})
-        assert ckan.json()["result"]["records"] == [{"n": 7034, "t": '"molit__libraries"'}]
+def test_every_output_runs_in_a_worker_and_reads_versions(small: Hub, kr: Path) -> None:
+    hub = small
+    lake = Lake(hub)
+    lake.create("libraries")
+    lake.ingest_ok("libraries", LIBRARY)
+    lake.ingest_ok("libraries", LIBRARY)
+    sql = ("SELECT (SELECT count(*) FROM molit.libraries@1) AS v1, "
+           "(SELECT count(*) FROM molit.libraries) AS now, 'molit.libraries@2' AS text")
+    json_answer = hub.client.post("/api/v1/query", headers=lake.auth, json={"sql": sql})
+    assert json_answer.json()["rows"] == [[3517, 7034, "molit.libraries@2"]]
+    for fmt, expected in (("csv", '3517,7034,"molit.libraries@2"'),
+                          ("ndjson", '"v1": 3517')):
+        answer = hub.client.post("/api/v1/query", headers=lake.auth,
+                                 json={"sql": sql, "format": fmt})
+        assert answer.status_code == 200 and expected in answer.text
+    bomb = hub.client.post("/api/v1/query", headers=lake.auth,
+                           json={"sql": BOMBS[0], "format": "parquet"})
+    assert bomb.status_code == 422 and bomb.json()["code"] == "query_memory"
+    ckan = hub.client.post("/api/3/action/datastore_search_sql", json={
+        "sql": 'SELECT count(*) AS n, \'"molit__libraries"\' AS t FROM "molit__libraries"'})
+    assert ckan.json()["result"]["records"] == [{"n": 7034, "t": '"molit__libraries"'}]
 
 
-def test_a_derived_dataset_is_built_in_a_worker(tmp_path: Path, sqlite_url: str,
-                                                kr: Path) -> None:
-    for hub in build_hub(tmp_path, sqlite_url, job_memory_mb=64):
-        lake = Lake(hub)
-        lake.create("ev")
-        lake.ingest_ok("ev", EV)
-        made = hub.client.post("/api/v1/orgs/molit/derived", headers=lake.auth, json={
-            "slug": "ev-by-agency", "title_ko": "기관별 충전기",
-            "sql": "SELECT 제공기관명, count(*) AS n FROM molit.ev GROUP BY 1"})
-        assert made.status_code == 202, made.text
-        job = lake.wait(made.json()["job"]["id"])
-        assert job["state"] == "succeeded", job["error"]
-        bomb = hub.client.post("/api/v1/orgs/molit/derived", headers=lake.auth, json={
-            "slug": "bomb", "title_ko": "폭탄", "sql": BOMBS[0] + " FROM molit.ev"})
-        assert bomb.status_code == 202, bomb.text
-        failed = lake.wait(bomb.json()["job"]["id"])
-        assert failed["state"] == "failed" and failed["error"]["code"] == "query_memory"
-        assert "64 MiB" in failed["error"]["message"]
+def test_a_derived_dataset_is_built_in_a_worker(make_hub: Callable[..., Hub], kr: Path
+                                                ) -> None:
+    hub = make_hub(job_memory_mb=64)
+    lake = Lake(hub)
+    lake.create("ev")
+    lake.ingest_ok("ev", EV)
+    made = hub.client.post("/api/v1/orgs/molit/derived", headers=lake.auth, json={
+        "slug": "ev-by-agency", "title_ko": "기관별 충전기",
+        "sql": "SELECT 제공기관명, count(*) AS n FROM molit.ev GROUP BY 1"})
+    assert made.status_code == 202, made.text
+    job = lake.wait(made.json()["job"]["id"])
+    assert job["state"] == "succeeded", job["error"]
+    bomb = hub.client.post("/api/v1/orgs/molit/derived", headers=lake.auth, json={
+        "slug": "bomb", "title_ko": "폭탄", "sql": BOMBS[0] + " FROM molit.ev"})
+    assert bomb.status_code == 202, bomb.text
+    failed = lake.wait(bomb.json()["job"]["id"])
+    assert failed["state"] == "failed" and failed["error"]["code"] == "query_memory"
+    assert "64 MiB" in failed["error"]["message"]
 
 
 def _wait_until_gone(pid: int) -> None:
