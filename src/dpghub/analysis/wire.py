@@ -51,6 +51,31 @@ def send_json(sock: socket.socket, kind: bytes, message: Any) -> None:
     send(sock, kind, json.dumps(message, ensure_ascii=False).encode())
 
 
+class Outbox:
+    """Frames gathered and written together: a one-row answer is three frames, and three
+    writes wake the reader three times."""
+
+    def __init__(self, sock: socket.socket, flush_at: int = 1 << 18) -> None:
+        self.sock, self.flush_at = sock, flush_at
+        self.pending = bytearray()
+
+    def put(self, kind: bytes, payload: bytes | bytearray) -> None:
+        if len(payload) > MAX_FRAME:
+            raise TooLarge(len(payload))
+        self.pending += HEADER.pack(kind, len(payload))
+        self.pending += payload
+        if len(self.pending) >= self.flush_at:
+            self.flush()
+
+    def put_json(self, kind: bytes, message: Any) -> None:
+        self.put(kind, json.dumps(message, ensure_ascii=False).encode())
+
+    def flush(self) -> None:
+        if self.pending:
+            self.sock.sendall(self.pending)
+            self.pending = bytearray()
+
+
 def receive(sock: socket.socket, max_bytes: int = MAX_FRAME) -> tuple[bytes, bytearray]:
     """The next frame; `Closed` at the end, `TooLarge` (the frame left unread) past
     `max_bytes`, the socket's own timeout error when its timeout passes."""

@@ -35,6 +35,7 @@ from . import sandbox, wire
 from .guard import guard, too_deep
 
 KEEP = 6                     # locked databases kept per worker
+PIECE_BYTES = 8 << 20        # Arrow batches are sent in pieces of about this size
 RECURSION_LIMIT = 50_000     # deeply nested queries are parsed by recursion (≈ 25 calls a level)
 ERROR_CLASSES = {cls.__name__: cls for cls in (
     Invalid, Forbidden, TooLarge, sandbox.QueryTooLarge, sandbox.QueryTimeout)}
@@ -151,7 +152,8 @@ class Worker:
         large result is never made) and costs less than going through Arrow first."""
         params, limit = request.get("params"), int(request["limit"])
         cursor = con.execute(request["sql"], params) if params else con.execute(request["sql"])
-        wire.send_json(sock, wire.REPLY, {"columns": [
+        out = wire.Outbox(sock)   # a small answer leaves in one write
+        out.put_json(wire.REPLY, {"columns": [
             {"name": name, "type": sandbox.duckdb_type_name(kind)}
             for name, kind, *_ in cursor.description or ()]})
         fetched = size = 0
@@ -167,8 +169,9 @@ class Worker:
             size += len(piece)
             if size > self.result_max:
                 raise result_too_large(self.result_max)
-            wire.send(sock, wire.ROWS, piece)
-        wire.send_json(sock, wire.END, {"truncated": fetched > limit})
+            out.put(wire.ROWS, piece)
+        out.put_json(wire.END, {"truncated": fetched > limit})
+        out.flush()
 
     def batches(self, sock: socket.socket, con: duckdb.DuckDBPyConnection,
                 request: dict[str, Any]) -> None:
@@ -186,7 +189,8 @@ class Worker:
                 if sent + batch.num_rows > limit:
                     batch = batch.slice(0, limit - sent)
                 sent += batch.num_rows
-                wire.send(sock, wire.ARROW, _ipc(reader.schema, batch))
+                for piece in _pieces(batch):
+                    wire.send(sock, wire.ARROW, _ipc(reader.schema, piece))
         finally:
             reader.close()
         wire.send_json(sock, wire.END, {"rows": sent})
@@ -242,6 +246,16 @@ def _json_value(value: Any) -> Any:
         return bytes(value).decode("utf-8", "replace")
     plain = sandbox.plain(value)
     return plain if plain is not value else str(value)
+
+
+def _pieces(batch: pa.RecordBatch) -> list[pa.RecordBatch]:
+    """A batch in pieces of about PIECE_BYTES, so that the hub holds little of it at a time
+    (ten thousand rows of long texts can be a gigabyte)."""
+    size = batch.nbytes
+    if size <= PIECE_BYTES or batch.num_rows <= 1:
+        return [batch]
+    rows = max(1, batch.num_rows * PIECE_BYTES // size)
+    return [batch.slice(start, rows) for start in range(0, batch.num_rows, rows)]
 
 
 def _ipc(schema: pa.Schema, batch: pa.RecordBatch | None) -> pa.Buffer:

@@ -41,7 +41,8 @@ log = logging.getLogger("dpghub.analysis.workers")
 START_SECONDS = 60          # a worker not ready by then is taken as failed
 RETRY_SECONDS = 10          # after a failed start, callers are refused this long
 KEEP = 6                    # as worker.KEEP: the locked databases a worker keeps
-GUARDS_KEPT = 512           # checked texts remembered (a dashboard repeats its queries)
+GUARDS_KEPT = 256           # checked texts remembered (a dashboard repeats its queries)...
+GUARD_KEPT_CHARS = 8_000    # ...when they are this short (the cache stays a few MiB)
 ERRORS: dict[str, type[HubError]] = {cls.__name__: cls for cls in (
     Invalid, Forbidden, TooLarge, QueryTooLarge, QueryTimeout)}
 
@@ -170,10 +171,11 @@ class QueryPool:
         query = GuardedQuery(answer["sql"], tuple(
             TableRef(schema, name, version, view)
             for schema, name, version, view in answer["tables"]))
-        with self.changed:
-            self.guarded[key] = query
-            while len(self.guarded) > GUARDS_KEPT:
-                self.guarded.popitem(last=False)
+        if len(text) <= GUARD_KEPT_CHARS:
+            with self.changed:
+                self.guarded[key] = query
+                while len(self.guarded) > GUARDS_KEPT:
+                    self.guarded.popitem(last=False)
         return query
 
     def rows(self, query: GuardedQuery, sources: list[tuple[TableRef, VersionData]], *,
@@ -213,7 +215,7 @@ class QueryPool:
         def read() -> Iterator[pa.RecordBatch]:
             try:
                 while True:
-                    kind, payload = self._frame(worker, deadline, wire.MAX_FRAME)
+                    kind, payload = self._frame(worker, deadline, self.result_max)
                     if kind == wire.END:
                         break
                     if kind != wire.ARROW:
