@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -41,6 +42,7 @@ log = logging.getLogger("dpghub.analysis.workers")
 START_SECONDS = 60          # a worker not ready by then is taken as failed
 RETRY_SECONDS = 10          # after a failed start, callers are refused this long
 KEEP = 6                    # as worker.KEEP: the locked databases a worker keeps
+PIECE_MAX = 64 << 20        # the largest Arrow piece taken (a worker sends ≈ 8 MiB ones)
 GUARDS_KEPT = 256           # checked texts remembered (a dashboard repeats its queries)...
 GUARD_KEPT_CHARS = 8_000    # ...when they are this short (the cache stays a few MiB)
 ERRORS: dict[str, type[HubError]] = {cls.__name__: cls for cls in (
@@ -215,7 +217,8 @@ class QueryPool:
         def read() -> Iterator[pa.RecordBatch]:
             try:
                 while True:
-                    kind, payload = self._frame(worker, deadline, self.result_max)
+                    kind, payload = self._frame(worker, deadline,
+                                                max(self.result_max, PIECE_MAX))
                     if kind == wire.END:
                         break
                     if kind != wire.ARROW:
@@ -322,8 +325,13 @@ class QueryPool:
             answer = json.loads(payload)
             if kind != wire.REPLY:
                 raise RuntimeError(answer.get("message", "the worker failed to start"))
-            log.debug("query worker %s ready, address space limit %s MiB",
-                      answer["pid"], answer["address_space_mb"])
+            if answer["address_space_mb"]:
+                log.debug("query worker %s ready, address space limit %s MiB",
+                          answer["pid"], answer["address_space_mb"])
+            else:
+                log.warning("query worker %s runs without an address-space limit (this "
+                            "system does not say its size): only DuckDB's memory limit holds",
+                            answer["pid"])
         except Exception as exc:  # noqa: BLE001 — said to the callers waiting for it
             log.error("a query worker failed to start: %s", exc)
             with self.changed:
@@ -426,8 +434,11 @@ class QueryPool:
 
 def _launch(config: dict[str, Any]) -> _Worker:
     ours, theirs = socket.socketpair()
+    package_root = str(Path(__file__).resolve().parents[2])   # dpghub importable as here
     env = {**os.environ, "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
+                                         if p)}
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "dpghub.analysis.worker", str(theirs.fileno())],

@@ -113,6 +113,39 @@ def test_a_worker_killed_mid_query_is_replaced(small: Hub) -> None:
     _wait_until_gone(worker)
 
 
+def test_a_stalled_download_is_stopped_at_its_deadline(small: Hub) -> None:
+    from dpghub.analysis.guard import guard
+    from dpghub.analysis.sandbox import QueryTimeout
+    from dpghub.analysis.workers import Deadline
+
+    pool = small.app.state.queries
+    assert ask(small, "SELECT 1").status_code == 200
+    [worker] = pool.pids()
+    query = guard("SELECT a, b, repeat('가', 100) AS t FROM (SELECT unnest(range(3000)) AS a), "
+                  "(SELECT unnest(range(3000)) AS b)")   # 9 million rows, 2.7 GB of text
+    schema, batches = pool.batches(query, [], params=None, limit=10_000_000,
+                                   deadline=Deadline(3.0))
+    assert schema.names == ["a", "b", "t"]
+    _wait_until_gone(worker)       # nobody reads, yet the worker is stopped at its deadline
+    with pytest.raises(QueryTimeout):
+        for _ in batches:
+            pass
+    assert ask(small, "SELECT 6 AS six").json()["rows"] == [[6]]
+
+
+def test_a_json_answer_larger_than_the_cap_is_refused(make_hub: Callable[..., Hub]) -> None:
+    hub = make_hub(query_result_max_mb=1, query_workers=1)
+    answer = ask(hub, "SELECT repeat('x', 1000) AS t FROM (SELECT unnest(range(5000)))",
+                 limit=5000)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "query_result_too_large" and "1 MiB" in answer.json()["detail"]
+    streamed = hub.client.post("/api/v1/query", json={
+        "sql": "SELECT repeat('x', 1000) AS t FROM (SELECT unnest(range(5000)))",
+        "limit": 5000, "format": "csv"})
+    assert streamed.status_code == 200 and streamed.text.count("\n") == 5001
+    assert ask(hub, "SELECT 7 AS seven").json()["rows"] == [[7]]
+
+
 def test_parsing_is_inside_the_time_limit_and_outside_the_hub(make_hub: Callable[..., Hub]
                                                              ) -> None:
     hub = make_hub(query_max_chars=1_000_000)
