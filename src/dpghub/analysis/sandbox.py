@@ -129,6 +129,12 @@ def memory_refusal(memory_mb: int) -> QueryTooLarge:
                          "filter or aggregate more", limit=memory_mb)
 
 
+def result_too_large(limit_bytes: int) -> Invalid:
+    return Invalid("The result is larger than {limit} MiB, the most a JSON answer carries; "
+                   "ask for fewer rows or columns, or for format=csv or parquet",
+                   code="query_result_too_large", field="limit", limit=limit_bytes >> 20)
+
+
 def translate(exc: BaseException, memory_mb: int) -> HubError:
     """DuckDB's refusal as the caller should read it."""
     if isinstance(exc, (duckdb.OutOfMemoryException, MemoryError)):

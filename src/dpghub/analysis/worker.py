@@ -168,7 +168,7 @@ class Worker:
             piece = _json_rows(wanted)
             size += len(piece)
             if size > self.result_max:
-                raise result_too_large(self.result_max)
+                raise sandbox.result_too_large(self.result_max)
             out.put(wire.ROWS, piece)
         out.put_json(wire.END, {"truncated": fetched > limit})
         out.flush()
@@ -222,12 +222,6 @@ class LazyRegions:
 
     def hdong_name(self, code: str | None) -> str | None:
         return self._get().hdong_name(code)
-
-
-def result_too_large(limit: int) -> Invalid:
-    return Invalid("The result is larger than {limit} MiB, the most a JSON answer carries; "
-                   "ask for fewer rows or columns, or for format=csv or parquet",
-                   code="query_result_too_large", field="limit", limit=limit >> 20)
 
 
 def _json_rows(rows: list[tuple[Any, ...]]) -> bytes:
@@ -297,18 +291,21 @@ def _address_space() -> int | None:
 
 def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
-    kind, payload = wire.receive(sock)
-    config = json.loads(payload)
-    worker = Worker(config)
     try:
-        cap = worker.limit(int(config["headroom_mb"]))
-    except Exception as exc:  # noqa: BLE001 — said to the hub, which logs it
-        wire.send_json(sock, wire.ERROR, {"kind": "Invalid", "code": "worker_failed",
-                                          "message": str(exc)[:300], "params": {}})
-        return
-    wire.send_json(sock, wire.REPLY, {"ready": True, "pid": os.getpid(),
-                                      "address_space_mb": cap})
-    worker.serve(sock)
+        _kind, payload = wire.receive(sock)
+        config = json.loads(payload)
+        worker = Worker(config)
+        try:
+            cap = worker.limit(int(config["headroom_mb"]))
+        except Exception as exc:  # noqa: BLE001 — said to the hub, which logs it
+            wire.send_json(sock, wire.ERROR, {"kind": "Invalid", "code": "worker_failed",
+                                              "message": str(exc)[:300], "params": {}})
+            return
+        wire.send_json(sock, wire.REPLY, {"ready": True, "pid": os.getpid(),
+                                          "address_space_mb": cap})
+        worker.serve(sock)
+    except (wire.Closed, BrokenPipeError, ConnectionResetError):
+        return           # the hub stopped, or gave up on this worker
 
 
 if __name__ == "__main__":

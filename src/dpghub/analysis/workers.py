@@ -33,7 +33,7 @@ import pyarrow as pa
 from ..config import Settings
 from ..core.errors import Forbidden, HubError, Invalid, TooLarge, Unavailable
 from ..lake.tables import VersionData
-from . import wire
+from . import sandbox, wire
 from .guard import GuardedQuery, TableRef
 from .sandbox import QueryTimeout, QueryTooLarge
 
@@ -128,11 +128,13 @@ class QueryPool:
     def stop(self) -> None:
         with self.changed:
             self.closed = True
-            workers = [*self.idle, *self.busy]
+            idle, busy = list(self.idle), list(self.busy)
             self.idle.clear()
             self.changed.notify_all()
-        for worker in workers:
+        for worker in idle:
             worker.close()
+        for worker in busy:     # their readers see the end, and close the sockets they read
+            worker.kill()
         if self.watchdog is not None:
             self.watchdog.join(timeout=5)
             self.watchdog = None
@@ -387,6 +389,7 @@ class QueryPool:
 
     def _send(self, worker: _Worker, request: dict[str, Any], deadline: Deadline) -> None:
         message = {k: v for k, v in request.items() if k != "key"}
+        worker.sock.settimeout(max(deadline.left(), 0) + 1.0)
         try:
             wire.send(worker.sock, wire.REQUEST, json.dumps(message, ensure_ascii=False,
                                                             default=str).encode())
@@ -406,9 +409,7 @@ class QueryPool:
         try:
             kind, payload = wire.receive(worker.sock, max(max_bytes, 1 << 16))
         except wire.TooLarge:
-            from .worker import result_too_large
-
-            raise result_too_large(self.result_max) from None
+            raise sandbox.result_too_large(self.result_max) from None
         except (OSError, wire.Closed):
             raise self._gone(worker, deadline) from None
         if kind == wire.ERROR:
@@ -435,7 +436,10 @@ class QueryPool:
 def _launch(config: dict[str, Any]) -> _Worker:
     ours, theirs = socket.socketpair()
     package_root = str(Path(__file__).resolve().parents[2])   # dpghub importable as here
-    env = {**os.environ, "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1",
+    # the hub's own settings (its secret key, its database's address) stay out of reach of
+    # the SQL: the worker is told what it needs
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DPGHUB_")},
+           "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
                                          if p)}
