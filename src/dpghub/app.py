@@ -24,6 +24,7 @@ from .analysis import api as analysis_api
 from .analysis import derive as _analysis_jobs  # noqa: F401  (registers the derive job)
 from .analysis import pages as analysis_pages
 from .analysis import service as analysis_service
+from .analysis.workers import QueryPool
 from .catalog import api as catalog_api
 from .catalog import ckan, dcat_api
 from .catalog import pages as catalog_pages
@@ -103,7 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.job_runner = runner
         flusher = asyncio.create_task(_flush_usage(app))
         app.state.recorder.start()
+        app.state.queries.start()
         yield
+        app.state.queries.stop()
         flusher.cancel()
         await app.state.gateway.close()
         app.state.recorder.stop()
@@ -140,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url or "", settings.home) if settings.gateway_evidence_process else None)
     app.state.metrics = Metrics()
     app.state.gateway = Gateway(app.state)
+    app.state.queries = QueryPool(settings)   # SQL runs in its worker processes
     app.state.job_runner = None
 
     errors.install(app)

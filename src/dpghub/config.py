@@ -108,6 +108,27 @@ class Settings(BaseSettings):
     query_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one SQL query in the sandbox, in MiB."
     )
+    query_workers: int = Field(
+        default=2, ge=1, description="Query worker processes per hub process: each runs one "
+        "SQL query at a time, apart from the hub, under an operating-system memory limit. One "
+        "starts with the hub, more as queries overlap, up to this many; a query waits for a "
+        "free one within its time limit (then 503 query_workers_busy)."
+    )
+    query_memory_headroom_mb: int = Field(
+        default=512, ge=64, description="Address space a query worker may use beyond "
+        "DPGHUB_QUERY_MEMORY_MB (or DPGHUB_JOB_MEMORY_MB for derived datasets) and its size "
+        "at start: what DuckDB allocates outside its own limit, the result being sent. A "
+        "query that needs more answers 422 query_memory."
+    )
+    query_max_chars: int = Field(
+        default=100_000, ge=100, description="Longest SQL text accepted, in characters "
+        "(413 query_too_long beyond)."
+    )
+    query_result_max_mb: int = Field(
+        default=256, ge=1, description="Largest JSON answer of one query, in MiB (422 "
+        "query_result_too_large beyond; csv, ndjson and parquet answers stream and are not "
+        "capped)."
+    )
     spark_master: str | None = Field(
         default=None, description="Spark master URL for queries with `engine: spark` (local "
         "mode when unset; needs `pip install 'dpghub[spark]'` and Java 17 or newer)."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow as pa
 from fastapi import APIRouter, BackgroundTasks, Query, Request
@@ -24,24 +24,47 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson",
          "parquet": "application/vnd.apache.parquet"}
 
 
+QUERY_REFUSALS = {
+    408: "The query passed its time limit (`query_timeout`, naming the limit): its worker "
+         "process was stopped",
+    413: "The SQL text is longer than DPGHUB_QUERY_MAX_CHARS (`query_too_long`)",
+    422: "Invalid input; among the query's own refusals: `syntax_error` (with line and "
+         "column), `query_too_deep`, `unknown_table`, `query_error` (DuckDB's message), "
+         "`query_memory` (the query needed more than DPGHUB_QUERY_MEMORY_MB; its worker "
+         "process was stopped), `query_result_too_large`",
+    503: "Every query worker stayed busy for the query's time limit (`query_workers_busy`, "
+         "with Retry-After)",
+}
+
+
+def query_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem statuses of a route running SQL, with what each means for a query."""
+    found = responses(*statuses)
+    for status, description in QUERY_REFUSALS.items():
+        if status in found:
+            found[status] = {**found[status], "description": description}
+    return found
+
+
 @router.post("/query", response_model=schemas.QueryResult,
-             responses={**responses(400, 401, 403, 404, 408, 422),
+             responses={**query_responses(400, 401, 403, 404, 408, 413, 422, 503),
                         200: {"content": {"text/csv": {}, "application/x-ndjson": {},
                                           "application/vnd.apache.parquet": {}}}})
 def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActor,
           request: Request, settings: HubSettings) -> Response:
     """Run one SELECT over datasets (`org.dataset`, `org.dataset@VERSION`) in the sandbox.
 
-    Every table must be a dataset the caller may read; the query runs with no file, network
-    or settings access, within `timeout_ms` and the sandbox's memory, and returns at most
-    `limit` rows (`truncated` says when there were more; files stop at `limit`)."""
-    storage = request.app.state.storage
+    Every table must be a dataset the caller may read; the query runs in a worker process
+    with no file, network or settings access, within `timeout_ms` (checking the text
+    included) and the sandbox's memory, and returns at most `limit` rows (`truncated` says
+    when there were more; files stop at `limit`)."""
+    storage, queries = request.app.state.storage, request.app.state.queries
     if data.format == "json":
         result = service.run_query(session, actor=actor, storage=storage, settings=settings,
-                                   request=data)
+                                   queries=queries, request=data)
         return JSONResponse(result.model_dump(mode="json"))
     schema, batches, used = service.open_stream(session, actor=actor, storage=storage,
-                                                settings=settings, request=data)
+                                                queries=queries, request=data)
     session.commit()  # the history row; the rows stream after this
     writers = {"csv": csv_chunks, "ndjson": _ndjson, "parquet": parquet_chunks}
     return StreamingResponse(writers[data.format](schema, batches), media_type=MEDIA[data.format],
@@ -52,12 +75,12 @@ def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActo
 def _ndjson(schema: pa.Schema, batches):  # type: ignore[no-untyped-def]
     import json
 
-    from .sandbox import _plain
+    from .sandbox import plain
 
     for batch in batches:
         names = batch.schema.names
         columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        yield "".join(json.dumps(dict(zip(names, map(_plain, row), strict=True)),
+        yield "".join(json.dumps(dict(zip(names, map(plain, row), strict=True)),
                                  ensure_ascii=False) + "\n"
                       for row in zip(*columns, strict=True)).encode()
 
@@ -78,12 +101,12 @@ def saved(session: DbSession, actor: ApiActor) -> list[schemas.SavedQueryRead]:
 
 
 @router.post("/queries", status_code=201, response_model=schemas.SavedQueryRead,
-             responses=responses(401, 403, 422))
-def save(data: schemas.SavedQueryCreate, session: DbSession,
-         actor: ApiActor) -> schemas.SavedQueryRead:
+             responses=query_responses(401, 403, 408, 413, 422, 503))
+def save(data: schemas.SavedQueryCreate, session: DbSession, actor: ApiActor,
+         request: Request) -> schemas.SavedQueryRead:
     """Save a query under a name (it is checked by the SQL guard first)."""
-    return schemas.SavedQueryRead.model_validate(service.save_query(session, actor=actor,
-                                                                    data=data))
+    return schemas.SavedQueryRead.model_validate(service.save_query(
+        session, actor=actor, queries=request.app.state.queries, data=data))
 
 
 @router.delete("/queries/{saved_id}", status_code=204, responses=responses(401, 404))
@@ -92,14 +115,16 @@ def delete_saved(saved_id: Id, session: DbSession, actor: ApiActor) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/orgs/{org}/derived", status_code=202, responses=responses(401, 403, 404, 409, 422))
+@router.post("/orgs/{org}/derived", status_code=202,
+             responses=query_responses(401, 403, 404, 408, 409, 413, 422, 503))
 def create_derived(org: str, data: schemas.DerivedCreate, session: DbSession, actor: ApiActor,
                    request: Request, background: BackgroundTasks) -> JSONResponse:
     """Save a query as a new dataset of the organization; a job builds its first version and
     records the input versions it read (lineage)."""
     organization = identity.get_org_by_slug(session, org)
     dataset, job = service.create_derived(session, actor=actor, org=organization,
-                                          storage=request.app.state.storage, data=data)
+                                          storage=request.app.state.storage,
+                                          queries=request.app.state.queries, data=data)
     background.add_task(_wake, request)
     return JSONResponse({"dataset": lake.dataset_read(dataset).model_dump(mode="json",
                                                                           by_alias=True),

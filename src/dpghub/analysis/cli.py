@@ -32,11 +32,13 @@ def register(app: typer.Typer, hub_context) -> None:  # type: ignore[no-untyped-
     ) -> None:
         """Run SQL in the sandbox (as the platform; sensitive datasets stay refused)."""
         from ..lake.storage import LakeStorage
+        from .workers import QueryPool
 
-        with hub_context() as (settings, session, _factory):
+        with hub_context() as (settings, session, _factory), \
+                QueryPool(settings, size=1) as queries:
             result = service.run_query(
                 session, actor=CLI, storage=LakeStorage.from_settings(settings),
-                settings=settings, request=schemas.QueryRequest(
+                settings=settings, queries=queries, request=schemas.QueryRequest(
                     sql=sql, limit=limit, timeout_ms=int(timeout * 1000)))
         names = [c.name for c in result.columns]
         if format == "json":

@@ -1,6 +1,9 @@
 """The job that (re)builds a derived dataset: run its query in the sandbox as the person who
 asked (their permissions are checked again now), write the result as one new version, profile
-it, and record which input versions it read (its lineage)."""
+it, and record which input versions it read (its lineage).
+
+The query runs in a query worker process of the job's own, with the job's memory limit
+(DPGHUB_JOB_MEMORY_MB) and an hour's time limit; the job's process only writes the batches."""
 
 from __future__ import annotations
 
@@ -18,9 +21,12 @@ from ..lake import profile as profiling
 from ..lake import service as lake
 from ..lake import tables
 from ..lake.ingest import duckdb_for_job
-from . import sandbox, schemas, service
+from . import schemas, service
 from .models import Derivation
-from .regions import index_for
+from .workers import Deadline, QueryPool
+
+TIME_LIMIT = 3600  # seconds for the query and writing its result
+MAX_ROWS = 1 << 62  # a derived dataset keeps every row of its query
 
 
 @jobs.handler(service.DERIVE_JOB)
@@ -36,31 +42,36 @@ def run(ctx: JobContext) -> dict[str, Any]:
                                  code="derivation_gone")
         actor = Actor.for_user(user, via="job")
         sql = derivation.sql
-        guarded, sources, used = service.prepare(session, actor=actor, storage=storage, sql=sql)
-        service.keep_at_least_inputs_access(session, dataset)
-        session.commit()
-    uri = storage.table_uri(dataset.id)
-    done = tables.committed_by_job(uri, storage.storage_options, ctx.job_id)
-    ctx.progress(message="running the query", force=True)
-    con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
-                               memory_mb=settings.job_memory_mb)
-    try:
+    deadline = Deadline(TIME_LIMIT)
+    with QueryPool(settings, size=1, memory_mb=settings.job_memory_mb) as queries:
+        with ctx.factory() as session:
+            guarded, sources, used = service.prepare(session, actor=actor, storage=storage,
+                                                     queries=queries, sql=sql,
+                                                     deadline=deadline)
+            service.keep_at_least_inputs_access(
+                session, lake.get_dataset_by_id(session, dataset.id))
+            session.commit()
+        uri = storage.table_uri(dataset.id)
+        done = tables.committed_by_job(uri, storage.storage_options, ctx.job_id)
+        ctx.progress(message="running the query", force=True)
         if done is None:
-            with sandbox.Deadline(con, 3600) as deadline:
-                reader = sandbox.start(con, guarded.sql, None, deadline)
-                columns = [{"name": f.name, "type": service.hub_type(f.type)}
-                           for f in reader.schema]
-                counted = _counting(reader, ctx)
-                written = tables.write(uri, storage.storage_options, counted, mode="replace",
-                                       keys=[], job_id=ctx.job_id)
+            schema, batches = queries.batches(guarded, sources, params=None,
+                                              limit=MAX_ROWS, deadline=deadline)
+            twice = sorted({n for n in schema.names if schema.names.count(n) > 1})
+            if twice:      # SELECT * over a join repeats names; a table cannot hold that
+                raise jobs.JobFailed("The query's result names these columns more than once: "
+                                     "{columns}; give them distinct names with AS",
+                                     code="duplicate_columns", columns=", ".join(twice))
+            columns = [{"name": f.name, "type": service.hub_type(f.type)} for f in schema]
+            counted = _counting(pa.RecordBatchReader.from_batches(schema, batches), ctx)
+            written = tables.write(uri, storage.storage_options, counted, mode="replace",
+                                   keys=[], job_id=ctx.job_id)
         else:
             table = tables.open_table(uri, storage.storage_options, done)
             assert table is not None
             written = tables.Written(done, tables.row_count(table))
             columns = [{"name": f.name, "type": service.hub_type(pa.field(f).type)}
                        for f in pa.schema(table.schema().to_arrow())]
-    finally:
-        con.close()
     ctx.progress(message="profiling", force=True)
     profiler = duckdb_for_job(settings, settings.home / "tmp")
     data = tables.version_data(uri, storage.storage_options, written.delta_version)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import HubError
 from ..identity import service as identity
@@ -58,8 +59,10 @@ async def run(request: Request, session: DbSession, actor: PageActor,
     sql = str(form.get("sql", ""))
     try:
         data = parse(schemas.QueryRequest, {"sql": sql, "limit": form.get("limit") or 1000})
-        result = service.run_query(session, actor=actor, storage=request.app.state.storage,
-                                   settings=settings, request=data)
+        # in a thread: the event loop serves other requests while the query runs
+        result = await run_in_threadpool(
+            service.run_query, session, actor=actor, storage=request.app.state.storage,
+            settings=settings, queries=request.app.state.queries, request=data)
     except HubError as error:
         return _console(request, session, actor, sql=sql, error=error)
     return _console(request, session, actor, sql=sql, result=result,
@@ -89,9 +92,9 @@ async def download(request: Request, session: DbSession, actor: PageActor,
     fmt = "parquet" if form.get("format") == "parquet" else "csv"
     data = parse(schemas.QueryRequest, {"sql": form.get("sql", ""), "format": fmt,
                                         "limit": 1_000_000})
-    schema, batches, _ = service.open_stream(session, actor=actor,
-                                             storage=request.app.state.storage,
-                                             settings=settings, request=data)
+    schema, batches, _ = await run_in_threadpool(
+        service.open_stream, session, actor=actor, storage=request.app.state.storage,
+        queries=request.app.state.queries, request=data)
     session.commit()
     body = csv_chunks(schema, batches, spreadsheet=True) if fmt == "csv" else \
         parquet_chunks(schema, batches)
@@ -104,8 +107,10 @@ async def download(request: Request, session: DbSession, actor: PageActor,
 async def save(request: Request, session: DbSession, actor: PageActor) -> Response:
     form = await form_data(request)
     try:
-        saved = service.save_query(session, actor=actor, data=parse(
-            schemas.SavedQueryCreate, {"name": form.get("name", ""), "sql": form.get("sql", "")}))
+        saved = await run_in_threadpool(
+            service.save_query, session, actor=actor, queries=request.app.state.queries,
+            data=parse(schemas.SavedQueryCreate, {"name": form.get("name", ""),
+                                                  "sql": form.get("sql", "")}))
     except HubError as error:
         session.rollback()
         return _console(request, session, actor, sql=str(form.get("sql", "")), error=error)
@@ -118,9 +123,10 @@ async def derive(request: Request, session: DbSession, actor: PageActor) -> Resp
     sql = str(form.get("sql", ""))
     try:
         org = identity.get_org_by_slug(session, str(form.get("org", "")))
-        _, job = service.create_derived(
-            session, actor=actor, org=org, storage=request.app.state.storage,
-            data=parse(schemas.DerivedCreate, {"slug": form.get("slug", ""),
+        _, job = await run_in_threadpool(
+            service.create_derived, session, actor=actor, org=org,
+            storage=request.app.state.storage,
+            queries=request.app.state.queries, data=parse(schemas.DerivedCreate, {"slug": form.get("slug", ""),
                                                "title_ko": form.get("title_ko", ""),
                                                "sql": sql}))
     except HubError as error:

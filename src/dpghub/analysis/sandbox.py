@@ -1,26 +1,24 @@
-"""Running a guarded query in a locked DuckDB: only the chosen versions' files are readable,
-no settings can change, no extensions load; a memory limit, a time limit (interrupt) and a
-row cap with `truncated` said."""
+"""A locked DuckDB for one query's tables: only the chosen versions' files are readable, no
+settings can change, no extensions load, with a memory limit and no spilling to disk.
+
+These databases live only in query worker processes (`worker.py`), never in the hub's own:
+DuckDB's memory limit does not cover everything a query can allocate (list functions build
+whole lists outside it), so the worker process carries an operating-system limit too, and is
+killed when it passes its time limit. Kept light to import: a worker imports this module."""
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from ..core.errors import HubError, Invalid
-from ..lake.sources import sql_string
-from ..lake.storage import LakeStorage
-from ..lake.tables import VersionData
-from .guard import GuardedQuery, TableRef
-from .regions import RegionIndex
+
+if TYPE_CHECKING:
+    from ..lake.storage import LakeStorage
+    from .regions import RegionIndex
 
 BATCH = 10_000
 
@@ -45,114 +43,64 @@ class Result:
     elapsed_ms: float
 
 
-class _Spares:
-    """Fresh DuckDB databases made ahead of time: opening one costs ~15 ms, which a one-row
-    query should not wait for. Each query still gets a database of its own, used once."""
+@dataclass(frozen=True)
+class View:
+    """One table of a query as the sandbox reads it: the view's name, the version's files,
+    and its schema (needed for an empty version and for files in an object store)."""
 
-    def __init__(self, keep: int = 2) -> None:
-        self.keep = keep
-        self.ready: dict[tuple[int, int], list[duckdb.DuckDBPyConnection]] = {}
-        self.lock = threading.Lock()
-
-    def take(self, memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
-        key = (memory_mb, threads)
-        with self.lock:
-            spare = self.ready.setdefault(key, [])
-            con = spare.pop() if spare else None
-        threading.Thread(target=self._fill, args=(key,), daemon=True).start()
-        return con or _fresh(*key)
-
-    def _fill(self, key: tuple[int, int]) -> None:
-        with self.lock:
-            missing = self.keep - len(self.ready.setdefault(key, []))
-        for _ in range(max(missing, 0)):
-            con = _fresh(*key)
-            with self.lock:
-                self.ready[key].append(con)
+    name: str
+    files: tuple[str, ...]
+    schema: pa.Schema | None = None
 
 
-def _fresh(memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
+def fresh(memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
+    """A new, empty DuckDB database with the sandbox's limits, not yet locked."""
     return duckdb.connect(config={
         "memory_limit": f"{memory_mb}MB", "threads": threads,
         # no spilling: a query larger than its memory fails at once instead of filling the
         # disk under the working folder (DuckDB's default is `.tmp`, up to 90% of the disk)
         "temp_directory": "",
+        # no background I/O threads: each database would start eight, and their stacks
+        # count against the worker's address-space limit
+        "async_threads": 0,
         "autoinstall_known_extensions": False, "autoload_known_extensions": False,
         "allow_community_extensions": False, "allow_unsigned_extensions": False})
 
 
-SPARES = _Spares()
-
-
-class _Locked:
-    """Locked databases kept per set of table versions (local lakes): a query on tables that a
-    recent query also read gets a new connection (cursor) to the same locked database, whose
-    views and Parquet metadata are already there. The database stays locked: no settings, no
-    files beyond those versions; the guard lets only SELECT reach it."""
-
-    def __init__(self, keep: int = 16) -> None:
-        self.keep = keep
-        self.databases: dict[tuple[Any, ...], duckdb.DuckDBPyConnection] = {}
-        self.lock = threading.Lock()
-
-    def cursor(self, key: tuple[Any, ...]) -> duckdb.DuckDBPyConnection | None:
-        with self.lock:
-            base = self.databases.pop(key, None)
-            if base is None:
-                return None
-            self.databases[key] = base  # most recently used last
-            return base.cursor()
-
-    def keep_database(self, key: tuple[Any, ...], base: duckdb.DuckDBPyConnection) -> None:
-        with self.lock:
-            self.databases[key] = base
-            while len(self.databases) > self.keep:
-                oldest = next(iter(self.databases))
-                self.databases.pop(oldest).close()
-
-
-LOCKED = _Locked()
-
-
-def open_sandbox(query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
-                 storage: LakeStorage, regions: RegionIndex, *, memory_mb: int,
-                 threads: int = 2) -> duckdb.DuckDBPyConnection:
-    if storage.remote:
-        return _locked_database(sources, storage, regions, memory_mb, threads)
-    key = (memory_mb, threads, id(regions),
-           tuple((ref.view, tuple(data.files)) for ref, data in sources))
-    reused = LOCKED.cursor(key)
-    if reused is not None:
-        return reused
-    base = _locked_database(sources, storage, regions, memory_mb, threads)
-    LOCKED.keep_database(key, base)
-    return base.cursor()
-
-
-def _locked_database(sources: list[tuple[TableRef, VersionData]], storage: LakeStorage,
-                     regions: RegionIndex, memory_mb: int, threads: int
-                     ) -> duckdb.DuckDBPyConnection:
-    con = SPARES.take(memory_mb, threads)
+def lock(con: duckdb.DuckDBPyConnection, views: list[View], regions: RegionIndex,
+         storage: LakeStorage | None = None) -> duckdb.DuckDBPyConnection:
+    """Make `con` (from `fresh`) the sandbox of `views`: region functions, one view per
+    table, then only those files readable and the configuration locked."""
     _functions(con, regions)  # in the database's catalog: every cursor has them
     allowed: list[str] = []
-    for ref, data in sources:
-        if not data.files:
-            columns = ", ".join(f"CAST(NULL AS VARCHAR) AS \"{f.name}\"" for f in data.schema)
-            con.execute(f'CREATE VIEW "{ref.view}" AS SELECT {columns or "1 AS empty"} '
-                        "WHERE false")
-        elif storage.remote:
-            con.execute(f'CREATE VIEW "{ref.view}" AS SELECT * FROM '
-                        f'{storage.relation(con, data.files, ref.view + "_files", data.schema)}')
+    for view in views:
+        if not view.files:
+            fields = view.schema or pa.schema([])
+            columns = ", ".join(f"CAST(NULL AS VARCHAR) AS {_ident(f.name)}" for f in fields)
+            con.execute(f"CREATE VIEW {_ident(view.name)} AS SELECT "
+                        f"{columns or '1 AS empty'} WHERE false")
+        elif storage is not None and storage.remote:
+            relation = storage.relation(con, list(view.files), view.name + "_files",
+                                        view.schema)
+            con.execute(f"CREATE VIEW {_ident(view.name)} AS SELECT * FROM {relation}")
         else:
-            allowed += data.files
-            files = ", ".join(sql_string(f) for f in data.files)
-            con.execute(f'CREATE VIEW "{ref.view}" AS SELECT * FROM read_parquet([{files}], '
-                        "union_by_name=true)")
+            allowed += view.files
+            files = ", ".join(_string(f) for f in view.files)
+            con.execute(f"CREATE VIEW {_ident(view.name)} AS SELECT * FROM "
+                        f"read_parquet([{files}], union_by_name=true)")
     if allowed:
-        con.execute("SET allowed_paths = [" + ", ".join(sql_string(f) for f in allowed) + "]")
+        con.execute("SET allowed_paths = [" + ", ".join(_string(f) for f in allowed) + "]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+def _string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _functions(con: duckdb.DuckDBPyConnection, regions: RegionIndex) -> None:
@@ -176,86 +124,21 @@ def _functions(con: duckdb.DuckDBPyConnection, regions: RegionIndex) -> None:
                 "_hdong_name(CAST(a AS VARCHAR))")
 
 
-class _Watchdog:
-    """One thread that interrupts queries whose time is up. A timer thread per query cost
-    more CPU than a one-row query itself."""
-
-    def __init__(self) -> None:
-        self._due: list[tuple[float, int, Deadline]] = []
-        self._order = itertools.count()
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, deadline: Deadline) -> None:
-        with self._wake:
-            heapq.heappush(self._due, (deadline.at, next(self._order), deadline))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="dpghub-query-watchdog",
-                                                daemon=True)
-                self._thread.start()
-            if self._due[0][2] is deadline:
-                self._wake.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while self._due and self._due[0][2].done:
-                    heapq.heappop(self._due)           # finished in time: forget it
-                if not self._due:
-                    self._wake.wait()
-                    continue
-                wait = self._due[0][0] - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(wait)
-                    continue
-                _, _, deadline = heapq.heappop(self._due)
-            deadline.fire()
+def memory_refusal(memory_mb: int) -> QueryTooLarge:
+    return QueryTooLarge("The query needs more than the sandbox's memory limit of {limit} MiB; "
+                         "filter or aggregate more", limit=memory_mb)
 
 
-WATCHDOG = _Watchdog()
+def result_too_large(limit_bytes: int) -> Invalid:
+    return Invalid("The result is larger than {limit} MiB, the most a JSON answer carries; "
+                   "ask for fewer rows or columns, or for format=csv or parquet",
+                   code="query_result_too_large", field="limit", limit=limit_bytes >> 20)
 
 
-class Deadline:
-    """Interrupts the connection when the time limit passes."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float) -> None:
-        self.con = con
-        self.seconds = seconds
-        self.at = 0.0
-        self.fired = False
-        self.done = False
-
-    def fire(self) -> None:
-        if not self.done:
-            self.fired = True
-            self.con.interrupt()
-
-    def __enter__(self) -> Deadline:
-        self.at = time.monotonic() + self.seconds
-        WATCHDOG.watch(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done = True
-
-
-def start(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None,
-          deadline: Deadline) -> pa.RecordBatchReader:
-    try:
-        relation = con.sql(sql, params=params) if params else con.sql(sql)
-        return relation.to_arrow_reader(batch_size=BATCH)
-    except Exception as exc:
-        raise translate(exc, deadline) from None
-
-
-def translate(exc: BaseException, deadline: Deadline) -> HubError:
+def translate(exc: BaseException, memory_mb: int) -> HubError:
     """DuckDB's refusal as the caller should read it."""
-    if deadline.fired or isinstance(exc, duckdb.InterruptException):
-        return QueryTimeout("The query was stopped at its time limit of {seconds} s",
-                            seconds=round(deadline.seconds, 3))
-    if isinstance(exc, duckdb.OutOfMemoryException):
-        return QueryTooLarge("The query needs more than the sandbox's memory limit; filter or "
-                             "aggregate more")
+    if isinstance(exc, (duckdb.OutOfMemoryException, MemoryError)):
+        return memory_refusal(memory_mb)
     if isinstance(exc, duckdb.PermissionException):
         return Invalid("The sandbox refused: {reason}", code="sandbox_refused", field="sql",
                        reason=str(exc).splitlines()[0][:300])
@@ -267,43 +150,8 @@ def translate(exc: BaseException, deadline: Deadline) -> HubError:
     return Invalid("{reason}", code="query_error", field="sql", reason=str(exc)[:300])
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str,
-          params: list[Any] | dict[str, Any] | None, deadline: Deadline, limit: int,
-          started: float) -> Result:
-    """Run the query and take at most `limit` rows as Python values. DuckDB's own row fetch
-    streams (the rest of a large result is never made) and, for the JSON answer, costs less
-    than going through Arrow first: ≈ 6 ms on a 40 ms grouped query."""
-    try:
-        cursor = con.execute(sql, params) if params else con.execute(sql)
-        columns = [{"name": name, "type": _duckdb_type_name(kind)}
-                   for name, kind, *_ in cursor.description or ()]
-        fetched = cursor.fetchmany(limit + 1)
-    except Exception as exc:
-        raise translate(exc, deadline) from None
-    truncated = len(fetched) > limit
-    rows = [[_plain(v) for v in row] for row in fetched[:limit]]
-    return Result(columns=columns, rows=rows, truncated=truncated,
-                  elapsed_ms=round((time.perf_counter() - started) * 1000, 2))
-
-
-def stream(reader: pa.RecordBatchReader, deadline: Deadline, limit: int
-           ) -> Iterator[pa.RecordBatch]:
-    sent = 0
-    try:
-        for batch in reader:
-            if sent + batch.num_rows > limit:
-                batch = batch.slice(0, limit - sent)
-            sent += batch.num_rows
-            yield batch
-            if sent >= limit:
-                break
-    except Exception as exc:
-        raise translate(exc, deadline) from None
-    finally:
-        reader.close()
-
-
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A result value as JSON carries it (dates as ISO 8601, decimals as numbers)."""
     from datetime import date, datetime
     from datetime import time as clock
     from decimal import Decimal
@@ -319,7 +167,7 @@ INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UINTEGER", "UBIGINT", "UHUGEINT"}
 
 
-def _duckdb_type_name(kind: Any) -> str:
+def duckdb_type_name(kind: Any) -> str:
     """The hub's name (as in dataset schemas) for a DuckDB result column type."""
     name = str(kind).upper()
     if name in INTEGER_TYPES:
@@ -337,7 +185,8 @@ def _duckdb_type_name(kind: Any) -> str:
     return name.lower()
 
 
-def _type_name(kind: pa.DataType) -> str:
+def type_name(kind: pa.DataType) -> str:
+    """The hub's name for an Arrow column type."""
     if pa.types.is_integer(kind):
         return "integer"
     if pa.types.is_floating(kind) or pa.types.is_decimal(kind):

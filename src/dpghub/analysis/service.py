@@ -4,6 +4,7 @@ derived datasets with their lineage, staleness and refresh."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -20,11 +21,13 @@ from ..lake.models import Dataset
 from ..lake.storage import LakeStorage
 from ..lake.tables import VersionData, version_data
 from . import sandbox, schemas
-from .guard import GuardedQuery, TableRef, guard
+from .guard import GuardedQuery, TableRef
 from .models import Derivation, QueryRecord, SavedQuery
 from .regions import index_for
+from .workers import Deadline, QueryPool
 
 DERIVE_JOB = "analysis.derive"
+CHECK_SECONDS = 30  # the time limit for checking a query that is saved, not run
 
 
 # --- resolving and authorising tables ------------------------------------------------------
@@ -52,10 +55,13 @@ def resolve(session: Session, actor: Actor, refs: tuple[TableRef, ...]
     return resolved
 
 
-def prepare(session: Session, *, actor: Actor, storage: LakeStorage, sql: str
+def prepare(session: Session, *, actor: Actor, storage: LakeStorage, queries: QueryPool,
+            sql: str, deadline: Deadline, ckan_names: bool = False
             ) -> tuple[GuardedQuery, list[tuple[TableRef, VersionData]], list[dict[str, Any]]]:
+    """The guarded query (checked in a query worker, within the deadline), the files of each
+    table version it reads, and those versions as the caller is told them."""
     authorize(actor, "analysis.query.run")
-    guarded = guard(sql)
+    guarded = queries.guard(sql, deadline, ckan_names=ckan_names)
     sources = []
     used = []
     for ref, dataset, version in resolve(session, actor, guarded.tables):
@@ -69,11 +75,16 @@ def prepare(session: Session, *, actor: Actor, storage: LakeStorage, sql: str
 
 def run_query(
     session: Session, *, actor: Actor, storage: LakeStorage, settings: Settings,
-    request: schemas.QueryRequest,
+    queries: QueryPool, request: schemas.QueryRequest, ckan_names: bool = False,
 ) -> schemas.QueryResult:
+    """Rows as JSON values. The time limit covers checking the text, waiting for a worker
+    and running the query."""
     started = time.perf_counter()
+    deadline = Deadline(request.timeout_ms / 1000)
     try:
-        guarded, sources, used = prepare(session, actor=actor, storage=storage, sql=request.sql)
+        guarded, sources, used = prepare(session, actor=actor, storage=storage,
+                                         queries=queries, sql=request.sql, deadline=deadline,
+                                         ckan_names=ckan_names)
         if request.engine == "spark":
             if request.params:
                 raise Invalid("The Spark engine takes no parameters; write the values in the "
@@ -82,9 +93,12 @@ def run_query(
 
             result = spark.run(guarded, sources, storage, index_for(settings.home),
                                master=settings.spark_master, limit=request.limit,
-                               timeout_ms=request.timeout_ms)
+                               timeout_ms=max(int(deadline.left() * 1000), 1))
         else:
-            result = _run_duckdb(guarded, sources, storage, settings, request, started)
+            found = queries.rows(guarded, sources, params=request.params, limit=request.limit,
+                                 deadline=deadline)
+            result = sandbox.Result(found.columns, found.rows, found.truncated,
+                                    round((time.perf_counter() - started) * 1000, 2))
     except Exception as exc:
         # the request's transaction is lost with the error; the failed query stays in the
         # user's history, so it is committed here, on its own
@@ -100,45 +114,20 @@ def run_query(
                   for u in used])
 
 
-def _run_duckdb(guarded: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
-                storage: LakeStorage, settings: Settings, request: schemas.QueryRequest,
-                started: float) -> sandbox.Result:
-    con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
-                               memory_mb=settings.query_memory_mb)
-    try:
-        with sandbox.Deadline(con, request.timeout_ms / 1000) as deadline:
-            return sandbox.fetch(con, guarded.sql, request.params, deadline, request.limit,
-                                 started)
-    finally:
-        con.close()
-
-
 def open_stream(
-    session: Session, *, actor: Actor, storage: LakeStorage, settings: Settings,
+    session: Session, *, actor: Actor, storage: LakeStorage, queries: QueryPool,
     request: schemas.QueryRequest,
-):  # type: ignore[no-untyped-def]
-    """(schema, batches, datasets used) for file formats; the query starts before returning."""
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch], list[dict[str, Any]]]:
+    """(schema, batches, datasets used) for file formats; the query starts before returning,
+    and its time limit covers reading the batches to the end."""
     started = time.perf_counter()
-    guarded, sources, used = prepare(session, actor=actor, storage=storage, sql=request.sql)
-    con = sandbox.open_sandbox(guarded, sources, storage, index_for(settings.home),
-                               memory_mb=settings.query_memory_mb)
-    deadline = sandbox.Deadline(con, request.timeout_ms / 1000).__enter__()
-    try:
-        reader = sandbox.start(con, guarded.sql, request.params, deadline)
-    except Exception:
-        deadline.__exit__()
-        con.close()
-        raise
+    deadline = Deadline(request.timeout_ms / 1000)
+    guarded, sources, used = prepare(session, actor=actor, storage=storage, queries=queries,
+                                     sql=request.sql, deadline=deadline)
+    schema, batches = queries.batches(guarded, sources, params=request.params,
+                                      limit=request.limit, deadline=deadline)
     _remember(session, actor, request.sql, used, 0, started, None)
-
-    def batches():  # type: ignore[no-untyped-def]
-        try:
-            yield from sandbox.stream(reader, deadline, request.limit)
-        finally:
-            deadline.__exit__()
-            con.close()
-
-    return reader.schema, batches(), used
+    return schema, batches, used
 
 
 def _remember(session: Session, actor: Actor, sql: str, used: list[dict[str, Any]], rows: int,
@@ -159,9 +148,10 @@ def history(session: Session, *, actor: Actor, limit: int = 50) -> list[QueryRec
                                 .order_by(QueryRecord.id.desc()).limit(limit)))
 
 
-def save_query(session: Session, *, actor: Actor, data: schemas.SavedQueryCreate) -> SavedQuery:
+def save_query(session: Session, *, actor: Actor, queries: QueryPool,
+               data: schemas.SavedQueryCreate) -> SavedQuery:
     authorize(actor, "analysis.saved.manage")
-    guard(data.sql)  # only queries that could run are saved
+    queries.guard(data.sql, Deadline(CHECK_SECONDS))  # only queries that could run are saved
     saved = SavedQuery(user_id=actor.user_id, name=data.name, sql=data.sql)
     session.add(saved)
     session.flush()
@@ -189,11 +179,12 @@ def delete_saved(session: Session, *, actor: Actor, saved_id: int) -> None:
 
 def create_derived(
     session: Session, *, actor: Actor, org: Organization, storage: LakeStorage,
-    data: schemas.DerivedCreate,
+    queries: QueryPool, data: schemas.DerivedCreate,
 ) -> tuple[Dataset, jobs.Job]:
     """A new dataset of `org` made from a query; its first version is built by a job."""
     authorize(actor, "analysis.derived.create", org)
-    _, _, used = prepare(session, actor=actor, storage=storage, sql=data.sql)
+    _, _, used = prepare(session, actor=actor, storage=storage, queries=queries, sql=data.sql,
+                         deadline=Deadline(CHECK_SECONDS))
     from ..lake.schemas import DatasetCreate
 
     inputs = [lake.get_dataset_by_id(session, u["dataset_id"]) for u in used]
@@ -362,7 +353,7 @@ def lineage(session: Session) -> schemas.Lineage:
 
 def hub_type(kind: pa.DataType) -> str:
     """The lake's column type for a query result column (anything unusual is stored as text)."""
-    name = sandbox._type_name(kind)
+    name = sandbox.type_name(kind)
     return name if name in ("integer", "decimal", "boolean", "date", "timestamp") else "text"
 
 
@@ -380,7 +371,7 @@ def join_suggestions(session: Session, *, actor: Actor, storage: LakeStorage,
         version = lake.readable_version(session, actor=actor, dataset=dataset)
         data = version_data(storage.table_uri(dataset.id), storage.storage_options,
                             version.delta_version)
-        con = sandbox.SPARES.take(settings.query_memory_mb, 2)
+        con = sandbox.fresh(settings.query_memory_mb, 2)
         try:
             source = storage.relation(con, data.files, "keys", data.schema)
             keys.append(joins.key_columns(con, source, version.columns, regions))

@@ -129,6 +129,6 @@ def _type_name(name: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    from .sandbox import _plain as plain
+    from .sandbox import plain
 
     return plain(value)

@@ -368,10 +368,9 @@ def datastore_search_sql(session: Session, actor: Actor, params: dict[str, Any],
     from ..analysis import service as analysis
 
     sql = str(params.get("sql") or "")
-    sql = re.sub(r'"([a-z0-9-]+)__([a-z0-9-]+)"',
-                 lambda m: f"{m.group(1).replace('-', '_')}.{m.group(2).replace('-', '_')}", sql)
     result = analysis.run_query(session, actor=actor, storage=request.app.state.storage,
                                 settings=request.app.state.settings,
+                                queries=request.app.state.queries, ckan_names=True,
                                 request=analysis_schemas.QueryRequest(sql=sql, limit=32_000))
     names = [c.name for c in result.columns]
     return {"fields": [{"id": c.name, "type": c.type} for c in result.columns],

@@ -124,3 +124,13 @@ def test_a_refresh_closes_a_derived_dataset_made_before_the_rule(world: World) -
     assert refreshed.status_code == 202, refreshed.text
     assert world.wait(refreshed.json()["id"], world.analyst)["state"] == "succeeded"
     assert world.access("startup", "plain") == "restricted"
+
+
+def test_a_result_with_repeated_column_names_fails_with_the_names(world: World) -> None:
+    answer = world.hub.client.post("/api/v1/orgs/startup/derived", headers=world.analyst, json={
+        "slug": "joined", "title_ko": "합침",
+        "sql": "SELECT * FROM molit.secret, molit.libraries"})
+    assert answer.status_code == 202, answer.text
+    job = world.wait(answer.json()["job"]["id"], world.analyst)
+    assert job["state"] == "failed" and job["error"]["code"] == "duplicate_columns"
+    assert "_source_file" in job["error"]["message"]

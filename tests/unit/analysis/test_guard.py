@@ -53,3 +53,56 @@ def test_syntax_error_has_a_position_and_unknown_tables_are_named() -> None:
     assert unknown.value.code == "unknown_table"
     with pytest.raises(Invalid):
         guard("   ")
+
+
+def test_versions_are_read_from_table_names_only() -> None:
+    query = guard("SELECT 'hong.gildong@123.kr' AS email, \"a.b@1\" AS quoted -- x.y@2\n"
+                  "FROM mois.population@3 /* c.d@4 */ WHERE note = 'mois.population@5'")
+    assert [(t.schema, t.name, t.version) for t in query.tables] == [
+        ("mois", "population", 3)]
+    assert "'hong.gildong@123.kr'" in query.sql and "'mois.population@5'" in query.sql
+    assert '"a.b@1"' in query.sql
+
+
+def test_a_version_after_something_other_than_a_table_is_refused() -> None:
+    with pytest.raises(Invalid) as bad:
+        guard("SELECT x@3 FROM mois.population")
+    assert bad.value.code == "syntax_error"
+    assert (bad.value.params["line"], bad.value.params["col"]) == (1, 9)
+
+
+def test_a_quoted_name_is_a_name_even_with_an_at_sign() -> None:
+    query = guard('SELECT * FROM mois."population@3"')
+    assert [(t.name, t.version) for t in query.tables] == [("population@3", None)]
+
+
+@pytest.mark.parametrize(("sql", "line", "col", "what"), [
+    ("SELECT '", 1, 8, "unterminated string"),
+    ("SELECT 1 /*", 1, 10, "unterminated comment"),
+    ("SELECT 1,\n  'a' || 'b\n FROM x", 2, 10, "unterminated string"),
+    ('SELECT "name', 1, 8, "unterminated quoted name"),
+    ("SELECT 1 /* a /* nested */ b", 1, 10, "unterminated comment"),
+    ("SELECT $tag$ never closed", 1, 8, "unterminated $tag$ string"),
+])
+def test_unterminated_strings_and_comments_name_their_line_and_column(
+        sql: str, line: int, col: int, what: str) -> None:
+    with pytest.raises(Invalid) as bad:
+        guard(sql)
+    assert bad.value.code == "syntax_error"
+    assert (bad.value.params["line"], bad.value.params["col"]) == (line, col)
+    assert bad.value.params["reason"].startswith(what)
+
+
+def test_deep_nesting_is_a_refusal_that_says_so() -> None:
+    with pytest.raises(Invalid) as deep:
+        guard("SELECT * FROM " + "(SELECT * FROM " * 500 + "mois.population" + ") x" * 500)
+    assert deep.value.code == "query_too_deep"
+
+
+def test_ckan_resource_ids_are_tables_only_where_they_are_table_names() -> None:
+    query = guard('SELECT "mcst__libraries".시도명, \'"mcst__libraries"\' AS literal '
+                  'FROM "mcst__libraries"', ckan_names=True)
+    assert [(t.schema, t.name) for t in query.tables] == [("mcst", "libraries")]
+    assert '\'"mcst__libraries"\'' in query.sql and '"t0" AS "mcst__libraries"' in query.sql
+    with pytest.raises(Invalid):
+        guard('SELECT * FROM "mcst__libraries"')   # only where the caller asks for them

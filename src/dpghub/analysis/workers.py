@@ -1,0 +1,486 @@
+"""The pool of query worker processes (`worker.py`) that every path running user SQL goes
+through: the query API in all its formats, saved queries, the SQL console, CKAN's
+`datastore_search_sql` and derived datasets.
+
+The hub process never holds a query's working memory: a worker does, under an operating-system
+limit. Workers are started ahead of need (one when the pool starts, then one more whenever the
+last idle one is taken, up to the pool's size), so a query does not wait for a process to
+start. A worker that passes its query's deadline is killed — DuckDB's own interrupt is not
+checked while a list function builds a billion-element list — and one that dies is replaced;
+the caller gets `query_timeout` or `query_memory`, and the hub answers the next query.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ..config import Settings
+from ..core.errors import Forbidden, HubError, Invalid, TooLarge, Unavailable
+from ..lake.tables import VersionData
+from . import sandbox, wire
+from .guard import GuardedQuery, TableRef
+from .sandbox import QueryTimeout, QueryTooLarge
+
+log = logging.getLogger("dpghub.analysis.workers")
+
+START_SECONDS = 60          # a worker not ready by then is taken as failed
+RETRY_SECONDS = 10          # after a failed start, callers are refused this long
+KEEP = 6                    # as worker.KEEP: the locked databases a worker keeps
+PIECE_MAX = 64 << 20        # the largest Arrow piece taken (a worker sends ≈ 8 MiB ones)
+GUARDS_KEPT = 256           # checked texts remembered (a dashboard repeats its queries)...
+GUARD_KEPT_CHARS = 8_000    # ...when they are this short (the cache stays a few MiB)
+ERRORS: dict[str, type[HubError]] = {cls.__name__: cls for cls in (
+    Invalid, Forbidden, TooLarge, QueryTooLarge, QueryTimeout)}
+
+
+class Deadline:
+    """When a query's time is up: parsing, waiting for a worker and running all count."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> QueryTimeout:
+        return QueryTimeout("The query was stopped at its time limit of {seconds} s",
+                            seconds=round(self.seconds, 3))
+
+
+@dataclass
+class Rows:
+    columns: list[dict[str, str]]
+    rows: list[list[Any]]
+    truncated: bool
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: subprocess.Popen[bytes]
+    sock: socket.socket
+    started: float = field(default_factory=time.monotonic)
+    recent: OrderedDict[tuple[Any, ...], None] = field(default_factory=OrderedDict)
+    due: float | None = None          # the deadline of the query it runs
+    killed_for_time: bool = False
+
+    def kill(self) -> None:
+        """Stop the process (its socket stays open: a reader may still be on it)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            threading.Thread(target=self.process.wait, daemon=True).start()  # reap it
+
+    def close(self) -> None:
+        self.kill()
+        self.sock.close()
+
+
+class QueryPool:
+    """Worker processes for one hub process (each uvicorn worker and each `dpghub worker`
+    has its own). `start` with the app, `stop` with it."""
+
+    def __init__(self, settings: Settings, *, size: int | None = None,
+                 memory_mb: int | None = None) -> None:
+        self.size = size or settings.query_workers
+        self.memory_mb = memory_mb or settings.query_memory_mb
+        self.max_chars = settings.query_max_chars
+        self.result_max = settings.query_result_max_mb << 20
+        self.config = _worker_config(settings, self.memory_mb)
+        self.idle: list[_Worker] = []
+        self.busy: set[_Worker] = set()
+        self.starting = 0
+        self.failure: str | None = None
+        self.failed_at = 0.0
+        self.closed = False
+        self.changed = threading.Condition()
+        self.guarded: OrderedDict[tuple[str, bool], GuardedQuery] = OrderedDict()
+        self.watchdog: threading.Thread | None = None
+
+    # --- life ------------------------------------------------------------------------------
+
+    def start(self) -> QueryPool:
+        with self.changed:
+            self.closed = False
+            if self.watchdog is None:
+                self.watchdog = threading.Thread(target=self._watch, daemon=True,
+                                                 name="dpghub-query-watchdog")
+                self.watchdog.start()
+            if not self.idle and not self.starting:
+                self._spawn()
+        return self
+
+    def stop(self) -> None:
+        with self.changed:
+            self.closed = True
+            idle, busy = list(self.idle), list(self.busy)
+            self.idle.clear()
+            self.changed.notify_all()
+        for worker in idle:
+            worker.close()
+        for worker in busy:     # their readers see the end, and close the sockets they read
+            worker.kill()
+        if self.watchdog is not None:
+            self.watchdog.join(timeout=5)
+            self.watchdog = None
+
+    def __enter__(self) -> QueryPool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def pids(self) -> list[int]:
+        """The worker processes alive now (for operators and tests)."""
+        with self.changed:
+            return [w.process.pid for w in (*self.idle, *self.busy)
+                    if w.process.poll() is None]
+
+    # --- what callers use -----------------------------------------------------------------
+
+    def check_length(self, text: str) -> None:
+        if len(text) > self.max_chars:
+            raise TooLarge("The query is {length} characters long; the most accepted is "
+                           "{limit}", code="query_too_long", field="sql", length=len(text),
+                           limit=self.max_chars)
+
+    def guard(self, text: str, deadline: Deadline, *, ckan_names: bool = False
+              ) -> GuardedQuery:
+        """The guard's answer for `text`, checked in a worker within the deadline."""
+        self.check_length(text)
+        key = (text, ckan_names)
+        with self.changed:
+            if key in self.guarded:
+                self.guarded.move_to_end(key)
+                return self.guarded[key]
+        with self._worker(None, deadline) as worker:
+            self._send(worker, {"op": "guard", "sql": text, "ckan_names": ckan_names},
+                       deadline)
+            answer = json.loads(self._receive(worker, deadline, wire.REPLY))
+        query = GuardedQuery(answer["sql"], tuple(
+            TableRef(schema, name, version, view)
+            for schema, name, version, view in answer["tables"]))
+        if len(text) <= GUARD_KEPT_CHARS:
+            with self.changed:
+                self.guarded[key] = query
+                while len(self.guarded) > GUARDS_KEPT:
+                    self.guarded.popitem(last=False)
+        return query
+
+    def rows(self, query: GuardedQuery, sources: list[tuple[TableRef, VersionData]], *,
+             params: Any, limit: int, deadline: Deadline) -> Rows:
+        """At most `limit` rows as JSON values, and whether there were more."""
+        request = self._request(query, sources, params, limit, "rows")
+        with self._worker(request["key"], deadline) as worker:
+            self._send(worker, request, deadline)
+            columns = json.loads(self._receive(worker, deadline, wire.REPLY))["columns"]
+            rows: list[list[Any]] = []
+            size = 0
+            while True:
+                kind, payload = self._frame(worker, deadline, self.result_max - size)
+                if kind == wire.ROWS:
+                    size += len(payload)
+                    rows.extend(json.loads(payload))
+                elif kind == wire.END:
+                    return Rows(columns, rows, json.loads(payload)["truncated"])
+                else:
+                    raise _unexpected(kind)
+
+    def batches(self, query: GuardedQuery, sources: list[tuple[TableRef, VersionData]], *,
+                params: Any, limit: int, deadline: Deadline
+                ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        """The result's schema once the query has started, and its batches (at most `limit`
+        rows) as the worker makes them; the worker is held until they are read or closed."""
+        request = self._request(query, sources, params, limit, "arrow")
+        held = self._worker(request["key"], deadline)
+        worker = held.__enter__()
+        try:
+            self._send(worker, request, deadline)
+            schema = pa.ipc.open_stream(self._receive(worker, deadline, wire.ARROW)).schema
+        except BaseException as exc:
+            held.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+
+        def read() -> Iterator[pa.RecordBatch]:
+            try:
+                while True:
+                    kind, payload = self._frame(worker, deadline,
+                                                max(self.result_max, PIECE_MAX))
+                    if kind == wire.END:
+                        break
+                    if kind != wire.ARROW:
+                        raise _unexpected(kind)
+                    yield pa.ipc.open_stream(payload).read_next_batch()
+            except BaseException as exc:
+                held.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            held.__exit__(None, None, None)
+
+        return schema, read()
+
+    # --- workers ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _worker(self, key: tuple[Any, ...] | None, deadline: Deadline) -> Iterator[_Worker]:
+        """A worker for one request; back to the pool when the request ended cleanly
+        (an answer or a refusal read whole), killed and replaced otherwise."""
+        worker = self._take(key, deadline)
+        clean = False
+        try:
+            yield worker
+            clean = True
+        except HubError as error:
+            clean = getattr(error, "from_worker", False)
+            raise
+        finally:
+            self._give_back(worker, clean)
+
+    def _take(self, key: tuple[Any, ...] | None, deadline: Deadline) -> _Worker:
+        with self.changed:
+            while True:
+                if self.closed:
+                    raise Unavailable("The query service is stopping", code="query_stopped")
+                for dead in [w for w in self.idle if w.process.poll() is not None]:
+                    log.warning("query worker %s ended while idle (exit status %s)",
+                                dead.process.pid, dead.process.returncode)
+                    self.idle.remove(dead)        # ended while idle (an operator, the OOM
+                    dead.close()                  # killer): never handed to a caller
+                if self.idle:
+                    worker = next((w for w in reversed(self.idle) if key in w.recent),
+                                  self.idle[-1])   # the same tables, else the last used
+                    self.idle.remove(worker)
+                    self.busy.add(worker)
+                    worker.due = deadline.at
+                    worker.killed_for_time = False
+                    if key is not None:
+                        worker.recent[key] = None
+                        worker.recent.move_to_end(key)
+                        while len(worker.recent) > KEEP:
+                            worker.recent.popitem(last=False)
+                    if not self.idle and self._count() < self.size and not self.starting:
+                        self._spawn()       # the next caller should not wait for a start
+                    self.changed.notify_all()
+                    return worker
+                if self.failure and self._count() == 0 and \
+                        time.monotonic() - self.failed_at < RETRY_SECONDS:
+                    raise Unavailable("No query worker could start: {reason}",
+                                      code="query_workers_failed", reason=self.failure)
+                if not self.starting and self._count() < self.size:
+                    self._spawn()
+                left = deadline.left()
+                if left <= 0 and self.busy:
+                    raise Unavailable("All {count} query workers stayed busy for the "
+                                      "query's time limit of {seconds} s; try again",
+                                      code="query_workers_busy", count=len(self.busy),
+                                      seconds=round(deadline.seconds, 3),
+                                      headers={"Retry-After": "1"})
+                if left <= 0:
+                    raise Unavailable("No query worker was ready within the query's time "
+                                      "limit of {seconds} s (they are starting); try again",
+                                      code="query_workers_busy",
+                                      seconds=round(deadline.seconds, 3),
+                                      headers={"Retry-After": "1"})
+                self.changed.wait(left)
+
+    def _give_back(self, worker: _Worker, clean: bool) -> None:
+        with self.changed:
+            self.busy.discard(worker)
+            worker.due = None
+            if clean and not self.closed and not worker.killed_for_time and \
+                    worker.process.poll() is None:
+                self.idle.append(worker)
+            else:
+                worker.close()
+                if not self.closed and self._count() < self.size and not self.starting:
+                    self._spawn()              # its replacement
+            self.changed.notify_all()
+
+    def _count(self) -> int:
+        return len(self.idle) + len(self.busy) + self.starting
+
+    def _spawn(self) -> None:
+        """Start one worker in the background (the lock is held by the caller)."""
+        self.starting += 1
+        threading.Thread(target=self._bring_up, daemon=True, name="dpghub-query-start").start()
+
+    def _bring_up(self) -> None:
+        worker: _Worker | None = None
+        try:
+            worker = _launch(self.config)
+            worker.sock.settimeout(START_SECONDS)
+            kind, payload = wire.receive(worker.sock, 1 << 20)
+            answer = json.loads(payload)
+            if kind != wire.REPLY:
+                raise RuntimeError(answer.get("message", "the worker failed to start"))
+            if answer["address_space_mb"]:
+                log.debug("query worker %s ready, address space limit %s MiB",
+                          answer["pid"], answer["address_space_mb"])
+            else:
+                log.warning("query worker %s runs without an address-space limit (this "
+                            "system does not say its size): only DuckDB's memory limit holds",
+                            answer["pid"])
+        except Exception as exc:  # noqa: BLE001 — said to the callers waiting for it
+            log.error("a query worker failed to start: %s", exc)
+            with self.changed:
+                self.starting -= 1
+                self.failure = str(exc)[:300] or type(exc).__name__
+                self.failed_at = time.monotonic()
+                self.changed.notify_all()
+            if worker is not None:
+                worker.close()
+            return
+        with self.changed:
+            self.starting -= 1
+            self.failure = None
+            if self.closed:
+                worker.close()
+            else:
+                self.idle.insert(0, worker)   # cold: taken after the warm ones
+            self.changed.notify_all()
+
+    def _watch(self) -> None:
+        """Kill workers whose query's deadline has passed, whoever is reading them (a slow
+        download's reader may be waiting on its client, not on the worker), and start their
+        replacements; the reader finds the end of the stream and answers `query_timeout`."""
+        with self.changed:
+            while not self.closed:
+                now = time.monotonic()
+                overdue = [w for w in self.busy if w.due is not None and w.due <= now]
+                for worker in overdue:
+                    worker.killed_for_time = True
+                    worker.kill()
+                    self.busy.discard(worker)
+                    if self._count() < self.size and not self.starting:
+                        self._spawn()
+                if overdue:
+                    self.changed.notify_all()
+                dues = [w.due for w in self.busy if w.due is not None]
+                self.changed.wait(min(dues) - now if dues else None)
+
+    # --- frames ----------------------------------------------------------------------------
+
+    def _request(self, query: GuardedQuery, sources: list[tuple[TableRef, VersionData]],
+                 params: Any, limit: int, output: str) -> dict[str, Any]:
+        views = []
+        for ref, data in sources:
+            view: dict[str, Any] = {"name": ref.view, "files": list(data.files)}
+            if not data.files or self.config["lake"].get("remote"):
+                view["schema"] = base64.b64encode(data.schema.serialize().to_pybytes()
+                                                  ).decode()
+            views.append(view)
+        key = tuple((v["name"], tuple(v["files"])) for v in views)
+        return {"op": "run", "sql": query.sql, "views": views, "params": params,
+                "limit": limit, "output": output, "key": key}
+
+    def _send(self, worker: _Worker, request: dict[str, Any], deadline: Deadline) -> None:
+        message = {k: v for k, v in request.items() if k != "key"}
+        worker.sock.settimeout(max(deadline.left(), 0) + 1.0)
+        try:
+            wire.send(worker.sock, wire.REQUEST, json.dumps(message, ensure_ascii=False,
+                                                            default=str).encode())
+        except OSError:
+            raise self._gone(worker, deadline) from None
+
+    def _receive(self, worker: _Worker, deadline: Deadline, expected: bytes) -> bytearray:
+        kind, payload = self._frame(worker, deadline, self.result_max)
+        if kind != expected:
+            raise _unexpected(kind)
+        return payload
+
+    def _frame(self, worker: _Worker, deadline: Deadline, max_bytes: int
+               ) -> tuple[bytes, bytearray]:
+        """The worker's next frame, its refusal raised as the hub's error."""
+        worker.sock.settimeout(max(deadline.left(), 0) + 1.0)  # the watchdog acts first
+        try:
+            kind, payload = wire.receive(worker.sock, max(max_bytes, 1 << 16))
+        except wire.TooLarge:
+            raise sandbox.result_too_large(self.result_max) from None
+        except (OSError, wire.Closed):
+            raise self._gone(worker, deadline) from None
+        if kind == wire.ERROR:
+            raise _error(json.loads(payload))
+        return kind, payload
+
+    def _gone(self, worker: _Worker, deadline: Deadline) -> HubError:
+        """Why a worker stopped answering: its deadline, or (most likely) its memory."""
+        if worker.killed_for_time or deadline.left() <= 0:
+            worker.kill()
+            return deadline.passed()
+        try:
+            status = worker.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            status = None
+        worker.kill()
+        log.warning("query worker %s ended while running a query (exit status %s)",
+                    worker.process.pid, status)
+        return QueryTooLarge("The query's worker process ended while running it, most likely "
+                             "for needing more than the memory limit of {limit} MiB; it was "
+                             "replaced", limit=self.memory_mb)
+
+
+def _launch(config: dict[str, Any]) -> _Worker:
+    ours, theirs = socket.socketpair()
+    package_root = str(Path(__file__).resolve().parents[2])   # dpghub importable as here
+    # the hub's own settings (its secret key, its database's address) stay out of reach of
+    # the SQL: the worker is told what it needs
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DPGHUB_")},
+           "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
+                                         if p)}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dpghub.analysis.worker", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL)
+    finally:
+        theirs.close()
+    worker = _Worker(process, ours)
+    wire.send_json(ours, wire.REQUEST, config)
+    return worker
+
+
+def _worker_config(settings: Settings, memory_mb: int) -> dict[str, Any]:
+    from ..lake.storage import LakeStorage
+
+    remote = LakeStorage.from_settings(settings).remote
+    lake: dict[str, Any] = {"remote": remote}
+    if remote:
+        lake["settings"] = {
+            "home": str(settings.home), "lake_uri": settings.lake_uri,
+            "s3_endpoint_url": settings.s3_endpoint_url,
+            "s3_access_key_id": settings.s3_access_key_id,
+            "s3_secret_access_key": settings.s3_secret_access_key.get_secret_value()
+            if settings.s3_secret_access_key else None,
+            "s3_region": settings.s3_region}
+    return {"memory_mb": memory_mb, "headroom_mb": settings.query_memory_headroom_mb,
+            "threads": 2, "home": str(settings.home), "lake": lake,
+            "result_max_bytes": settings.query_result_max_mb << 20}
+
+
+def _error(body: dict[str, Any]) -> HubError:
+    cls = ERRORS.get(body.get("kind", ""), Invalid)
+    error = cls(body.get("message") or None, code=body.get("code"), field=body.get("field"),
+                **body.get("params", {}))
+    error.from_worker = True  # type: ignore[attr-defined]  (a clean refusal: keep the worker)
+    return error
+
+
+def _unexpected(kind: bytes) -> HubError:
+    return Invalid("The query worker answered out of turn ({kind})", code="query_error",
+                   kind=kind.decode("latin-1"))
