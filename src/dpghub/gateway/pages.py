@@ -172,7 +172,9 @@ async def try_it(org: str, slug: str, request: Request, session: DbSession,
     if body:
         headers["Content-Type"] = "application/json"
     transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    # addressed to the gateway's own origin when it has one (it answers only there)
+    origin = request.app.state.settings.gateway_origin or "http://hub"
+    async with httpx.AsyncClient(transport=transport, base_url=origin) as client:
         answer = await client.request(method or "GET", f"/gw/{org}/{slug}{path}" +
                                       (f"?{query}" if query else ""), headers=headers,
                                       content=body or None)
