@@ -139,9 +139,10 @@ class NetworkPolicy:
 
 def check_upstream(url: str, networks: NetworkPolicy) -> None:
     """At registration: the upstream URL's host resolves, and only into allowed networks."""
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        port = 0
-    networks.addresses(parts.hostname or "", port)
+    except ValueError:            # a bracketed host that is no address, a port past 65535
+        host, port = url, 0
+    networks.addresses(host, port)
