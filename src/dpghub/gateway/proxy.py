@@ -84,6 +84,17 @@ ATTACHMENT = b"attachment"
 # data.go.kr answers in the browser, which shows them as a tree
 DOCUMENT_TYPES = {b"text/html", b"application/xhtml+xml", b"application/vnd.wap.xhtml+xml",
                   b"image/svg+xml", b"application/mathml+xml", b"multipart/x-mixed-replace"}
+# Types a page loads as script or style. On the portal's origin they are sent as text/plain:
+# the portal's own policy allows script and style from 'self', which /gw/… is part of, so an
+# upstream's script would otherwise be a ready gadget for any markup injected into a portal
+# page (nosniff makes browsers refuse text/plain as script or style). With its own origin the
+# gateway sends them as they are (JSONP callers need that)
+ACTIVE_TYPES = {b"application/javascript", b"application/ecmascript", b"application/x-javascript",
+                b"application/x-ecmascript", b"text/javascript", b"text/ecmascript",
+                b"text/x-javascript", b"text/x-ecmascript", b"text/jscript", b"text/livescript",
+                b"text/javascript1.0", b"text/javascript1.1", b"text/javascript1.2",
+                b"text/javascript1.3", b"text/javascript1.4", b"text/javascript1.5",
+                b"text/css"}
 _MEDIA_TYPE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie", "cookie2"}
 CREDENTIAL_PARAMS = {"servicekey"}
@@ -647,13 +658,20 @@ def _answer_headers(status: int, received: list[tuple[bytes, bytes]],
 @functools.lru_cache(maxsize=512)
 def _media_type(value: bytes | None, attach_documents: bool) -> tuple[bytes, bool]:
     """(the Content-Type to send, whether to send it as a download). No type, or one a
-    browser would not parse as one type (so would sniff), becomes application/octet-stream."""
+    browser would not parse as one type (so would sniff), becomes application/octet-stream;
+    on the portal's origin, script and style become text/plain."""
     if value is None or b"," in value:
         return UNSNIFFABLE, False
-    essence = value.partition(b";")[0].strip()
+    essence, semicolon, parameters = value.partition(b";")
+    essence = essence.strip()
     if not _MEDIA_TYPE.fullmatch(essence):
         return UNSNIFFABLE, False
-    return value, attach_documents and essence.lower() in DOCUMENT_TYPES
+    if not attach_documents:        # the gateway's own origin: as the upstream said
+        return value, False
+    essence = essence.lower()
+    if essence in ACTIVE_TYPES:
+        return b"text/plain" + semicolon + parameters, False
+    return value, essence in DOCUMENT_TYPES
 
 
 def _hub_headers(request_id: str, hub_ms: float) -> list[tuple[bytes, bytes]]:

@@ -93,6 +93,10 @@ def test_an_html_answer_with_script_and_cookies_is_sandboxed_and_keeps_none(
     (b"", "application/octet-stream", False),
     (b"text/plain, text/html", "application/octet-stream", False),   # browsers take the last
     (b"application/json", "application/json", False),
+    # script and style: the portal's policy allows its own origin's, which /gw/… is part of
+    (b"application/javascript", "text/plain", False),
+    (b"text/javascript; charset=utf-8", "text/plain; charset=utf-8", False),
+    (b"text/css", "text/plain", False),
 ])
 def test_every_type_an_upstream_can_choose(world: World, sent: bytes | None, served: str,
                                            attached: bool) -> None:
@@ -185,6 +189,9 @@ def test_with_its_own_origin_the_gateway_answers_only_there(apart: World) -> Non
     assert served.status_code == 200 and served.text == "<p>hi</p>"
     guarded(served)
     assert "content-disposition" not in served.headers      # its own origin: shown, sandboxed
+    apart.upstream.scripted["jsonp"] = (200, [(b"content-type", b"text/javascript")], b"f([])")
+    jsonp = gateway.get("/gw/kasi/spcde/jsonp", headers={"X-API-Key": apart.key})
+    assert jsonp.headers["content-type"] == "text/javascript"     # callers may load it
     # the gateway's address on the portal sends callers to the gateway's origin
     moved = portal.get("/gw/kasi/spcde/page?serviceKey=k%2B1&numOfRows=2",
                        follow_redirects=False)
