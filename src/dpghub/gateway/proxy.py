@@ -379,9 +379,10 @@ class Gateway:
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
                 self._done(record)
                 return
-            except AddressRefused as exc:     # no connection was opened: not the
-                log.warning("upstream %s refused: %s", url.split("?")[0], exc)   # breaker's
-                await refuse("address_refused")                                  # business
+            except AddressRefused as exc:
+                # no connection was opened, so nothing for the breaker to count; not retried
+                log.warning("upstream %s refused: %s", url.split("?")[0], exc)
+                await refuse("address_refused")
                 return
             except (TimeoutError, UpstreamError) as exc:
                 breaker.failure()
