@@ -31,6 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from served import DPGHUB, free_port  # noqa: E402
 
+LOOPBACK = "127.0.0.0/8"     # the upstream's network, allowed explicitly
 UPSTREAM = '''
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -61,6 +62,7 @@ def provision(home: Path, upstream: str) -> str:
     from dpghub.catalog import service as catalog
     from dpghub.config import Settings
     from dpghub.core.db import make_engine, make_session_factory, transaction
+    from dpghub.core.netcheck import NetworkPolicy
     from dpghub.gateway import schemas as gw
     from dpghub.gateway import service as gateway
     from dpghub.identity import schemas, service
@@ -74,7 +76,8 @@ def provision(home: Path, upstream: str) -> str:
     with transaction(factory) as session:
         kasi = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
             slug="kasi", name_ko="한국천문연구원", name_en="KASI", kind="research"))
-        catalog.register(session, actor=CLI, org=kasi, data=catalog_schemas.ServiceCreate(
+        catalog.register(session, actor=CLI, org=kasi, networks=NetworkPolicy(LOOPBACK),
+                         data=catalog_schemas.ServiceCreate(
             slug="spcde", title_ko="특일 정보", upstream_url=upstream, openapi=spec))
         company = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
             slug="hanbit", name_ko="한빛", name_en="Hanbit", kind="company"))
@@ -195,7 +198,8 @@ def main() -> None:
         wait_for(direct)
         key = provision(work / "home", f"http://127.0.0.1:{up_port}/svc")
         hub = subprocess.Popen([DPGHUB, "serve", "--port", str(hub_port)],
-                               env={**os.environ, "DPGHUB_HOME": str(work / "home")},
+                               env={**os.environ, "DPGHUB_HOME": str(work / "home"),
+                                    "DPGHUB_GATEWAY_ALLOWED_NETWORKS": LOOPBACK},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         through = f"http://127.0.0.1:{hub_port}/gw/kasi/spcde/getRestDeInfo"
         try:

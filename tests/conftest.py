@@ -24,6 +24,7 @@ from dpghub.app import create_app
 from dpghub.config import Settings
 from dpghub.core.audit import SIGNING_KEY_INFO
 from dpghub.core.db import make_engine, make_session_factory, migrate, transaction
+from dpghub.core.netcheck import Resolver, system_resolver
 from dpghub.core.security import load_signing_key
 from dpghub.identity import schemas, service
 from dpghub.identity.models import Organization, Role, User
@@ -163,9 +164,25 @@ class Hub:
         return TestClient(self.app, headers={"accept": "text/html"})
 
 
-def build_hub(tmp_path: Path, db_url: str, **overrides: Any) -> Iterator[Hub]:
-    settings = Settings(home=tmp_path / "home", database_url=db_url, **overrides)
-    app = create_app(settings)
+# The networks every test hub's gateway may reach, set explicitly (the hub's default is
+# `public` alone): the tests' upstreams run on loopback, and the public APIs the catalogue
+# tests register (and never call) resolve, by the tests' own resolver, to TEST-NET-1
+# (192.0.2.0/24, RFC 5737: documentation only, routed nowhere), so no test needs DNS
+TEST_NETWORKS = "127.0.0.0/8,::1/128,192.0.2.0/24"
+TEST_HOSTS = {"api.odcloud.kr": "192.0.2.10", "x.test": "192.0.2.20"}
+
+
+def resolve_for_tests(host: str, port: int) -> list[str]:
+    if host in TEST_HOSTS:
+        return [TEST_HOSTS[host]]
+    return system_resolver(host, port)
+
+
+def build_hub(tmp_path: Path, db_url: str, *, resolver: Resolver = resolve_for_tests,
+              **overrides: Any) -> Iterator[Hub]:
+    settings = Settings(home=tmp_path / "home", database_url=db_url,
+                        **{"gateway_allowed_networks": TEST_NETWORKS, **overrides})
+    app = create_app(settings, resolver=resolver)
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     factory.configure(info={SIGNING_KEY_INFO: load_signing_key(settings.home)})

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -33,6 +34,7 @@ from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
 from .core.db import is_migrated, make_engine, make_session_factory, utcnow
 from .core.jobs import JobRunner
+from .core.netcheck import NetworkPolicy, Resolver, system_resolver
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
@@ -40,8 +42,8 @@ from .gateway import pages as gateway_pages
 from .gateway.evidence import Recorder, WriterProcess
 from .gateway.limits import MemoryLimits, RedisLimits
 from .gateway.metrics import Metrics
+from .gateway.proxy import GUARD_HEADERS, Gateway
 from .gateway.proxy import PREFIX as GATEWAY_PREFIX
-from .gateway.proxy import Gateway
 from .identity import api as identity_api
 from .identity import pages as identity_pages
 from .lake import api as lake_api
@@ -70,13 +72,66 @@ with a stable `code` and, for bad input, the `field` at fault. Messages follow
 
 class HubApp(FastAPI):
     """FastAPI, with the gateway's calls (/gw/…) taken before any framework layer: measured,
-    the middleware stack alone cost a fifth of the gateway's throughput."""
+    the middleware stack alone cost a fifth of the gateway's throughput.
+
+    With a gateway origin (`DPGHUB_GATEWAY_ORIGIN`) the two are kept apart by the Host a
+    request names: /gw/… is answered only there, and nothing of the portal is (the request is
+    sent to the same path on the portal); /gw/… asked of the portal is sent to the gateway's
+    origin."""
+
+    gateway_hosts: frozenset[bytes] | None = None   # Host values of the gateway's origin
+    gateway_origin = ""
+    portal = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(GATEWAY_PREFIX):
-            await self.state.gateway(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            if self.gateway_hosts is None:
+                if scope["path"].startswith(GATEWAY_PREFIX):
+                    await self.state.gateway(scope, receive, send)
+                    return
+            elif _host(scope) in self.gateway_hosts:
+                if scope["path"].startswith(GATEWAY_PREFIX):
+                    await self.state.gateway(scope, receive, send)
+                else:
+                    await _elsewhere(scope, send, self.portal)
+                return
+            elif scope["path"].startswith(GATEWAY_PREFIX):
+                await _elsewhere(scope, send, self.gateway_origin)
+                return
         await super().__call__(scope, receive, send)
+
+
+def _host(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value.lower()
+    return b""
+
+
+def _hosts_of(origin: str) -> frozenset[bytes]:
+    """The Host values naming an origin: with and without its scheme's default port."""
+    parts = urlsplit(origin)
+    default = 443 if parts.scheme == "https" else 80
+    host = parts.netloc.rsplit("@", 1)[-1].lower()
+    bare = host if parts.port is None else host.rpartition(":")[0]
+    if not bare.isascii():
+        bare = bare.encode("idna").decode("ascii")
+    port = parts.port or default
+    found = {f"{bare}:{port}"}
+    if port == default:
+        found.add(bare)
+    return frozenset(item.encode("ascii") for item in found)
+
+
+async def _elsewhere(scope: Scope, send: Send, origin: str) -> None:
+    """A request on the wrong side of the gateway/portal split goes to the same path on the
+    right origin (308: the method and body are kept, so API clients simply follow it)."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    target = origin.encode() + raw + (b"?" + query if query else b"")
+    await send({"type": "http.response.start", "status": 308, "headers": [
+        (b"location", target), (b"content-length", b"0"), *GUARD_HEADERS]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def register_hooks() -> None:
@@ -85,7 +140,10 @@ def register_hooks() -> None:
     analysis_service.register_hooks()      # derived datasets follow their inputs' access
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *,
+               resolver: Resolver | None = None) -> FastAPI:
+    """`resolver`: how upstream host names are looked up (the machine's DNS when absent;
+    tests give their own)."""
     settings = (settings or Settings()).prepare()
     register_hooks()
     engine = make_engine(settings.database_url or "")
@@ -142,8 +200,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.recorder = Recorder(app.state.session_factory, process=WriterProcess(
         settings.database_url or "", settings.home) if settings.gateway_evidence_process else None)
     app.state.metrics = Metrics()
+    app.state.networks = NetworkPolicy(settings.gateway_allowed_networks,
+                                       resolver or system_resolver)
     app.state.gateway = Gateway(app.state)
     app.state.queries = QueryPool(settings)   # SQL runs in its worker processes
+    if settings.gateway_origin is not None:
+        app.gateway_hosts = _hosts_of(settings.gateway_origin)
+        app.gateway_origin = settings.gateway_origin
+        app.portal = settings.base_url.rstrip("/")
+    app.state.templates.globals["gateway_origin"] = settings.gateway_origin
     app.state.job_runner = None
 
     errors.install(app)

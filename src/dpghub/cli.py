@@ -20,6 +20,7 @@ from .cli_errors import HubCommands
 from .config import Settings
 from .core import audit
 from .core.db import is_migrated, make_engine, make_session_factory, migrate, transaction
+from .core.netcheck import NetworkPolicy
 from .core.security import generate_password, load_signing_key
 from .identity import schemas, service
 from .identity.models import OrgKind, Role, Scope, User
@@ -119,7 +120,9 @@ def _load_demo_data(folder: Path | None) -> None:
         out.print(f"Sample data from {source or 'PublicDataReader (PyPI)'}:")
         demo_content.load_data(settings, factory, actor=CLI, source=source, say=out.print)
         with transaction(factory) as session:
-            for ref in demo_content.load_services(session, actor=CLI, source=source):
+            for ref in demo_content.load_services(
+                    session, actor=CLI, source=source, say=out.print,
+                    networks=NetworkPolicy(settings.gateway_allowed_networks)):
                 out.print(f"  {ref}: API registered")
         with transaction(factory) as session:  # embeddings computed now, not on first search
             from .catalog import search

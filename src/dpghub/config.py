@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
@@ -81,8 +82,20 @@ class Settings(BaseSettings):
         "service may set its own."
     )
     gateway_allowed_networks: str = Field(
-        default="public,127.0.0.0/8,::1/128", description="Networks upstream services may "
-        "lie in: CIDRs and `public` (any globally routable address), comma-separated."
+        default="public", description="Networks upstream services may lie in: CIDRs and "
+        "`public` (any globally routable address), comma-separated. Checked when a service is "
+        "registered and on every connection the gateway opens, against the address actually "
+        "connected to; a host name that does not resolve is refused. Loopback and private "
+        "ranges (127.0.0.0/8, 10.0.0.0/8, …) are reachable only when listed here."
+    )
+    gateway_origin: str | None = Field(
+        default=None, description="Origin the gateway is served on, such as "
+        "https://gw.example.kr (another host name pointing at the same hub; best under another "
+        "registrable domain than the portal's). When set, /gw/… is answered only on requests "
+        "to this host (elsewhere it redirects there), the portal's pages are not served on it, "
+        "and the portal shows gateway addresses with it. The reverse proxy must pass the Host "
+        "header through. When unset the gateway shares the portal's origin: answers are "
+        "sandboxed either way, and HTML or SVG answers are sent as downloads."
     )
     gateway_fail_open: bool = Field(
         default=False, description="When Redis cannot be reached for rate limits: allow calls "
@@ -157,6 +170,35 @@ class Settings(BaseSettings):
         default="ko", pattern="^(ko|en)$", description="Language (`ko` or `en`) when neither "
         "the user's setting nor the browser's Accept-Language decides."
     )
+
+    @field_validator("gateway_origin")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        try:
+            parts.port  # noqa: B018 — raises on a port that is not a number
+        except ValueError:
+            raise ValueError("gateway_origin: the port is not a number") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username \
+                or parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError("gateway_origin must be an origin such as https://gw.example.kr "
+                             "(scheme and host, no path)")
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    @model_validator(mode="after")
+    def _gateway_apart(self) -> Settings:
+        if self.gateway_origin is not None and \
+                self.gateway_origin == self.base_url.rstrip("/").lower():
+            raise ValueError("gateway_origin must differ from base_url: the point of it is that "
+                             "upstream answers are not served on the portal's origin")
+        return self
+
+    @property
+    def gateway_base(self) -> str:
+        """Where gateway addresses begin: the gateway's own origin, or the portal's."""
+        return (self.gateway_origin or self.base_url).rstrip("/")
 
     def prepare(self) -> Settings:
         """Create the home folder, fill in derived defaults and the secret key; return self."""

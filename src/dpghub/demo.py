@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
 from .core import jobs
+from .core.netcheck import NetworkPolicy
 from .identity import schemas, service
 from .identity.models import Organization
 from .identity.policy import Actor
@@ -179,12 +180,17 @@ def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Acto
 
 
 SERVICE_SPEC = "openapi_specs/15081808_nts-businessman_v1_swagger2.json"
+SERVICE_UPSTREAM = "https://api.odcloud.kr/api/nts-businessman/v1"
 
 
-def load_services(session: Session, *, actor: Actor, source: Path | None) -> list[str]:
-    """Register the sample API (a real data.go.kr Swagger document) when it is there."""
+def load_services(session: Session, *, actor: Actor, source: Path | None,
+                  networks: NetworkPolicy, say: Callable[[str], None]) -> list[str]:
+    """Register the sample API (a real data.go.kr Swagger document) when it is there. Its
+    upstream is the real, public odcloud.kr, checked against the operator's networks like any
+    other: on a machine that cannot resolve it (offline) it is left out, and `say` tells why."""
     from .catalog import schemas as catalog_schemas
     from .catalog import service as catalog
+    from .core.errors import HubError
 
     if source is None or not (source / SERVICE_SPEC).is_file():
         return []
@@ -195,12 +201,18 @@ def load_services(session: Session, *, actor: Actor, source: Path | None) -> lis
         pass
     org = service.get_org_by_slug(session, "nts")
     document = json.loads((source / SERVICE_SPEC).read_text(encoding="utf-8"))
-    catalog.register(session, actor=actor, org=org, data=catalog_schemas.ServiceCreate(
-        slug="nts-businessman", title_ko="국세청 사업자등록정보 진위확인 및 상태조회 서비스",
-        title_en="NTS business registration status check",
-        description="사업자등록번호로 휴업·폐업 상태를 조회하고 사업자등록정보의 진위를 확인합니다.",
-        upstream_url="https://api.odcloud.kr/api/nts-businessman/v1", openapi=document,
-        theme="finance", keywords=["사업자", "국세청", "휴폐업"]))
+    try:
+        catalog.register(session, actor=actor, org=org, networks=networks,
+                         data=catalog_schemas.ServiceCreate(
+            slug="nts-businessman", title_ko="국세청 사업자등록정보 진위확인 및 상태조회 서비스",
+            title_en="NTS business registration status check",
+            description="사업자등록번호로 휴업·폐업 상태를 조회하고 사업자등록정보의 진위를 "
+                        "확인합니다.",
+            upstream_url=SERVICE_UPSTREAM, openapi=document, theme="finance",
+            keywords=["사업자", "국세청", "휴폐업"]))
+    except HubError as error:
+        say(f"  nts/nts-businessman: not registered ({error})")
+        return []
     return ["nts/nts-businessman"]
 
 

@@ -35,8 +35,12 @@ def get(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+LOOPBACK = "127.0.0.0/8,::1/128"    # where the tests' upstreams run
+
+
 def start(home: Path, **env: str) -> Iterator[str]:
-    environment = {**os.environ, "DPGHUB_HOME": str(home), **env}
+    environment = {**os.environ, "DPGHUB_HOME": str(home),
+                   "DPGHUB_GATEWAY_ALLOWED_NETWORKS": LOOPBACK, **env}
     subprocess.run([DPGHUB, "init", "--admin-password", "operator-pass-1"], env=environment,
                    check=True, capture_output=True)
     port = free_port()
@@ -104,6 +108,7 @@ def provision_gateway(home: Path, upstream_url: str) -> str:
     from dpghub.catalog import service as catalog
     from dpghub.config import Settings
     from dpghub.core.db import make_engine, make_session_factory, transaction
+    from dpghub.core.netcheck import NetworkPolicy
     from dpghub.gateway import schemas as gateway_schemas
     from dpghub.gateway import service as gateway
     from dpghub.identity import schemas, service
@@ -113,7 +118,8 @@ def provision_gateway(home: Path, upstream_url: str) -> str:
     with transaction(make_session_factory(engine)) as session:
         kasi = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
             slug="kasi", name_ko="한국천문연구원", name_en="KASI", kind="research"))
-        catalog.register(session, actor=CLI, org=kasi, data=catalog_schemas.ServiceCreate(
+        catalog.register(session, actor=CLI, org=kasi, networks=NetworkPolicy(LOOPBACK),
+                         data=catalog_schemas.ServiceCreate(
             slug="spcde", title_ko="특일 정보", upstream_url=upstream_url, openapi={
                 "openapi": "3.0.3", "info": {"title": "특일 정보", "version": "1"},
                 "paths": {"/getRestDeInfo": {"get": {"responses": {"200": {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from ..identity import service as identity
-from ..web.context import ApiActor, DbSession, HubSettings, Lang, OptionalApiActor
+from ..web.context import ApiActor, DbSession, Lang, OptionalApiActor
 from ..web.problems import responses
 from . import openapi, schemas, service
 
@@ -17,13 +17,14 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"])
 @router.post("/orgs/{org}/services", status_code=201, response_model=schemas.ServiceRead,
              responses=responses(401, 403, 404, 409, 422))
 def register(org: str, data: schemas.ServiceCreate, session: DbSession,
-             actor: ApiActor, settings: HubSettings) -> schemas.ServiceRead:
+             actor: ApiActor, request: Request) -> schemas.ServiceRead:
     """Register an API with its OpenAPI document (3.x, or Swagger 2.0, converted). An invalid
-    document is refused with the JSON path of its first fault."""
+    document is refused with the JSON path of its first fault; an upstream outside the
+    networks the operator allows, or whose host does not resolve, with `upstream_url`."""
     organization = identity.get_org_by_slug(session, org)
     return service.service_read(service.register(
         session, actor=actor, org=organization, data=data,
-        allowed_networks=settings.gateway_allowed_networks))
+        networks=request.app.state.networks))
 
 
 @router.get("/services", response_model=list[schemas.ServiceRead])

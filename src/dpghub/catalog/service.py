@@ -35,10 +35,11 @@ def list_services(session: Session, *, org: str | None = None) -> list[Service]:
 
 
 def register(session: Session, *, actor: Actor, org: Organization, data: schemas.ServiceCreate,
-             allowed_networks: str = "public,127.0.0.0/8,::1/128") -> Service:
-    """`allowed_networks`: the operator's list (`DPGHUB_GATEWAY_ALLOWED_NETWORKS`)."""
+             networks: netcheck.NetworkPolicy) -> Service:
+    """`networks`: the operator's (`DPGHUB_GATEWAY_ALLOWED_NETWORKS`); the upstream's host
+    must resolve, and only into them."""
     authorize(actor, "catalog.service.create", org)
-    netcheck.check_upstream(data.upstream_url, allowed_networks)
+    netcheck.check_upstream(data.upstream_url, networks)
     if session.scalar(select(Service.id).where(Service.org_id == org.id,
                                                Service.slug == data.slug)):
         raise Conflict("{org} already has a service named {name}", code="service_exists",

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
                "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge",
-               "Fault"}
+               "Fault", "Unresolved", "Outside"}
 TEMPLATE_CALL = re.compile(r"""_\(\s*(?P<q>["'])(?P<id>.+?)(?P=q)\s*[,)]""", re.S)
 
 

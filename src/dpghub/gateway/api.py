@@ -167,7 +167,7 @@ def jwks(request: Request) -> dict:
 
 
 def _gateway_url(settings: HubSettings, org: str, slug: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/gw/{org}/{slug}"
+    return f"{settings.gateway_base}/gw/{org}/{slug}"
 
 
 @router.get("/discovery/services", response_model=list[schemas.DiscoveredService])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -195,10 +195,13 @@ async def _call_hub(request: Request, method: str, target: str, headers: dict[st
     limits, evidence and all); no HTTP client needed. Returns the status, the headers, the
     first SHOWN bytes of the body and the body's whole size."""
     raw_path, _, raw_query = quote(target, safe=TARGET_SAFE).partition("?")
+    # addressed to the gateway's own origin when it has one (it answers only there)
+    origin = urlsplit(request.app.state.settings.gateway_origin or "http://hub")
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": method.upper(), "scheme": "http", "path": unquote(raw_path),
+             "method": method.upper(), "scheme": origin.scheme, "path": unquote(raw_path),
              "raw_path": raw_path.encode(), "root_path": "", "query_string": raw_query.encode(),
-             "headers": [(b"host", b"hub"), (b"content-length", str(len(body)).encode()),
+             "headers": [(b"host", origin.netloc.encode()),
+                         (b"content-length", str(len(body)).encode()),
                          *((k.lower().encode(), v.encode()) for k, v in headers.items())],
              "client": request.scope.get("client"), "server": ("hub", 80), "state": {}}
     answered = asyncio.Event()

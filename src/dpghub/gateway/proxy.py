@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -35,7 +36,7 @@ from .bell import bell_for
 from .breaker import Breakers
 from .limits import Verdict
 from .models import App, AppKey, Subscription, SubscriptionStatus
-from .upstream import Answer, Pool, UpstreamError
+from .upstream import AddressRefused, Answer, Pool, UpstreamError
 
 log = logging.getLogger("dpghub.gateway")
 PREFIX = "/gw/"
@@ -45,7 +46,57 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 # the provider's Server field (its software and version) stays behind the gateway
 DROPPED_FROM_ANSWERS = {name.encode() for name in HOP_BY_HOP - {"content-length", "expect"}
                         } | {b"date", b"server"}
-CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie"}
+# Fields by which an upstream could act on the origin its answer is served from — the
+# portal's, unless DPGHUB_GATEWAY_ORIGIN gives the gateway its own: cookies and site data,
+# service-worker scope, HSTS and key pins, alternative services (where the browser sends the
+# origin's next requests), reporting endpoints (which would receive the page's URL, key and
+# all), client hints, sign-in state (FedCM), Flash/PDF cross-domain policy, an auth prompt (a
+# password dialog in the hub's name; upstream credentials cannot pass the gateway anyway), a
+# Refresh redirect, and CORS with credentials (the gateway never uses the caller's cookies).
+# And the fields the gateway sets itself, so an upstream cannot loosen or report on them.
+# Kept: CORS without credentials (browser apps call data.go.kr-style APIs with serviceKey),
+# Link (pagination; what it could preload, the CSP below blocks), Location, caching fields.
+# Fields starting `sec-` are the browsers' reserved names and go as well.
+ORIGIN_ACTING = {
+    b"set-cookie", b"set-cookie2", b"clear-site-data", b"service-worker-allowed",
+    b"strict-transport-security", b"public-key-pins", b"public-key-pins-report-only",
+    b"expect-ct", b"alt-svc", b"nel", b"report-to", b"reporting-endpoints", b"accept-ch",
+    b"critical-ch", b"origin-agent-cluster", b"set-login", b"observe-browsing-topics",
+    b"activate-storage-access", b"x-permitted-cross-domain-policies", b"www-authenticate",
+    b"refresh", b"access-control-allow-credentials", b"speculation-rules",
+    b"content-security-policy", b"content-security-policy-report-only",
+    b"x-content-type-options", b"referrer-policy"}
+# what the gateway does with an answer's field: 0 drop, 1 Content-Type, 2 Content-Disposition
+_ANSWER_FIELDS = dict.fromkeys(DROPPED_FROM_ANSWERS | ORIGIN_ACTING, 0) | {
+    b"content-type": 1, b"content-disposition": 2}
+# On every answer of the gateway, the upstream's and its own: nothing in it runs as the origin
+# it is served from (a sandbox: no script, no forms, an opaque origin; nothing loads), it
+# cannot be framed, it is not sniffed into another type, and following a link from it sends
+# no Referer (the URL may hold a serviceKey)
+GUARD = "sandbox; default-src 'none'; frame-ancestors 'none'"
+GUARD_HEADERS = [(b"content-security-policy", GUARD.encode()),
+                 (b"x-content-type-options", b"nosniff"),
+                 (b"referrer-policy", b"no-referrer")]
+UNSNIFFABLE = b"application/octet-stream"     # for an answer without a (valid) type
+ATTACHMENT = b"attachment"
+# Types browsers render as active documents: on the portal's origin they are downloaded, not
+# shown (the sandbox would keep them inert anyway). XML stays inline: developers open
+# data.go.kr answers in the browser, which shows them as a tree
+DOCUMENT_TYPES = {b"text/html", b"application/xhtml+xml", b"application/vnd.wap.xhtml+xml",
+                  b"image/svg+xml", b"application/mathml+xml", b"multipart/x-mixed-replace"}
+# Types a page loads as script or style. On the portal's origin they are sent as text/plain:
+# the portal's own policy allows script and style from 'self', which /gw/… is part of, so an
+# upstream's script would otherwise be a ready gadget for any markup injected into a portal
+# page (nosniff makes browsers refuse text/plain as script or style). With its own origin the
+# gateway sends them as they are (JSONP callers need that)
+ACTIVE_TYPES = {b"application/javascript", b"application/ecmascript", b"application/x-javascript",
+                b"application/x-ecmascript", b"text/javascript", b"text/ecmascript",
+                b"text/x-javascript", b"text/x-ecmascript", b"text/jscript", b"text/livescript",
+                b"text/javascript1.0", b"text/javascript1.1", b"text/javascript1.2",
+                b"text/javascript1.3", b"text/javascript1.4", b"text/javascript1.5",
+                b"text/css"}
+_MEDIA_TYPE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie", "cookie2"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 OPERATIONS_REMEMBERED = 4096   # (method, path) pairs per service
@@ -87,6 +138,9 @@ FAULTS = {
                        "The request body is larger than this gateway accepts"),
     "upstream": Fault(502, "upstream_unreachable", ("04", "HTTP_ERROR"),
                       "The provider's system did not answer"),
+    "address_refused": Fault(502, "upstream_address_refused", ("04", "HTTP_ERROR"),
+                             "The provider's system is at an address this gateway may not "
+                             "reach"),
     "circuit_open": Fault(503, "upstream_circuit_open", ("04", "HTTP_ERROR"),
                           "The provider's system is failing; calls pause briefly"),
     "timeout": Fault(504, "upstream_timeout", ("05", "SERVICETIMEOUT_ERROR"),
@@ -120,7 +174,10 @@ class Gateway:
     def __init__(self, state: Any) -> None:
         self.state = state
         self.breakers = Breakers()
-        self.pool = Pool()
+        self.pool = Pool(state.networks)
+        # with its own origin the gateway may show documents inline (still sandboxed); on the
+        # portal's they are sent as downloads
+        self._attach_documents = state.settings.gateway_origin is None
         self._routes: dict[tuple[str, str], tuple[float, Route]] = {}
         self._clients: dict[tuple[str, int], tuple[float, Client | None, str]] = {}
         self._generation: int | None = None
@@ -281,8 +338,8 @@ class Gateway:
                     breaker.failure()
                 else:
                     breaker.success()
-                response_headers = [(k.lower(), v) for k, v in answer.headers
-                                    if k.lower() not in DROPPED_FROM_ANSWERS]
+                response_headers = _answer_headers(answer.status, answer.headers,
+                                                   self._attach_documents)
                 response_headers += _hub_headers(record["request_id"], hub_ms)
                 response_headers += _limit_headers(verdict)
                 await send({"type": "http.response.start", "status": answer.status,
@@ -321,6 +378,11 @@ class Gateway:
                               request_bytes=sizes["request"],
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
                 self._done(record)
+                return
+            except AddressRefused as exc:
+                # no connection was opened, so nothing for the breaker to count; not retried
+                log.warning("upstream %s refused: %s", url.split("?")[0], exc)
+                await refuse("address_refused")
                 return
             except (TimeoutError, UpstreamError) as exc:
                 breaker.failure()
@@ -562,6 +624,57 @@ def _operation(route: Route, method: str, path: str) -> str:
     return found
 
 
+def _answer_headers(status: int, received: list[tuple[bytes, bytes]],
+                    attach_documents: bool) -> list[tuple[bytes, bytes]]:
+    """The upstream's fields as the caller gets them: hop-by-hop and origin-acting fields
+    dropped, one Content-Type that cannot be sniffed into script, the guard fields added."""
+    kept: list[tuple[bytes, bytes]] = []
+    media: bytes | None = None
+    types = 0
+    disposition: bytes | None = None
+    for name, value in received:
+        name = name.lower()
+        action = _ANSWER_FIELDS.get(name)
+        if action is None:
+            if not name.startswith(b"sec-"):
+                kept.append((name, value))
+        elif action == 1:
+            media = value
+            types += 1
+        elif action == 2:
+            disposition = value
+    if types > 1:                  # browsers would join them and pick one their own way
+        media = UNSNIFFABLE
+    if media is not None or status not in (204, 304):   # a 304 must not restate the type
+        media, attach = _media_type(media, attach_documents)
+        kept.append((b"content-type", media))
+        if attach and not (disposition or b"").lower().startswith(ATTACHMENT):
+            disposition = ATTACHMENT
+    if disposition is not None:
+        kept.append((b"content-disposition", disposition))
+    kept += GUARD_HEADERS
+    return kept
+
+
+@functools.lru_cache(maxsize=512)
+def _media_type(value: bytes | None, attach_documents: bool) -> tuple[bytes, bool]:
+    """(the Content-Type to send, whether to send it as a download). No type, or one a
+    browser would not parse as one type (so would sniff), becomes application/octet-stream;
+    on the portal's origin, script and style become text/plain."""
+    if value is None or b"," in value:
+        return UNSNIFFABLE, False
+    essence, semicolon, parameters = value.partition(b";")
+    essence = essence.strip()
+    if not _MEDIA_TYPE.fullmatch(essence):
+        return UNSNIFFABLE, False
+    if not attach_documents:        # the gateway's own origin: as the upstream said
+        return value, False
+    essence = essence.lower()
+    if essence in ACTIVE_TYPES:
+        return b"text/plain" + semicolon + parameters, False
+    return value, essence in DOCUMENT_TYPES
+
+
 def _hub_headers(request_id: str, hub_ms: float) -> list[tuple[bytes, bytes]]:
     return [(b"x-hub-request-id", request_id.encode()),
             (b"x-request-id", request_id.encode()),
@@ -595,6 +708,6 @@ def _error_body(fault: Fault, style: str, lang: str, request_id: str,
 async def _send_all(send: Send, status: int, media: str, body: bytes, request_id: str,
                     hub_ms: float, extra: list[tuple[bytes, bytes]]) -> None:
     headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()),
-               *_hub_headers(request_id, hub_ms), *extra]
+               *_hub_headers(request_id, hub_ms), *extra, *GUARD_HEADERS]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -13,6 +13,11 @@ or is closed when the answer was cut short, not read to its end, or not keep-ali
 the answer's end), not at the head alone. Many servers write a small answer's head and body
 in two packets; waking the caller at the head would cost the proxy one more turn of its task
 and send its own client the head and the body in two writes as well.
+
+Every new connection goes to an address the operator's networks allow (core/netcheck.py):
+the name is resolved once, every address it gives is checked, and the socket is opened to a
+checked address, so the name is never resolved a second time between the check and the
+connection (DNS rebinding). Reused keep-alive connections were checked when they were opened.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from urllib.parse import quote, urlsplit
 
 import httptools
 
+from ..core import netcheck
+
 PAUSE_AT = 256 * 1024      # bytes of an answer buffered before the upstream is told to wait
 KEEP_IDLE = 64             # idle connections kept per upstream address
 IDLE_SECONDS = 30.0        # an idle connection older than this is closed, not reused
@@ -38,6 +45,11 @@ TARGET_SAFE = "/?&=%:@!$'()*+,;~"   # kept as they are; other bytes (Korean, spa
 
 class UpstreamError(ConnectionError):
     """The upstream could not be reached, or broke the exchange before it was complete."""
+
+
+class AddressRefused(UpstreamError):
+    """The upstream's address lies outside the networks the operator allows: no connection
+    was opened."""
 
 
 class _Connection(asyncio.Protocol):
@@ -270,7 +282,8 @@ class Answer:
 class Pool:
     """Keep-alive connections to upstreams, by (scheme, host, port)."""
 
-    def __init__(self) -> None:
+    def __init__(self, networks: netcheck.NetworkPolicy) -> None:
+        self.networks = networks
         self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
         self._tls: ssl.SSLContext | None = None
         self._closed = False
@@ -354,15 +367,31 @@ class Pool:
             if self._tls is None:
                 self._tls = ssl.create_default_context()
             tls = self._tls
+        failure: OSError | None = None
+        for address in await self._addresses(host, port, deadline):
+            try:
+                _, connection = await _within(loop.create_connection(
+                    lambda: _Connection(loop), address, port, ssl=tls,
+                    server_hostname=host if tls else None), deadline)
+                return connection
+            except TimeoutError:
+                raise
+            except OSError as exc:        # the next address, if the name has another
+                failure = exc
+        raise UpstreamError(f"cannot connect to {host}:{port}: {failure}") from failure
+
+    async def _addresses(self, host: str, port: int, deadline: float) -> list[str]:
+        """The checked addresses to connect to. An IP literal needs no lookup; a name is
+        resolved in a thread, as asyncio's own create_connection would."""
         try:
-            _, connection = await _within(loop.create_connection(
-                lambda: _Connection(loop), host, port, ssl=tls,
-                server_hostname=host if tls else None), deadline)
-        except TimeoutError:
-            raise
-        except OSError as exc:
-            raise UpstreamError(f"cannot connect to {host}:{port}: {exc}") from exc
-        return connection
+            if netcheck.literal(netcheck.normal_host(host)) is not None:
+                return self.networks.addresses(host, port)
+            return await _within(asyncio.to_thread(self.networks.addresses, host, port),
+                                 deadline)
+        except netcheck.Outside as exc:
+            raise AddressRefused(str(exc)) from None
+        except netcheck.Unresolved as exc:
+            raise UpstreamError(str(exc)) from None
 
     def _put(self, key: tuple[str, str, int], connection: _Connection) -> None:
         if self._closed:

@@ -16,12 +16,13 @@ from dpghub.config import Settings
 from dpghub.core import audit
 from dpghub.core.db import make_engine, make_session_factory, transaction
 from dpghub.core.errors import Invalid
+from dpghub.core.netcheck import NetworkPolicy
 from dpghub.gateway.limits import MemoryLimits, RedisLimits
 from dpghub.gateway.models import CallRecord
 from tests.conftest import REDIS_URL, Hub, build_hub, unavailable
 from tests.integration.gateway.test_gateway import SPEC
 from tests.integration.gateway.upstream import serve
-from tests.integration.test_server import DPGHUB, free_port, start
+from tests.integration.test_server import DPGHUB, LOOPBACK, free_port, start
 
 
 def _redis() -> redis.Redis:
@@ -50,7 +51,8 @@ def _provision(home: Path, upstream: str, quota: int) -> str:
     with transaction(factory) as session:
         kasi = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
             slug="kasi", name_ko="한국천문연구원", name_en="KASI", kind="research"))
-        catalog.register(session, actor=CLI, org=kasi, data=catalog_schemas.ServiceCreate(
+        catalog.register(session, actor=CLI, org=kasi, networks=NetworkPolicy(LOOPBACK),
+                         data=catalog_schemas.ServiceCreate(
             slug="spcde", title_ko="특일 정보", upstream_url=upstream, openapi=SPEC))
         hanbit = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
             slug="hanbit", name_ko="한빛", name_en="Hanbit", kind="company"))
@@ -141,7 +143,7 @@ def test_an_operator_can_keep_loopback_out(tmp_path: Path, sqlite_url: str) -> N
     from dpghub.core.netcheck import check_upstream
 
     try:
-        check_upstream("http://no-such-host.invalid/x", "10.0.0.0/8")
+        check_upstream("http://no-such-host.invalid/x", NetworkPolicy("10.0.0.0/8"))
     except Invalid as error:
         assert error.code == "upstream_not_allowed"
     else:

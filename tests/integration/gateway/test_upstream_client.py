@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from dpghub.core.netcheck import NetworkPolicy
 from dpghub.gateway.upstream import Pool, UpstreamError
 
+LOOPBACK = NetworkPolicy("127.0.0.0/8")   # where these upstreams run, allowed explicitly
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -85,7 +87,7 @@ def test_a_kept_alive_connection_serves_many_requests() -> None:
     async def main() -> None:
         upstream = Upstream(handler)
         async with upstream as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             for i in range(20):
                 answer = await pool.request("GET", f"{base}/item/{i}?q=가&r=a%20b", [], None, timeout=5)
                 assert answer.status == 200
@@ -120,12 +122,12 @@ def test_chunked_and_read_until_close_answers_arrive_whole() -> None:
     async def main() -> None:
         upstream = Upstream(handler)
         async with upstream as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             answer = await pool.request("GET", f"{base}/chunked", [], None, timeout=5)
             assert await read_all(answer) == "서울".encode() + b"-" + b"x" * 70_000
             answer = await pool.request("GET", f"{base}/chunked", [], None, timeout=5)
             assert answer.status == 204 and await read_all(answer) == b""
-            other = Pool()                        # a new connection: the first one is busy
+            other = Pool(LOOPBACK)                        # a new connection: the first one is busy
             answer = await other.request("GET", f"{base}/close", [], None, timeout=5)
             assert await read_all(answer) == b"until the end"
             assert upstream.connections == 2
@@ -151,7 +153,7 @@ def test_request_bodies_stream_with_their_length_or_chunked() -> None:
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             answer = await pool.request("POST", f"{base}/x", [("content-type", "json")],
                                         body(), timeout=5, content_length=11)
             assert await read_all(answer) == b'length:{"a":"\xea\xb0\x80"}'
@@ -177,7 +179,7 @@ def test_an_interim_100_continue_is_skipped_and_head_has_no_body() -> None:
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             answer = await pool.request("POST", f"{base}/x", [], None, timeout=5)
             assert answer.status == 201 and await read_all(answer) == b"ok"
             answer = await pool.request("HEAD", f"{base}/x", [], None, timeout=5)
@@ -196,7 +198,7 @@ def test_a_connection_the_upstream_closed_while_idle_is_not_reused() -> None:
     async def main() -> None:
         upstream = Upstream(handler)
         async with upstream as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             for _ in range(3):
                 answer = await pool.request("GET", f"{base}/", [], None, timeout=5)
                 assert await read_all(answer) == b"ok"
@@ -228,7 +230,7 @@ def test_failures_are_upstream_errors_or_timeouts_within_the_deadline() -> None:
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             with pytest.raises(UpstreamError, match="not valid HTTP"):
                 await pool.request("GET", f"{base}/garbage", [], None, timeout=5)
             with pytest.raises(UpstreamError, match="closed the connection"):
@@ -263,7 +265,7 @@ def test_a_large_answer_is_read_in_pieces_without_holding_it_all() -> None:
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             answer = await pool.request("GET", f"{base}/big", [], None, timeout=10)
             total, pieces, largest, more = 0, 0, 0, True
             while more:
@@ -293,7 +295,7 @@ def test_an_answer_before_the_whole_request_is_returned_not_waited_out() -> None
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             started = time.monotonic()
             answer = await pool.request("POST", f"{base}/up", [], upload(), timeout=2.5)
             assert answer.status == 413 and await read_all(answer) == b"too big!"
@@ -320,11 +322,11 @@ def test_trailers_are_not_headers_and_a_cut_close_delimited_answer_is_an_error()
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             answer = await pool.request("GET", f"{base}/trailer", [], None, timeout=5)
             assert await read_all(answer) == b"ok"
             assert b"x-sum" not in {name.lower() for name, _ in answer.headers}
-            other = Pool()                          # a new connection: the first one is kept
+            other = Pool(LOOPBACK)                          # a new connection: the first one is kept
             answer = await other.request("GET", f"{base}/reset", [], None, timeout=5)
             with pytest.raises(UpstreamError):
                 await read_all(answer)
@@ -350,7 +352,7 @@ def test_request_waits_for_the_first_body_piece_so_head_and_body_leave_together(
 
     async def main() -> None:
         async with Upstream(handler) as base:
-            pool = Pool()
+            pool = Pool(LOOPBACK)
             waiting = asyncio.ensure_future(pool.request("GET", f"{base}/", [], None, timeout=5))
             await head_sent.wait()
             for _ in range(50):            # turns of the loop: the head is read meanwhile

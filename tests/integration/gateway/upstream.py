@@ -26,10 +26,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+Scripted = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
 class Upstream:
     def __init__(self) -> None:
         self.seen: list[dict] = []
         self.failing = False
+        # path's last segment → (status, headers exactly as sent, body): what a test scripts
+        self.scripted: dict[str, Scripted] = {}
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
@@ -48,6 +53,12 @@ class Upstream:
                           "query_string": scope["query_string"].decode("latin-1"),
                           "headers": headers, "body": body})
         status, media, payload = 200, "application/json", b""
+        scripted = self.scripted.get(path.rsplit("/", 1)[-1])
+        if scripted is not None:
+            status, fields, payload = scripted
+            await send({"type": "http.response.start", "status": status, "headers": fields})
+            await send({"type": "http.response.body", "body": payload})
+            return
         if self.failing or path.endswith("/fail"):
             status, payload = 500, b'{"error": "down"}'
         elif path.endswith("/getRestDeInfo"):
@@ -75,10 +86,10 @@ class Upstream:
 
 
 @contextmanager
-def serve() -> Iterator[tuple[str, Upstream]]:
+def serve(host: str = "127.0.0.1", port: int | None = None) -> Iterator[tuple[str, Upstream]]:
     app = Upstream()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -88,7 +99,7 @@ def serve() -> Iterator[tuple[str, Upstream]]:
             raise RuntimeError("the test upstream did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}/B090041/openapi/service/SpcdeInfoService", app
+        yield f"http://{host}:{port}/B090041/openapi/service/SpcdeInfoService", app
     finally:
         server.should_exit = True
         thread.join(timeout=10)
