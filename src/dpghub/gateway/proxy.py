@@ -85,6 +85,8 @@ FAULTS = {
                                 "Rate limits cannot be checked right now; try again"),
     "too_large": Fault(413, "request_too_large", ("04", "HTTP_ERROR"),
                        "The request body is larger than this gateway accepts"),
+    "too_many_headers": Fault(431, "request_headers_too_large", ("04", "HTTP_ERROR"),
+                              "The request's header fields are too many or too large"),
     "upstream": Fault(502, "upstream_unreachable", ("04", "HTTP_ERROR"),
                       "The provider's system did not answer"),
     "circuit_open": Fault(503, "upstream_circuit_open", ("04", "HTTP_ERROR"),
@@ -180,6 +182,9 @@ class Gateway:
                           response_bytes=len(body))
             self._done(record)
 
+        if _head_too_large(scope["headers"], self.state.settings):
+            await refuse("too_many_headers")      # nothing so large goes upstream, whatever
+            return                                # server the hub runs under
         if len(parts) < 2 or not parts[0] or not parts[1]:
             await refuse("no_service")
             return
@@ -466,6 +471,18 @@ class Gateway:
 
 class _TooLarge(Exception):
     pass
+
+
+def _head_too_large(fields: list[tuple[bytes, bytes]], settings: Any) -> bool:
+    """Beyond the head limits `dpghub serve` enforces (core/serving.py): here for a hub run
+    under another ASGI server. One sum for the usual head; fields one by one only past it."""
+    if len(fields) > settings.http_max_headers:
+        return True
+    total = sum(len(name) + len(value) + 4 for name, value in fields)
+    if total <= settings.http_max_header_bytes:
+        return False
+    return total > settings.http_max_head_bytes or any(
+        len(name) + len(value) + 4 > settings.http_max_header_bytes for name, value in fields)
 
 
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
