@@ -255,6 +255,8 @@ def audit_verify() -> None:
 
     with hub_session() as (settings, session):
         report = audit.verify(session, load_signing_key(settings.home).public_key())
+    for note in report.notes:
+        out.print(f"note: {note}", highlight=False)
     if report.ok:
         out.print(f"[green]OK[/green]: {report.events} events, {report.checkpoints} signed "
                   "checkpoints, chain intact.")

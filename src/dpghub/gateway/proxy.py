@@ -3,8 +3,8 @@
 Kept out of FastAPI's routing and response classes (measured: they cost most of the
 throughput). For each call: credential (X-API-Key, data.go.kr's `serviceKey`, or a bearer
 key) → approved subscription → rate limit and daily quota → stream to the upstream with
-our pooled HTTP/1.1 client (upstream.py) and stream the answer back → a call record queued
-for the evidence writer.
+our pooled HTTP/1.1 client (upstream.py) and stream the answer back, its call record
+journalled before the answer's last piece leaves (evidence.py).
 """
 
 from __future__ import annotations
@@ -138,9 +138,13 @@ class Gateway:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def _done(self, record: dict[str, Any]) -> None:
-        self.state.recorder.add(record)
+    async def _done(self, record: dict[str, Any]) -> None:
+        """The call's record, journalled: written (or, with `gateway_journal_sync`, on the
+        disk) when this returns. Callers answering the call send the last piece after it."""
         self.state.metrics.observe(record)
+        durable = self.state.recorder.add(record)
+        if durable is not None:
+            await durable
 
     async def close(self) -> None:
         if self._raw is not None:
@@ -177,10 +181,10 @@ class Gateway:
                                  default=self.state.settings.default_language)
             body, media = _error_body(fault, style, lang, request_id, scope["path"])
             hub_ms = (time.perf_counter() - started) * 1000
-            await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
             record.update(status=fault.status, fault=fault.code, hub_ms=hub_ms,
                           response_bytes=len(body))
-            self._done(record)
+            await self._done(record)
+            await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
 
         if _head_too_large(scope["headers"], self.state.settings):
             await refuse("too_many_headers")      # nothing so large goes upstream, whatever
@@ -245,7 +249,7 @@ class Gateway:
             first = await receive()
             if first["type"] == "http.disconnect":   # gone before its body: nothing goes
                 record.update(status=499, fault="client_disconnected", request_bytes=0)
-                self._done(record)                    # upstream, not even an empty request
+                await self._done(record)              # upstream, not even an empty request
                 return
             has_body = bool(first.get("body", b"")) or first.get("more_body", False)
 
@@ -302,20 +306,21 @@ class Gateway:
                     chunk, more = await answer.read()
                     response_hash.update(chunk)
                     size += len(chunk)
+                    if not more:      # the record is journalled before the last piece leaves
+                        record.update(
+                            status=answer.status, outcome="ok" if answer.status < 500
+                            else "upstream_error", request_bytes=sizes["request"],
+                            response_bytes=size, upstream_ms=round(upstream_ms, 3),
+                            hub_ms=round(hub_ms, 3),
+                            request_sha256=request_hash.hexdigest(),
+                            response_sha256=response_hash.hexdigest())
+                        await self._done(record)
                     await send({"type": "http.response.body", "body": chunk,
                                 "more_body": more})
                     if more and watch is None:     # a long answer: notice a client that left
                         watch = asyncio.ensure_future(_disconnected(receive))
-                    if watch is not None and watch.done():
+                    if more and watch is not None and watch.done():
                         raise _ClientGone()
-                record.update(
-                    status=answer.status, outcome="ok" if answer.status < 500
-                    else "upstream_error", request_bytes=sizes["request"],
-                    response_bytes=size, upstream_ms=round(upstream_ms, 3),
-                    hub_ms=round(hub_ms, 3),
-                    request_sha256=request_hash.hexdigest(),
-                    response_sha256=response_hash.hexdigest())
-                self._done(record)
                 return
             except _TooLarge:
                 record["request_bytes"] = sizes["request"]
@@ -325,7 +330,7 @@ class Gateway:
                 record.update(status=499, fault="client_disconnected",
                               request_bytes=sizes["request"],
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
-                self._done(record)
+                await self._done(record)
                 return
             except (TimeoutError, UpstreamError) as exc:
                 breaker.failure()
@@ -334,7 +339,7 @@ class Gateway:
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
                 if answered:   # the answer had begun: it can only be cut short
                     record.update(status=499, fault="upstream_cut_short")
-                    self._done(record)
+                    await self._done(record)
                     return
                 if timed_out:
                     await refuse("timeout")
