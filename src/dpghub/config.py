@@ -134,10 +134,13 @@ class Settings(BaseSettings):
         default=False, description="Mark cookies Secure (set true behind HTTPS)."
     )
     login_max_failures: int = Field(
-        default=5, ge=1, description="Failed sign-ins in a row before an account is locked."
+        default=5, ge=1, description="Failed sign-ins for one account from one client address "
+        "before each further try must wait (1 s, 2 s, 4 s, …); one address gets ten times as "
+        "many across accounts. Accounts are never locked, so nobody can lock anyone out."
     )
     login_lock_minutes: int = Field(
-        default=15, ge=1, description="How long a locked account stays locked."
+        default=15, ge=1, description="The longest wait between sign-in tries after repeated "
+        "failures."
     )
     default_language: str = Field(
         default="ko", pattern="^(ko|en)$", description="Language when nothing else decides."

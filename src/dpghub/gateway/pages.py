@@ -16,6 +16,7 @@ from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession, PageActor
 from ..web.forms import form_data, parse
+from ..web.params import Id
 from ..web.templating import redirect, render
 from . import metrics, schemas, service
 
@@ -59,11 +60,11 @@ async def create_app(request: Request, session: DbSession, actor: PageActor) -> 
 
 
 @router.get("/apps/{app_id}")
-def app_page(app_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def app_page(app_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     return _app_page(app_id, request, session, actor)
 
 
-def _app_page(app_id: int, request: Request, session: Any, actor: Any,
+def _app_page(app_id: Id, request: Request, session: Any, actor: Any,
               error: HubError | None = None, status: int = 200) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -78,7 +79,7 @@ def _app_page(app_id: int, request: Request, session: Any, actor: Any,
 
 
 @router.post("/apps/{app_id}/keys")
-def add_key(app_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def add_key(app_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
     app = service.get_app(session, actor=actor, app_id=app_id)
@@ -92,7 +93,7 @@ def add_key(app_id: int, request: Request, session: DbSession, actor: PageActor)
 
 
 @router.post("/apps/{app_id}/keys/{key_id}/revoke")
-def revoke_key(app_id: int, key_id: int, request: Request, session: DbSession,
+def revoke_key(app_id: Id, key_id: Id, request: Request, session: DbSession,
                actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -102,7 +103,7 @@ def revoke_key(app_id: int, key_id: int, request: Request, session: DbSession,
 
 
 @router.post("/apps/{app_id}/subscriptions")
-async def subscribe(app_id: int, request: Request, session: DbSession,
+async def subscribe(app_id: Id, request: Request, session: DbSession,
                     actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -138,7 +139,7 @@ def _received(org: str, request: Request, session: Any, actor: Any,
 
 
 @router.post("/subscriptions/{subscription_id}/{verdict}")
-async def decide(subscription_id: int, verdict: str, request: Request, session: DbSession,
+async def decide(subscription_id: Id, verdict: str, request: Request, session: DbSession,
                  actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)

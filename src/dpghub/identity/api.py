@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..core.types import Schema
 from ..web.context import ApiActor, DbSession, HubSettings, current_user
+from ..web.params import MAX_ID, Id
 from ..web.problems import responses
 from . import schemas, service
 from .models import Organization
@@ -115,7 +116,7 @@ def add_member(
 @router.patch("/orgs/{slug}/members/{user_id}", response_model=schemas.MembershipRead,
               responses=responses(401, 403, 404, 409, 422))
 def update_member(
-    user_id: int, data: schemas.MembershipUpdate, org: CurrentOrg, session: DbSession,
+    user_id: Id, data: schemas.MembershipUpdate, org: CurrentOrg, session: DbSession,
     actor: ApiActor,
 ) -> schemas.MembershipRead:
     """Change a member's role. The last admin cannot be demoted."""
@@ -125,7 +126,7 @@ def update_member(
 
 @router.delete("/orgs/{slug}/members/{user_id}", status_code=204,
                responses=responses(401, 403, 404, 409))
-def remove_member(user_id: int, org: CurrentOrg, session: DbSession, actor: ApiActor) -> Response:
+def remove_member(user_id: Id, org: CurrentOrg, session: DbSession, actor: ApiActor) -> Response:
     """Remove a member (or leave, when it is yourself). The last admin cannot be removed."""
     service.remove_member(session, actor=actor, org=org, user_id=user_id)
     return Response(status_code=204)
@@ -174,7 +175,7 @@ def create_token(data: schemas.TokenCreate, session: DbSession, actor: ApiActor)
 
 @router.delete("/tokens/{token_id}", response_model=schemas.TokenRead,
                responses=responses(401, 403, 404))
-def revoke_token(token_id: int, session: DbSession, actor: ApiActor) -> schemas.TokenRead:
+def revoke_token(token_id: Id, session: DbSession, actor: ApiActor) -> schemas.TokenRead:
     """Revoke a token; it stops working on its next use."""
     user = current_user(session, actor)
     return schemas.TokenRead.model_validate(
@@ -206,7 +207,8 @@ class AuditVerifyRead(BaseModel):
 def audit_log(
     session: DbSession, actor: ApiActor,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: Annotated[int | None, Query(description="Show events older than this seq")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                        description="Show events older than this seq")] = None,
     action: str | None = None,
 ) -> list[AuditEventRead]:
     """Operators only: the audit log, newest first."""

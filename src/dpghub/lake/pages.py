@@ -14,6 +14,7 @@ from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession, HubSettings, PageActor
 from ..web.forms import form_data, parse
+from ..web.params import Id, OptionalVersion, VersionNumber
 from ..web.templating import follow_job, redirect, render
 from . import rows as row_reader
 from . import schemas, service
@@ -65,7 +66,7 @@ async def new_dataset(org: str, request: Request, session: DbSession,
 
 
 def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: str,
-                  version: int | None = None, **extra: Any) -> Response:
+                  version: OptionalVersion = None, **extra: Any) -> Response:
     dataset = service.get_dataset(session, org, name)
     versions = service.list_versions(session, dataset=dataset)
     current = None
@@ -90,6 +91,7 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
                else {"columns": []},
                "preview": preview, "preview_error": preview_error,
                "can_edit": can(actor, "lake.dataset.ingest", dataset),
+               "can_read_raw": can(actor, "lake.raw.read", dataset),
                "derivation": _derivation(session, dataset),
                "base_url": request.app.state.settings.base_url.rstrip("/"),
                "canonical": f"/datasets/{org}/{name}", **extra}
@@ -110,7 +112,7 @@ def _derivation(session: Any, dataset: Any) -> dict[str, Any] | None:
 
 @router.get("/datasets/{org}/{name}")
 def dataset_page(org: str, name: str, request: Request, session: DbSession, actor: PageActor,
-                 version: int | None = None) -> Response:
+                 version: OptionalVersion = None) -> Response:
     return _dataset_page(request, session, actor, org, name, version)
 
 
@@ -152,7 +154,7 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
 
 
 @router.post("/datasets/{org}/{name}/versions/{version}/restore")
-def restore(org: str, name: str, version: int, request: Request, session: DbSession,
+def restore(org: str, name: str, version: VersionNumber, request: Request, session: DbSession,
             actor: PageActor) -> Response:
     dataset = service.get_dataset(session, org, name)
     job = service.request_restore(session, actor=actor, dataset=dataset, version=version)
@@ -160,7 +162,7 @@ def restore(org: str, name: str, version: int, request: Request, session: DbSess
 
 
 @router.get("/jobs/{job_id}")
-def job_page(job_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def job_page(job_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     if actor.user_id is None:
         return redirect(request, f"/signin?next={request.url.path}")
     job = service.get_job(session, actor=actor, job_id=job_id)
@@ -173,6 +175,6 @@ def job_page(job_id: int, request: Request, session: DbSession, actor: PageActor
 
 
 @router.post("/jobs/{job_id}/cancel")
-def job_cancel(job_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def job_cancel(job_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     service.cancel_job(session, actor=actor, job_id=job_id)
     return redirect(request, f"/jobs/{job_id}", "Cancellation requested.")

@@ -22,7 +22,7 @@ class Problem(BaseModel):
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the problem statuses a route can answer."""
     described = {400: "Bad request", 401: "Sign-in or token required", 403: "Not allowed",
-                 404: "Not found", 409: "Conflict", 422: "Invalid input", 423: "Locked",
+                 404: "Not found", 409: "Conflict", 422: "Invalid input",
                  429: "Too many requests", 503: "Unavailable"}
     return {s: {"model": Problem, "description": described.get(s, "Error"),
                 "content": {"application/problem+json": {}}} for s in statuses}

@@ -428,9 +428,15 @@ def test_oauth_client_credentials_tokens(world: World) -> None:
     forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
     assert world.call(style="none", headers={"Authorization": f"Bearer {forged}"}
                       ).status_code == 401
-    # a revoked key gets no new token
+    # a token names its key: revoking the key ends the token at once, everywhere
+    assert claims["key"] == world.app["keys"][0]["id"]
     client.delete(f"/api/v1/apps/{world.app['id']}/keys/{world.app['keys'][0]['id']}",
                   headers=world.consumer)
+    after = world.call(style="none", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401
+    rows = client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {token}"})
+    assert rows.status_code == 401
+    # and gets no new token
     assert client.post("/oauth/token", data={"grant_type": "client_credentials",
                                              "client_id": client_id,
                                              "client_secret": world.key}).status_code == 401
