@@ -405,6 +405,7 @@ def _writer_main(down: Connection, up: Connection) -> None:
 
     attempt(writer.replay_orphans)
     gone = False
+    opened = False
     while True:
         try:
             kind, payload = down.recv() if down.poll(TICK_SECONDS) else ("tick", None)
@@ -413,8 +414,9 @@ def _writer_main(down: Connection, up: Connection) -> None:
             break
         if kind == "journal":
             own = payload
-            attempt(writer.opened, own)
+            opened = attempt(writer.opened, own)
         elif kind == "tick" and own is not None:
+            opened = opened or attempt(writer.opened, own)
             attempt(writer.gather, own)
         elif kind == "confirm":
             if own is not None:
