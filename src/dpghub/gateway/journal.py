@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import secrets
+from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,9 @@ FIELDS = ("at", "request_id", "app_id", "consumer_org_id", "service_id", "provid
           "subscription_id", "operation", "method", "path", "status", "request_bytes",
           "response_bytes", "upstream_ms", "hub_ms", "outcome", "fault", "request_sha256",
           "response_sha256")
-_LINE = "\t".join(["%s"] * (len(FIELDS) + 1)) + "\n"
+# the time in microseconds since 1970, the latencies to the microsecond (as stored)
+_LINE = "\t".join(["%d", "%d", *["%s"] * 12, "%.3f", "%.3f", *["%s"] * 4]) + "\n"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def root_of(home: Path) -> Path:
@@ -59,12 +62,13 @@ def encode(seq: int, record: dict[str, Any]) -> bytes:
     if type(at) is not float:     # noqa: E721 — the proxy gives time.time(); tests datetimes
         at = at.timestamp()
     return (_LINE % (
-        seq, at, record["request_id"], get("app_id"), get("consumer_org_id"),
-        get("service_id"), get("provider_org_id"), get("subscription_id"),
-        _quote(get("operation", "")), _quote(record["method"]), _quote(record["path"][:2000]),
-        record["status"], get("request_bytes", 0), get("response_bytes", 0),
-        get("upstream_ms"), get("hub_ms"), record["outcome"], get("fault", ""),
-        get("request_sha256", ""), get("response_sha256", ""))).encode()
+        seq, round(at * 1_000_000), record["request_id"], get("app_id"),
+        get("consumer_org_id"), get("service_id"), get("provider_org_id"),
+        get("subscription_id"), _quote(get("operation", "")), _quote(record["method"]),
+        _quote(record["path"][:2000]), record["status"], get("request_bytes", 0),
+        get("response_bytes", 0), get("upstream_ms") or 0.0, get("hub_ms") or 0.0,
+        record["outcome"], get("fault", ""), get("request_sha256", ""),
+        get("response_sha256", ""))).encode()
 
 
 def decode(line: bytes) -> tuple[int, dict[str, Any]]:
@@ -74,12 +78,12 @@ def decode(line: bytes) -> tuple[int, dict[str, Any]]:
     if len(p) != len(FIELDS) + 1:
         raise ValueError(f"{len(p)} fields")
     return int(p[0]), {
-        "at": float(p[1]), "request_id": p[2], "app_id": _number(p[3], int),
+        "at": _EPOCH + timedelta(microseconds=int(p[1])), "request_id": p[2], "app_id": _number(p[3], int),
         "consumer_org_id": _number(p[4], int), "service_id": _number(p[5], int),
         "provider_org_id": _number(p[6], int), "subscription_id": _number(p[7], int),
         "operation": _text(p[8]), "method": _text(p[9]), "path": _text(p[10]),
         "status": int(p[11]), "request_bytes": int(p[12]), "response_bytes": int(p[13]),
-        "upstream_ms": _number(p[14], float), "hub_ms": _number(p[15], float),
+        "upstream_ms": float(p[14]), "hub_ms": float(p[15]),
         "outcome": p[16], "fault": p[17], "request_sha256": p[18], "response_sha256": p[19]}
 
 

@@ -4,6 +4,7 @@ follows in order, a lock that tells a live journal from one left behind, and gro
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dpghub.gateway import journal
@@ -26,7 +27,12 @@ def test_a_line_gives_back_the_record_whatever_its_texts_hold() -> None:
                  app_id=None, upstream_ms=None, status=431, fault="request_headers_too_large")
     line = journal.encode(41, odd)
     assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
-    assert journal.decode(line[:-1]) == (41, {name: odd[name] for name in journal.FIELDS})
+    seq, back = journal.decode(line[:-1])
+    # the time to the microsecond and the latencies to three places, as they are stored
+    assert seq == 41 and back["at"] == datetime(2026, 11, 30, 0, 53, 21, 123456, tzinfo=UTC)
+    assert back["upstream_ms"] == 0.0 and back["hub_ms"] == 0.333
+    assert {k: v for k, v in back.items() if k not in {"at", "upstream_ms"}} == {
+        name: odd[name] for name in journal.FIELDS if name not in {"at", "upstream_ms"}}
 
 
 def test_a_reader_follows_the_segments_in_order_and_frees_only_those_left_behind(
