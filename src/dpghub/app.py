@@ -49,7 +49,8 @@ from .lake import datagokr
 from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
-from .web import docs, errors, health
+from .web import docs, errors, health, openapi
+from .web.allow import Methods
 from .web.context import checked_credentials
 from .web.headers import SecurityHeaders
 from .web.problems import responses
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = None
 
     errors.install(app)
+    openapi.install(app)
     # FastAPI tries routers in order at ≈ 8 µs a route: the JSON API first, the busiest of it
     # leading (a query waited ≈ 0.8 ms behind the page routers), pages after
     # the JSON routers refuse a credential that is sent but not valid; the compatibility
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.add_middleware(Methods, routed=app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from ..core.types import Schema
 from ..web.context import ApiActor, DbSession, HubSettings, current_user
 from ..web.params import MAX_ID, Id
 from ..web.problems import responses
@@ -82,14 +81,11 @@ def update_org(
         service.update_org(session, actor=actor, org=org, data=data))
 
 
-class VerifyBody(Schema):
-    verified: bool = True
-
-
 @router.post("/orgs/{slug}/verify", response_model=schemas.OrganizationRead,
              responses=responses(401, 403, 404))
 def verify_org(
-    org: CurrentOrg, session: DbSession, actor: ApiActor, body: VerifyBody | None = None
+    org: CurrentOrg, session: DbSession, actor: ApiActor,
+    body: schemas.OrganizationVerify | None = None,
 ) -> schemas.OrganizationRead:
     """Operators only: mark an organization (typically a public agency) as verified."""
     verified = body.verified if body else True
@@ -144,13 +140,9 @@ def invite(
                                      url=f"{settings.base_url.rstrip('/')}/invite/{secret}")
 
 
-class AcceptBody(Schema):
-    token: str = Field(description="The secret from the invitation link")
-
-
 @router.post("/invitations/accept", response_model=schemas.MembershipRead,
              responses=responses(401, 403, 404, 409))
-def accept_invitation(body: AcceptBody, session: DbSession, actor: ApiActor) -> schemas.MembershipRead:
+def accept_invitation(body: schemas.InvitationAccept, session: DbSession, actor: ApiActor) -> schemas.MembershipRead:
     membership = service.accept_invitation(session, actor=actor, secret=body.token)
     session.refresh(membership)
     return service.membership_reads([membership])[0]
