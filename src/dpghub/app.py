@@ -40,6 +40,7 @@ from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
 from .gateway import pages as gateway_pages
 from .gateway.evidence import Recorder, WriterProcess
+from .gateway.journal import root_of as journal_root
 from .gateway.limits import MemoryLimits, RedisLimits
 from .gateway.metrics import Metrics
 from .gateway.proxy import GUARD_HEADERS, Gateway
@@ -197,8 +198,11 @@ def create_app(settings: Settings | None = None, *,
     app.state.storage = LakeStorage.from_settings(settings)
     app.state.limits = (RedisLimits(app.state.redis, fail_open=settings.gateway_fail_open)
                         if app.state.redis is not None else MemoryLimits())
-    app.state.recorder = Recorder(app.state.session_factory, process=WriterProcess(
-        settings.database_url or "", settings.home) if settings.gateway_evidence_process else None)
+    app.state.recorder = Recorder(
+        app.state.session_factory, root=journal_root(settings.home),
+        sync=settings.gateway_journal_sync, process=WriterProcess(
+            settings.database_url or "", settings.home) if settings.gateway_evidence_process
+        else None)
     app.state.metrics = Metrics()
     app.state.networks = NetworkPolicy(settings.gateway_allowed_networks,
                                        resolver or system_resolver)

@@ -150,12 +150,15 @@ def serve(
         err.print("[red]The hub is not initialised: run `dpghub init` first.[/red]")
         raise typer.Exit(1)
     out.print(f"DPG Hub on http://{host}:{port}  (API reference: http://{host}:{port}/api/docs)")
-    from .core.serving import HubHttpProtocol
+    from functools import partial
+
+    from .core.serving import HeadLimits, HubHttpProtocol
 
     # no Server field: the hub does not advertise its software (nor, through the gateway,
-    # the provider's)
+    # the provider's); request heads within the limits of the settings
+    protocol = partial(HubHttpProtocol, limits=HeadLimits.from_settings(settings))
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
-                               "access_log": access_log, "http": HubHttpProtocol,
+                               "access_log": access_log, "http": protocol,
                                "server_header": False}
     if workers > 1:
         uvicorn.run("dpghub.app:serve_app", factory=True, workers=workers, **options)
@@ -254,6 +257,8 @@ def audit_verify() -> None:
 
     with hub_session() as (settings, session):
         report = audit.verify(session, load_signing_key(settings.home).public_key())
+    for note in report.notes:
+        out.print(f"note: {note}", highlight=False)
     if report.ok:
         out.print(f"[green]OK[/green]: {report.events} events, {report.checkpoints} signed "
                   "checkpoints, chain intact.")

@@ -73,6 +73,22 @@ class Settings(BaseSettings):
         default=True, description="Combine keyword search with multilingual embeddings "
         "(cross-lingual matches; about 150 MB per process once the first search runs)."
     )
+    http_max_head_bytes: int = Field(
+        default=32 * 1024, ge=1024, description="Largest request head (request line and "
+        "header fields together) `dpghub serve` and the gateway accept, in bytes; larger is "
+        "refused with 431."
+    )
+    http_max_headers: int = Field(
+        default=100, ge=8, description="Most header fields one request may have (then 431)."
+    )
+    http_max_header_bytes: int = Field(
+        default=8 * 1024, ge=256, description="Largest single header field (name and value), "
+        "in bytes (then 431)."
+    )
+    http_head_timeout_seconds: float = Field(
+        default=10, gt=0, description="Time a client has to send a whole request head, from "
+        "its first byte (or from connecting); then 408 and the connection is closed."
+    )
     gateway_timeout_seconds: float = Field(
         default=30, gt=0, description="How long the gateway waits for an upstream's answer "
         "(then 504, or data.go.kr code 05); a service may set its own."
@@ -105,6 +121,12 @@ class Settings(BaseSettings):
         default=True, description="Write the gateway's call records from a child process "
         "of each hub process (`python -m dpghub.gateway.evidence`, true) or from a thread of "
         "the hub process (false); the child leaves the proxy its interpreter to itself."
+    )
+    gateway_journal_sync: bool = Field(
+        default=False, description="Make each gateway call record durable against power "
+        "loss (fdatasync of the hub's journal, shared by concurrent calls) before its answer "
+        "ends; when false it is written to the operating system first, which survives the "
+        "hub process being killed but not the machine stopping."
     )
     job_workers: int = Field(
         default=1, ge=0, description="Background job threads inside each hub process "

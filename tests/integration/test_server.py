@@ -159,3 +159,57 @@ def test_a_gateway_answer_over_real_http_has_one_date_and_hides_the_upstream_ser
             assert names.count("content-length") == 1
             assert answer.getheader("X-Hub-Request-Id")
             connection.close()
+
+
+def read_to_end(connection: socket.socket) -> bytes:
+    """What the hub sends until it closes (or resets) the connection."""
+    received = b""
+    while True:
+        try:
+            piece = connection.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not piece:
+            return received
+        received += piece
+
+
+def test_heads_beyond_the_limits_get_431_and_a_huge_one_is_cut_off(tmp_path: Path) -> None:
+    for base in start(tmp_path):
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        fields = b"".join(b"X-Field-%d: %d\r\n" % (n, n) for n in range(2000))
+        for head in (fields, b"X-Large: " + b"a" * 100_000 + b"\r\n"):
+            with socket.create_connection(address, timeout=10) as connection:
+                connection.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\n" + head
+                                   + b"\r\n")
+                answer = read_to_end(connection)
+            assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+        # a 64 MB header field: the hub stops reading long before it has all of it
+        sent = 0
+        with socket.create_connection(address, timeout=10) as connection:
+            connection.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\nX-Big: ")
+            with pytest.raises(OSError):              # reset, or the pipe broken
+                while sent < 64 << 20:
+                    connection.sendall(b"a" * 65536)
+                    sent += 65536
+        assert sent < 16 << 20
+        assert get(base + "/api/v1/health")[0] == 200   # and it serves the others as before
+
+
+def test_a_head_sent_line_by_line_too_slowly_gets_408(tmp_path: Path) -> None:
+    for base in start(tmp_path, DPGHUB_HTTP_HEAD_TIMEOUT_SECONDS="0.5"):
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        with socket.create_connection(address, timeout=0.1) as connection:
+            connection.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\n")
+            answer = b""
+            for n in range(200):                      # a line every 0.1 s: never finished
+                connection.sendall(b"X-Slow-%d: 1\r\n" % n)
+                try:
+                    answer = connection.recv(65536)
+                except TimeoutError:
+                    continue
+                break
+            connection.settimeout(10)
+            answer += read_to_end(connection)
+        assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+        assert get(base + "/api/v1/health")[0] == 200

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -208,16 +208,23 @@ class VerifyReport:
     checkpoints: int
     broken_seq: int | None = None
     reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "events": self.events, "checkpoints": self.checkpoints,
-            "broken_seq": self.broken_seq, "reason": self.reason,
+            "broken_seq": self.broken_seq, "reason": self.reason, "notes": self.notes,
         }
 
 
+class Note(str):
+    """What an attached check says that does not break the chain (e.g. call records still
+    waiting in a hub process's journal); `verify` lists it in the report's notes."""
+
+
 # Checks of what an event vouches for outside the log (e.g. the gateway's call records,
-# whose hashes a batch event lists): action → checker(session, event) → a reason, or None.
+# whose hashes a batch event lists): action → checker(session, event) → a reason, a Note,
+# or None.
 ATTACHED: dict[str, Callable[[Session, AuditEvent], str | None]] = {}
 
 
@@ -236,6 +243,7 @@ def verify(session: Session, trusted_key: Ed25519PublicKey | None = None) -> Ver
     checkpoints = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
     wanted = {cp.seq for cp in checkpoints}
     hashes: dict[int, str] = {}
+    notes: list[str] = []
     count = 0
     for event in session.scalars(
         select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
@@ -260,8 +268,10 @@ def verify(session: Session, trusted_key: Ed25519PublicKey | None = None) -> Ver
         checker = ATTACHED.get(event.action)
         if checker is not None:
             fault = checker(session, event)
-            if fault:
-                return VerifyReport(False, count, 0, event.seq, fault)
+            if isinstance(fault, Note):
+                notes.append(str(fault))
+            elif fault:
+                return VerifyReport(False, count, 0, event.seq, fault, notes)
         if event.seq in wanted:
             hashes[event.seq] = event.hash
         expected_prev = event.hash
@@ -291,4 +301,4 @@ def verify(session: Session, trusted_key: Ed25519PublicKey | None = None) -> Ver
                                 f"event {cp.seq} differs from what the signed checkpoint "
                                 "recorded (the log was rewritten)")
         checked += 1
-    return VerifyReport(True, count, checked)
+    return VerifyReport(True, count, checked, notes=notes)

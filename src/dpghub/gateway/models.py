@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, utcnow
@@ -96,9 +96,12 @@ class Subscription(Base):
 
 class CallRecord(Base):
     """One call through the gateway: who, what, how it went, and hashes of both bodies.
-    Each is also an event of the hash-chained audit log (`audit_seq`)."""
+    Each is also an event of the hash-chained audit log (`audit_seq`), and the numbered
+    entry `journal_seq` of its hub process's journal `journal` (evidence.py)."""
 
     __tablename__ = "call_record"
+    __table_args__ = (Index("ix_call_record_journal_seq", "journal", "journal_seq",
+                            unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -121,6 +124,8 @@ class CallRecord(Base):
     request_sha256: Mapped[str] = mapped_column(String(64), default="")
     response_sha256: Mapped[str] = mapped_column(String(64), default="")
     audit_seq: Mapped[int | None] = mapped_column(BigInteger)
+    journal: Mapped[str | None] = mapped_column(String(32))
+    journal_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class GatewayState(Base):

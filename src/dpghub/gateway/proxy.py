@@ -3,8 +3,8 @@
 Kept out of FastAPI's routing and response classes (measured: they cost most of the
 throughput). For each call: credential (X-API-Key, data.go.kr's `serviceKey`, or a bearer
 key) → approved subscription → rate limit and daily quota → stream to the upstream with
-our pooled HTTP/1.1 client (upstream.py) and stream the answer back → a call record queued
-for the evidence writer.
+our pooled HTTP/1.1 client (upstream.py) and stream the answer back, its call record
+journalled before the answer's last piece leaves (evidence.py).
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ FAULTS = {
                                 "Rate limits cannot be checked right now; try again"),
     "too_large": Fault(413, "request_too_large", ("04", "HTTP_ERROR"),
                        "The request body is larger than this gateway accepts"),
+    "too_many_headers": Fault(431, "request_headers_too_large", ("04", "HTTP_ERROR"),
+                              "The request's header fields are too many or too large"),
     "upstream": Fault(502, "upstream_unreachable", ("04", "HTTP_ERROR"),
                       "The provider's system did not answer"),
     "address_refused": Fault(502, "upstream_address_refused", ("04", "HTTP_ERROR"),
@@ -193,9 +195,13 @@ class Gateway:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def _done(self, record: dict[str, Any]) -> None:
-        self.state.recorder.add(record)
+    async def _done(self, record: dict[str, Any]) -> None:
+        """The call's record, journalled: written (or, with `gateway_journal_sync`, on the
+        disk) when this returns. Callers answering the call send the last piece after it."""
         self.state.metrics.observe(record)
+        durable = self.state.recorder.add(record)
+        if durable is not None:
+            await durable
 
     async def close(self) -> None:
         if self._raw is not None:
@@ -232,11 +238,14 @@ class Gateway:
                                  default=self.state.settings.default_language)
             body, media = _error_body(fault, style, lang, request_id, scope["path"])
             hub_ms = (time.perf_counter() - started) * 1000
-            await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
             record.update(status=fault.status, fault=fault.code, hub_ms=hub_ms,
                           response_bytes=len(body))
-            self._done(record)
+            await self._done(record)
+            await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
 
+        if _head_too_large(scope["headers"], self.state.settings):
+            await refuse("too_many_headers")      # nothing so large goes upstream, whatever
+            return                                # server the hub runs under
         if len(parts) < 2 or not parts[0] or not parts[1]:
             await refuse("no_service")
             return
@@ -297,7 +306,7 @@ class Gateway:
             first = await receive()
             if first["type"] == "http.disconnect":   # gone before its body: nothing goes
                 record.update(status=499, fault="client_disconnected", request_bytes=0)
-                self._done(record)                    # upstream, not even an empty request
+                await self._done(record)              # upstream, not even an empty request
                 return
             has_body = bool(first.get("body", b"")) or first.get("more_body", False)
 
@@ -354,20 +363,21 @@ class Gateway:
                     chunk, more = await answer.read()
                     response_hash.update(chunk)
                     size += len(chunk)
+                    if not more:      # the record is journalled before the last piece leaves
+                        record.update(
+                            status=answer.status, outcome="ok" if answer.status < 500
+                            else "upstream_error", request_bytes=sizes["request"],
+                            response_bytes=size, upstream_ms=round(upstream_ms, 3),
+                            hub_ms=round(hub_ms, 3),
+                            request_sha256=request_hash.hexdigest(),
+                            response_sha256=response_hash.hexdigest())
+                        await self._done(record)
                     await send({"type": "http.response.body", "body": chunk,
                                 "more_body": more})
                     if more and watch is None:     # a long answer: notice a client that left
                         watch = asyncio.ensure_future(_disconnected(receive))
-                    if watch is not None and watch.done():
+                    if more and watch is not None and watch.done():
                         raise _ClientGone()
-                record.update(
-                    status=answer.status, outcome="ok" if answer.status < 500
-                    else "upstream_error", request_bytes=sizes["request"],
-                    response_bytes=size, upstream_ms=round(upstream_ms, 3),
-                    hub_ms=round(hub_ms, 3),
-                    request_sha256=request_hash.hexdigest(),
-                    response_sha256=response_hash.hexdigest())
-                self._done(record)
                 return
             except _TooLarge:
                 record["request_bytes"] = sizes["request"]
@@ -377,7 +387,7 @@ class Gateway:
                 record.update(status=499, fault="client_disconnected",
                               request_bytes=sizes["request"],
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
-                self._done(record)
+                await self._done(record)
                 return
             except AddressRefused as exc:
                 # no connection was opened, so nothing for the breaker to count; not retried
@@ -391,7 +401,7 @@ class Gateway:
                               upstream_ms=(time.perf_counter() - sent_at) * 1000)
                 if answered:   # the answer had begun: it can only be cut short
                     record.update(status=499, fault="upstream_cut_short")
-                    self._done(record)
+                    await self._done(record)
                     return
                 if timed_out:
                     await refuse("timeout")
@@ -528,6 +538,18 @@ class Gateway:
 
 class _TooLarge(Exception):
     pass
+
+
+def _head_too_large(fields: list[tuple[bytes, bytes]], settings: Any) -> bool:
+    """Beyond the head limits `dpghub serve` enforces (core/serving.py): here for a hub run
+    under another ASGI server. One sum for the usual head; fields one by one only past it."""
+    if len(fields) > settings.http_max_headers:
+        return True
+    total = sum(len(name) + len(value) + 4 for name, value in fields)
+    if total <= settings.http_max_header_bytes:
+        return False
+    return total > settings.http_max_head_bytes or any(
+        len(name) + len(value) + 4 > settings.http_max_header_bytes for name, value in fields)
 
 
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import subprocess
 import sys
 import time
@@ -570,3 +571,30 @@ def test_per_service_timeout_and_body_limit(world: World) -> None:
     assert streamed.status_code == 413
     small = hub.client.post("/gw/kasi/strict/echo/x", headers=headers, content=b"x" * 1000)
     assert small.status_code == 200
+
+
+def test_headers_beyond_the_limits_are_refused_with_431_and_never_forwarded(
+        world: World) -> None:
+    """Under any ASGI server (the app called as a server calls it): 2,000 header fields, or
+    one of 100 KB, get the gateway's own 431 and nothing reaches the upstream."""
+    world.subscribe()
+    before = len(world.upstream.seen)
+    many = [(b"x-field-%d" % n, b"v") for n in range(2000)]
+    large = [(b"x-large", b"a" * 100_000)]
+    for extra, query in ((many, b""), (large, b""), (many, b"_type=json")):
+        sent = call_as_server(world, "GET", "/gw/kasi/spcde/getRestDeInfo", query=query,
+                              headers=extra)
+        start, body = sent[0], json.loads(sent[1]["body"])
+        assert start["status"] == 431
+        if query:
+            assert body["response"]["header"]["resultCode"] == "04"
+        else:
+            assert body["code"] == "request_headers_too_large"
+    assert len(world.upstream.seen) == before
+    record = last_record(world)
+    assert (record.status, record.fault) == (431, "request_headers_too_large")
+    # a hundred ordinary fields still go through
+    ordinary = [(b"x-field-%d" % n, b"v" * 50) for n in range(90)]
+    sent = call_as_server(world, "GET", "/gw/kasi/spcde/getRestDeInfo", headers=ordinary)
+    assert sent[0]["status"] == 200
+    assert world.upstream.seen[-1]["headers"]["x-field-89"] == "v" * 50
