@@ -31,9 +31,12 @@ from . import service, tables
 from .errors import IngestError, bad_file
 from .infer import Column, cast_sql, check_sql, misfit_sql, misfits, propose, refine
 from .sources import (
+    SOURCE_COLUMN,
+    Limits,
     Staged,
     detect_format,
-    expand_zip,
+    line_too_long,
+    open_archive,
     quote_ident,
     sql_string,
     stage_csv,
@@ -43,7 +46,6 @@ from .sources import (
 )
 from .storage import LakeStorage
 
-SOURCE_COLUMN = "_source_file"
 DUCKDB_ERRORS = ("Invalid Input Error", "Conversion Error", "Out of Memory Error")
 BATCH_ROWS = 65_536
 WIDENS = {("integer", "decimal"): "decimal"}  # (new, existing) → stored type
@@ -129,8 +131,12 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     params = ctx.params
     staged, files = _stage_all(ctx, con, settings, storage, scratch)
     names: list[str] = []
-    for source in staged:
-        names += [c for c in source.columns if c not in names and c != SOURCE_COLUMN]
+    seen = {SOURCE_COLUMN}
+    for source in staged:  # DuckDB matches names across files without case, and so do we
+        for column in source.columns:
+            if column.lower() not in seen:
+                names.append(column)
+                seen.add(column.lower())
     if len(names) + 1 > settings.ingest_max_columns:
         raise bad_file("{file} has {count} columns; the limit is {limit}", file=staged[0].name,
                        code="too_many_columns", count=len(names), limit=settings.ingest_max_columns)
@@ -163,6 +169,10 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     else:  # pragma: no cover - a column can only be widened to text so often
         raise IngestError("The column types did not settle; send the files again",
                           code="types_unsettled")
+    renamed = [{"file": s.name, "column": new, "was": old}
+               for s in staged for new, old in s.renamed.items()]
+    if renamed:  # `id, ID` or a file's own `_source_file`: kept, under another name
+        changes["renamed"] = renamed
     total_rows = sum(counts.values())
     for f in files:
         f["rows"] = sum(n for name, n in counts.items()
@@ -347,26 +357,30 @@ def _recover_outcome(ctx: JobContext, con: duckdb.DuckDBPyConnection, storage: L
 def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
                storage: LakeStorage, scratch: Path) -> tuple[list[Staged], list[dict[str, Any]]]:
     params = ctx.params
+    limits = job_limits(settings)
     staged: list[Staged] = []
     files = [dict(f) for f in params["files"]]
     before = 0
     for entry in files:
         path = storage.local_raw_path(entry["sha256"], scratch)
         kind = detect_format(path, entry["name"])
+        ctx.progress(message=f"reading {entry['name']}", bytes_done=before)
+        members = [(entry["name"], path, kind)]
+        if kind == "archive":   # an .xlsx workbook, or an archive of files
+            opened = open_archive(path, entry["name"], scratch, limits=limits,
+                                  sheet=params.get("sheet"), watch=ctx.check_cancelled)
+            kind, members = opened.format, []
+            if opened.staged is not None:
+                staged.append(opened.staged)
+                entry["sheet"] = opened.staged.extra.get("sheet")
+            else:
+                members = [(n, p, detect_format(p, n)) for n, p in opened.members]
         entry["format"] = kind
-        members = [(entry["name"], path)]
-        if kind == "zip":
-            members = expand_zip(path, entry["name"], scratch, max_ratio=settings.zip_max_ratio,
-                                 max_bytes=settings.upload_max_mb << 20)
-        for member_name, member_path in members:
-            member_kind = detect_format(member_path, member_name) if kind == "zip" else kind
-            if member_kind == "zip":
-                raise bad_file("{file} is a zip inside a zip; send the inner files",
-                               file=member_name, code="nested_zip")
+        for member_name, member_path, member_kind in members:
             ctx.progress(message=f"reading {member_name}", bytes_done=before)
-            source = _stage_one(con, member_kind, member_path, member_name, scratch,
-                                {**params, "_buffer_bytes": _csv_buffer(settings)},
-                                lambda n, base=before: ctx.progress(bytes_done=base + n))
+            source = _stage_one(member_kind, member_path, member_name, scratch, limits, params,
+                                lambda n, base=before: ctx.progress(bytes_done=base + n),
+                                ctx.check_cancelled, nested=kind == "zip")
             if member_kind == "csv":
                 entry.setdefault("encoding", source.encoding)
             if source.extra.get("sheet"):
@@ -377,17 +391,29 @@ def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settin
     return staged, files
 
 
-def _stage_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, name: str, scratch: Path,
-               params: dict[str, Any], progress: Any) -> Staged:
+def job_limits(settings: Settings) -> Limits:
+    return Limits(memory_mb=settings.job_memory_mb, max_rows=settings.ingest_max_rows,
+                  max_columns=settings.ingest_max_columns, zip_ratio=settings.zip_max_ratio,
+                  zip_bytes=settings.upload_max_mb << 20, line_bytes=_csv_buffer(settings))
+
+
+def _stage_one(kind: str, path: Path, name: str, scratch: Path, limits: Limits,
+               params: dict[str, Any], progress: Any, watch: Any, *, nested: bool) -> Staged:
     if kind == "csv":
         return stage_csv(path, name, scratch, encoding=params.get("encoding") or "auto",
                          delimiter=params.get("delimiter"), progress=progress,
-                         buffer_bytes=params["_buffer_bytes"])
+                         buffer_bytes=limits.line_bytes)
     if kind == "excel":
-        return stage_excel(path, name, scratch, sheet=params.get("sheet"))
+        return stage_excel(path, name, scratch, limits=limits, sheet=params.get("sheet"),
+                           watch=watch)
+    if kind == "archive":   # inside an archive: a workbook is welcome, an archive is not
+        opened = open_archive(path, name, scratch, limits=limits, sheet=params.get("sheet"),
+                              watch=watch, workbook_only=nested)
+        assert opened.staged is not None
+        return opened.staged
     if kind == "json":
-        return stage_json(con, path, name, scratch)
-    return stage_parquet(con, path, name)
+        return stage_json(path, name, scratch, limits=limits, watch=watch)
+    return stage_parquet(path, name, scratch, limits=limits, watch=watch)
 
 
 def _csv_buffer(settings: Settings) -> int:
@@ -405,6 +431,8 @@ def _staged_paths(staged: list[Staged]) -> list[tuple[Staged, str]]:
 
 
 _CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)(?:.*?Original Line: (.*?)\n)?", re.S)
+_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
+_CSV_ADVICE = re.compile(r"\n(?:Possible (?:fixes|Solution)|  file = )")
 
 
 def _guard(action: Any, paths: dict[str, tuple[str, int]]) -> Any:
@@ -421,14 +449,24 @@ def _guard_error(exc: Exception, paths: dict[str, tuple[str, int]]) -> IngestErr
     name, shift = found or next(iter(paths.values()), ("?", 0))
     match = _CSV_ERROR.search(text)
     if match:
-        detail = text.split("\n")
-        reason = next((line for line in detail if line.startswith("Expected Number")),
-                      detail[0])
+        line = int(match.group(1)) + shift
+        size = _LINE_SIZE.search(text)
+        if size:
+            return line_too_long(name, line, int(size.group(1)))
         return bad_file("{file} line {line}: {reason}", file=name, code="bad_row",
-                        line=int(match.group(1)) + shift, reason=reason.strip(),
-                        value=(match.group(2) or "")[:200])
+                        line=line, reason=_csv_reason(text), value=(match.group(2) or "")[:200])
     return bad_file("{file}: {reason}", file=name, code="unreadable",
                     reason=text.splitlines()[0][:300])
+
+
+def _csv_reason(text: str) -> str:
+    """DuckDB's reason, the last line before its advice (after the line it quotes, which may
+    itself span lines)."""
+    lines = [line.strip() for line in _CSV_ADVICE.split(text, maxsplit=1)[0].split("\n")]
+    reason = next((line for line in reversed(lines[1:]) if line), "")
+    if not reason or reason.startswith("Original Line:"):
+        return lines[0]
+    return reason
 
 
 # --- types ---------------------------------------------------------------------------------
