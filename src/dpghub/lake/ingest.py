@@ -49,6 +49,7 @@ from .storage import LakeStorage
 DUCKDB_ERRORS = ("Invalid Input Error", "Conversion Error", "Out of Memory Error")
 BATCH_ROWS = 65_536
 WIDENS = {("integer", "decimal"): "decimal"}  # (new, existing) → stored type
+Paths = dict[str, tuple[str, int, int]]  # staged file → (user's file, line shift, line limit)
 
 
 def duckdb_for_job(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
@@ -143,8 +144,12 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     union = " UNION ALL BY NAME ".join(
         f"SELECT *, {sql_string(s.name)} AS {SOURCE_COLUMN} FROM {s.relation}" for s in staged)
     con.execute(f"CREATE TEMP VIEW src AS {union}")
-    paths = {path: (s.name, shift) for s in staged for path, shift in s.line_shift.items()}
-    paths.update({str(p): (s.name, 0) for s, p in _staged_paths(staged) if str(p) not in paths})
+    # staged file → (the user's file, lines before it, the longest line DuckDB reads in it)
+    line_bytes = _csv_buffer(settings)
+    paths = {path: (s.name, shift, line_bytes)
+             for s in staged for path, shift in s.line_shift.items()}
+    paths.update({str(p): (s.name, 0, line_bytes) for s, p in _staged_paths(staged)
+                  if str(p) not in paths})
 
     ctx.progress(message="inferring types", force=True)
     # the sample comes from the head of the first file alone (cheap), every value is checked
@@ -189,7 +194,7 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
 
 def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
            storage: LakeStorage, uri: str, columns: list[Column], inferred: list[Column],
-           counts: dict[str, int], paths: dict[str, tuple[str, int]]) -> tables.Written:
+           counts: dict[str, int], paths: Paths) -> tables.Written:
     """One streaming pass: cast, check every value, count rows per file, write one commit.
 
     The checks are one column, `_misfit`: the index in `checks` of the first check a row
@@ -241,9 +246,8 @@ def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
             ctx.progress(rows_done=rows)
             yield pa.record_batch([batch.column(i) for i in keep], schema=schema)
         if rows == 0:
-            raise bad_file("{file} has a header but no rows", file=next(iter(paths.values()),
-                                                                         ("?", 0))[0],
-                           code="no_rows")
+            raise bad_file("{file} has a header but no rows",
+                           file=next(iter(paths.values()), ("?", 0, 0))[0], code="no_rows")
 
     stream = pa.RecordBatchReader.from_batches(schema, batches())
     ahead = _ReadAhead(reader)
@@ -435,7 +439,7 @@ _LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
 _CSV_ADVICE = re.compile(r"\n(?:Possible (?:fixes|Solution)|  file = )")
 
 
-def _guard(action: Any, paths: dict[str, tuple[str, int]]) -> Any:
+def _guard(action: Any, paths: Paths) -> Any:
     """Run a DuckDB step; turn its parse errors into errors naming the user's file and line."""
     try:
         return action()
@@ -443,20 +447,44 @@ def _guard(action: Any, paths: dict[str, tuple[str, int]]) -> Any:
         raise _guard_error(exc, paths) from None
 
 
-def _guard_error(exc: Exception, paths: dict[str, tuple[str, int]]) -> IngestError:
+def _guard_error(exc: Exception, paths: Paths) -> IngestError:
     text = str(exc)
-    found = next(((name, shift) for path, (name, shift) in paths.items() if path in text), None)
-    name, shift = found or next(iter(paths.values()), ("?", 0))
+    staged = next((path for path in paths if path in text), None)
+    name, shift, line_bytes = paths[staged] if staged else \
+        next(iter(paths.values()), ("?", 0, 0))
     match = _CSV_ERROR.search(text)
     if match:
         line = int(match.group(1)) + shift
         size = _LINE_SIZE.search(text)
         if size:
             return line_too_long(name, line, int(size.group(1)))
+        # our UTF-8 copies are valid: "invalid unicode" is DuckDB's buffer cutting a character
+        # of a line longer than the buffer
+        if staged and "Invalid unicode" in text and \
+                _line_longer(Path(staged), int(match.group(1)), line_bytes):
+            return line_too_long(name, line, line_bytes)
         return bad_file("{file} line {line}: {reason}", file=name, code="bad_row",
                         line=line, reason=_csv_reason(text), value=(match.group(2) or "")[:200])
     return bad_file("{file}: {reason}", file=name, code="unreadable",
                     reason=text.splitlines()[0][:300])
+
+
+def _line_longer(path: Path, number: int, limit: int) -> bool:
+    """Whether line `number` (from 1) of a file is longer than `limit` bytes (read in pieces:
+    that line may be as long as the file)."""
+    with path.open("rb") as handle:
+        line = 1
+        length = 0
+        while piece := handle.readline(1 << 20):
+            if line == number:
+                length += len(piece)
+                if length > limit:
+                    return True
+            if piece.endswith(b"\n"):
+                if line == number:
+                    return False
+                line += 1
+    return False
 
 
 def _csv_reason(text: str) -> str:
