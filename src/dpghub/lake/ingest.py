@@ -9,18 +9,22 @@ version. A retried job finds its own commit (tagged with the job id) and does no
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
 from ..core import jobs
@@ -50,6 +54,9 @@ DUCKDB_ERRORS = ("Invalid Input Error", "Conversion Error", "Out of Memory Error
 BATCH_ROWS = 65_536
 WIDENS = {("integer", "decimal"): "decimal"}  # (new, existing) → stored type
 Paths = dict[str, tuple[str, int, int]]  # staged file → (user's file, line shift, line limit)
+# an object store stamps files with its own clock: leave what it calls this recent alone
+REMOTE_CLOCK_MARGIN = timedelta(minutes=5)
+log = logging.getLogger("dpghub.lake")
 
 
 def duckdb_for_job(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
@@ -589,3 +596,29 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         session.commit()
         return {"version": version.version, "row_count": written.row_count,
                 "restored_from": ctx.params["version"]}
+
+
+# --- after a crash -------------------------------------------------------------------------
+
+
+@jobs.after_recovery
+def remove_orphan_files(factory: sessionmaker[Session], extras: dict[str, Any],
+                        began: datetime) -> None:
+    """Delete the data files a killed write left in table folders (no version names them).
+    Tables a running job may be writing are skipped: after the recovery, every job still
+    `running` has a live worker. Files written since `began` are kept: a job claimed after the
+    check below started after that instant."""
+    storage: LakeStorage | None = extras.get("storage")
+    if storage is None:
+        return
+    with factory() as session:
+        busy = {params.get("dataset_id") for params in session.scalars(
+            select(jobs.Job.params).where(jobs.Job.state == jobs.JobState.running))}
+    before = began - (REMOTE_CLOCK_MARGIN if storage.remote else timedelta(0))
+    for dataset_id in storage.table_ids():
+        if dataset_id in busy:
+            continue
+        removed = tables.remove_orphans(storage.fs, storage.table_path(dataset_id), before)
+        if removed:
+            log.warning("removed %d file(s) an interrupted write left in table d%d: %s",
+                        len(removed), dataset_id, ", ".join(removed[:5]))
