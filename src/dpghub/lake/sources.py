@@ -676,13 +676,15 @@ def _refuse_extent(name: str, sheet: str, rows: tuple[int, int], columns: tuple[
     """`memory_mb` None: a declared extent (the reader does not allocate for it)."""
     height, width = rows[1] - rows[0] + 1, columns[1] - columns[0] + 1
     extent = f"{_column_letters(columns[0])}{rows[0]}:{_column_letters(columns[1])}{rows[1]}"
+    if (height - 1 > max_rows or width > max_columns) and memory_mb is None:
+        raise bad_file("{file} sheet {sheet} declares the extent {extent}, {rows} rows × "
+                       "{columns} columns; the limits are {max_rows} rows and {max_columns} "
+                       "columns", file=name, code="sheet_too_large", sheet=sheet, extent=extent,
+                       rows=height, columns=width, max_rows=max_rows, max_columns=max_columns)
     if height - 1 > max_rows or width > max_columns:
-        message = ("{file} sheet {sheet} declares the extent {extent}, {rows} rows × {columns} "
-                   "columns; the limits are {max_rows} rows and {max_columns} columns")
-        if memory_mb is not None:
-            message = ("{file} sheet {sheet} has cells over {extent}, {rows} rows × {columns} "
-                       "columns; the limits are {max_rows} rows and {max_columns} columns")
-        raise bad_file(message, file=name, code="sheet_too_large", sheet=sheet, extent=extent,
+        raise bad_file("{file} sheet {sheet} has cells over {extent}, {rows} rows × {columns} "
+                       "columns; the limits are {max_rows} rows and {max_columns} columns",
+                       file=name, code="sheet_too_large", sheet=sheet, extent=extent,
                        rows=height, columns=width, max_rows=max_rows, max_columns=max_columns)
     need = height * width * CELL_BYTES
     if memory_mb is not None and need > memory_mb << 20:
