@@ -107,13 +107,20 @@ def _address_space() -> int | None:
 
 
 def _limit(memory_mb: int) -> None:
-    import resource
-
+    """Where the system has no such limit (Windows; macOS ignores it), the child still
+    keeps a hostile file away from the hub's own process."""
+    try:
+        import resource
+    except ImportError:
+        return
     held = _address_space()
     if held is None:  # no /proc: allow the libraries a generous, fixed share
         held = 2 << 30
     limit = held + (memory_mb << 20)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        sys.stderr.write("dpghub: this system refused a memory limit for the reader\n")
 
 
 def _out_of_memory(exc: BaseException) -> bool:
