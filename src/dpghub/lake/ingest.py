@@ -137,7 +137,7 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     against the proposal; a misfit aborts that write (nothing is committed), the column is
     typed again from all of its values, and the write runs again."""
     params = ctx.params
-    staged, files = _stage_all(ctx, con, settings, storage, scratch)
+    staged, files = _stage_all(ctx, settings, storage, scratch)
     names: list[str] = []
     seen = {SOURCE_COLUMN}
     for source in staged:  # DuckDB matches names across files without case, and so do we
@@ -365,8 +365,8 @@ def _recover_outcome(ctx: JobContext, con: duckdb.DuckDBPyConnection, storage: L
 # --- staging -------------------------------------------------------------------------------
 
 
-def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
-               storage: LakeStorage, scratch: Path) -> tuple[list[Staged], list[dict[str, Any]]]:
+def _stage_all(ctx: JobContext, settings: Settings, storage: LakeStorage, scratch: Path
+               ) -> tuple[list[Staged], list[dict[str, Any]]]:
     params = ctx.params
     limits = job_limits(settings)
     staged: list[Staged] = []
