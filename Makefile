@@ -5,8 +5,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# `-e`: the checkout is installed editable. `make run EDITABLE=` installs it as a user does
+# (`pip install .`); tests/acceptance/test_fresh_install.py runs it so, in a new venv.
+EDITABLE ?= -e
 
-.PHONY: run test install browser messages lint clean
+.PHONY: run test smoke install browser messages lint clean
 
 run: $(VENV)/.installed                 ## set up, load sample content, start the hub
 	$(BIN)/dpghub init --demo
@@ -15,12 +18,15 @@ run: $(VENV)/.installed                 ## set up, load sample content, start th
 test: $(VENV)/.installed-test browser   ## set up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+smoke: $(VENV)/.installed-test          ## `make run` from a fresh copy, new venv, no extras
+	$(BIN)/python -m pytest -q tests/acceptance/test_fresh_install.py
+
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml setup.py src/dpghub/lake/_cp949.c
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet $(EDITABLE) .
 	$(BIN)/python -m pip install --quiet --no-deps publicdatareader==1.1.1.post2  # sample code tables
 	touch $@
 
@@ -28,8 +34,9 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-browser:                                ## Debian's Chromium for the browser tests
+browser:                                ## Debian's Chromium and axe-core for the browser tests
 	@sh tools/ensure-chromium.sh
+	@sh tools/ensure-axe.sh
 
 lint: $(VENV)/.installed-test           ## static checks
 	$(BIN)/ruff check src tests

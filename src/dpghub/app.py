@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
@@ -23,13 +23,14 @@ from . import __version__
 from .analysis import api as analysis_api
 from .analysis import derive as _analysis_jobs  # noqa: F401  (registers the derive job)
 from .analysis import pages as analysis_pages
+from .analysis import service as analysis_service
 from .catalog import api as catalog_api
 from .catalog import ckan, dcat_api
 from .catalog import pages as catalog_pages
 from .catalog.search import SEARCH_INFO, SearchIndex
 from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
-from .core.db import is_migrated, make_engine, make_session_factory
+from .core.db import is_migrated, make_engine, make_session_factory, utcnow
 from .core.jobs import JobRunner
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
@@ -47,7 +48,11 @@ from .lake import datagokr
 from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
-from .web import docs, errors, health
+from .web import docs, errors, health, openapi
+from .web.allow import Methods
+from .web.context import checked_credentials
+from .web.headers import SecurityHeaders
+from .web.problems import responses
 from .web.templating import make_environment
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -73,8 +78,15 @@ class HubApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def register_hooks() -> None:
+    """Where a lower domain must follow a rule of a higher one, the higher one says so here
+    (once per process; registering again changes nothing)."""
+    analysis_service.register_hooks()      # derived datasets follow their inputs' access
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = (settings or Settings()).prepare()
+    register_hooks()
     engine = make_engine(settings.database_url or "")
     signing_key = load_signing_key(settings.home)
 
@@ -110,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = utcnow          # the time rules that wait see (tests set their own)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.usage = UsageCounter()
@@ -130,16 +143,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = None
 
     errors.install(app)
+    openapi.install(app)
     # FastAPI tries routers in order at ≈ 8 µs a route: the JSON API first, the busiest of it
     # leading (a query waited ≈ 0.8 ms behind the page routers), pages after
-    for router in (health.router, analysis_api.router, lake_api.router, catalog_api.router,
-                   gateway_api.router, identity_api.router, datagokr.router, gateway_api.public,
-                   ckan.router, dcat_api.router, identity_pages.router, lake_pages.router,
-                   gateway_pages.router, catalog_pages.router, analysis_pages.router):
-        app.include_router(router)
+    # the JSON routers refuse a credential that is sent but not valid; the compatibility
+    # fronts (data.go.kr, CKAN) check theirs and answer in their own shapes
+    checked = [Depends(checked_credentials)]
+    for router, dependencies in (
+            (health.router, checked), (analysis_api.router, checked),
+            (lake_api.router, checked), (catalog_api.router, checked),
+            (gateway_api.router, checked), (identity_api.router, checked),
+            (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
+            (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
+            (gateway_pages.router, []), (catalog_pages.router, []),
+            (analysis_pages.router, [])):
+        app.include_router(router, dependencies=dependencies,
+                           responses=responses(401) if dependencies else None)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.add_middleware(Methods, routed=app)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -1,4 +1,5 @@
-"""The `dpghub` command line. Thin: builds settings, calls services, turns errors into exits.
+"""The `dpghub` command line. Thin: builds settings, calls services; errors end in one line
+and an exit code (`cli_errors`: every command runs inside `HubCommands`).
 
 No command ever waits for input: what is not given is generated (and printed) or refused.
 """
@@ -15,17 +16,17 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from .cli_errors import HubCommands
 from .config import Settings
 from .core import audit
 from .core.db import is_migrated, make_engine, make_session_factory, migrate, transaction
-from .core.errors import HubError
 from .core.security import generate_password, load_signing_key
 from .identity import schemas, service
 from .identity.models import OrgKind, Role, Scope, User
 from .identity.policy import CLI
 
 app = typer.Typer(help="DPG Hub (디지털플랫폼정부 허브) command line.", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, cls=HubCommands)
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
@@ -49,7 +50,7 @@ def hub_session(*, require_init: bool = True) -> Iterator[tuple[Settings, Sessio
 
 @contextmanager
 def hub_context(*, require_init: bool = True):  # type: ignore[no-untyped-def]
-    """A committed-on-success session; domain errors become a clean exit with status 1."""
+    """A session committed on success, rolled back when the command fails."""
     settings = Settings().prepare()
     engine = make_engine(settings.database_url or "")
     try:
@@ -60,9 +61,6 @@ def hub_context(*, require_init: bool = True):  # type: ignore[no-untyped-def]
         factory.configure(info={audit.SIGNING_KEY_INFO: load_signing_key(settings.home)})
         with transaction(factory) as session:
             yield settings, session, factory
-    except HubError as exc:
-        err.print(f"[red]error:[/red] {exc}" + (f" (field: {exc.field})" if exc.field else ""))
-        raise typer.Exit(1) from None
     finally:
         engine.dispose()
 
@@ -174,8 +172,8 @@ def org_create(
 ) -> None:
     """Create an organization."""
     with hub_session() as (_, session):
-        org = service.create_org(session, actor=CLI, data=_validated(
-            schemas.OrganizationCreate, slug=slug, name_ko=name_ko, name_en=name_en, kind=kind))
+        org = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
+            slug=slug, name_ko=name_ko, name_en=name_en, kind=kind))
         if verified:
             service.verify_org(session, actor=CLI, org=org)
     out.print(f"Created organization [bold]{slug}[/bold]")
@@ -197,7 +195,7 @@ def user_create(
     generated = password is None
     password = password or generate_password()
     with hub_session() as (_, session):
-        data = _validated(schemas.SignUp, email=email, display_name=name or email.split("@")[0],
+        data = schemas.SignUp(email=email, display_name=name or email.split("@")[0],
                           password=password, language=language)
         user = service.create_user(session, actor=CLI, data=data, is_operator=operator)
         if org:
@@ -215,7 +213,8 @@ def user_password(
     password: Annotated[str | None, typer.Option(
         help="New password; generated and printed when absent.")] = None,
 ) -> None:
-    """Set a user's password (also unlocks the account and ends its web sign-ins)."""
+    """Set a user's password (also lifts sign-in delays on the account and ends its web
+    sign-ins)."""
     generated = password is None
     password = password or generate_password()
     with hub_session() as (_, session):
@@ -237,7 +236,7 @@ def token_create(
     with hub_session() as (_, session):
         user = service.get_user_by_email(session, email)
         actor = CLI
-        data = _validated(schemas.TokenCreate, name=name, scopes=scope or [Scope.read],
+        data = schemas.TokenCreate(name=name, scopes=scope or [Scope.read],
                           expires_in_days=days or None)
         token, secret = service.create_token(session, actor=actor, user=user, data=data)
         expires = token.expires_at.date().isoformat() if token.expires_at else "never"
@@ -273,18 +272,6 @@ from .lake import cli as lake_cli  # noqa: E402
 
 lake_cli.register(app, hub_context)
 analysis_cli.register(app, hub_context)
-
-
-def _validated(model, **values):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        err.print(f"[red]error:[/red] {field}: {first['msg']}")
-        raise typer.Exit(2) from None
 
 
 def _safe_url(url: str) -> str:

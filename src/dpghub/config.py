@@ -18,18 +18,20 @@ SECRET_KEY_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
-    """Every setting the hub reads. Each one is documented in the README (a test checks)."""
+    """Every setting the hub reads. The README's settings table is generated from these
+    descriptions (`tools/docs_tables.py`; a test fails when it drifts)."""
 
     model_config = SettingsConfigDict(env_prefix="DPGHUB_", extra="ignore")
 
     home: Path = Field(
         default=Path(".dpghub"),
-        description="Folder holding the SQLite database, the lake and the signing keys.",
+        description="Folder holding the SQLite database, the lake, the Ed25519 signing key "
+        "and the generated secret key.",
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the metadata database; SQLite under the home folder "
-        "when absent. PostgreSQL: postgresql+psycopg://user@host/db.",
+        description="SQLAlchemy URL of the metadata database; SQLite `hub.db` in the home "
+        "folder when absent. PostgreSQL: `postgresql+psycopg://user@host/db`.",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -38,14 +40,18 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL for shared rate limits and caches (optional).",
+        description="Redis URL (`redis://host:6379/0`) for the gateway's rate limits and "
+        "daily quotas, shared by every hub process; without it each process counts alone. "
+        "`/api/v1/ready` checks it when set.",
     )
     lake_uri: str | None = Field(
         default=None,
-        description="Where the data lake keeps its tables; the home folder's 'lake' when absent.",
+        description="Where the data lake keeps its tables and received files: a folder "
+        "(`lake` in the home folder when absent) or `s3://bucket/prefix`.",
     )
     s3_endpoint_url: str | None = Field(
-        default=None, description="Endpoint of an S3-compatible store when the lake is s3://…"
+        default=None, description="Endpoint of an S3-compatible store (MinIO, Ceph, …) when "
+        "the lake is `s3://…`; AWS S3 itself when absent."
     )
     s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
     s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
@@ -68,10 +74,11 @@ class Settings(BaseSettings):
     )
     gateway_timeout_seconds: float = Field(
         default=30, gt=0, description="How long the gateway waits for an upstream's answer "
-        "(then data.go.kr code 05)."
+        "(then 504, or data.go.kr code 05); a service may set its own."
     )
     gateway_max_body_mb: int = Field(
-        default=10, ge=1, description="Largest request body the gateway forwards (MiB)."
+        default=10, ge=1, description="Largest request body the gateway forwards (MiB); a "
+        "service may set its own."
     )
     gateway_allowed_networks: str = Field(
         default="public,127.0.0.0/8,::1/128", description="Networks upstream services may "
@@ -82,9 +89,9 @@ class Settings(BaseSettings):
         "(true) or refuse them with 503 (false). Either way it is logged."
     )
     gateway_evidence_process: bool = Field(
-        default=True, description="Write the gateway's call records from a separate process "
-        "(true) or from a thread of the hub process (false); the process leaves the proxy "
-        "its interpreter to itself."
+        default=True, description="Write the gateway's call records from a child process "
+        "of each hub process (`python -m dpghub.gateway.evidence`, true) or from a thread of "
+        "the hub process (false); the child leaves the proxy its interpreter to itself."
     )
     job_workers: int = Field(
         default=1, ge=0, description="Background job threads inside each hub process "
@@ -95,30 +102,39 @@ class Settings(BaseSettings):
         "long is taken as interrupted (retried, or failed when out of attempts)."
     )
     job_memory_mb: int = Field(
-        default=1024, ge=64, description="Memory limit of one ingestion or query job, in MiB."
+        default=1024, ge=64, description="Memory limit of one ingestion or derived-dataset "
+        "job, in MiB (DuckDB spills to disk beyond it)."
     )
     query_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one SQL query in the sandbox, in MiB."
     )
     spark_master: str | None = Field(
-        default=None, description="Spark master URL for engine=spark (local mode when unset)."
+        default=None, description="Spark master URL for queries with `engine: spark` (local "
+        "mode when unset; needs `pip install 'dpghub[spark]'` and Java 17 or newer)."
     )
     base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Public address of the hub, used in printed links and invitation links.",
+        description="Public address of the hub: in printed and invitation links, the gateway "
+        "addresses that discovery gives, and the issuer of OAuth2 tokens.",
     )
-    session_hours: int = Field(default=12, ge=1, description="Lifetime of a web sign-in.")
+    session_hours: int = Field(default=12, ge=1, description="Lifetime of a web sign-in, "
+                               "in hours.")
     secure_cookies: bool = Field(
-        default=False, description="Mark cookies Secure (set true behind HTTPS)."
+        default=False, description="Mark cookies Secure (set true when users reach the hub "
+        "over HTTPS)."
     )
     login_max_failures: int = Field(
-        default=5, ge=1, description="Failed sign-ins in a row before an account is locked."
+        default=5, ge=1, description="Failed sign-ins for one account from one client address "
+        "before each further try must wait (1 s, 2 s, 4 s, …); one address gets ten times as "
+        "many across accounts. Accounts are never locked, so nobody can lock anyone out."
     )
     login_lock_minutes: int = Field(
-        default=15, ge=1, description="How long a locked account stays locked."
+        default=15, ge=1, description="The longest wait between sign-in tries after repeated "
+        "failures."
     )
     default_language: str = Field(
-        default="ko", pattern="^(ko|en)$", description="Language when nothing else decides."
+        default="ko", pattern="^(ko|en)$", description="Language (`ko` or `en`) when neither "
+        "the user's setting nor the browser's Accept-Language decides."
     )
 
     def prepare(self) -> Settings:

@@ -8,99 +8,18 @@ used from Python against /api/v1/me. Along the way: HTML in a display name stays
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
-from tests.conftest import unavailable
-
-DPGHUB = Path(sys.executable).parent / "dpghub"
-CHROMIUM_CANDIDATES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromium-browser"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-OPERATOR_PASSWORD = "operator-pass-1"
-START_TIMEOUT = 20.0
-WAIT_MS = 10_000  # Playwright's own waits (navigation, assertions), per step
+from tests.e2e.conftest import CHROMIUM_ARGS, WAIT_MS, chromium
 
 pytestmark = pytest.mark.browser
-
-
-# --- the server ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as answer:
-            return answer.status == 200 and json.loads(answer.read()).get("status") == "ok"
-    except (OSError, ValueError):
-        return False
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """A freshly initialised hub in its own process on a free loopback port; yields its URL."""
-    if not DPGHUB.exists():
-        pytest.fail(f"the dpghub script is missing next to the interpreter: {DPGHUB}")
-    home = tmp_path / "home"
-    # Only this test's settings: no DPGHUB_* from the calling shell (a database URL, say).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPGHUB_")}
-    env["DPGHUB_HOME"] = str(home)
-    init = subprocess.run([str(DPGHUB), "init", "--admin-password", OPERATOR_PASSWORD],
-                          env=env, capture_output=True, text=True, timeout=60)
-    assert init.returncode == 0, f"dpghub init failed:\n{init.stdout}\n{init.stderr}"
-    assert OPERATOR_PASSWORD in init.stdout  # it prints the operator's password
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
-        process = subprocess.Popen(
-            [str(DPGHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _healthy(base):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the hub did not start:\n"
-                                       + log_path.read_text(errors="replace"))
-                time.sleep(0.1)  # poll interval while the process boots
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
-# --- the browser -----------------------------------------------------------------------------
-
-
-def _chromium() -> Path:
-    for candidate in CHROMIUM_CANDIDATES:
-        if candidate.exists():
-            return candidate
-    unavailable("Debian chromium is not installed (apt-get install chromium); looked for "
-                + ", ".join(str(c) for c in CHROMIUM_CANDIDATES))
-    raise AssertionError("unreachable")  # unavailable() always raises
 
 
 def _api_get(url: str, token: str) -> tuple[int, dict]:
@@ -117,8 +36,7 @@ def _api_get(url: str, token: str) -> tuple[int, dict]:
 
 
 def test_korean_sign_up_org_language_token_journey(server: str, tmp_path: Path) -> None:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = chromium()
     expect = sync_api.expect
     expect.set_options(timeout=WAIT_MS)
 

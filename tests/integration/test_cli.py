@@ -27,10 +27,24 @@ def cli_env(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch):  # ty
     engine.dispose()
 
 
-def run(*args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args))
+ENGLISH = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+
+
+def run(*args: str, code: int = 0, env: dict[str, str | None] | None = None) -> str:
+    result = runner.invoke(app, list(args), env={**ENGLISH, **(env or {})})
     assert result.exit_code == code, result.output
     return result.output
+
+
+def refused(*args: str, code: int, env: dict[str, str | None] | None = None) -> str:
+    """A command that fails: one line on stderr, no traceback, the exit code asked for."""
+    result = runner.invoke(app, list(args), env={**ENGLISH, **(env or {})})
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
 
 
 def test_init_is_idempotent_and_prints_the_login(cli_env: str) -> None:
@@ -65,6 +79,51 @@ def test_bad_input_exits_with_the_reason(cli_env: str) -> None:
                          "--kind", "public", code=2)
     assert "does not exist" in run("user", "create", "x@example.com", "--org", "nope", code=1)
     assert "No account" in run("token", "create", "ghost@example.com", "--name", "t", code=1)
+
+
+def test_every_command_names_the_field_in_one_line(cli_env: str, tmp_path: Path) -> None:
+    run("init", "--admin-password", "operator-pass-1")
+    run("org", "create", "mois", "--name-ko", "행정안전부", "--name-en", "MOIS", "--kind",
+        "public")
+    csv = tmp_path / "f.csv"
+    csv.write_text("시도,인구\n서울,9400000\n", encoding="utf-8")
+    # the option the user typed is named, not the schema's field behind it
+    assert refused("ingest", str(csv), "--org", "mois", "--dataset", "Bad Slug!", code=2) == (
+        "error: --dataset: a slug is 2 to 64 lowercase letters, digits and dashes, starting "
+        "and ending with a letter or digit")
+    assert refused("ingest", str(csv), "--org", "mois", "--dataset=Bad", code=2).startswith(
+        "error: --dataset: a slug is")
+    assert refused("ingest", str(csv), "--org", "mois", "--dataset", "fine", "--mode",
+                   "upsert", code=2) == "error: --key: An upsert needs the key column(s)"
+    # ... and the refused ingestion left nothing behind, not even the dataset it would create
+    assert "does not exist" in refused("dataset", "show", "mois/fine", code=1)
+    assert refused("ingest", str(csv), "--org", "nowhere", "--dataset", "fine", code=1) == \
+        "error: Organization nowhere does not exist"
+    assert refused("token", "create", "admin@dpghub.kr", "--name", "t", "--days", "-3",
+                   code=2) == "error: --days: Input should be greater than or equal to 1"
+    assert refused("user", "create", "not-an-address", code=2) == \
+        "error: email: not a valid e-mail address"
+    assert refused("query", "DROP TABLE mois.x", code=1) == \
+        "error: Only SELECT queries are allowed (this is DROP)"
+    assert refused("regions", "load", str(csv), code=2).startswith(
+        "error: f.csv: not an official code file (no column named 법정동코드")
+    # a bad setting in the environment names its variable
+    assert refused("datasets", "list", code=2, env={"DPGHUB_DEFAULT_LANGUAGE": "fr"}) == \
+        "error: DPGHUB_DEFAULT_LANGUAGE: String should match pattern '^(ko|en)$'"
+
+
+def test_errors_follow_the_terminal_language(cli_env: str) -> None:
+    run("init", "--admin-password", "operator-pass-1")
+    run("org", "create", "mois", "--name-ko", "가", "--name-en", "A", "--kind", "public")
+    args = ("org", "create", "mois", "--name-ko", "가", "--name-en", "A", "--kind", "public")
+    assert refused(*args, code=1, env={"LANG": "ko_KR.UTF-8"}) == \
+        "오류: slug: 식별자 mois은(는) 이미 사용 중입니다"
+    assert refused(*args, code=1) == "error: slug: The slug mois is already taken"
+
+
+def test_an_unreachable_database_is_one_line(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPGHUB_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert refused("datasets", "list", code=1).startswith("error: Database error: ")
 
 
 def test_commands_refuse_an_uninitialised_hub(cli_env: str, tmp_path: Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from dpghub.core.audit import AuditEvent
@@ -13,23 +14,70 @@ from tests.conftest import PASSWORD, Hub
 from tests.integration.identity_helpers import csrf_of, sign_in  # noqa: E402
 
 
-def test_lockout_after_repeated_failures(hub: Hub) -> None:
+def test_repeated_failures_slow_that_address_down_without_locking_the_account(
+        hub: Hub) -> None:
+    from dpghub.core.db import utcnow
+
     user = hub.make_user("kim@example.com")
-    browser = hub.browser()
-    for _ in range(hub.settings.login_max_failures - 1):
-        wrong = sign_in(browser, "kim@example.com", "wrong-password!")
+    frozen = utcnow()
+    hub.app.state.clock = lambda: frozen          # no time passes unless the test says so
+    attacker = hub.browser()
+    free = hub.settings.login_max_failures
+    for _ in range(free):
+        wrong = sign_in(attacker, "kim@example.com", "wrong-password!")
         assert wrong.status_code == 401 and "비밀번호가 틀렸습니다" in wrong.text
-    locked = sign_in(browser, "kim@example.com", "wrong-password!")
-    assert locked.status_code == 401
-    still = sign_in(browser, "kim@example.com")  # even the right password is refused now
-    assert still.status_code == 423 and "잠겼습니다" in still.text
+    throttled = sign_in(attacker, "kim@example.com", "wrong-password!")
+    assert throttled.status_code == 401          # this failure starts the first delay
+    waiting = sign_in(attacker, "kim@example.com")   # even the right password waits now
+    assert waiting.status_code == 429 and waiting.headers["retry-after"] == "1"
+    assert "다시 시도" in waiting.text
+    # the owner, from another address, signs in as usual: nobody can lock anyone out
+    owner = TestClient(hub.app, headers={"accept": "text/html"}, client=("203.0.113.9", 50000))
+    assert sign_in(owner, "kim@example.com").status_code == 303
     with hub.session() as s:
         fresh = s.get(User, user.id)
-        assert fresh is not None and fresh.locked_until is not None
+        assert fresh is not None and fresh.locked_until is None
         actions = s.scalars(select(AuditEvent.action).where(
             AuditEvent.target_id == str(user.id))).all()
-        assert actions.count("identity.user.sign_in_failed") == hub.settings.login_max_failures - 1
-        assert "identity.user.locked" in actions
+        assert actions.count("identity.user.sign_in_failed") == free + 1
+
+
+def test_a_throttled_unknown_account_answers_exactly_like_a_real_one(hub: Hub) -> None:
+    from dpghub.core.db import utcnow
+
+    hub.make_user("real@example.com")
+    frozen = utcnow()
+    hub.app.state.clock = lambda: frozen
+    answers = {}
+    for email in ("real@example.com", "ghost@example.com"):
+        browser = hub.browser()
+        seen = [sign_in(browser, email, "wrong-password!").status_code
+                for _ in range(hub.settings.login_max_failures + 2)]
+        answers[email] = seen
+    assert answers["real@example.com"] == answers["ghost@example.com"]
+    assert answers["real@example.com"][-1] == 429
+
+
+def test_delays_grow_and_end_with_an_injected_clock(hub: Hub) -> None:
+    from datetime import timedelta
+
+    from dpghub.core.db import utcnow
+    from dpghub.identity import throttle
+
+    limits = throttle.Limits(free=2, longest=timedelta(seconds=5))
+    now = utcnow()
+    delays = []
+    with hub.session() as s:
+        for _ in range(6):
+            left = throttle.wait_left(s, "x@example.com", "198.51.100.7", now)
+            now += timedelta(seconds=left)                 # wait exactly as told
+            result = service.authenticate(s, email="x@example.com", password="nope",
+                                          address="198.51.100.7", limits=limits, now=now)
+            assert result.error is not None and result.error.code == "wrong_credentials"
+            delays.append(throttle.wait_left(s, "x@example.com", "198.51.100.7", now))
+    assert delays == [0, 0, 1, 2, 4, 5]                 # growing, capped at the longest
+    with hub.session() as s:   # another address for the same account is not slowed
+        assert throttle.wait_left(s, "x@example.com", "198.51.100.8", now) == 0
 
 
 def test_unknown_email_fails_like_a_wrong_password(hub: Hub) -> None:
@@ -197,3 +245,21 @@ def test_names_longer_than_their_column_are_refused_not_crashed(hub: Hub) -> Non
     org = hub.client.post("/api/v1/orgs", headers=auth, json={
         "slug": "long-name", "name_ko": "가" * 200, "name_en": "A" * 200, "kind": "civic"})
     assert org.status_code == 201
+
+
+def test_an_operator_reset_lifts_the_delays_on_the_account(hub: Hub) -> None:
+    from dpghub.core.db import utcnow
+    from dpghub.identity import throttle
+    from dpghub.identity.policy import CLI
+
+    user = hub.make_user("park@example.com")
+    frozen = utcnow()
+    hub.app.state.clock = lambda: frozen
+    browser = hub.browser()
+    for _ in range(hub.settings.login_max_failures + 1):
+        sign_in(browser, "park@example.com", "wrong-password!")
+    assert sign_in(browser, "park@example.com").status_code == 429
+    with hub.session() as s:
+        service.set_password(s, actor=CLI, user=s.get(User, user.id), password=PASSWORD)
+        assert throttle.wait_left(s, "park@example.com", "testclient", frozen) == 0
+    assert sign_in(browser, "park@example.com").status_code == 303

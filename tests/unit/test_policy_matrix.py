@@ -40,9 +40,14 @@ ACTORS = {
     "operator": person(operator=True),
     # an app whose approved subscription covers RESTRICTED_A (and, wrongly asked, SENSITIVE_A)
     "app_a": Actor(via="app", email="org-b/3", datasets=frozenset({6, 7})),
+    # an app whose approved development subscription covers RESTRICTED_A: a sample only
+    "app_dev": Actor(via="app", email="org-b/4", samples=frozenset({6})),
 }
 EVERYONE = set(ACTORS)
-SIGNED_IN = EVERYONE - {"anonymous", "app_a"}
+APPS = {"app_a", "app_dev"}
+SIGNED_IN = EVERYONE - {"anonymous"} - APPS
+MEMBERS_A = {"member_a", "editor_a", "admin_a"}
+DATA_ACTIONS = {"lake.rows.read", "lake.rows.sample", "lake.raw.read"}
 
 # action -> (resource, actors allowed)
 EXPECTED: dict[str, tuple[object, set[str]]] = {
@@ -80,7 +85,11 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "gateway.subscription.request": (ORG_A, {"editor_a", "admin_a", "operator"}),
     "gateway.subscription.decide": (ORG_A, {"admin_a", "operator"}),
     # rows of a restricted dataset: its members; operators run the platform, not the data
-    "lake.rows.read": (RESTRICTED_A, {"member_a", "editor_a", "admin_a", "app_a"}),
+    "lake.rows.read": (RESTRICTED_A, MEMBERS_A | {"app_a"}),
+    # a sample: also an app whose development subscription the owner approved
+    "lake.rows.sample": (RESTRICTED_A, MEMBERS_A | APPS),
+    # the received files of restricted data: members only, whatever the subscription
+    "lake.raw.read": (RESTRICTED_A, MEMBERS_A),
 }
 
 
@@ -96,7 +105,12 @@ def test_matrix(action: str, who: str) -> None:
     if who in allowed:
         authorize(actor, action, resource)
         return
-    expected_error = Unauthenticated if who in ("anonymous", "app_a") else Forbidden
+    if who == "anonymous":
+        expected_error: type[Exception] = Unauthenticated
+    elif who in APPS:  # an app is no user; for data it is told which subscription is missing
+        expected_error = Forbidden if action in DATA_ACTIONS else Unauthenticated
+    else:
+        expected_error = Forbidden
     with pytest.raises(expected_error):
         authorize(actor, action, resource)
 
@@ -135,11 +149,22 @@ def test_every_action_is_described() -> None:
         assert action.description.strip(), action.name
 
 
+@pytest.mark.parametrize("action", sorted(DATA_ACTIONS))
 @pytest.mark.parametrize("who", sorted(ACTORS))
-def test_rows_of_open_datasets_are_for_everyone_and_sensitive_for_members(who: str) -> None:
-    authorize(ACTORS[who], "lake.rows.read", DATASET_A)
-    if who in ("member_a", "editor_a", "admin_a"):
-        authorize(ACTORS[who], "lake.rows.read", SENSITIVE_A)
+def test_open_data_is_for_everyone_and_sensitive_data_for_members_only(action: str,
+                                                                        who: str) -> None:
+    authorize(ACTORS[who], action, DATASET_A)
+    if who in MEMBERS_A:
+        authorize(ACTORS[who], action, SENSITIVE_A)
     else:
         with pytest.raises(Unauthenticated if who == "anonymous" else Forbidden):
-            authorize(ACTORS[who], "lake.rows.read", SENSITIVE_A)
+            authorize(ACTORS[who], action, SENSITIVE_A)
+
+
+def test_an_app_with_a_sample_is_told_so_when_it_asks_for_every_row() -> None:
+    with pytest.raises(Forbidden) as refused:
+        authorize(ACTORS["app_dev"], "lake.rows.read", RESTRICTED_A)
+    assert refused.value.code == "sample_only"
+    with pytest.raises(Forbidden) as refused:
+        authorize(ACTORS["app_a"], "lake.raw.read", RESTRICTED_A)
+    assert refused.value.code == "raw_files_members_only"

@@ -14,6 +14,7 @@ from ..lake import service as lake
 from ..lake.api import CurrentDataset, _wake
 from ..lake.rows import csv_chunks, parquet_chunks
 from ..web.context import ApiActor, DbSession, HubSettings, OptionalApiActor
+from ..web.params import Id
 from ..web.problems import responses
 from . import schemas, service
 from .regions import index_for
@@ -86,7 +87,7 @@ def save(data: schemas.SavedQueryCreate, session: DbSession,
 
 
 @router.delete("/queries/{saved_id}", status_code=204, responses=responses(401, 404))
-def delete_saved(saved_id: int, session: DbSession, actor: ApiActor) -> Response:
+def delete_saved(saved_id: Id, session: DbSession, actor: ApiActor) -> Response:
     service.delete_saved(session, actor=actor, saved_id=saved_id)
     return Response(status_code=204)
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..core.errors import Invalid
 from ..identity.policy import CLI
 from . import regions, schemas, service
 
@@ -59,7 +60,12 @@ def register(app: typer.Typer, hub_context) -> None:  # type: ignore[no-untyped-
             exists=True, dir_okay=False)]) -> None:
         """Build the region reference used by sigungu_code, sido_code and region_name."""
         with hub_context() as (settings, _session, _factory):
-            index = regions.build(paths)
+            try:
+                index = regions.build(paths)
+            except (ValueError, KeyError, IndexError, StopIteration) as exc:  # a file not as expected
+                raise Invalid("{files}: not an official code file ({reason})",
+                              files=", ".join(p.name for p in paths),
+                              reason=str(exc) or type(exc).__name__) from None
             regions.save(index, settings.home / "regions.json")
         out.print(f"{len(index.names):,} codes ({len(index.abolished):,} abolished) from "
                   f"{index.source}")

@@ -37,6 +37,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         actor = Actor.for_user(user, via="job")
         sql = derivation.sql
         guarded, sources, used = service.prepare(session, actor=actor, storage=storage, sql=sql)
+        service.keep_at_least_inputs_access(session, dataset)
+        session.commit()
     uri = storage.table_uri(dataset.id)
     done = tables.committed_by_job(uri, storage.storage_options, ctx.job_id)
     ctx.progress(message="running the query", force=True)

@@ -49,3 +49,6 @@ class Derivation(Base):
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the strictest access level of the inputs when the dataset's own level was last decided:
+    # a refresh that finds the inputs stricter than this closes the dataset to match
+    access_floor: Mapped[str | None] = mapped_column(String(20))

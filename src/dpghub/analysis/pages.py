@@ -16,6 +16,7 @@ from ..lake.rows import csv_chunks, parquet_chunks
 from ..web import csrf
 from ..web.context import DbSession, HubSettings, PageActor
 from ..web.forms import form_data, parse
+from ..web.params import OptionalId
 from ..web.templating import follow_job, redirect, render
 from . import schemas, service
 
@@ -42,7 +43,7 @@ def _console(request: Request, session: Any, actor: Actor, **extra: Any) -> Resp
 
 @router.get("/query")
 def console(request: Request, session: DbSession, actor: PageActor,
-            saved: int | None = None) -> Response:
+            saved: OptionalId = None) -> Response:
     sql = EXAMPLE
     if saved is not None and actor.user_id:
         found = [q for q in service.saved_queries(session, actor=actor) if q.id == saved]
@@ -92,7 +93,8 @@ async def download(request: Request, session: DbSession, actor: PageActor,
                                              storage=request.app.state.storage,
                                              settings=settings, request=data)
     session.commit()
-    body = csv_chunks(schema, batches) if fmt == "csv" else parquet_chunks(schema, batches)
+    body = csv_chunks(schema, batches, spreadsheet=True) if fmt == "csv" else \
+        parquet_chunks(schema, batches)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet"
     return StreamingResponse(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="query.{fmt}"'})

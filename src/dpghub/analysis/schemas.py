@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from ..core.types import Schema, Slug
-from ..lake.schemas import Title
+from ..lake.schemas import AccessLevel, Title
 
 
 class QueryRequest(Schema):
@@ -74,6 +74,9 @@ class DerivedCreate(Schema):
     title_en: str = Field(default="", max_length=300)
     description_ko: str = Field(default="", max_length=10000)
     sql: str = Field(min_length=1, max_length=100_000)
+    access: AccessLevel | None = Field(
+        default=None, description="Who may read the rows; by default the strictest level of "
+        "the inputs. Opening it further needs the right to publish every stricter input so.")
 
 
 class LineageNode(Schema):

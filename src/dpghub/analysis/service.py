@@ -14,7 +14,7 @@ from ..config import Settings
 from ..core import audit, jobs
 from ..core.errors import Forbidden, Invalid, NotFound
 from ..identity.models import Organization
-from ..identity.policy import Actor, authorize
+from ..identity.policy import SYSTEM, Actor, authorize, can
 from ..lake import service as lake
 from ..lake.models import Dataset
 from ..lake.storage import LakeStorage
@@ -196,10 +196,15 @@ def create_derived(
     _, _, used = prepare(session, actor=actor, storage=storage, sql=data.sql)
     from ..lake.schemas import DatasetCreate
 
+    inputs = [lake.get_dataset_by_id(session, u["dataset_id"]) for u in used]
+    floor = lake.strictest([d.access for d in inputs])
+    access = str(data.access or floor)
+    _may_publish(actor, inputs, access)
     dataset = lake.create_dataset(session, actor=actor, org=org, data=DatasetCreate(
         slug=data.slug, title_ko=data.title_ko, title_en=data.title_en,
-        description_ko=data.description_ko, keywords=["융합", "derived"]))
+        description_ko=data.description_ko, keywords=["융합", "derived"], access=access))
     session.add(Derivation(dataset_id=dataset.id, sql=data.sql, created_by=actor.user_id,
+                           access_floor=floor,
                            inputs=[{k: u[k] for k in ("dataset_id", "org", "name", "version")}
                                    for u in used]))
     session.flush()
@@ -227,6 +232,93 @@ def _enqueue_derive(session: Session, actor: Actor, dataset: Dataset) -> jobs.Jo
     return jobs.enqueue(session, kind=DERIVE_JOB, params={"dataset_id": dataset.id,
                                                           "actor": actor.user_id},
                         org_id=dataset.org_id, created_by=actor.user_id)
+
+
+# --- access of derived data ----------------------------------------------------------------
+# Data made from restricted rows is restricted too: a derived dataset starts at the strictest
+# access level of its inputs, follows them when one becomes stricter, and only someone who may
+# publish every stricter input more openly (its editors) may open it further.
+
+
+def _may_publish(actor: Actor, inputs: list[Dataset], access: str) -> None:
+    for source in inputs:
+        if lake.ACCESS_ORDER[source.access] <= lake.ACCESS_ORDER[access]:
+            continue
+        if not can(actor, "lake.dataset.update", source):
+            raise Forbidden("{input} is {input_access}: data made from it cannot be {access} "
+                            "unless its editors publish it so", code="access_below_inputs",
+                            field="access", input=source.table_name,
+                            input_access=source.access, access=access)
+
+
+def _inputs_of(session: Session, dataset_id: int) -> list[Dataset]:
+    derivation = session.get(Derivation, dataset_id)
+    if derivation is None:
+        return []
+    found = (session.get(Dataset, item["dataset_id"]) for item in derivation.inputs)
+    return [d for d in found if d is not None]
+
+
+def _derived_from(session: Session, dataset_id: int) -> list[Dataset]:
+    derived = []
+    for derivation in session.scalars(select(Derivation)):
+        if any(item["dataset_id"] == dataset_id for item in derivation.inputs):
+            found = session.get(Dataset, derivation.dataset_id)
+            if found is not None:
+                derived.append(found)
+    return derived
+
+
+def follow_access(session: Session, actor: Actor, dataset: Dataset, old: str,
+                  new: str) -> None:
+    """The lake's access hook: refuse opening a derived dataset past its inputs, and make
+    datasets derived from one that becomes stricter at least as strict (and theirs, in turn)."""
+    if lake.ACCESS_ORDER[new] < lake.ACCESS_ORDER[old]:
+        inputs = _inputs_of(session, dataset.id)
+        _may_publish(actor, inputs, new)
+        derivation = session.get(Derivation, dataset.id)
+        if derivation is not None:
+            derivation.access_floor = lake.strictest([d.access for d in inputs])
+        return
+    for derived in _derived_from(session, dataset.id):
+        derivation = session.get(Derivation, derived.id)
+        assert derivation is not None
+        derivation.access_floor = lake.strictest([new], derivation.access_floor or "open")
+        if lake.ACCESS_ORDER[derived.access] >= lake.ACCESS_ORDER[new]:
+            continue
+        raised_from = derived.access
+        from ..lake.schemas import DatasetUpdate
+
+        lake.update_dataset(session, actor=SYSTEM, dataset=derived,
+                            data=DatasetUpdate(access=new))
+        audit.record(session, actor=actor, action="analysis.derived.access_follows_input",
+                     target_type="dataset", target_id=derived.table_name, org_id=derived.org_id,
+                     details={"from": raised_from, "to": new, "input": dataset.table_name})
+
+
+def keep_at_least_inputs_access(session: Session, dataset: Dataset) -> None:
+    """Before a refresh writes: inputs may have become stricter since the dataset's level was
+    decided (or it was made before this rule existed); the result is then at least as strict.
+    A level that someone entitled opened past its inputs stays as they decided."""
+    derivation = session.get(Derivation, dataset.id)
+    if derivation is None:
+        return
+    floor = lake.strictest([d.access for d in _inputs_of(session, dataset.id)])
+    decided = derivation.access_floor or "open"     # made before the rule: decided on nothing
+    derivation.access_floor = lake.strictest([floor, decided])
+    if lake.ACCESS_ORDER[floor] > lake.ACCESS_ORDER[decided] and \
+            lake.ACCESS_ORDER[floor] > lake.ACCESS_ORDER[dataset.access]:
+        raised_from = dataset.access
+        dataset.access = floor
+        audit.record(session, actor=SYSTEM, action="analysis.derived.access_follows_input",
+                     target_type="dataset", target_id=dataset.table_name,
+                     org_id=dataset.org_id, details={"from": raised_from, "to": floor})
+        session.flush()
+
+
+def register_hooks() -> None:
+    """Called once at start-up by the app and the worker."""
+    lake.on_access_change(follow_access)
 
 
 def staleness(session: Session, dataset: Dataset) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from ..core.errors import NotFound
 from ..lake import service as lake
 from ..web.context import DbSession
+from ..web.params import MAX_ID
 from .dcat import catalog_graph, dataset_graph
 
 router = APIRouter(tags=["catalog"])
@@ -23,7 +24,7 @@ PAGE = 100
 @router.get("/catalog.{fmt}", responses={200: {"content": {
     "text/turtle": {}, "application/ld+json": {}, "application/rdf+xml": {}}}})
 def catalog(fmt: str, request: Request, session: DbSession,
-            page: Annotated[int, Query(ge=1)] = 1) -> Response:
+            page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1) -> Response:
     """The whole registry as DCAT-AP 3, 100 datasets a page (Hydra paging links)."""
     if fmt not in FORMATS:
         raise NotFound("No catalogue format {fmt}; use ttl, jsonld or rdf", code="not_found",

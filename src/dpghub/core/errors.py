@@ -71,12 +71,6 @@ class TooLarge(HubError):
     title = "The request is too large"
 
 
-class Locked(HubError):
-    status = 423
-    code = "account_locked"
-    title = "The account is locked"
-
-
 class TooManyRequests(HubError):
     status = 429
     code = "too_many_requests"

@@ -11,6 +11,7 @@ from ..catalog import service as catalog
 from ..identity import service as identity
 from ..identity.policy import authorize
 from ..web.context import ApiActor, DbSession, HubSettings
+from ..web.params import Id, OptionalId
 from ..web.problems import responses
 from . import metrics, oauth, schemas, service
 from .proxy import credential_of
@@ -39,13 +40,13 @@ def list_apps(org: str, session: DbSession, actor: ApiActor) -> list[schemas.App
 
 
 @router.get("/apps/{app_id}", response_model=schemas.AppRead, responses=responses(401, 403, 404))
-def get_app(app_id: int, session: DbSession, actor: ApiActor) -> schemas.AppRead:
+def get_app(app_id: Id, session: DbSession, actor: ApiActor) -> schemas.AppRead:
     return service.app_read(session, service.get_app(session, actor=actor, app_id=app_id))
 
 
 @router.post("/apps/{app_id}/keys", status_code=201, response_model=schemas.KeyCreated,
              responses=responses(401, 403, 404, 409, 422))
-def add_key(app_id: int, data: schemas.KeyCreate, session: DbSession,
+def add_key(app_id: Id, data: schemas.KeyCreate, session: DbSession,
             actor: ApiActor) -> schemas.KeyCreated:
     """A further key (at most two are active: rotate by adding one, then revoking the old)."""
     app = service.get_app(session, actor=actor, app_id=app_id)
@@ -55,7 +56,7 @@ def add_key(app_id: int, data: schemas.KeyCreate, session: DbSession,
 
 @router.delete("/apps/{app_id}/keys/{key_id}", response_model=schemas.KeyRead,
                responses=responses(401, 403, 404))
-def revoke_key(app_id: int, key_id: int, session: DbSession,
+def revoke_key(app_id: Id, key_id: Id, session: DbSession,
                actor: ApiActor) -> schemas.KeyRead:
     """Revoke a key; the gateway refuses it from the next call on."""
     app = service.get_app(session, actor=actor, app_id=app_id)
@@ -66,10 +67,12 @@ def revoke_key(app_id: int, key_id: int, session: DbSession,
 @router.post("/apps/{app_id}/subscriptions", status_code=201,
              response_model=schemas.SubscriptionRead,
              responses=responses(401, 403, 404, 409, 422))
-def subscribe(app_id: int, data: schemas.SubscriptionCreate, session: DbSession,
+def subscribe(app_id: Id, data: schemas.SubscriptionCreate, session: DbSession,
               actor: ApiActor) -> schemas.SubscriptionRead:
-    """Ask for a service or a dataset. `development` is approved at once with low limits;
-    `production` waits for the provider's admins."""
+    """Ask for a service or a dataset. On a service (or an open dataset) `development` is
+    approved at once with low limits; `production` waits for the provider's admins. A
+    restricted dataset always waits for its owner: approved, `development` reads a sample of
+    its current rows (`SAMPLE_ROWS`), `production` every row; sensitive datasets are refused."""
     app = service.get_app(session, actor=actor, app_id=app_id)
     sub = service.request_subscription(session, actor=actor, app=app, data=data)
     return service.subscription_read(session, sub)
@@ -77,7 +80,7 @@ def subscribe(app_id: int, data: schemas.SubscriptionCreate, session: DbSession,
 
 @router.get("/apps/{app_id}/subscriptions", response_model=list[schemas.SubscriptionRead],
             responses=responses(401, 403, 404))
-def app_subscriptions(app_id: int, session: DbSession,
+def app_subscriptions(app_id: Id, session: DbSession,
                       actor: ApiActor) -> list[schemas.SubscriptionRead]:
     app = service.get_app(session, actor=actor, app_id=app_id)
     return [service.subscription_read(session, s)
@@ -95,7 +98,7 @@ def received(org: str, session: DbSession, actor: ApiActor) -> list[schemas.Subs
 
 @router.get("/subscriptions/{subscription_id}", response_model=schemas.SubscriptionRead,
             responses=responses(401, 403, 404))
-def get_subscription(subscription_id: int, session: DbSession,
+def get_subscription(subscription_id: Id, session: DbSession,
                      actor: ApiActor) -> schemas.SubscriptionRead:
     sub = service.get_subscription(session, actor=actor, subscription_id=subscription_id)
     return service.subscription_read(session, sub)
@@ -103,7 +106,7 @@ def get_subscription(subscription_id: int, session: DbSession,
 
 @router.post("/subscriptions/{subscription_id}/{verdict}",
              response_model=schemas.SubscriptionRead, responses=responses(401, 403, 404, 409, 422))
-def decide(subscription_id: int, verdict: Literal["approve", "reject", "revoke"],
+def decide(subscription_id: Id, verdict: Literal["approve", "reject", "revoke"],
            session: DbSession, actor: ApiActor,
            data: schemas.Decision | None = None) -> schemas.SubscriptionRead:
     """The provider's admins approve (optionally setting limits and an expiry), reject or
@@ -219,7 +222,7 @@ def discovered_document(org: str, slug: str, session: DbSession,
 @router.get("/gateway/usage", response_model=schemas.Usage, responses=responses(401, 403, 404))
 def usage(session: DbSession, actor: ApiActor, service_ref: Annotated[
         str | None, Query(alias="service", examples=["kasi/spcde"])] = None,
-          app: int | None = None, days: Annotated[int, Query(ge=1, le=90)] = 7
+          app: OptionalId = None, days: Annotated[int, Query(ge=1, le=90)] = 7
           ) -> schemas.Usage:
     """Calls, errors, p50/p95 latency per day and today's quota use — of a service (for
     its provider's members) or of an app (for its organization's members)."""

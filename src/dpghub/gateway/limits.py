@@ -3,7 +3,8 @@ Redis — one atomic script — so several hub processes share them exactly.
 
 GCRA keeps one number per key, the theoretical arrival time (TAT) of the next request: a
 request is allowed when TAT − now ≤ the burst tolerance, and moves TAT on by 1/rate. Daily
-quotas count calls per Asia/Seoul day (data.go.kr resets at midnight KST).
+quotas count calls per Asia/Seoul day (data.go.kr resets at midnight KST). `clock` (epoch
+seconds) is there for tests to move time on; `check(now=…)` overrides it for one call.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -50,13 +52,14 @@ def _burst(rate: float) -> int:
 
 
 class MemoryLimits:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
         self._tat: dict[Any, float] = {}
         self._used: dict[tuple[Any, str], int] = {}
         self._lock = threading.Lock()
 
     def check(self, key: Any, rate: float, quota: int, now: float | None = None) -> Verdict:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         day, reset = _day_and_reset(now)
         interval = 1.0 / rate
         tolerance = interval * (_burst(rate) - 1)
@@ -97,14 +100,15 @@ class RedisLimits:
     """The same rules, kept in Redis. When Redis cannot be reached, `fail_open` decides."""
 
     def __init__(self, client: Any, *, fail_open: bool = False,
-                 prefix: str = "dpghub:gw:") -> None:
+                 prefix: str = "dpghub:gw:", clock: Callable[[], float] = time.time) -> None:
         self.client = client
+        self.clock = clock
         self.fail_open = fail_open
         self.prefix = prefix
         self.script = client.register_script(SCRIPT)
 
     def check(self, key: Any, rate: float, quota: int, now: float | None = None) -> Verdict:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         day, reset = _day_and_reset(now)
         interval = 1000.0 / rate
         tolerance = interval * (_burst(rate) - 1)

@@ -13,7 +13,8 @@ from ..identity.models import Organization
 
 
 class Plan(StrEnum):
-    development = "development"   # approved at once, low limits
+    development = "development"   # low limits; services approved at once, restricted data
+    #                               waits for its owner and then reads a sample
     production = "production"     # approved by the provider's admins, limits set then
 
 

@@ -1,10 +1,11 @@
 """OAuth2 client credentials for apps: short-lived JWTs signed with the hub's Ed25519 key.
 
 The client id is the app's (`app-<id>`); its secret is any active API key of that app, so
-rotating or revoking keys governs tokens too (a revoked key gets no new token; tokens
-already issued live at most `TOKEN_MINUTES`). The gateway checks a token with the public key
-alone — no database read for the credential — and the key set is published at
-`/.well-known/jwks.json` for anyone who wants to verify tokens themselves.
+rotating or revoking keys governs tokens too: a token names the key it was issued for
+(claim `key`), and a token whose key was revoked or has expired is refused from the next
+call on, like the key itself (the gateway's cached look-ups are dropped when a key is
+revoked). Tokens live at most `TOKEN_MINUTES`. The key set is published at
+`/.well-known/jwks.json` for anyone who wants to check a token's signature themselves.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class OAuthError(Exception):
 @dataclass(frozen=True)
 class TokenClaims:
     app_id: int
+    key_id: int      # the API key it was issued for: revoking that key ends the token
     org: str
     expires: int     # epoch seconds
 
@@ -65,7 +67,7 @@ def issue(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str, clie
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise OAuthError("invalid_client", "the client secret was revoked or has expired", 401)
     exp = now + timedelta(minutes=TOKEN_MINUTES)
-    claims = {"iss": issuer, "aud": AUDIENCE, "sub": client, "app": app.id,
+    claims = {"iss": issuer, "aud": AUDIENCE, "sub": client, "app": app.id, "key": key.id,
               "org": app.organization.slug, "iat": int(now.timestamp()),
               "exp": int(exp.timestamp()), "jti": secrets.token_hex(8)}
     token = jwt.encode(claims, signing_key, algorithm="EdDSA", headers={"kid": KEY_ID})
@@ -83,9 +85,9 @@ def looks_like_jwt(credential: str) -> bool:
 def verify(token: str, signing_key: Ed25519PrivateKey) -> TokenClaims:
     """The claims of a valid token; jwt.ExpiredSignatureError or jwt.InvalidTokenError."""
     claims = jwt.decode(token, signing_key.public_key(), algorithms=["EdDSA"],
-                        audience=AUDIENCE, options={"require": ["exp", "sub", "app"]})
-    return TokenClaims(app_id=int(claims["app"]), org=str(claims.get("org", "")),
-                       expires=int(claims["exp"]))
+                        audience=AUDIENCE, options={"require": ["exp", "sub", "app", "key"]})
+    return TokenClaims(app_id=int(claims["app"]), key_id=int(claims["key"]),
+                       org=str(claims.get("org", "")), expires=int(claims["exp"]))
 
 
 def jwks(signing_key: Ed25519PrivateKey) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import quote, unquote
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -16,8 +17,12 @@ from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession, PageActor
 from ..web.forms import form_data, parse
+from ..web.params import Id
 from ..web.templating import redirect, render
 from . import metrics, schemas, service
+from .upstream import TARGET_SAFE
+
+SHOWN = 20_000    # bytes of a tried answer shown on the page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -59,11 +64,11 @@ async def create_app(request: Request, session: DbSession, actor: PageActor) -> 
 
 
 @router.get("/apps/{app_id}")
-def app_page(app_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def app_page(app_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     return _app_page(app_id, request, session, actor)
 
 
-def _app_page(app_id: int, request: Request, session: Any, actor: Any,
+def _app_page(app_id: Id, request: Request, session: Any, actor: Any,
               error: HubError | None = None, status: int = 200) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -78,7 +83,7 @@ def _app_page(app_id: int, request: Request, session: Any, actor: Any,
 
 
 @router.post("/apps/{app_id}/keys")
-def add_key(app_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def add_key(app_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
     app = service.get_app(session, actor=actor, app_id=app_id)
@@ -92,7 +97,7 @@ def add_key(app_id: int, request: Request, session: DbSession, actor: PageActor)
 
 
 @router.post("/apps/{app_id}/keys/{key_id}/revoke")
-def revoke_key(app_id: int, key_id: int, request: Request, session: DbSession,
+def revoke_key(app_id: Id, key_id: Id, request: Request, session: DbSession,
                actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -102,7 +107,7 @@ def revoke_key(app_id: int, key_id: int, request: Request, session: DbSession,
 
 
 @router.post("/apps/{app_id}/subscriptions")
-async def subscribe(app_id: int, request: Request, session: DbSession,
+async def subscribe(app_id: Id, request: Request, session: DbSession,
                     actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -138,7 +143,7 @@ def _received(org: str, request: Request, session: Any, actor: Any,
 
 
 @router.post("/subscriptions/{subscription_id}/{verdict}")
-async def decide(subscription_id: int, verdict: str, request: Request, session: DbSession,
+async def decide(subscription_id: Id, verdict: str, request: Request, session: DbSession,
                  actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin(request)
@@ -171,16 +176,64 @@ async def try_it(org: str, slug: str, request: Request, session: DbSession,
     headers = {"X-API-Key": str(form.get("key", "")).strip(), "Accept-Language": "ko"}
     if body:
         headers["Content-Type"] = "application/json"
-    transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-        answer = await client.request(method or "GET", f"/gw/{org}/{slug}{path}" +
-                                      (f"?{query}" if query else ""), headers=headers,
-                                      content=body or None)
-    text = answer.content[:20_000].decode("utf-8", "replace")
-    result: dict[str, Any] = {"status": answer.status_code, "headers": dict(answer.headers),
-                              "body": text, "truncated": len(answer.content) > 20_000,
+    status, answer_headers, content, size = await _call_hub(
+        request, method or "GET", f"/gw/{org}/{slug}{path}" + (f"?{query}" if query else ""),
+        headers, body)
+    text = content.decode("utf-8", "replace")
+    result: dict[str, Any] = {"status": status, "headers": answer_headers,
+                              "body": text, "truncated": size > SHOWN,
                               "operation": f"{method} {path}", "query": query}
     return render(request, "catalog/service.html", {
         "service": found, "operations": openapi.operations(found.openapi),
         "servers": [s.get("url", "") for s in found.openapi.get("servers", [])],
         "tried": result, "form": form})
+
+
+async def _call_hub(request: Request, method: str, target: str, headers: dict[str, str],
+                    body: bytes) -> tuple[int, dict[str, str], bytes, int]:
+    """One call into this hub's own app, in process, as any caller's call would arrive (key,
+    limits, evidence and all); no HTTP client needed. Returns the status, the headers, the
+    first SHOWN bytes of the body and the body's whole size."""
+    raw_path, _, raw_query = quote(target, safe=TARGET_SAFE).partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": method.upper(), "scheme": "http", "path": unquote(raw_path),
+             "raw_path": raw_path.encode(), "root_path": "", "query_string": raw_query.encode(),
+             "headers": [(b"host", b"hub"), (b"content-length", str(len(body)).encode()),
+                         *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+             "client": request.scope.get("client"), "server": ("hub", 80), "state": {}}
+    answered = asyncio.Event()
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    status, pieces, size = 0, bytearray(), 0
+    answer_headers: dict[str, str] = {}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, size
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                key = name.decode("latin-1").lower()
+                text = value.decode("latin-1")
+                answer_headers[key] = f"{answer_headers[key]}, {text}" \
+                    if key in answer_headers else text
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if len(pieces) <= SHOWN:
+                pieces.extend(chunk[:SHOWN + 1 - len(pieces)])
+            if not message.get("more_body", False):
+                answered.set()
+
+    try:
+        await request.app(scope, receive, send)
+    finally:
+        answered.set()
+    return status, answer_headers, bytes(pieces[:SHOWN]), size

@@ -428,12 +428,12 @@ class Gateway:
                 except jwt.InvalidTokenError:
                     return forever, None, "bad_key"
                 limit = min(limit, float(claims.expires))
-                key = connection.execute(
-                    select(App.id.label("app_id"), App.org_id, Organization.slug)
+                key = connection.execute(    # the key the token was issued for
+                    select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
+                           Organization.slug)
+                    .join(App, App.id == AppKey.app_id)
                     .join(Organization, Organization.id == App.org_id)
-                    .where(App.id == claims.app_id)).first()
-                if key is None:
-                    return forever, None, "bad_key"
+                    .where(AppKey.id == claims.key_id, App.id == claims.app_id)).first()
             else:
                 key = connection.execute(
                     select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
@@ -441,12 +441,12 @@ class Gateway:
                     .join(App, App.id == AppKey.app_id)
                     .join(Organization, Organization.id == App.org_id)
                     .where(AppKey.digest == key_digest(credential))).first()
-                if key is None or key.revoked_at is not None:
-                    return forever, None, "bad_key"
-                if key.expires_at is not None and key.expires_at <= now:
-                    return forever, None, "key_expired"
-                if key.expires_at is not None:
-                    limit = min(limit, key.expires_at.timestamp())
+            if key is None or key.revoked_at is not None:
+                return forever, None, "bad_key"
+            if key.expires_at is not None and key.expires_at <= now:
+                return forever, None, "key_expired"
+            if key.expires_at is not None:
+                limit = min(limit, key.expires_at.timestamp())
             subs = connection.execute(
                 select(Subscription.id, Subscription.expires_at, Subscription.rate_per_second,
                        Subscription.daily_quota, Subscription.plan)

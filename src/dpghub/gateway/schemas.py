@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from ..core.types import Schema
+from ..core.types import IsoDateTime, Schema
 from .models import Plan, SubscriptionStatus
 
 AppName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -22,7 +22,7 @@ class AppCreate(Schema):
 class KeyCreate(Schema):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                            max_length=50)] = "secondary"
-    expires_at: datetime | None = Field(default=None, description="UTC; none: no expiry")
+    expires_at: IsoDateTime | None = Field(default=None, description="UTC; none: no expiry")
 
 
 class KeyRead(Schema):
@@ -71,7 +71,7 @@ class Decision(Schema):
     reason: str = Field(default="", max_length=2000)
     rate_per_second: float | None = Field(default=None, gt=0, le=10_000)
     daily_quota: int | None = Field(default=None, gt=0, le=1_000_000_000)
-    expires_at: datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class SubscriptionRead(Schema):

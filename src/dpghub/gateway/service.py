@@ -163,7 +163,10 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
                        provider_org_id=provider, plan=data.plan, purpose=data.purpose,
                        rate_per_second=rate, daily_quota=quota, requested_by=actor.user_id,
                        updated_at=now)
-    if data.plan == Plan.development:
+    if data.plan == Plan.development and (dataset_id is None or dataset.access == "open"):
+        # a development plan on a service starts at once with low limits; data that is not
+        # open is the owner's to give, whatever the plan (a development plan on it reads a
+        # sample of the rows once approved)
         sub.status = SubscriptionStatus.approved
         sub.decided_at = now
         sub.reason = "development plan: approved at once"
@@ -287,24 +290,21 @@ def app_for_credential(session: Session, credential: str | None,
                               "parameter", code="key_missing")
     if oauth.looks_like_jwt(credential):
         try:
-            app_id = oauth.verify(credential, signing_key).app_id
+            claims = oauth.verify(credential, signing_key)
         except Exception:  # noqa: BLE001 — expired or forged: the same answer
             raise Unauthenticated("This API key or token has expired",
                                   code="key_expired") from None
-        app = session.get(App, app_id)
+        found = AppKey.id == claims.key_id, App.id == claims.app_id   # the key it names
     else:
-        row = session.execute(select(AppKey, App).join(App, App.id == AppKey.app_id)
-                              .where(AppKey.digest == key_digest(credential))).first()
-        now = utcnow()
-        if row is None or row[0].revoked_at is not None or (
-                row[0].expires_at is not None and row[0].expires_at <= now):
-            raise Unauthenticated("This API key is not registered, or was revoked",
-                                  code="key_not_registered")
-        app = row[1]
-    if app is None:
+        found = (AppKey.digest == key_digest(credential),)
+    row = session.execute(select(AppKey, App).join(App, App.id == AppKey.app_id)
+                          .where(*found)).first()
+    now = utcnow()
+    if row is None or row[0].revoked_at is not None or (
+            row[0].expires_at is not None and row[0].expires_at <= now):
         raise Unauthenticated("This API key is not registered, or was revoked",
                               code="key_not_registered")
-    return app
+    return row[1]
 
 
 def allowed(session: Session, app: App) -> list[tuple[Subscription, Any]]:
@@ -327,13 +327,15 @@ def actor_for_credential(session: Session, credential: str | None, signing_key: 
     to, and what anyone may read."""
     app = app_for_credential(session, credential, signing_key)
     now = utcnow()
-    rows = session.execute(select(Subscription.dataset_id, Subscription.expires_at).where(
+    rows = session.execute(select(Subscription.dataset_id, Subscription.plan,
+                                  Subscription.expires_at).where(
         Subscription.app_id == app.id, Subscription.dataset_id.is_not(None),
         Subscription.status == SubscriptionStatus.approved)).all()
-    datasets = frozenset(d for d, expires in rows
-                         if expires is None or expires > now)
+    live = [(d, plan) for d, plan, expires in rows if expires is None or expires > now]
+    datasets = frozenset(d for d, plan in live if plan == Plan.production)
+    samples = frozenset(d for d, plan in live if plan != Plan.production) - datasets
     return Actor(via="app", email=f"{app.organization.slug}/{app.id}", datasets=datasets,
-                 scopes=frozenset({"read"}))
+                 samples=samples, scopes=frozenset({"read"}))
 
 
 def is_app_credential(credential: str | None) -> bool:

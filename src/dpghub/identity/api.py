@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from ..core.types import Schema
 from ..web.context import ApiActor, DbSession, HubSettings, current_user
+from ..web.params import MAX_ID, Id
 from ..web.problems import responses
 from . import schemas, service
 from .models import Organization
@@ -81,14 +81,11 @@ def update_org(
         service.update_org(session, actor=actor, org=org, data=data))
 
 
-class VerifyBody(Schema):
-    verified: bool = True
-
-
 @router.post("/orgs/{slug}/verify", response_model=schemas.OrganizationRead,
              responses=responses(401, 403, 404))
 def verify_org(
-    org: CurrentOrg, session: DbSession, actor: ApiActor, body: VerifyBody | None = None
+    org: CurrentOrg, session: DbSession, actor: ApiActor,
+    body: schemas.OrganizationVerify | None = None,
 ) -> schemas.OrganizationRead:
     """Operators only: mark an organization (typically a public agency) as verified."""
     verified = body.verified if body else True
@@ -115,7 +112,7 @@ def add_member(
 @router.patch("/orgs/{slug}/members/{user_id}", response_model=schemas.MembershipRead,
               responses=responses(401, 403, 404, 409, 422))
 def update_member(
-    user_id: int, data: schemas.MembershipUpdate, org: CurrentOrg, session: DbSession,
+    user_id: Id, data: schemas.MembershipUpdate, org: CurrentOrg, session: DbSession,
     actor: ApiActor,
 ) -> schemas.MembershipRead:
     """Change a member's role. The last admin cannot be demoted."""
@@ -125,7 +122,7 @@ def update_member(
 
 @router.delete("/orgs/{slug}/members/{user_id}", status_code=204,
                responses=responses(401, 403, 404, 409))
-def remove_member(user_id: int, org: CurrentOrg, session: DbSession, actor: ApiActor) -> Response:
+def remove_member(user_id: Id, org: CurrentOrg, session: DbSession, actor: ApiActor) -> Response:
     """Remove a member (or leave, when it is yourself). The last admin cannot be removed."""
     service.remove_member(session, actor=actor, org=org, user_id=user_id)
     return Response(status_code=204)
@@ -143,13 +140,9 @@ def invite(
                                      url=f"{settings.base_url.rstrip('/')}/invite/{secret}")
 
 
-class AcceptBody(Schema):
-    token: str = Field(description="The secret from the invitation link")
-
-
 @router.post("/invitations/accept", response_model=schemas.MembershipRead,
              responses=responses(401, 403, 404, 409))
-def accept_invitation(body: AcceptBody, session: DbSession, actor: ApiActor) -> schemas.MembershipRead:
+def accept_invitation(body: schemas.InvitationAccept, session: DbSession, actor: ApiActor) -> schemas.MembershipRead:
     membership = service.accept_invitation(session, actor=actor, secret=body.token)
     session.refresh(membership)
     return service.membership_reads([membership])[0]
@@ -174,7 +167,7 @@ def create_token(data: schemas.TokenCreate, session: DbSession, actor: ApiActor)
 
 @router.delete("/tokens/{token_id}", response_model=schemas.TokenRead,
                responses=responses(401, 403, 404))
-def revoke_token(token_id: int, session: DbSession, actor: ApiActor) -> schemas.TokenRead:
+def revoke_token(token_id: Id, session: DbSession, actor: ApiActor) -> schemas.TokenRead:
     """Revoke a token; it stops working on its next use."""
     user = current_user(session, actor)
     return schemas.TokenRead.model_validate(
@@ -206,7 +199,8 @@ class AuditVerifyRead(BaseModel):
 def audit_log(
     session: DbSession, actor: ApiActor,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: Annotated[int | None, Query(description="Show events older than this seq")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                        description="Show events older than this seq")] = None,
     action: str | None = None,
 ) -> list[AuditEventRead]:
     """Operators only: the audit log, newest first."""

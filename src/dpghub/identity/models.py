@@ -128,3 +128,18 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per (account, client address) and per client address. Keys
+    are digests of the address typed, whether or not an account has it, so a throttled
+    answer says nothing about which accounts exist."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # digest of the account typed (pair counters only): an operator's reset lifts them all
+    account: Mapped[str | None] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,8 +14,9 @@ from ..core.i18n import LANGUAGES
 from ..web import csrf
 from ..web.context import SESSION_COOKIE, DbSession, HubSettings, PageActor, current_user
 from ..web.forms import form_data, local_path, parse
+from ..web.params import Id, OptionalId
 from ..web.templating import redirect, render, set_language_cookie
-from . import schemas, service
+from . import schemas, service, throttle
 from .models import Membership, Organization, OrgKind, Role, User
 from .policy import Actor, can
 
@@ -107,15 +109,16 @@ async def signin(request: Request, session: DbSession, actor: PageActor,
     target = local_path(data.get("next"), "/account")
     result = service.authenticate(session, email=str(data.get("email", "")),
                                   password=str(data.get("password", "")),
-                                  max_failures=settings.login_max_failures,
-                                  lock_minutes=settings.login_lock_minutes)
+                                  address=request.client.host if request.client else "",
+                                  limits=sign_in_limits(settings),
+                                  now=request.app.state.clock())
     if result.user is None:
         session.commit()  # keep the failure count and the audit event
         assert result.error is not None
         return render(request, "identity/signin.html",
                       {"form": {"email": data.get("email", "")}, "next": target,
                        "error": result.error, "canonical": "/signin"},
-                      status=result.error.status)
+                      status=result.error.status, headers=result.error.headers or None)
     raw = service.start_web_session(session, user=result.user, hours=settings.session_hours)
     response = redirect(request, target)
     _set_session_cookie(response, raw, settings)
@@ -130,6 +133,11 @@ def signout(request: Request, session: DbSession, actor: PageActor) -> Response:
     response = redirect(request, "/", "You are signed out.")
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def sign_in_limits(settings: Any) -> throttle.Limits:
+    return throttle.Limits(free=settings.login_max_failures,
+                           longest=timedelta(minutes=settings.login_lock_minutes))
 
 
 def _set_session_cookie(response: Response, raw: str, settings: Any) -> None:
@@ -215,7 +223,7 @@ async def account_token_create(request: Request, session: DbSession, actor: Page
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def account_token_revoke(token_id: int, request: Request, session: DbSession,
+def account_token_revoke(token_id: Id, request: Request, session: DbSession,
                          actor: PageActor) -> Response:
     if actor.user_id is None:
         return _signin_redirect(request)
@@ -306,7 +314,7 @@ async def org_member_add(slug: str, request: Request, session: DbSession, actor:
 
 
 @router.post("/orgs/{slug}/members/{user_id}/role")
-async def org_member_role(slug: str, user_id: int, request: Request, session: DbSession,
+async def org_member_role(slug: str, user_id: Id, request: Request, session: DbSession,
                           actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
     try:
@@ -320,7 +328,7 @@ async def org_member_role(slug: str, user_id: int, request: Request, session: Db
 
 
 @router.post("/orgs/{slug}/members/{user_id}/remove")
-def org_member_remove(slug: str, user_id: int, request: Request, session: DbSession,
+def org_member_remove(slug: str, user_id: Id, request: Request, session: DbSession,
                       actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
     try:
@@ -359,7 +367,7 @@ def invitation_accept(secret: str, request: Request, session: DbSession,
 
 @router.get("/admin")
 def admin(request: Request, session: DbSession, actor: PageActor,
-          before: int | None = None) -> Response:
+          before: OptionalId = None) -> Response:
     if actor.user_id is None:
         return _signin_redirect(request)
     events = service.audit_events(session, actor=actor, limit=50, before=before)

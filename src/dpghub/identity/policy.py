@@ -27,6 +27,9 @@ class Rule(StrEnum):
     org_admin = "org_admin"          # admin there
     operator = "operator"            # platform operators only
     data_reader = "data_reader"      # rows of a dataset: anyone when open, else its members
+    data_sampler = "data_sampler"    # a sample of the rows: as data_reader, or a development
+    #                                  subscription the owner approved
+    data_owner = "data_owner"        # received files: anyone when open, else members only
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,14 @@ register("gateway.subscription.request", Rule.org_editor, write=True,
 register("gateway.subscription.decide", Rule.org_admin, write=True,
          description="Approve, reject or revoke subscriptions to the organization's services")
 register("lake.rows.read", Rule.data_reader, write=False,
-         description="Read a dataset's rows and received files (open: anyone; restricted and "
-         "sensitive: members of the owner)")
+         description="Read a dataset's rows (open: anyone; restricted: members of the owner "
+         "and apps with an approved production subscription; sensitive: members only)")
+register("lake.rows.sample", Rule.data_sampler, write=False,
+         description="Read a fixed sample of a dataset's current rows (also apps whose "
+         "development subscription to a restricted dataset the owner approved)")
+register("lake.raw.read", Rule.data_owner, write=False,
+         description="Download the files a dataset was ingested from, byte for byte (open: "
+         "anyone; restricted and sensitive: members of the owner only, never through an app)")
 
 
 @dataclass(frozen=True)
@@ -131,8 +140,10 @@ class Actor:
     scopes: frozenset[str] = frozenset({"read", "write"})
     via: str = "anonymous"  # anonymous | session | token | cli | system | app
     language: str | None = None
-    # an app calling with its key: the restricted datasets it holds approved subscriptions to
+    # an app calling with its key: the restricted datasets it holds approved production
+    # subscriptions to (every row), and those with approved development ones (a sample)
     datasets: frozenset[int] = frozenset()
+    samples: frozenset[int] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:
@@ -177,8 +188,8 @@ def authorize(actor: Actor, action: str, resource: Any = None) -> None:
         raise Forbidden("Unknown action {action} is refused", code="unknown_action", action=action)
     if spec.rule is Rule.anyone:
         return
-    if spec.rule is Rule.data_reader:
-        _authorize_data(actor, resource)
+    if spec.rule in _DATA_RULES:
+        _authorize_data(actor, resource, spec.rule)
         return
     if not actor.is_authenticated:
         raise Unauthenticated()
@@ -192,14 +203,29 @@ def authorize(actor: Actor, action: str, resource: Any = None) -> None:
     raise Forbidden(_REFUSALS[spec.rule], code="forbidden", action=action)
 
 
-def _authorize_data(actor: Actor, resource: Any) -> None:
-    """Row access is the owner's decision: operators get no bypass for restricted data."""
+_DATA_RULES = (Rule.data_reader, Rule.data_sampler, Rule.data_owner)
+
+
+def _authorize_data(actor: Actor, resource: Any, rule: Rule) -> None:
+    """Row access is the owner's decision: operators get no bypass for restricted data, and
+    only the owner's approval of a subscription lets an app in."""
     access = getattr(resource, "access", None)
     if access == "open":
         return
-    if access == "restricted" and getattr(resource, "id", None) in actor.datasets:
-        return                     # an app with an approved subscription to this dataset
+    dataset_id = getattr(resource, "id", None)
+    if access == "restricted" and rule is not Rule.data_owner:
+        if dataset_id in actor.datasets:
+            return                 # an approved production subscription: every row
+        if rule is Rule.data_sampler and dataset_id in actor.samples:
+            return                 # an approved development subscription: a sample
     if actor.via == "app":
+        if rule is Rule.data_owner:
+            raise Forbidden("The received files of a {access} dataset are for members of its "
+                            "organization only", code="raw_files_members_only", access=access)
+        if access == "restricted" and dataset_id in actor.samples:
+            raise Forbidden("This app's development subscription gives a sample of the rows "
+                            "only; ask the owner for a production subscription",
+                            code="sample_only", access=access)
         raise Forbidden("This app has no approved subscription to this {access} dataset",
                         code="subscription_required", access=access)
     if actor.via != "system" and actor.role_in(_org_id(resource) or -1) is None:

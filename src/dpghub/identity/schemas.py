@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ..core.types import Email, Language, Name, Password, Schema, ShortName, Slug
+from ..core.types import Email, JsonBool, Language, Name, Password, Schema, ShortName, Slug
 from .models import OrgKind, Role, Scope
 
 
@@ -125,3 +125,12 @@ class TokenRead(Schema):
 
 class TokenCreated(TokenRead):
     token: str = Field(description="The secret token; shown only this once")
+
+
+class OrganizationVerify(Schema):
+    verified: JsonBool = Field(default=True, description="true to mark verified, false to "
+                               "take it back")
+
+
+class InvitationAccept(Schema):
+    token: str = Field(description="The secret from the invitation link")

@@ -6,8 +6,9 @@ state, write the audit event, and flush. The caller (request or command) commits
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,10 +17,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, Forbidden, HubError, Invalid, Locked, NotFound, Unauthenticated
+from ..core.errors import (
+    Conflict,
+    Forbidden,
+    HubError,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 from ..core.pagination import check_limit, decode_cursor, encode_cursor
 from ..core.security import TOKEN_PREFIX, digest, hash_password, new_token, verify_password
-from . import schemas
+from . import schemas, throttle
 from .models import ApiToken, Invitation, Membership, Organization, Role, User, WebSession
 from .policy import ANONYMOUS, Actor, authorize
 
@@ -190,13 +199,15 @@ def change_password(
 
 
 def set_password(session: Session, *, actor: Actor, user: User, password: str) -> None:
-    """Operator reset (CLI): sets a password, unlocks, and ends every web sign-in."""
+    """Operator reset (CLI): sets a password, lifts sign-in delays on the account from every
+    address, and ends every web sign-in."""
     if not (actor.is_operator or actor.via == "system"):
         raise Forbidden("Only platform operators may do this", code="forbidden")
     schemas.PasswordChange(current_password="", new_password=password)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    throttle.lift(session, user.email)
     for web in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
         session.delete(web)
     audit.record(session, actor=actor, action="identity.user.password_reset",
@@ -211,47 +222,47 @@ class SignInResult:
 
 
 def authenticate(
-    session: Session, *, email: str, password: str, max_failures: int, lock_minutes: int
+    session: Session, *, email: str, password: str, address: str,
+    limits: throttle.Limits, now: datetime | None = None,
 ) -> SignInResult:
-    """Check a password, counting failures and locking the account after too many.
+    """Check a password; after repeated failures from one address, make that address wait
+    (growing delays) for that account, exactly alike for accounts that do not exist.
 
     The result is returned, not raised, so the caller can commit the failure count before
     answering with the error.
     """
+    now = now or utcnow()
+    left = throttle.wait_left(session, email, address, now)
+    if left > 0:
+        return SignInResult(None, _slow_down(left))
     user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    now = utcnow()
     wrong = Unauthenticated("The e-mail address or password is wrong", code="wrong_credentials")
-    if user is None:
-        verify_password(None, password)  # same time as a real check
-        return SignInResult(None, wrong)
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return SignInResult(None, Locked(
-            "Too many failed sign-ins; the account is locked for {minutes} more minutes",
-            code="account_locked", minutes=minutes))
-    if not user.is_active:
-        return SignInResult(None, Forbidden("This account is disabled", code="account_disabled"))
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        details: dict[str, Any] = {"failures": user.failed_logins}
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-            details["locked_until"] = user.locked_until.isoformat()
-            audit.record(session, actor=f"user:{user.id}:{user.email}:signin",
-                         action="identity.user.locked", target_type="user", target_id=user.id,
-                         details=details)
-        else:
+    if user is None or not verify_password(user.password_hash, password):
+        if user is None:
+            verify_password(None, password)  # same time as a real check
+        delay = throttle.failed(session, email, address, now, limits)
+        if user is not None:
             audit.record(session, actor=f"user:{user.id}:{user.email}:signin",
                          action="identity.user.sign_in_failed", target_type="user",
-                         target_id=user.id, details=details)
+                         target_id=user.id, details={"address": address,
+                                                     "delay_seconds": delay})
         session.flush()
         return SignInResult(None, wrong)
+    if not user.is_active:     # told only to whoever knows the password
+        return SignInResult(None, Forbidden("This account is disabled", code="account_disabled"))
+    throttle.succeeded(session, email, address)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     session.flush()
     return SignInResult(user, None)
+
+
+def _slow_down(seconds: float) -> TooManyRequests:
+    wait = max(1, math.ceil(seconds))
+    return TooManyRequests("Too many failed sign-ins from this address; try again in "
+                           "{seconds} seconds", code="sign_in_throttled", seconds=wait,
+                           headers={"Retry-After": str(wait)})
 
 
 # --- web sessions --------------------------------------------------------------------------

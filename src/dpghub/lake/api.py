@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from ..core.errors import Invalid
 from ..identity import service as identity
 from ..web.context import ApiActor, DbSession, HubSettings, OptionalApiActor
+from ..web.params import MAX_ID, Id, OptionalVersion, VersionNumber
 from ..web.problems import responses
 from . import rows as row_reader
 from . import schemas, service
@@ -120,14 +121,14 @@ def _options(mode: WriteMode, key: list[str], encoding: str, sheet: str | None,
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobRead, responses=responses(401, 403, 404))
-def get_job(job_id: int, session: DbSession, actor: ApiActor) -> schemas.JobRead:
+def get_job(job_id: Id, session: DbSession, actor: ApiActor) -> schemas.JobRead:
     """A background job: state, progress in bytes and rows, result or error with position."""
     return schemas.JobRead.model_validate(service.get_job(session, actor=actor, job_id=job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=schemas.JobRead,
              responses=responses(401, 403, 404))
-def cancel_job(job_id: int, session: DbSession, actor: ApiActor) -> schemas.JobRead:
+def cancel_job(job_id: Id, session: DbSession, actor: ApiActor) -> schemas.JobRead:
     """Cancel a queued or running job; a running ingestion stops before it commits."""
     return schemas.JobRead.model_validate(service.cancel_job(session, actor=actor, job_id=job_id))
 
@@ -153,7 +154,7 @@ def _version_read(version) -> schemas.VersionRead:  # type: ignore[no-untyped-de
 
 @router.post("/datasets/{org}/{name}/versions/{version}/restore", status_code=202,
              response_model=schemas.JobRead, responses=responses(401, 403, 404))
-def restore(version: int, dataset: CurrentDataset, session: DbSession, actor: ApiActor,
+def restore(version: VersionNumber, dataset: CurrentDataset, session: DbSession, actor: ApiActor,
             request: Request, background: BackgroundTasks) -> JSONResponse:
     """Make an earlier version current again, as a new version (history is kept)."""
     job = service.request_restore(session, actor=actor, dataset=dataset, version=version)
@@ -165,7 +166,7 @@ def restore(version: int, dataset: CurrentDataset, session: DbSession, actor: Ap
 @router.get("/datasets/{org}/{name}/profile", response_model=schemas.ProfileRead,
             responses=responses(404))
 def profile(dataset: CurrentDataset, session: DbSession, actor: OptionalApiActor,
-            version: int | None = None) -> schemas.ProfileRead:
+            version: OptionalVersion = None) -> schemas.ProfileRead:
     """Per column: type, nulls, distinct (approximate), min, max, top values, histogram.
     Values (min, max, top, histogram) only for callers who may read the rows."""
     found = service.get_version(session, dataset=dataset, version=version)
@@ -206,23 +207,28 @@ def _attachment(name: str) -> str:
           "description": "Rows. JSON pages carry `next_cursor`; other formats stream."}})
 def rows(
     dataset: CurrentDataset, session: DbSession, actor: OptionalApiActor, request: Request,
-    limit: Annotated[int | None, Query(ge=1, description="Rows per page (json: ≤ 1000, "
+    limit: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Rows per page (json: ≤ 1000, "
                                        "default 100); other formats: all rows when absent")] = None,
     cursor: str | None = None,
     sort: Annotated[str | None, Query(description="Columns, `-` for descending: "
                                       "`-열람좌석수,도서관명`")] = None,
     columns: Annotated[str | None, Query(description="Columns to return, comma-separated")] = None,
-    version: int | None = None,
+    version: OptionalVersion = None,
     format: Annotated[str, Query(pattern="^(json|ndjson|csv|xml|parquet)$")] = "json",
+    spreadsheet: Annotated[bool, Query(description="csv only: make the file safe to open in "
+                                       "a spreadsheet (text starting with = + - @ gets a "
+                                       "leading apostrophe). Without it, csv keeps every "
+                                       "value exactly as stored.")] = False,
 ) -> Response:
     """Rows of a version. Filter with `column=value` or `column__op=value`; op is one of
     `in` (comma-separated), `gt`, `gte`, `lt`, `lte`, `contains`, `isnull`."""
-    found = service.readable_version(session, actor=actor, dataset=dataset, version=version)
+    found, sample = service.sampled_version(session, actor=actor, dataset=dataset,
+                                            version=version)
     storage = request.app.state.storage
     data = version_data(storage.table_uri(dataset.id), storage.storage_options,
                         found.delta_version)
     query = row_reader.parse_query(storage, data, found.columns, dict(request.query_params),
-                                   sort=sort, columns=columns)
+                                   sort=sort, columns=columns, sample=sample)
     if format == "json":
         size = limit or 100
         if size > 1000:
@@ -232,6 +238,8 @@ def rows(
                                                     cursor=cursor)
         body = json.dumps({"dataset": f"{dataset.organization.slug}/{dataset.slug}",
                            "version": found.version, "total": total,
+                           # set when the caller may read a sample only (at most this many rows)
+                           "sample": sample,
                            "columns": [{"name": c["name"], "type": c["type"]} for c in
                                        found.columns if not query.columns or
                                        c["name"] in query.columns],
@@ -240,8 +248,9 @@ def rows(
         return Response(body, media_type="application/json")
     extension = {"ndjson": "ndjson", "csv": "csv", "xml": "xml", "parquet": "parquet"}[format]
     return StreamingResponse(
-        row_reader.stream(query, fmt=format, limit=limit),
+        row_reader.stream(query, fmt=format, limit=limit, spreadsheet=spreadsheet),
         media_type=MEDIA[format],
         headers={"Content-Disposition": _attachment(
             f"{dataset.organization.slug}-{dataset.slug}-v{found.version}.{extension}"),
-            "X-Dataset-Version": str(found.version)})
+            "X-Dataset-Version": str(found.version),
+            **({"X-Sample-Rows": str(sample)} if sample is not None else {})})

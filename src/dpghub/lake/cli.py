@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from ..core import jobs
-from ..core.errors import HubError
+from ..core.errors import NotFound
 from ..identity import service as identity
 from ..identity.policy import CLI
 from . import ingest as _handlers  # noqa: F401  (registers the job handlers)
@@ -58,14 +58,15 @@ def register(app: typer.Typer, hub_session) -> None:  # type: ignore[no-untyped-
         with hub_session() as (settings, session, factory):
             storage = LakeStorage.from_settings(settings)
             organization = identity.get_org_by_slug(session, org)
+            created = False
             try:
                 found = service.get_dataset(session, org, dataset)
-            except HubError:
+            except NotFound:
                 found = service.create_dataset(session, actor=CLI, org=organization,
                                                data=schemas.DatasetCreate(
                                                    slug=dataset, title_ko=title or dataset,
                                                    access=access))
-                out.print(f"Created dataset {org}/{dataset}")
+                created = True
             received = []
             for path in paths:
                 with path.open("rb") as handle:
@@ -76,6 +77,8 @@ def register(app: typer.Typer, hub_session) -> None:  # type: ignore[no-untyped-
                                             sheet=sheet, types=overrides)
             job_id = service.request_ingest(session, actor=CLI, dataset=found, files=received,
                                             options=options).id
+        if created:     # said once it is stored: a refusal above rolls the dataset back too
+            out.print(f"Created dataset {org}/{dataset}")
         job = _run_with_progress(factory, settings, job_id, sum(f["size"] for f in received))
         if job.state != jobs.JobState.succeeded:
             error = job.error or {}

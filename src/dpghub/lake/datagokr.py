@@ -58,12 +58,12 @@ def openapi(
             dataset = service.get_dataset(session, org, name)
         except NotFound:
             return _error(CODES["no_service"], as_json)
-        found = service.readable_version(session, actor=actor, dataset=dataset)
+        found, sample = service.sampled_version(session, actor=actor, dataset=dataset)
         storage = request.app.state.storage
         data = version_data(storage.table_uri(dataset.id), storage.storage_options,
                             found.delta_version)
         query = row_reader.parse_query(storage, data, found.columns, dict(request.query_params),
-                                       sort=None, columns=None)
+                                       sort=None, columns=None, sample=sample)
         offset = (page_no - 1) * per_page
         cursor = None
         if offset:

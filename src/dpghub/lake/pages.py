@@ -3,9 +3,10 @@ upload form, and a job page that follows progress without JavaScript (meta refre
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ..core.errors import Forbidden, HubError, Unauthenticated
@@ -14,6 +15,7 @@ from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession, HubSettings, PageActor
 from ..web.forms import form_data, parse
+from ..web.params import Id, OptionalVersion, VersionNumber
 from ..web.templating import follow_job, redirect, render
 from . import rows as row_reader
 from . import schemas, service
@@ -65,7 +67,7 @@ async def new_dataset(org: str, request: Request, session: DbSession,
 
 
 def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: str,
-                  version: int | None = None, **extra: Any) -> Response:
+                  version: OptionalVersion = None, **extra: Any) -> Response:
     dataset = service.get_dataset(session, org, name)
     versions = service.list_versions(session, dataset=dataset)
     current = None
@@ -90,6 +92,7 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
                else {"columns": []},
                "preview": preview, "preview_error": preview_error,
                "can_edit": can(actor, "lake.dataset.ingest", dataset),
+               "can_read_raw": can(actor, "lake.raw.read", dataset),
                "derivation": _derivation(session, dataset),
                "base_url": request.app.state.settings.base_url.rstrip("/"),
                "canonical": f"/datasets/{org}/{name}", **extra}
@@ -110,7 +113,7 @@ def _derivation(session: Any, dataset: Any) -> dict[str, Any] | None:
 
 @router.get("/datasets/{org}/{name}")
 def dataset_page(org: str, name: str, request: Request, session: DbSession, actor: PageActor,
-                 version: int | None = None) -> Response:
+                 version: OptionalVersion = None) -> Response:
     return _dataset_page(request, session, actor, org, name, version)
 
 
@@ -152,18 +155,28 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
 
 
 @router.post("/datasets/{org}/{name}/versions/{version}/restore")
-def restore(org: str, name: str, version: int, request: Request, session: DbSession,
+def restore(org: str, name: str, version: VersionNumber, request: Request, session: DbSession,
             actor: PageActor) -> Response:
     dataset = service.get_dataset(session, org, name)
     job = service.request_restore(session, actor=actor, dataset=dataset, version=version)
     return follow_job(request, session, job)
 
 
+JOB_PAGE_WAIT = 5.0     # seconds a job page waits for a running job before it answers
+
+
 @router.get("/jobs/{job_id}")
-def job_page(job_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def job_page(job_id: Id, request: Request, session: DbSession, actor: PageActor,
+             wait: Annotated[float, Query(ge=0, le=30)] = JOB_PAGE_WAIT) -> Response:
     if actor.user_id is None:
         return redirect(request, f"/signin?next={request.url.path}")
     job = service.get_job(session, actor=actor, job_id=job_id)
+    # no automatic reload (WCAG 2.2.1: a page must not refresh itself on a timer): the page
+    # waits a moment for a running job to finish, and otherwise offers to look again
+    deadline = time.monotonic() + wait
+    while job.state in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        session.refresh(job)
     dataset = None
     if job.params.get("dataset_id"):
         dataset = service.get_dataset_by_id(session, job.params["dataset_id"])
@@ -173,6 +186,6 @@ def job_page(job_id: int, request: Request, session: DbSession, actor: PageActor
 
 
 @router.post("/jobs/{job_id}/cancel")
-def job_cancel(job_id: int, request: Request, session: DbSession, actor: PageActor) -> Response:
+def job_cancel(job_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
     service.cancel_job(session, actor=actor, job_id=job_id)
     return redirect(request, f"/jobs/{job_id}", "Cancellation requested.")

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -30,7 +31,7 @@ from .tables import SQL_TYPES, VersionData
 OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",
              "contains": "contains", "isnull": "isnull"}
 RESERVED = {"limit", "cursor", "sort", "columns", "version", "format", "serviceKey", "pageNo",
-            "numOfRows", "type", "_type"}
+            "numOfRows", "type", "_type", "spreadsheet"}
 FORMATS = ("json", "ndjson", "csv", "xml", "parquet")
 BATCH = 50_000
 
@@ -43,6 +44,7 @@ class RowQuery:
     filters: list[tuple[str, str, str]] = field(default_factory=list)  # column, op, raw value
     sort: list[tuple[str, bool]] = field(default_factory=list)           # column, descending
     columns: list[str] | None = None
+    sample: int | None = None    # read only the version's first rows (a sample grant)
 
     @property
     def types(self) -> dict[str, str]:
@@ -53,7 +55,10 @@ class RowQuery:
             return "(SELECT " + ", ".join(
                 f"CAST(NULL AS {SQL_TYPES[c['type']]}) AS {quote_ident(c['name'])}"
                 for c in self.schema) + " WHERE false)"
-        return self.storage.relation(con, self.data.files, "version_rows", self.data.schema)
+        relation = self.storage.relation(con, self.data.files, "version_rows", self.data.schema)
+        if self.sample is not None:   # filters and sort apply within the sample, never past it
+            return f"(SELECT * FROM {relation} LIMIT {int(self.sample)})"
+        return relation
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -89,10 +94,11 @@ class RowQuery:
 
 
 def parse_query(storage: LakeStorage, data: VersionData, schema: list[dict[str, Any]],
-                params: dict[str, str], *, sort: str | None, columns: str | None) -> RowQuery:
+                params: dict[str, str], *, sort: str | None, columns: str | None,
+                sample: int | None = None) -> RowQuery:
     """Build a query from request parameters, naming any unknown column or operator."""
     names = [c["name"] for c in schema]
-    query = RowQuery(data=data, schema=schema, storage=storage)
+    query = RowQuery(data=data, schema=schema, storage=storage, sample=sample)
     for key, value in params.items():
         if key in RESERVED:
             continue
@@ -171,8 +177,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0) -> Iterator[bytes]:
-    """All matching rows (up to `limit`) in a streamed format.
+def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0,
+           spreadsheet: bool = False) -> Iterator[bytes]:
+    """All matching rows (up to `limit`) in a streamed format (`spreadsheet`: CSV made safe
+    to open in a spreadsheet, see `csv_chunks`).
 
     The query starts before this returns, so a bad filter is an error answer, not a broken
     stream; the rows then flow batch by batch.
@@ -192,7 +200,7 @@ def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0) -> 
         raise Invalid("A filter value does not fit its column's type: {reason}",
                       code="invalid_filter", reason=str(exc).splitlines()[0][:200]) from None
     writers = {"ndjson": lambda r: _ndjson(r), "xml": lambda r: xml_items(r),
-               "csv": lambda r: csv_chunks(r.schema, r),
+               "csv": lambda r: csv_chunks(r.schema, r, spreadsheet=spreadsheet),
                "parquet": lambda r: parquet_chunks(r.schema, r)}
 
     def produce() -> Iterator[bytes]:
@@ -212,11 +220,18 @@ def _ndjson(reader: pa.RecordBatchReader) -> Iterator[bytes]:
             yield ("\n".join(lines) + "\n").encode()
 
 
-def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """UTF-8 with BOM, so Excel on Korean Windows opens it without mojibake."""
+def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch], *,
+               spreadsheet: bool = False) -> Iterator[bytes]:
+    """UTF-8 with BOM, so Excel on Korean Windows opens it without mojibake.
+
+    Values are written exactly as stored. With `spreadsheet`, a text cell that a spreadsheet
+    would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading
+    apostrophe, as OWASP advises for CSV meant to be opened in Excel or LibreOffice."""
     yield "\ufeff".encode()
     first = True
     for batch in batches:
+        if spreadsheet:
+            batch = defuse_formulas(batch)
         buffer = io.BytesIO()
         pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=first))
         first = False
@@ -225,6 +240,20 @@ def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator
         buffer = io.BytesIO()
         pacsv.write_csv(pa.Table.from_batches([], schema=schema), buffer)
         yield buffer.getvalue()
+
+
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def defuse_formulas(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Text columns with a formula-like first character get an apostrophe in front."""
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
 class _Drain(io.RawIOBase):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from ..catalog import vocabulary
-from ..core.types import Email, Schema, Slug
+from ..core.types import Email, IsoDate, Schema, Slug
 from .infer import TYPES
 from .models import AccessLevel, WriteMode
 
@@ -66,8 +66,8 @@ class DatasetCreate(_Coverage):
     theme: Theme = Field(default="", examples=["administration"])
     update_frequency: Frequency = Field(default="", examples=["annual"])
     spatial: str = Field(default="", max_length=200, examples=["전국"])
-    temporal_start: date | None = None
-    temporal_end: date | None = None
+    temporal_start: IsoDate | None = None
+    temporal_end: IsoDate | None = None
     contact_name: str = Field(default="", max_length=200, examples=["행정안전부 데이터팀"])
     contact_email: Email | None = None
 
@@ -83,8 +83,8 @@ class DatasetUpdate(_Coverage):
     theme: Theme | None = None
     update_frequency: Frequency | None = None
     spatial: str | None = Field(default=None, max_length=200)
-    temporal_start: date | None = None
-    temporal_end: date | None = None
+    temporal_start: IsoDate | None = None
+    temporal_end: IsoDate | None = None
     contact_name: str | None = Field(default=None, max_length=200)
     contact_email: Email | None = None
 

@@ -3,6 +3,7 @@ versions, profiles and who may read rows. Functions take a session and the actin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit, jobs, usage
 from ..core.db import utcnow
-from ..core.errors import Conflict, Invalid, NotFound
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.pagination import check_limit, decode_cursor, encode_cursor
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize, can
@@ -20,6 +21,31 @@ from .storage import LakeStorage
 
 INGEST_JOB = "lake.ingest"
 RESTORE_JOB = "lake.restore"
+# what an approved development subscription to a restricted dataset reads: the first rows of
+# the current version, never more (the testbed will offer synthetic copies instead)
+SAMPLE_ROWS = 100
+
+
+# --- access levels -------------------------------------------------------------------------
+
+ACCESS_ORDER = {"open": 0, "restricted": 1, "sensitive": 2}
+
+
+def strictest(levels: list[str], floor: str = "open") -> str:
+    """The strictest of access levels: what data made from all of them must keep."""
+    return max([floor, *levels], key=lambda level: ACCESS_ORDER[level])
+
+
+# A higher domain's rule about a change of a dataset's access level (session, actor, dataset,
+# old level, new level): it may refuse the change by raising, or follow it (derived datasets
+# follow their inputs). Registered at start-up in one place (`app.register_hooks`).
+AccessHook = Callable[[Session, Actor, "Dataset", str, str], None]
+ACCESS_HOOKS: list[AccessHook] = []
+
+
+def on_access_change(hook: AccessHook) -> None:
+    if hook not in ACCESS_HOOKS:
+        ACCESS_HOOKS.append(hook)
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -89,6 +115,9 @@ def update_dataset(
 ) -> Dataset:
     authorize(actor, "lake.dataset.update", dataset)
     changes = data.model_dump(exclude_none=True, mode="json")
+    if data.access is not None and data.access != dataset.access:
+        for hook in ACCESS_HOOKS:
+            hook(session, actor, dataset, dataset.access, str(data.access))
     for name, value in data.model_dump(exclude_none=True).items():
         setattr(dataset, name, value)
     dataset.updated_at = utcnow()
@@ -234,6 +263,24 @@ def readable_version(
     return found
 
 
+def sampled_version(
+    session: Session, *, actor: Actor, dataset: Dataset, version: int | None = None
+) -> tuple[DatasetVersion, int | None]:
+    """As `readable_version`, for readers that may also serve a sample (the rows API, the
+    data.go.kr front): the version and the most rows `actor` may see (None: every row). A
+    sample covers the current version only, so earlier versions cannot widen it."""
+    if can(actor, "lake.rows.read", dataset):
+        return readable_version(session, actor=actor, dataset=dataset, version=version), None
+    authorize(actor, "lake.rows.sample", dataset)
+    if version is not None and version != dataset.current_version:
+        raise Forbidden("A sample covers the current version of {name} only",
+                        code="sample_current_version_only", field="version",
+                        name=_ref(dataset))
+    found = get_version(session, dataset=dataset)
+    usage.hit(session, "dataset", dataset.id)
+    return found, SAMPLE_ROWS
+
+
 VALUE_FIELDS = ("min", "max", "top", "histogram")
 
 
@@ -251,8 +298,9 @@ def visible_profile(actor: Actor, dataset: Dataset, version: DatasetVersion) -> 
 def raw_file_for(
     session: Session, *, actor: Actor, dataset: Dataset, sha256: str
 ) -> RawFile:
-    """A received file, when it went into one of this dataset's versions."""
-    authorize(actor, "lake.rows.read", dataset)
+    """A received file, when it went into one of this dataset's versions. The raw zone of
+    restricted data is for the owner's members only: a subscription gives rows, not files."""
+    authorize(actor, "lake.raw.read", dataset)
     for version in list_versions(session, dataset=dataset):
         if any(f["sha256"] == sha256 for f in version.source_files):
             raw = session.get(RawFile, sha256)

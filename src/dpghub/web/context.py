@@ -101,6 +101,13 @@ def require_user(actor: Actor) -> None:
         raise Unauthenticated()
 
 
+async def checked_credentials(actor: Annotated[Actor, Depends(api_actor)]) -> None:
+    """On every JSON route, also those anonymous callers may read: a credential that is sent
+    must be valid (401 otherwise), so a client with a typo in its token learns it at once
+    instead of silently reading as anonymous. The actor is the same one routes depend on
+    (FastAPI computes it once per request)."""
+
+
 OptionalApiActor = Annotated[Actor, Depends(api_actor)]
 ApiActor = Annotated[Actor, Depends(signed_in_api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]

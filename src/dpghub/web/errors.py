@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import HubError
 from ..core.i18n import translate
+from .allow import allowed_methods
 from .context import language
 
 log = logging.getLogger("dpghub.web")
@@ -91,8 +92,12 @@ def _http_error(request: Request, exc: Exception) -> Response:
     code = HTTP_CODES.get(exc.status_code, "http_error")
     title = TRANSLATED.get(exc.status_code, TRANSLATED[0])
     detail = translate(title, lang) if exc.status_code in HTTP_CODES else str(exc.detail)
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:        # every method the path answers, not one route's
+        headers = {**(headers or {}),
+                   "Allow": ", ".join(allowed_methods(request.app, request.url.path))}
     return problem(request, status=exc.status_code, code=code, title=translate(title, lang),
-                   detail=detail, headers=getattr(exc, "headers", None))
+                   detail=detail, headers=headers)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:

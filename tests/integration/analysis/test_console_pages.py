@@ -36,7 +36,7 @@ def test_console_runs_charts_saves_and_derives(lake: Lake) -> None:
                                               "csrf_token": csrf_of(result.text)})
     assert re.search(r"/jobs/\d+$", str(job.url))
     deadline = time.monotonic() + 30
-    while 'http-equiv="refresh"' in browser.get(job.url.path).text:
+    while 'data-job-running' in browser.get(job.url.path).text:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     derived = browser.get("/datasets/molit/by-sido")

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,8 @@ from sqlalchemy import delete, select, update
 from dpghub.core import audit
 from dpghub.core.audit import AuditEvent
 from dpghub.gateway import proxy
+from dpghub.gateway.breaker import Breakers
+from dpghub.gateway.limits import KST, MemoryLimits
 from dpghub.gateway.models import CallRecord
 from tests.conftest import Hub, build_hub, unavailable
 from tests.integration.gateway.upstream import KASI, Upstream, kasi_file, serve
@@ -32,6 +35,22 @@ SPEC = {"openapi": "3.0.3", "info": {"title": "특일 정보", "version": "1"},
                        "schema": {"type": "string"}}],
                       "responses": {"200": {"description": "ok"}}}},
                   "/slow": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+
+
+NOON_KST = datetime(2026, 3, 2, 12, 0, tzinfo=KST).timestamp()
+
+
+class Clock:
+    """Time that moves only when the test moves it (for the limits and the breaker)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @dataclass
@@ -196,21 +215,27 @@ def test_production_approval_workflow(world: World) -> None:
 
 
 def test_rate_limit_and_daily_quota_in_datagokr_codes(world: World) -> None:
+    clock = Clock(NOON_KST)
+    world.hub.app.state.limits = MemoryLimits(clock=clock)
     sub = world.subscribe("production")
     world.decide(sub, "approve", rate_per_second=1, daily_quota=3)
     assert world.call().status_code == 200
     limited = world.call("/getRestDeInfo?_type=json")
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert limited.json()["response"]["header"]["resultCode"] == "23"
-    time.sleep(1.05)
+    clock.advance(0.9)
+    assert world.call().status_code == 429          # one call a second: not yet
+    clock.advance(0.1)
     assert world.call().status_code == 200
-    time.sleep(1.05)
+    clock.advance(1)
     assert world.call().status_code == 200
-    time.sleep(1.05)
+    clock.advance(1)
     spent = world.call("/getRestDeInfo?type=json")
     assert spent.status_code == 429
     assert spent.json()["response"]["header"] == {
         "resultCode": "22", "resultMsg": "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"}
+    clock.advance(12 * 3600)                        # past midnight in Seoul: a new day's quota
+    assert world.call().status_code == 200
 
 
 def test_bodies_stream_both_ways_and_operations_are_named(world: World) -> None:
@@ -361,20 +386,24 @@ def test_a_slow_upstream_is_code_05_within_the_timeout(slow_world: World) -> Non
 def test_the_circuit_breaker_opens_and_closes(world: World) -> None:
     sub = world.subscribe("production")   # high limits: the breaker acts, not the rate
     world.decide(sub, "approve", rate_per_second=1000, daily_quota=10_000)
-    breakers = world.hub.app.state.gateway.breakers
-    breakers.cooldown = 0.3
-    for existing in breakers._by_upstream.values():
-        existing.cooldown = 0.3
+    clock = Clock(1_000.0)
+    world.hub.app.state.gateway.breakers = Breakers(threshold=5, cooldown=10, clock=clock)
     world.upstream.failing = True
     statuses = [world.call().status_code for _ in range(7)]
     assert statuses[:5] == [500] * 5 and statuses[5:] == [503, 503]
     assert world.call().json()["code"] == "upstream_circuit_open"
     calls_while_open = len(world.upstream.seen)
+    clock.advance(9.9)
+    assert world.call().status_code == 503          # still open: the upstream is spared
+    clock.advance(0.1)
+    assert world.call().status_code == 500          # the one probe fails: open again
+    assert world.call().status_code == 503
+    assert len(world.upstream.seen) == calls_while_open + 1
     world.upstream.failing = False
-    time.sleep(0.35)
+    clock.advance(10)
     assert world.call().status_code == 200          # the probe succeeds, the circuit closes
     assert world.call().status_code == 200
-    assert len(world.upstream.seen) == calls_while_open + 2
+    assert len(world.upstream.seen) == calls_while_open + 3
 
 
 def test_unknown_service_and_expired_key(world: World) -> None:
@@ -427,9 +456,15 @@ def test_oauth_client_credentials_tokens(world: World) -> None:
     forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
     assert world.call(style="none", headers={"Authorization": f"Bearer {forged}"}
                       ).status_code == 401
-    # a revoked key gets no new token
+    # a token names its key: revoking the key ends the token at once, everywhere
+    assert claims["key"] == world.app["keys"][0]["id"]
     client.delete(f"/api/v1/apps/{world.app['id']}/keys/{world.app['keys'][0]['id']}",
                   headers=world.consumer)
+    after = world.call(style="none", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401
+    rows = client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {token}"})
+    assert rows.status_code == 401
+    # and gets no new token
     assert client.post("/oauth/token", data={"grant_type": "client_credentials",
                                              "client_id": client_id,
                                              "client_secret": world.key}).status_code == 401

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Hub
+from tests.conftest import Hub, unavailable
 from tests.integration.gateway.test_gateway import SPEC
 from tests.integration.gateway.upstream import KASI, serve
 from tests.integration.identity_helpers import csrf_of, sign_in
@@ -17,7 +17,7 @@ from tests.integration.identity_helpers import csrf_of, sign_in
 @pytest.fixture
 def portal(hub: Hub) -> Iterator[tuple[Hub, object, object]]:
     if not KASI.exists():
-        pytest.skip(f"the KASI responses are not at {KASI}")
+        unavailable(f"the KASI responses are not at {KASI}")
     with serve() as (url, _upstream):
         agency = hub.make_user()
         hub.make_org("kasi", admin=agency)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import html
 import re
 import time
 
@@ -14,10 +16,32 @@ def _follow_job(browser, path: str) -> str:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + 60
     while True:
         page = browser.get(path)
-        if 'http-equiv="refresh"' not in page.text:
+        if 'data-job-running' not in page.text:
             return page.text
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def _preview(page: str) -> tuple[list[str], list[list[str]]]:
+    """The dataset page's preview table: its header and its rows, as the reader sees them."""
+    table = re.search(r'<table class="preview">(.*?)</table>', page, re.S)
+    assert table, "no preview table on the page"
+    header = [html.unescape(h)
+              for h in re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", table.group(1))]
+    body = table.group(1).split("<tbody>", 1)[1]
+    rows = [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return header, rows
+
+
+def _file_rows(path) -> tuple[list[str], list[list[str]]]:  # type: ignore[no-untyped-def]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp949")
+    header, *rows = csv.reader(text.splitlines())
+    return header, rows
 
 
 def test_provider_uploads_from_the_portal(lake: Lake) -> None:
@@ -41,7 +65,12 @@ def test_provider_uploads_from_the_portal(lake: Lake) -> None:
     assert page.status_code == 200
     assert "molit.libraries" in page.text and "열람좌석수" in page.text
     assert page.text.count("<svg") >= 10  # a chart per profiled column
-    assert "마포중앙도서관" in page.text or "<table class=\"preview\">" in page.text
+    # the preview shows the uploaded rows, in the file's order, with the file's columns
+    header, rows = _preview(page.text)
+    file_header, file_rows = _file_rows(LIBRARY)
+    assert header[:3] == file_header[:3] == ["도서관명", "시도명", "시군구명"]
+    assert len(rows) >= 5
+    assert [row[:3] for row in rows] == [row[:3] for row in file_rows[:len(rows)]]
     assert "/openapi/molit/libraries" in page.text
 
     second = browser.post("/datasets/molit/libraries/upload",
@@ -50,7 +79,7 @@ def test_provider_uploads_from_the_portal(lake: Lake) -> None:
                                             .encode("cp949")))])
     _follow_job(browser, second.url.path)
     page = browser.get("/datasets/molit/libraries")
-    assert "작은도서관" in page.text
+    assert [row[:2] for row in _preview(page.text)[1]] == [["작은도서관", "세종특별자치시"]]
     restored = browser.post("/datasets/molit/libraries/versions/1/restore",
                             data={"csrf_token": csrf_of(page.text)})
     done = _follow_job(browser, restored.url.path)
@@ -82,3 +111,19 @@ def test_home_page_shows_the_newest_datasets(lake: Lake) -> None:
     lake.ingest_ok("newer", ("a.csv", b"a\n1\n"))
     home = lake.hub.browser().get("/").text
     assert home.index("새 데이터") < home.index("예전 데이터")
+
+
+def test_a_running_job_page_never_reloads_itself(tmp_path, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    """WCAG 2.2.1: no timed refresh; the reader looks again when they choose."""
+    from tests.conftest import build_hub
+
+    for hub in build_hub(tmp_path, sqlite_url, job_workers=0):   # nobody runs the job
+        lake = Lake(hub)
+        lake.create("waiting")
+        answer = hub.client.post("/api/v1/datasets/molit/waiting/ingest", headers=lake.auth,
+                                 files=[("files", ("a.csv", b"a\n1\n"))])
+        browser = hub.browser()
+        sign_in(browser, lake.owner.email, PASSWORD)
+        page = browser.get(f"/jobs/{answer.json()['id']}", params={"wait": 0}).text
+        assert 'http-equiv="refresh"' not in page
+        assert "data-job-running" in page and "다시 보기" in page

@@ -1,0 +1,124 @@
+"""What the browser tests share: a real `dpghub serve` process on a free loopback port, the
+`dpghub` command line to prepare its home, and Debian's Chromium for Playwright.
+
+Chromium and axe-core are installed by `make browser` (tools/ensure-chromium.sh and
+tools/ensure-axe.sh); when either is missing a test skips saying so, and under CI=true fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import unavailable
+
+DPGHUB = Path(sys.executable).parent / "dpghub"
+CHROMIUM_CANDIDATES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromium-browser"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+OPERATOR_EMAIL = "admin@dpghub.kr"  # the operator `dpghub init` creates
+OPERATOR_PASSWORD = "operator-pass-1"
+START_TIMEOUT = 60.0  # seconds for `dpghub serve` to answer its health check
+WAIT_MS = 30_000  # Playwright's own waits (navigation, assertions), per step: generous, as a
+#                   loaded 2-core machine can take seconds to sign in (argon2) and render
+
+
+# --- the hub's home and process ----------------------------------------------------------------
+
+
+def hub_env(home: Path) -> dict[str, str]:
+    """The environment of a hub living in `home`: none of the calling shell's DPGHUB_* (a
+    database URL, say), so each test's hub is its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DPGHUB_")}
+    env["DPGHUB_HOME"] = str(home)
+    return env
+
+
+def dpghub(env: dict[str, str], *args: str) -> str:
+    """Run the `dpghub` command line; its standard output, or a failure showing both streams."""
+    if not DPGHUB.exists():
+        pytest.fail(f"the dpghub script is missing next to the interpreter: {DPGHUB}")
+    done = subprocess.run([str(DPGHUB), *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, f"dpghub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def init_hub(env: dict[str, str]) -> None:
+    """A fresh database with the operator (OPERATOR_EMAIL / OPERATOR_PASSWORD)."""
+    out = dpghub(env, "init", "--admin-password", OPERATOR_PASSWORD)
+    assert OPERATOR_PASSWORD in out  # it prints the operator's password
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as answer:
+            return answer.status == 200 and json.loads(answer.read()).get("status") == "ok"
+    except (OSError, ValueError):
+        return False
+
+
+@contextmanager
+def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`dpghub serve` on a free loopback port until the block ends; yields its URL."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
+        process = subprocess.Popen(
+            [str(DPGHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not _healthy(base):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the hub did not start:\n"
+                                       + log_path.read_text(errors="replace"))
+                time.sleep(0.1)  # poll interval while the process boots
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A freshly initialised hub in its own process on a free loopback port; yields its URL."""
+    env = hub_env(tmp_path / "home")
+    init_hub(env)
+    with serving(env, tmp_path / "serve.log") as base:
+        yield base
+
+
+# --- the browser -------------------------------------------------------------------------------
+
+
+def chromium() -> Path:
+    """Debian's Chromium, which Playwright drives (Playwright's own browser builds cannot be
+    downloaded here)."""
+    for candidate in CHROMIUM_CANDIDATES:
+        if candidate.exists():
+            return candidate
+    unavailable("Debian chromium is not installed (`make browser` installs it); looked for "
+                + ", ".join(str(c) for c in CHROMIUM_CANDIDATES))
+    raise AssertionError("unreachable")  # unavailable() always raises
