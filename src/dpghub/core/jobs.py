@@ -6,9 +6,10 @@ result or error. Workers run as threads inside the hub (embedded default) or as 
 `dpghub worker` processes; claiming is atomic on SQLite and PostgreSQL (SKIP LOCKED), so any
 number of workers can share one queue.
 
-A job whose worker died (no heartbeat for `STALE_AFTER`) is re-queued while it has attempts
-left, else marked failed. Handlers must therefore be idempotent: the lake's ingestion, for
-example, tags its table commit with the job id and skips a write that already happened.
+A job whose worker died (no heartbeat for `STALE_AFTER`) is re-queued once, then marked failed
+with the reason: an input that kills the process that reads it must not kill every process
+that retries it. Handlers must therefore be idempotent: the lake's ingestion, for example,
+tags its table commit with the job id and skips a write that already happened.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ log = logging.getLogger("dpghub.jobs")
 STALE_AFTER = timedelta(seconds=30)
 HEARTBEAT_EVERY = 2.0
 PROGRESS_EVERY = 0.5
+RETRIES_AFTER_A_DEATH = 1  # a job whose process died runs again once, never more
 
 
 class JobState:
@@ -84,6 +86,9 @@ class JobFailed(HubError):
 
 Handler = Callable[["JobContext"], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
+# (session factory, runner extras, when the recovery began) → None
+RecoveryHook = Callable[[sessionmaker[Session], dict[str, Any], datetime], None]
+RECOVERY_HOOKS: list[RecoveryHook] = []
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -94,6 +99,15 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+def after_recovery(fn: RecoveryHook) -> RecoveryHook:
+    """Register a function a runner calls when it starts and after any recovery that found
+    interrupted jobs: the place to tidy what a dead process left behind (a domain's own
+    half-written files). It gets the time the recovery began: whatever a live job writes is
+    newer, since no job claimed after that instant can have started earlier."""
+    RECOVERY_HOOKS.append(fn)
+    return fn
 
 
 def enqueue(
@@ -181,7 +195,7 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        recover(self.factory, stale_after=self.stale_after)
+        self._recover(always_tidy=True)
         for index in range(self.workers):
             thread = threading.Thread(target=self._loop, name=f"dpghub-job-{index}", daemon=True)
             thread.start()
@@ -207,11 +221,22 @@ class JobRunner:
                 log.exception("job worker error")
                 ran = False
             if time.monotonic() - last_recovery > self.stale_after.total_seconds():
-                recover(self.factory, stale_after=self.stale_after)
+                self._recover()
                 last_recovery = time.monotonic()
             if not ran:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
+
+    def _recover(self, always_tidy: bool = False) -> None:
+        began = utcnow()
+        found = recover(self.factory, stale_after=self.stale_after)
+        if not (found or always_tidy):
+            return
+        for hook in RECOVERY_HOOKS:
+            try:
+                hook(self.factory, self.extras, began)
+            except Exception:  # tidying is best effort; the jobs must still run
+                log.exception("recovery hook %s failed", getattr(hook, "__name__", hook))
 
     def run_one(self) -> bool:
         """Claim one queued job and run it; False when there was none."""
@@ -292,9 +317,15 @@ def _heartbeat(factory: sessionmaker[Session], job_id: int, stop: threading.Even
             log.warning("heartbeat of job %s failed", job_id, exc_info=True)
 
 
-def recover(factory: sessionmaker[Session], *, stale_after: timedelta = STALE_AFTER) -> int:
-    """Re-queue (or fail) running jobs whose worker stopped beating; return how many."""
-    limit = utcnow() - stale_after
+def recover(factory: sessionmaker[Session], *, stale_after: timedelta = STALE_AFTER,
+            now: datetime | None = None) -> int:
+    """Re-queue (or fail) running jobs whose worker stopped beating; return how many.
+
+    A job is re-queued only after its first death (and while it has attempts left): the
+    second time, its input is the likeliest cause, and running it again would take down
+    yet another process."""
+    now = now or utcnow()
+    limit = now - stale_after
     count = 0
     with factory() as session:
         orphans = session.scalars(select(Job).where(
@@ -303,15 +334,19 @@ def recover(factory: sessionmaker[Session], *, stale_after: timedelta = STALE_AF
             count += 1
             if job.cancel_requested:
                 job.state, job.message = JobState.cancelled, "cancelled (worker stopped)"
-                job.finished_at = utcnow()
-            elif job.attempts < job.max_attempts:
+                job.finished_at = now
+            elif job.attempts <= RETRIES_AFTER_A_DEATH and job.attempts < job.max_attempts:
                 job.state = JobState.queued
                 job.message = f"retrying after an interrupted attempt {job.attempts}"
             else:
+                reason = JobFailed(
+                    "The job's process stopped during each of its {count} attempts; the "
+                    "input may be hostile, or too large for this hub", code="process_died",
+                    count=job.attempts)
                 job.state = JobState.failed
-                job.finished_at = utcnow()
-                job.message = "interrupted, and no attempts are left"
-                job.error = {"code": "interrupted", "message": job.message}
+                job.finished_at = now
+                job.message = str(reason)
+                job.error = {"code": reason.code, "message": str(reason)}
         session.commit()
     if count:
         log.warning("recovered %d interrupted job(s)", count)

@@ -9,18 +9,22 @@ version. A retried job finds its own commit (tagged with the job id) and does no
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
 from ..core import jobs
@@ -31,9 +35,12 @@ from . import service, tables
 from .errors import IngestError, bad_file
 from .infer import Column, cast_sql, check_sql, misfit_sql, misfits, propose, refine
 from .sources import (
+    SOURCE_COLUMN,
+    Limits,
     Staged,
     detect_format,
-    expand_zip,
+    line_too_long,
+    open_archive,
     quote_ident,
     sql_string,
     stage_csv,
@@ -43,10 +50,13 @@ from .sources import (
 )
 from .storage import LakeStorage
 
-SOURCE_COLUMN = "_source_file"
 DUCKDB_ERRORS = ("Invalid Input Error", "Conversion Error", "Out of Memory Error")
 BATCH_ROWS = 65_536
 WIDENS = {("integer", "decimal"): "decimal"}  # (new, existing) → stored type
+Paths = dict[str, tuple[str, int, int]]  # staged file → (user's file, line shift, line limit)
+# an object store stamps files with its own clock: leave what it calls this recent alone
+REMOTE_CLOCK_MARGIN = timedelta(minutes=5)
+log = logging.getLogger("dpghub.lake")
 
 
 def duckdb_for_job(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
@@ -127,18 +137,26 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     against the proposal; a misfit aborts that write (nothing is committed), the column is
     typed again from all of its values, and the write runs again."""
     params = ctx.params
-    staged, files = _stage_all(ctx, con, settings, storage, scratch)
+    staged, files = _stage_all(ctx, settings, storage, scratch)
     names: list[str] = []
-    for source in staged:
-        names += [c for c in source.columns if c not in names and c != SOURCE_COLUMN]
+    seen = {SOURCE_COLUMN}
+    for source in staged:  # DuckDB matches names across files without case, and so do we
+        for column in source.columns:
+            if column.lower() not in seen:
+                names.append(column)
+                seen.add(column.lower())
     if len(names) + 1 > settings.ingest_max_columns:
         raise bad_file("{file} has {count} columns; the limit is {limit}", file=staged[0].name,
                        code="too_many_columns", count=len(names), limit=settings.ingest_max_columns)
     union = " UNION ALL BY NAME ".join(
         f"SELECT *, {sql_string(s.name)} AS {SOURCE_COLUMN} FROM {s.relation}" for s in staged)
     con.execute(f"CREATE TEMP VIEW src AS {union}")
-    paths = {path: (s.name, shift) for s in staged for path, shift in s.line_shift.items()}
-    paths.update({str(p): (s.name, 0) for s, p in _staged_paths(staged) if str(p) not in paths})
+    # staged file → (the user's file, lines before it, the longest line DuckDB reads in it)
+    line_bytes = _csv_buffer(settings)
+    paths = {path: (s.name, shift, line_bytes)
+             for s in staged for path, shift in s.line_shift.items()}
+    paths.update({str(p): (s.name, 0, line_bytes) for s, p in _staged_paths(staged)
+                  if str(p) not in paths})
 
     ctx.progress(message="inferring types", force=True)
     # the sample comes from the head of the first file alone (cheap), every value is checked
@@ -163,6 +181,10 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
     else:  # pragma: no cover - a column can only be widened to text so often
         raise IngestError("The column types did not settle; send the files again",
                           code="types_unsettled")
+    renamed = [{"file": s.name, "column": new, "was": old}
+               for s in staged for new, old in s.renamed.items()]
+    if renamed:  # `id, ID` or a file's own `_source_file`: kept, under another name
+        changes["renamed"] = renamed
     total_rows = sum(counts.values())
     for f in files:
         f["rows"] = sum(n for name, n in counts.items()
@@ -179,7 +201,7 @@ def _ingest(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
 
 def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
            storage: LakeStorage, uri: str, columns: list[Column], inferred: list[Column],
-           counts: dict[str, int], paths: dict[str, tuple[str, int]]) -> tables.Written:
+           counts: dict[str, int], paths: Paths) -> tables.Written:
     """One streaming pass: cast, check every value, count rows per file, write one commit.
 
     The checks are one column, `_misfit`: the index in `checks` of the first check a row
@@ -231,9 +253,8 @@ def _write(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
             ctx.progress(rows_done=rows)
             yield pa.record_batch([batch.column(i) for i in keep], schema=schema)
         if rows == 0:
-            raise bad_file("{file} has a header but no rows", file=next(iter(paths.values()),
-                                                                         ("?", 0))[0],
-                           code="no_rows")
+            raise bad_file("{file} has a header but no rows",
+                           file=next(iter(paths.values()), ("?", 0, 0))[0], code="no_rows")
 
     stream = pa.RecordBatchReader.from_batches(schema, batches())
     ahead = _ReadAhead(reader)
@@ -344,29 +365,33 @@ def _recover_outcome(ctx: JobContext, con: duckdb.DuckDBPyConnection, storage: L
 # --- staging -------------------------------------------------------------------------------
 
 
-def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settings,
-               storage: LakeStorage, scratch: Path) -> tuple[list[Staged], list[dict[str, Any]]]:
+def _stage_all(ctx: JobContext, settings: Settings, storage: LakeStorage, scratch: Path
+               ) -> tuple[list[Staged], list[dict[str, Any]]]:
     params = ctx.params
+    limits = job_limits(settings)
     staged: list[Staged] = []
     files = [dict(f) for f in params["files"]]
     before = 0
     for entry in files:
         path = storage.local_raw_path(entry["sha256"], scratch)
         kind = detect_format(path, entry["name"])
+        ctx.progress(message=f"reading {entry['name']}", bytes_done=before)
+        members = [(entry["name"], path, kind)]
+        if kind == "archive":   # an .xlsx workbook, or an archive of files
+            opened = open_archive(path, entry["name"], scratch, limits=limits,
+                                  sheet=params.get("sheet"), watch=ctx.check_cancelled)
+            kind, members = opened.format, []
+            if opened.staged is not None:
+                staged.append(opened.staged)
+                entry["sheet"] = opened.staged.extra.get("sheet")
+            else:
+                members = [(n, p, detect_format(p, n)) for n, p in opened.members]
         entry["format"] = kind
-        members = [(entry["name"], path)]
-        if kind == "zip":
-            members = expand_zip(path, entry["name"], scratch, max_ratio=settings.zip_max_ratio,
-                                 max_bytes=settings.upload_max_mb << 20)
-        for member_name, member_path in members:
-            member_kind = detect_format(member_path, member_name) if kind == "zip" else kind
-            if member_kind == "zip":
-                raise bad_file("{file} is a zip inside a zip; send the inner files",
-                               file=member_name, code="nested_zip")
+        for member_name, member_path, member_kind in members:
             ctx.progress(message=f"reading {member_name}", bytes_done=before)
-            source = _stage_one(con, member_kind, member_path, member_name, scratch,
-                                {**params, "_buffer_bytes": _csv_buffer(settings)},
-                                lambda n, base=before: ctx.progress(bytes_done=base + n))
+            source = _stage_one(member_kind, member_path, member_name, scratch, limits, params,
+                                lambda n, base=before: ctx.progress(bytes_done=base + n),
+                                ctx.check_cancelled, nested=kind == "zip")
             if member_kind == "csv":
                 entry.setdefault("encoding", source.encoding)
             if source.extra.get("sheet"):
@@ -377,17 +402,29 @@ def _stage_all(ctx: JobContext, con: duckdb.DuckDBPyConnection, settings: Settin
     return staged, files
 
 
-def _stage_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, name: str, scratch: Path,
-               params: dict[str, Any], progress: Any) -> Staged:
+def job_limits(settings: Settings) -> Limits:
+    return Limits(memory_mb=settings.job_memory_mb, max_rows=settings.ingest_max_rows,
+                  max_columns=settings.ingest_max_columns, zip_ratio=settings.zip_max_ratio,
+                  zip_bytes=settings.upload_max_mb << 20, line_bytes=_csv_buffer(settings))
+
+
+def _stage_one(kind: str, path: Path, name: str, scratch: Path, limits: Limits,
+               params: dict[str, Any], progress: Any, watch: Any, *, nested: bool) -> Staged:
     if kind == "csv":
         return stage_csv(path, name, scratch, encoding=params.get("encoding") or "auto",
                          delimiter=params.get("delimiter"), progress=progress,
-                         buffer_bytes=params["_buffer_bytes"])
+                         buffer_bytes=limits.line_bytes)
     if kind == "excel":
-        return stage_excel(path, name, scratch, sheet=params.get("sheet"))
+        return stage_excel(path, name, scratch, limits=limits, sheet=params.get("sheet"),
+                           watch=watch)
+    if kind == "archive":   # inside an archive: a workbook is welcome, an archive is not
+        opened = open_archive(path, name, scratch, limits=limits, sheet=params.get("sheet"),
+                              watch=watch, workbook_only=nested)
+        assert opened.staged is not None
+        return opened.staged
     if kind == "json":
-        return stage_json(con, path, name, scratch)
-    return stage_parquet(con, path, name)
+        return stage_json(path, name, scratch, limits=limits, watch=watch)
+    return stage_parquet(path, name, scratch, limits=limits, watch=watch)
 
 
 def _csv_buffer(settings: Settings) -> int:
@@ -405,9 +442,11 @@ def _staged_paths(staged: list[Staged]) -> list[tuple[Staged, str]]:
 
 
 _CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)(?:.*?Original Line: (.*?)\n)?", re.S)
+_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
+_CSV_ADVICE = re.compile(r"\n(?:Possible (?:fixes|Solution)|  file = )")
 
 
-def _guard(action: Any, paths: dict[str, tuple[str, int]]) -> Any:
+def _guard(action: Any, paths: Paths) -> Any:
     """Run a DuckDB step; turn its parse errors into errors naming the user's file and line."""
     try:
         return action()
@@ -415,20 +454,54 @@ def _guard(action: Any, paths: dict[str, tuple[str, int]]) -> Any:
         raise _guard_error(exc, paths) from None
 
 
-def _guard_error(exc: Exception, paths: dict[str, tuple[str, int]]) -> IngestError:
+def _guard_error(exc: Exception, paths: Paths) -> IngestError:
     text = str(exc)
-    found = next(((name, shift) for path, (name, shift) in paths.items() if path in text), None)
-    name, shift = found or next(iter(paths.values()), ("?", 0))
+    staged = next((path for path in paths if path in text), None)
+    name, shift, line_bytes = paths[staged] if staged else \
+        next(iter(paths.values()), ("?", 0, 0))
     match = _CSV_ERROR.search(text)
     if match:
-        detail = text.split("\n")
-        reason = next((line for line in detail if line.startswith("Expected Number")),
-                      detail[0])
+        line = int(match.group(1)) + shift
+        size = _LINE_SIZE.search(text)
+        if size:
+            return line_too_long(name, line, int(size.group(1)))
+        # our UTF-8 copies are valid: "invalid unicode" is DuckDB's buffer cutting a character
+        # of a line longer than the buffer
+        if staged and "Invalid unicode" in text and \
+                _line_longer(Path(staged), int(match.group(1)), line_bytes):
+            return line_too_long(name, line, line_bytes)
         return bad_file("{file} line {line}: {reason}", file=name, code="bad_row",
-                        line=int(match.group(1)) + shift, reason=reason.strip(),
-                        value=(match.group(2) or "")[:200])
+                        line=line, reason=_csv_reason(text), value=(match.group(2) or "")[:200])
     return bad_file("{file}: {reason}", file=name, code="unreadable",
                     reason=text.splitlines()[0][:300])
+
+
+def _line_longer(path: Path, number: int, limit: int) -> bool:
+    """Whether line `number` (from 1) of a file is longer than `limit` bytes (read in pieces:
+    that line may be as long as the file)."""
+    with path.open("rb") as handle:
+        line = 1
+        length = 0
+        while piece := handle.readline(1 << 20):
+            if line == number:
+                length += len(piece)
+                if length > limit:
+                    return True
+            if piece.endswith(b"\n"):
+                if line == number:
+                    return False
+                line += 1
+    return False
+
+
+def _csv_reason(text: str) -> str:
+    """DuckDB's reason, the last line before its advice (after the line it quotes, which may
+    itself span lines)."""
+    lines = [line.strip() for line in _CSV_ADVICE.split(text, maxsplit=1)[0].split("\n")]
+    reason = next((line for line in reversed(lines[1:]) if line), "")
+    if not reason or reason.startswith("Original Line:"):
+        return lines[0]
+    return reason
 
 
 # --- types ---------------------------------------------------------------------------------
@@ -523,3 +596,29 @@ def run_restore(ctx: JobContext) -> dict[str, Any]:
         session.commit()
         return {"version": version.version, "row_count": written.row_count,
                 "restored_from": ctx.params["version"]}
+
+
+# --- after a crash -------------------------------------------------------------------------
+
+
+@jobs.after_recovery
+def remove_orphan_files(factory: sessionmaker[Session], extras: dict[str, Any],
+                        began: datetime) -> None:
+    """Delete the data files a killed write left in table folders (no version names them).
+    Tables a running job may be writing are skipped: after the recovery, every job still
+    `running` has a live worker. Files written since `began` are kept: a job claimed after the
+    check below started after that instant."""
+    storage: LakeStorage | None = extras.get("storage")
+    if storage is None:
+        return
+    with factory() as session:
+        busy = {params.get("dataset_id") for params in session.scalars(
+            select(jobs.Job.params).where(jobs.Job.state == jobs.JobState.running))}
+    before = began - (REMOTE_CLOCK_MARGIN if storage.remote else timedelta(0))
+    for dataset_id in storage.table_ids():
+        if dataset_id in busy:
+            continue
+        removed = tables.remove_orphans(storage.fs, storage.table_path(dataset_id), before)
+        if removed:
+            log.warning("removed %d file(s) an interrupted write left in table d%d: %s",
+                        len(removed), dataset_id, ", ".join(removed[:5]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -77,6 +78,18 @@ class LakeStorage:
         if self.remote:
             return f"{self.uri}/tables/d{dataset_id}"
         return str(Path(self.root) / "tables" / f"d{dataset_id}")
+
+    def table_path(self, dataset_id: int) -> str:
+        """The table's folder as `self.fs` names it."""
+        return f"{self.root}/tables/d{dataset_id}"
+
+    def table_ids(self) -> list[int]:
+        """The datasets that have a table folder."""
+        found = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/tables",
+                                                        allow_not_found=True))
+        return sorted(int(info.base_name[1:]) for info in found
+                      if info.type == pafs.FileType.Directory
+                      and re.fullmatch(r"d[0-9]+", info.base_name))
 
     def relation(self, con: Any, files: list[str], name: str,
                  schema: pa.Schema | None = None) -> str:

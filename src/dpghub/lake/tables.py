@@ -5,12 +5,17 @@ can tell that its write already happened.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
@@ -140,3 +145,85 @@ def null_column(name: str, hub_type: str) -> str:
 def history(uri: str, storage_options: dict[str, str]) -> list[dict[str, Any]]:
     table = open_table(uri, storage_options)
     return table.history() if table is not None else []
+
+
+# --- files a crash left behind ---------------------------------------------------------------
+
+LOG = "_delta_log"
+FILE_ACTIONS = ("add", "remove", "cdc")
+
+
+def remove_orphans(fs: pafs.FileSystem, root: str, before: datetime) -> list[str]:
+    """Delete the data files of the table at `root` (a path of `fs`) that no version names
+    and that were last written before `before`; return their paths, relative to the table.
+
+    The writer puts each data file in the table's folder under its final name and commits
+    the log entry naming it last: a process killed in between leaves Parquet files that no
+    version will ever read. A file any log entry or checkpoint names — added or removed,
+    so the files of old versions kept for time travel too — is never touched; nor is one a
+    write still in progress may have made, if the caller picks `before` well (the instant
+    before it checked that no live job writes this table). When the log cannot be read in
+    full, nothing is deleted."""
+    listing = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    named = _named_files(fs, root, listing)
+    if named is None:
+        return []
+    removed = []
+    for info in listing:
+        relative = info.path[len(root):].lstrip("/")
+        if info.type != pafs.FileType.File or relative in named or info.mtime is None:
+            continue
+        written = info.mtime if info.mtime.tzinfo else info.mtime.replace(tzinfo=UTC)
+        if written >= before or not _data_file(relative):
+            continue
+        fs.delete_file(info.path)
+        removed.append(relative)
+    return removed
+
+
+def _data_file(relative: str) -> bool:
+    """A data file of the table, or the writer's temporary copy of a log entry; never the log
+    itself, nor folders the hub does not write (`_change_data`, hidden ones)."""
+    parts = relative.split("/")
+    if parts[0] == LOG:
+        return len(parts) == 2 and parts[1].startswith("_commit_") and \
+            parts[1].endswith(".tmp")
+    return relative.endswith(".parquet") and not any(p.startswith(("_", ".")) for p in parts)
+
+
+def _named_files(fs: pafs.FileSystem, root: str, listing: list[pafs.FileInfo]
+                 ) -> set[str] | None:
+    """Every path an action of the log names (commits and checkpoints, sidecars included),
+    relative to the table (none when there is no log yet: a first write died before its
+    commit); None when a log file cannot be read."""
+    logs = [info for info in listing if info.type == pafs.FileType.File
+            and info.path[len(root):].lstrip("/").startswith(LOG + "/")]
+    named: set[str] = set()
+    prefix = root.rstrip("/") + "/"
+    try:
+        for info in logs:
+            if info.path.endswith(".json"):
+                with fs.open_input_stream(info.path) as stream:
+                    text = stream.read().decode("utf-8")
+                for line in text.splitlines():
+                    if line.strip():
+                        action = json.loads(line)
+                        named.update(str(action[k]["path"]) for k in FILE_ACTIONS
+                                     if isinstance(action.get(k), dict))
+            elif info.path.endswith(".parquet"):
+                with fs.open_input_file(info.path) as handle:
+                    checkpoint = pq.ParquetFile(handle)
+                    kinds = [k for k in FILE_ACTIONS if k in checkpoint.schema_arrow.names]
+                    table = checkpoint.read(columns=kinds)
+                for kind in kinds:
+                    paths = pc.struct_field(table.column(kind), "path")
+                    named.update(str(p) for p in paths.to_pylist() if p is not None)
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return None
+    relative = set()
+    for path in named:
+        path = unquote(path)
+        if "://" in path:  # an absolute path (a clone's): relative when inside this table
+            path = path.split("://", 1)[1]
+        relative.add(path[len(prefix):] if path.startswith(prefix) else path)
+    return relative

@@ -19,7 +19,18 @@ from typing import Any
 
 CHUNK = 4 << 20
 ICONV_NAMES = {"cp949": b"CP949"}
+# bytes with neither a line break nor a byte that ends a character: a line longer than any a
+# job accepts (DuckDB's limit is at most 32 MiB), which must not be held whole in memory
+MAX_RUN = 64 << 20
 Progress = Callable[[int], None]
+
+
+class LineTooLong(Exception):
+    """A run of `MAX_RUN` bytes without a line break starts at `offset`."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
 
 
 class TableConverter:
@@ -159,6 +170,8 @@ def _line_chunks(handle: Any, start: int, end: int) -> Iterator[tuple[int, bytes
         if cut == 0:
             held.append(chunk)
             held_size += len(chunk)
+            if held_size > MAX_RUN:
+                raise LineTooLong(position - held_size)
             continue
         piece = b"".join([*held, chunk[:cut]]) if held else chunk[:cut]
         yield position - len(chunk) - held_size, piece
@@ -214,7 +227,8 @@ def transcode_part(source: str, start: int, end: int, target: str, codec: str,
     """Write bytes [start, end) of `source` decoded with `codec` as UTF-8 to `target`, after
     `header` (UTF-8 already). `progress` hears how many bytes of the range are done.
 
-    Returns None, or the absolute offset of the first byte that does not decode.
+    Returns None, or the absolute offset of the first byte that does not decode; raises
+    `LineTooLong` where a line is too long to be cut into pieces.
     """
     converter = open_converter(codec)
     if converter is not None:
@@ -261,13 +275,18 @@ def pending(decoder: codecs.IncrementalDecoder) -> int:
 
 def main(argv: list[str]) -> int:
     """`python -m dpghub.lake.transcode SOURCE START END TARGET CODEC HEADER_FILE|-`: prints
-    nothing on success, or the offset of the first byte that does not decode."""
+    nothing on success, the offset of the first byte that does not decode, or `long OFFSET`
+    where a line too long to hold starts."""
     source, start, end, target, codec, header_file = argv
     header = None
     if header_file != "-":
         with open(header_file, "rb") as handle:
             header = handle.read()
-    failure = transcode_part(source, int(start), int(end), target, codec, header)
+    try:
+        failure = transcode_part(source, int(start), int(end), target, codec, header)
+    except LineTooLong as exc:
+        print(f"long {exc.offset}")
+        return 0
     if failure is not None:
         print(failure)
     return 0

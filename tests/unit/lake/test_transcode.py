@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dpghub.lake import transcode
-from dpghub.lake.transcode import Iconv, TableConverter, _line_chunks, transcode_part
+from dpghub.lake.transcode import Iconv, LineTooLong, TableConverter, _line_chunks, transcode_part
 
 CONVERTERS = ["table", "iconv"]
 
@@ -108,3 +108,19 @@ def test_files_without_line_feeds_are_cut_in_pieces_all_the_same(
     source.write_bytes(hangul)
     assert transcode_part(str(source), 0, len(hangul), str(target), "cp949", None) is None
     assert target.read_bytes() == ("가" * 10_000).encode("utf-8")
+
+
+def test_a_line_too_long_to_cut_is_refused_not_held(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run with no line break and no byte that ends a character (CP949 letters only) is a
+    line longer than any job reads: it is refused where it starts, not piled up in memory."""
+    _open("table")
+    monkeypatch.setattr(transcode, "CHUNK", 4096)
+    monkeypatch.setattr(transcode, "MAX_RUN", 64 * 1024)
+    head = "가,나\n".encode("cp949")
+    source = tmp_path / "long.csv"
+    source.write_bytes(head + ("다" * 100_000).encode("cp949"))
+    with pytest.raises(LineTooLong) as raised:
+        transcode_part(str(source), 0, source.stat().st_size, str(tmp_path / "out.csv"),
+                       "cp949", None)
+    assert raised.value.offset == len(head)
