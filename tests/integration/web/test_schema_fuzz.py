@@ -14,7 +14,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from tests.conftest import Hub, build_hub
 
-EXAMPLES = 20
+EXAMPLES = 40
 CHECKS = (openapi_checks.status_code_conformance, openapi_checks.content_type_conformance)
 
 
