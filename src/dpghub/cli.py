@@ -161,7 +161,10 @@ def serve(
                                "access_log": access_log, "http": protocol,
                                "server_header": False}
     if workers > 1:
-        uvicorn.run("dpghub.app:serve_app", factory=True, workers=workers, **options)
+        # a worker loads the whole hub before it answers uvicorn's health check (≈ 9 s on a
+        # loaded 2-core machine, where the default 5 s restarted workers forever)
+        uvicorn.run("dpghub.app:serve_app", factory=True, workers=workers,
+                    timeout_worker_healthcheck=120, **options)
     else:
         from .app import serve_app
 

@@ -38,17 +38,17 @@ def get(url: str) -> tuple[int, dict]:
 LOOPBACK = "127.0.0.0/8,::1/128"    # where the tests' upstreams run
 
 
-def start(home: Path, **env: str) -> Iterator[str]:
+def start(home: Path, *args: str, wait: float = 30, **env: str) -> Iterator[str]:
     environment = {**os.environ, "DPGHUB_HOME": str(home),
                    "DPGHUB_GATEWAY_ALLOWED_NETWORKS": LOOPBACK, **env}
     subprocess.run([DPGHUB, "init", "--admin-password", "operator-pass-1"], env=environment,
                    check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([DPGHUB, "serve", "--port", str(port)], env=environment,
+    process = subprocess.Popen([DPGHUB, "serve", "--port", str(port), *args], env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while True:
             try:
                 get(base + "/api/v1/health")
@@ -213,3 +213,27 @@ def test_a_head_sent_line_by_line_too_slowly_gets_408(tmp_path: Path) -> None:
             answer += read_to_end(connection)
         assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
         assert get(base + "/api/v1/health")[0] == 200
+
+
+def test_several_worker_processes_start_and_stay(tmp_path: Path) -> None:
+    """`dpghub serve --workers 2` as the scale-out guide runs it: both workers load the hub
+    and answer (uvicorn's 5 s health check used to restart them forever on a loaded machine)."""
+    environment = {**os.environ, "DPGHUB_HOME": str(tmp_path)}
+    subprocess.run([DPGHUB, "init", "--admin-password", "operator-pass-1"], env=environment,
+                   check=True, capture_output=True)
+    port, log = free_port(), tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([DPGHUB, "serve", "--port", str(port), "--workers", "2"],
+                                   env=environment, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while log.read_text().count("Application startup complete") < 2:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        for _ in range(20):
+            assert get(f"http://127.0.0.1:{port}/api/v1/health")[0] == 200
+        text = log.read_text()
+        assert "died" not in text.lower() and "timeout" not in text.lower(), text
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
