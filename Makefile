@@ -42,7 +42,7 @@ lint: $(VENV)/.installed-test           ## static checks
 	$(BIN)/ruff check src tests
 
 messages: $(VENV)/.installed            ## add new message ids to the Korean catalog
-	$(BIN)/python -m dpghub.core.i18n_extract
+	$(BIN)/python -m dpghub.i18n_extract
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
@@ -27,7 +28,7 @@ from .analysis import pages as analysis_pages
 from .analysis import service as analysis_service
 from .analysis.workers import QueryPool
 from .catalog import api as catalog_api
-from .catalog import ckan, dcat_api
+from .catalog import ckan, dcat_api, vocabulary
 from .catalog import pages as catalog_pages
 from .catalog.search import SEARCH_INFO, SearchIndex
 from .config import Settings
@@ -39,6 +40,7 @@ from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
 from .gateway import pages as gateway_pages
+from .gateway import service as gateway_service
 from .gateway.evidence import Recorder, WriterProcess
 from .gateway.journal import root_of as journal_root
 from .gateway.limits import MemoryLimits, RedisLimits
@@ -46,7 +48,9 @@ from .gateway.metrics import Metrics
 from .gateway.proxy import GUARD_HEADERS, Gateway
 from .gateway.proxy import PREFIX as GATEWAY_PREFIX
 from .identity import api as identity_api
+from .identity import dependencies, policy
 from .identity import pages as identity_pages
+from .identity.dependencies import checked_credentials
 from .lake import api as lake_api
 from .lake import datagokr
 from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
@@ -54,7 +58,6 @@ from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
 from .web import docs, errors, health, openapi
 from .web.allow import Methods
-from .web.context import checked_credentials
 from .web.headers import SecurityHeaders
 from .web.problems import responses
 from .web.templating import make_environment
@@ -139,6 +142,14 @@ def register_hooks() -> None:
     """Where a lower domain must follow a rule of a higher one, the higher one says so here
     (once per process; registering again changes nothing)."""
     analysis_service.register_hooks()      # derived datasets follow their inputs' access
+    # an app's key or OAuth token is the gateway's; identity's dependencies ask it
+    dependencies.register_scheme(gateway_service.is_app_credential, _app_actor)
+
+
+def _app_actor(session: Any, credential: str, request: Any) -> Any:
+    """An app's key or token as an actor outside the gateway (the rows API, data.go.kr)."""
+    return gateway_service.actor_for_credential(session, credential,
+                                                request.app.state.signing_key)
 
 
 def create_app(settings: Settings | None = None, *,
@@ -193,7 +204,8 @@ def create_app(settings: Settings | None = None, *,
                                               USAGE_INFO: app.state.usage,
                                               SEARCH_INFO: app.state.search})
     app.state.signing_key = signing_key
-    app.state.templates = make_environment()
+    app.state.templates = make_environment(can=policy.can, anonymous=policy.ANONYMOUS,
+                                           vocabulary=vocabulary)
     app.state.redis = _redis(settings.redis_url)
     app.state.storage = LakeStorage.from_settings(settings)
     app.state.limits = (RedisLimits(app.state.redis, fail_open=settings.gateway_fail_open)
@@ -222,7 +234,7 @@ def create_app(settings: Settings | None = None, *,
     # the JSON routers refuse a credential that is sent but not valid; the compatibility
     # fronts (data.go.kr, CKAN) check theirs and answer in their own shapes
     checked = [Depends(checked_credentials)]
-    for router, dependencies in (
+    for router, guards in (
             (health.router, checked), (analysis_api.router, checked),
             (lake_api.router, checked), (catalog_api.router, checked),
             (gateway_api.router, checked), (identity_api.router, checked),
@@ -230,8 +242,8 @@ def create_app(settings: Settings | None = None, *,
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
             (analysis_pages.router, [])):
-        app.include_router(router, dependencies=dependencies,
-                           responses=responses(401) if dependencies else None)
+        app.include_router(router, dependencies=guards,
+                           responses=responses(401) if guards else None)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dpghub.core.i18n import pick_language, translate
-from dpghub.core.i18n_extract import messages, missing
+from dpghub.i18n_extract import messages, missing
 
 
 def test_every_message_has_a_korean_translation() -> None:

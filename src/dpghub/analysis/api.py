@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pyarrow as pa
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..identity import service as identity
+from ..identity.dependencies import ApiActor, OptionalApiActor
 from ..lake import schemas as lake_schemas
 from ..lake import service as lake
-from ..lake.api import CurrentDataset, _wake
 from ..lake.rows import csv_chunks, parquet_chunks
-from ..web.context import ApiActor, DbSession, HubSettings, OptionalApiActor
+from ..web.context import DbSession, HubSettings, wake_jobs
 from ..web.params import Id
 from ..web.problems import responses
 from . import schemas, service
 from .regions import index_for
+
+
+def load_dataset(org: str, name: str, session: DbSession) -> Any:
+    return lake.get_dataset(session, org, name)
+
+
+CurrentDataset = Annotated[Any, Depends(load_dataset)]
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
 MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson",
@@ -125,7 +132,7 @@ def create_derived(org: str, data: schemas.DerivedCreate, session: DbSession, ac
     dataset, job = service.create_derived(session, actor=actor, org=organization,
                                           storage=request.app.state.storage,
                                           queries=request.app.state.queries, data=data)
-    background.add_task(_wake, request)
+    background.add_task(wake_jobs, request)
     return JSONResponse({"dataset": lake.dataset_read(dataset).model_dump(mode="json",
                                                                           by_alias=True),
                          "job": lake_schemas.JobRead.model_validate(job).model_dump(
@@ -136,15 +143,7 @@ def create_derived(org: str, data: schemas.DerivedCreate, session: DbSession, ac
 @router.get("/datasets/{org}/{name}/lineage", responses=responses(404))
 def dataset_lineage(dataset: CurrentDataset, session: DbSession) -> JSONResponse:
     """What a derived dataset was made from, and whether an input has moved on (`stale`)."""
-    from .models import Derivation
-
-    derivation = session.get(Derivation, dataset.id)
-    return JSONResponse({"derived": derivation is not None,
-                         "sql": derivation.sql if derivation else None,
-                         "inputs": derivation.inputs if derivation else [],
-                         "stale": service.staleness(session, dataset),
-                         "refreshed_at": derivation.refreshed_at.isoformat()
-                         if derivation and derivation.refreshed_at else None})
+    return JSONResponse(service.lineage_of(session, dataset))
 
 
 @router.post("/datasets/{org}/{name}/refresh", status_code=202,
@@ -153,7 +152,7 @@ def refresh(dataset: CurrentDataset, session: DbSession, actor: ApiActor, reques
             background: BackgroundTasks) -> JSONResponse:
     """Rebuild a derived dataset from its inputs' current versions (a new version)."""
     job = service.refresh_derived(session, actor=actor, dataset=dataset)
-    background.add_task(_wake, request)
+    background.add_task(wake_jobs, request)
     return JSONResponse(lake_schemas.JobRead.model_validate(job).model_dump(mode="json"),
                         status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
 

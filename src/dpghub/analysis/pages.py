@@ -11,11 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import HubError
 from ..identity import service as identity
+from ..identity.dependencies import PageActor
 from ..identity.policy import Actor, can
 from ..lake import service as lake
 from ..lake.rows import csv_chunks, parquet_chunks
 from ..web import csrf
-from ..web.context import DbSession, HubSettings, PageActor
+from ..web.context import DbSession, HubSettings
 from ..web.forms import form_data, parse
 from ..web.params import OptionalId
 from ..web.templating import follow_job, redirect, render
@@ -132,7 +133,7 @@ async def derive(request: Request, session: DbSession, actor: PageActor) -> Resp
     except HubError as error:
         session.rollback()
         return _console(request, session, actor, sql=sql, error=error)
-    return follow_job(request, session, job)
+    return follow_job(request, job)
 
 
 @router.post("/datasets/{org}/{name}/refresh")
@@ -140,7 +141,7 @@ def refresh(org: str, name: str, request: Request, session: DbSession,
             actor: PageActor) -> Response:
     job = service.refresh_derived(session, actor=actor, dataset=lake.get_dataset(session, org,
                                                                                  name))
-    return follow_job(request, session, job)
+    return follow_job(request, job)
 
 
 @router.get("/lineage")

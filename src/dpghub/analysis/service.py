@@ -307,9 +307,31 @@ def keep_at_least_inputs_access(session: Session, dataset: Dataset) -> None:
         session.flush()
 
 
+def derivation_section(session: Session, dataset: Dataset) -> dict[str, Any]:
+    """For the dataset's page: how a derived dataset was made and whether an input moved on
+    (`derivation` is None for other datasets)."""
+    found = session.get(Derivation, dataset.id)
+    if found is None:
+        return {"derivation": None}
+    return {"derivation": {"sql": found.sql, "inputs": found.inputs,
+                           "stale": staleness(session, dataset)}}
+
+
 def register_hooks() -> None:
     """Called once at start-up by the app and the worker."""
     lake.on_access_change(follow_access)
+    lake.on_describe(derivation_section)
+
+
+def lineage_of(session: Session, dataset: Dataset) -> dict[str, Any]:
+    """What a derived dataset was made from, and whether an input has moved on."""
+    derivation = session.get(Derivation, dataset.id)
+    return {"derived": derivation is not None,
+            "sql": derivation.sql if derivation else None,
+            "inputs": derivation.inputs if derivation else [],
+            "stale": staleness(session, dataset),
+            "refreshed_at": derivation.refreshed_at.isoformat()
+            if derivation and derivation.refreshed_at else None}
 
 
 def staleness(session: Session, dataset: Dataset) -> list[dict[str, Any]]:

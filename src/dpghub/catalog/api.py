@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from ..identity import service as identity
-from ..web.context import ApiActor, DbSession, Lang, OptionalApiActor
+from ..identity.dependencies import ApiActor, OptionalApiActor
+from ..web.context import DbSession, Lang
 from ..web.problems import responses
 from . import openapi, schemas, service
 

@@ -8,13 +8,28 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..core.i18n import translate
+from ..identity import service as identity
+from ..identity.dependencies import PageActor
 from ..web import csrf
-from ..web.context import DbSession, PageActor, language
+from ..web.context import DbSession, language
 from ..web.templating import render
 from . import openapi, service, vocabulary
 from . import search as search_index
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+
+
+@router.get("/")
+def home(request: Request, session: DbSession, actor: PageActor) -> Response:
+    """The front page: the registry's newest and most used entries, and the organizations."""
+    orgs, _ = identity.list_orgs(session, limit=12)
+    mine = identity.orgs_of(session, actor.user_id) if actor.user_id else []
+    newest, _ = service.search(session, actor=actor, sort="newest", limit=6)
+    used, _ = service.search(session, actor=actor, sort="most_used", limit=6)
+    return render(request, "catalog/home.html", {
+        "orgs": orgs, "counts": identity.counts(session), "mine": mine,
+        "newest": newest.hits, "most_used": [h for h in used.hits if h.uses],
+        "total": newest.total})
 
 
 @router.get("/services")

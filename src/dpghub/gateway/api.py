@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse, Response
 
 from ..catalog import service as catalog
 from ..identity import service as identity
+from ..identity.dependencies import ApiActor
 from ..identity.policy import authorize
-from ..web.context import ApiActor, DbSession, HubSettings
+from ..web.context import DbSession, HubSettings
 from ..web.params import Id, OptionalId
 from ..web.problems import responses
 from . import metrics, oauth, schemas, service

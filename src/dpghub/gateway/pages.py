@@ -13,9 +13,10 @@ from ..catalog import openapi
 from ..catalog import service as catalog
 from ..core.errors import HubError
 from ..identity import service as identity
+from ..identity.dependencies import PageActor
 from ..identity.policy import can
 from ..web import csrf
-from ..web.context import DbSession, PageActor
+from ..web.context import DbSession
 from ..web.forms import form_data, parse
 from ..web.params import Id
 from ..web.templating import redirect, render

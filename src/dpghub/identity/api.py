@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from ..web.context import ApiActor, DbSession, HubSettings, current_user
+from ..web.context import DbSession, HubSettings
 from ..web.params import MAX_ID, Id
 from ..web.problems import responses
 from . import schemas, service
+from .dependencies import ApiActor, current_user
 from .models import Organization
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])

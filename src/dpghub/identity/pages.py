@@ -7,17 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
 from ..core.errors import HubError, Unauthenticated
 from ..core.i18n import LANGUAGES
 from ..web import csrf
-from ..web.context import SESSION_COOKIE, DbSession, HubSettings, PageActor, current_user
+from ..web.context import DbSession, HubSettings
 from ..web.forms import form_data, local_path, parse
 from ..web.params import Id, OptionalId
 from ..web.templating import redirect, render, set_language_cookie
 from . import schemas, service, throttle
-from .models import Membership, Organization, OrgKind, Role, User
+from .dependencies import SESSION_COOKIE, PageActor, current_user
+from .models import Membership, Organization, OrgKind, Role
 from .policy import Actor, can
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -35,23 +35,6 @@ def _failed(request: Request, session: Any, template: str, context: dict[str, An
 
 
 # --- home and language -------------------------------------------------------------------
-
-
-@router.get("/")
-def home(request: Request, session: DbSession, actor: PageActor) -> Response:
-    orgs, _ = service.list_orgs(session, limit=12)
-    counts = {
-        "orgs": session.scalar(select(func.count()).select_from(Organization)),
-        "users": session.scalar(select(func.count()).select_from(User)),
-    }
-    mine = service.orgs_of(session, actor.user_id) if actor.user_id else []
-    from ..catalog import service as catalog  # the home page shows the registry too
-
-    newest, _ = catalog.search(session, actor=actor, sort="newest", limit=6)
-    used, _ = catalog.search(session, actor=actor, sort="most_used", limit=6)
-    return render(request, "identity/home.html", {
-        "orgs": orgs, "counts": counts, "mine": mine, "newest": newest.hits,
-        "most_used": [h for h in used.hits if h.uses], "total": newest.total})
 
 
 @router.post("/lang")

@@ -124,6 +124,12 @@ def verify_org(
 # --- users ---------------------------------------------------------------------------------
 
 
+def counts(session: Session) -> dict[str, int]:
+    """How many organizations and people the hub has (the home page says so)."""
+    return {"orgs": session.scalar(select(func.count()).select_from(Organization)) or 0,
+            "users": session.scalar(select(func.count()).select_from(User)) or 0}
+
+
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..core.errors import Invalid
 from ..identity import service as identity
-from ..web.context import ApiActor, DbSession, HubSettings, OptionalApiActor
+from ..identity.dependencies import ApiActor, OptionalApiActor
+from ..web.context import DbSession, HubSettings, wake_jobs
 from ..web.params import MAX_ID, Id, OptionalVersion, VersionNumber
 from ..web.problems import responses
 from . import rows as row_reader
@@ -29,12 +30,6 @@ def load_dataset(org: str, name: str, session: DbSession) -> Dataset:
 
 
 CurrentDataset = Annotated[Dataset, Depends(load_dataset)]
-
-
-def _wake(request: Request) -> None:
-    runner = getattr(request.app.state, "job_runner", None)
-    if runner is not None:
-        runner.wake()
 
 
 @router.get("/datasets", response_model=schemas.DatasetPage)
@@ -95,7 +90,7 @@ def ingest(
                 for i, upload in enumerate(files, start=1)]
     job = service.request_ingest(session, actor=actor, dataset=dataset, files=received,
                                  options=options)
-    background.add_task(_wake, request)
+    background.add_task(wake_jobs, request)
     return JSONResponse(schemas.JobRead.model_validate(job).model_dump(mode="json"),
                         status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
 
@@ -158,7 +153,7 @@ def restore(version: VersionNumber, dataset: CurrentDataset, session: DbSession,
             request: Request, background: BackgroundTasks) -> JSONResponse:
     """Make an earlier version current again, as a new version (history is kept)."""
     job = service.request_restore(session, actor=actor, dataset=dataset, version=version)
-    background.add_task(_wake, request)
+    background.add_task(wake_jobs, request)
     return JSONResponse(schemas.JobRead.model_validate(job).model_dump(mode="json"),
                         status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..core.errors import Forbidden, HubError, Invalid, NotFound, Unauthenticated
-from ..identity import service as identity
+from ..identity.dependencies import actor_for_credential
 from ..web.context import DbSession
 from . import rows as row_reader
 from . import service
@@ -109,12 +109,7 @@ def _actor(session: Any, key: str | None, request: Request):  # type: ignore[no-
     last: HubError | None = None
     for candidate in candidates:
         try:
-            from ..gateway import service as gateway
-
-            if gateway.is_app_credential(candidate):
-                return gateway.actor_for_credential(session, candidate,
-                                                    request.app.state.signing_key)
-            return identity.actor_from_token(session, candidate)
+            return actor_for_credential(session, candidate, request)
         except Unauthenticated as exc:
             last = exc
     assert last is not None

@@ -11,9 +11,10 @@ from fastapi.responses import Response
 
 from ..core.errors import Forbidden, HubError, Unauthenticated
 from ..identity import service as identity
+from ..identity.dependencies import PageActor
 from ..identity.policy import can
 from ..web import csrf
-from ..web.context import DbSession, HubSettings, PageActor
+from ..web.context import DbSession, HubSettings
 from ..web.forms import form_data, parse
 from ..web.params import Id, OptionalVersion, VersionNumber
 from ..web.templating import follow_job, redirect, render
@@ -93,22 +94,10 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
                "preview": preview, "preview_error": preview_error,
                "can_edit": can(actor, "lake.dataset.ingest", dataset),
                "can_read_raw": can(actor, "lake.raw.read", dataset),
-               "derivation": _derivation(session, dataset),
+               **service.described(session, dataset),   # e.g. a derivation, from analysis
                "base_url": request.app.state.settings.base_url.rstrip("/"),
                "canonical": f"/datasets/{org}/{name}", **extra}
     return render(request, "lake/dataset.html", context)
-
-
-def _derivation(session: Any, dataset: Any) -> dict[str, Any] | None:
-    """How a derived dataset was made and whether an input moved on (from analysis)."""
-    from ..analysis import service as analysis
-    from ..analysis.models import Derivation
-
-    found = session.get(Derivation, dataset.id)
-    if found is None:
-        return None
-    return {"sql": found.sql, "inputs": found.inputs,
-            "stale": analysis.staleness(session, dataset)}
 
 
 @router.get("/datasets/{org}/{name}")
@@ -151,7 +140,7 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
         return render(request, "lake/upload.html", {
             "dataset": dataset, "modes": list(WriteMode), "form": fields, "error": failure,
             "canonical": f"/datasets/{org}/{name}/upload"}, status=failure.status)
-    return follow_job(request, session, job)
+    return follow_job(request, job)
 
 
 @router.post("/datasets/{org}/{name}/versions/{version}/restore")
@@ -159,7 +148,7 @@ def restore(org: str, name: str, version: VersionNumber, request: Request, sessi
             actor: PageActor) -> Response:
     dataset = service.get_dataset(session, org, name)
     job = service.request_restore(session, actor=actor, dataset=dataset, version=version)
-    return follow_job(request, session, job)
+    return follow_job(request, job)
 
 
 JOB_PAGE_WAIT = 5.0     # seconds a job page waits for a running job before it answers

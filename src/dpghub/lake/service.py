@@ -48,6 +48,25 @@ def on_access_change(hook: AccessHook) -> None:
         ACCESS_HOOKS.append(hook)
 
 
+# What a higher domain adds to a dataset's description (analysis: how a derived dataset was
+# made), registered at start-up like the access hooks: session, dataset → named sections.
+Describer = Callable[[Session, "Dataset"], dict[str, Any]]
+DESCRIBERS: list[Describer] = []
+
+
+def on_describe(describer: Describer) -> None:
+    if describer not in DESCRIBERS:
+        DESCRIBERS.append(describer)
+
+
+def described(session: Session, dataset: Dataset) -> dict[str, Any]:
+    """The sections higher domains add to this dataset's page."""
+    sections: dict[str, Any] = {}
+    for describer in DESCRIBERS:
+        sections.update(describer(session, dataset))
+    return sections
+
+
 # --- datasets ------------------------------------------------------------------------------
 
 

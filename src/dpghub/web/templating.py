@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,12 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.background import BackgroundTask
 
 from ..core.i18n import translate
 from ..core.security import same, sign
-from ..identity.policy import ANONYMOUS, can
 from . import csrf
-from .context import LANG_COOKIE, language
+from .context import LANG_COOKIE, language, wake_jobs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -29,13 +30,19 @@ FLASH_COOKIE = "dpghub_flash"
 REVEAL_COOKIE = "dpghub_reveal"  # a secret shown once after a redirect (new token, invite link)
 
 
-def make_environment() -> Environment:
+Permission = Callable[[Any, str, Any], bool]
+
+
+def make_environment(*, can: Permission, anonymous: Any, **globals_: Any) -> Environment:
+    """The templates, with the one permission check pages ask (`can(action, resource)` in a
+    template) and the actor of a page nobody signed in to, both given by the app from
+    identity's policy, and any other globals the app adds (the registry's vocabulary)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["seoul"] = _seoul
-    from ..catalog import vocabulary  # the registry's fixed lists, labelled per language
-
-    env.globals["vocabulary"] = vocabulary
+    env.globals.update(globals_)
+    env.globals["_permission"] = can
+    env.globals["_anonymous"] = anonymous
     return env
 
 
@@ -51,14 +58,15 @@ def render(
     status: int = 200, headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     lang = language(request)
-    actor = getattr(request.state, "actor", ANONYMOUS)
     env: Environment = request.app.state.templates
+    actor = getattr(request.state, "actor", None) or env.globals["_anonymous"]
+    permission: Permission = env.globals["_permission"]  # type: ignore[assignment]
     values = {
         "request": request,
         "lang": lang,
         "actor": actor,
         "_": lambda msgid, **params: translate(msgid, lang, **params),
-        "can": lambda action, resource=None: can(actor, action, resource),
+        "can": lambda action, resource=None: permission(actor, action, resource),
         "csrf_token": csrf.token_for(request),
         "flash": read_flash(request),
         "reveal": _read_signed(request, REVEAL_COOKIE) or {},
@@ -120,13 +128,12 @@ def _read_signed(request: Request, cookie: str) -> Any:
         return None
 
 
-def follow_job(request: Request, session: Any, job: Any) -> Response:
-    """After a form starts a job: commit it, wake the workers, show the job's page."""
-    session.commit()
-    runner = getattr(request.app.state, "job_runner", None)
-    if runner is not None:
-        runner.wake()
-    return redirect(request, f"/jobs/{job.id}")
+def follow_job(request: Request, job: Any) -> Response:
+    """After a form starts a job: show the job's page; the workers are woken once the
+    request's transaction (which queued the job) has committed."""
+    response = redirect(request, f"/jobs/{job.id}")
+    response.background = BackgroundTask(wake_jobs, request)
+    return response
 
 
 def read_flash(request: Request) -> str | None:

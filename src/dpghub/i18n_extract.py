@@ -13,9 +13,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from .i18n import LOCALE_DIR
+from .core.i18n import LOCALE_DIR
 
-PACKAGE = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
                "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge",
@@ -35,11 +35,11 @@ def messages() -> set[str]:
 
 def _enum_labels() -> set[str]:
     """Values shown through `_()` in templates: kinds, roles, access levels, states, types."""
-    from ..core.jobs import JobState
-    from ..gateway.models import Plan, SubscriptionStatus
-    from ..identity.models import OrgKind, Role
-    from ..lake.infer import TYPES
-    from ..lake.models import AccessLevel, WriteMode
+    from .core.jobs import JobState
+    from .gateway.models import Plan, SubscriptionStatus
+    from .identity.models import OrgKind, Role
+    from .lake.infer import TYPES
+    from .lake.models import AccessLevel, WriteMode
 
     labels = {k.value for k in OrgKind} | {r.value for r in Role}
     labels |= {a.value for a in AccessLevel} | {m.value for m in WriteMode} | set(TYPES)
@@ -96,7 +96,7 @@ def update(lang: str = "ko") -> list[str]:
 
 
 def missing(lang: str = "ko") -> list[str]:
-    from .i18n import catalog
+    from .core.i18n import catalog
 
     catalog.cache_clear()
     known = catalog(lang)
