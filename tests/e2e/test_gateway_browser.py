@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
-from tests.e2e.test_browser import (
+from tests.e2e.conftest import (
     CHROMIUM_ARGS,
     DPGHUB,
     OPERATOR_PASSWORD,
     START_TIMEOUT,
     WAIT_MS,
-    _chromium,
     _free_port,
     _healthy,
 )
+from tests.e2e.conftest import chromium as _chromium
 from tests.integration.gateway.upstream import Upstream, serve
 from tests.integration.test_server import LOOPBACK, provision_gateway
 
@@ -113,7 +114,6 @@ def hub(tmp_path: Path, *, own_origin: bool) -> Iterator[Served]:
 
 def attack(served: Served) -> None:
     executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
     expect.set_options(timeout=WAIT_MS)
     with sync_api.sync_playwright() as playwright:
