@@ -10,7 +10,6 @@ MIT-licensed PyPI package PublicDataReader ships (installed without its dependen
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import math
 import tempfile
@@ -22,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
-from .core import jobs
+from .core import jobs, reference_data
 from .core.netcheck import NetworkPolicy
 from .identity import schemas, service
 from .identity.models import Organization
@@ -103,20 +102,8 @@ def load(session: Session, *, actor: Actor) -> list[str]:
     return created
 
 
-def default_data_dir() -> Path | None:
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = (base / ".." / "shared" / "data" / "kr").resolve()
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-def packaged_data_dir() -> Path | None:
-    spec = importlib.util.find_spec("PublicDataReader")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    raw = Path(list(spec.submodule_search_locations)[0]) / "raw"
-    return raw if (raw / "code_bdong.json").is_file() else None
+default_data_dir = reference_data.shared_data_dir
+packaged_data_dir = reference_data.packaged_data_dir
 
 
 def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Actor,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..core import reference_data
+
 SIDO = {
     "11": ("서울특별시", ("서울", "서울시")),
     "26": ("부산광역시", ("부산", "부산시")),
@@ -288,10 +290,8 @@ def load(path: Path) -> RegionIndex:
 
 def default_sources() -> list[Path]:
     """Official files the hub can find by itself: ../shared/data/kr, else PublicDataReader."""
-    from ..demo import default_data_dir, packaged_data_dir
-
-    shared = default_data_dir()
-    packaged = packaged_data_dir()
+    shared = reference_data.shared_data_dir()
+    packaged = reference_data.packaged_data_dir()
     found = []
     if shared is not None:
         found.append(shared / "bjd_code_molit" / "국토교통부_법정동코드_20240805.csv")

@@ -83,7 +83,7 @@ def ingest(
                                       '{"법정동코드": "text"}')] = None,
 ) -> JSONResponse:
     """Store the files in the raw zone and start an ingestion job (202; follow the job)."""
-    options = _options(mode, key, encoding, sheet, delimiter, types)
+    options = schemas.ingest_options(mode, key, encoding, sheet, delimiter, types)
     received = [service.store_upload(session, actor=actor, storage=request.app.state.storage,
                                      dataset=dataset, name=upload.filename or f"file{i}",
                                      stream=upload.file, max_bytes=settings.upload_max_mb << 20)
@@ -93,26 +93,6 @@ def ingest(
     background.add_task(wake_jobs, request)
     return JSONResponse(schemas.JobRead.model_validate(job).model_dump(mode="json"),
                         status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
-
-
-def _options(mode: WriteMode, key: list[str], encoding: str, sheet: str | None,
-             delimiter: str | None, types: str | None) -> schemas.IngestOptions:
-    from pydantic import ValidationError
-
-    keys = [k.strip() for item in key for k in item.split(",") if k.strip()]
-    try:
-        overrides = json.loads(types) if types else {}
-    except json.JSONDecodeError as exc:
-        raise Invalid("types must be a JSON object: {reason}", code="invalid", field="types",
-                      reason=str(exc)) from None
-    try:
-        return schemas.IngestOptions(mode=mode, key=keys, encoding=encoding, sheet=sheet or None,
-                                     delimiter=delimiter, types=overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Invalid("{field}: {message}", code="invalid",
-                      field=".".join(str(p) for p in first["loc"]),
-                      message=first["msg"]) from None
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobRead, responses=responses(401, 403, 404))

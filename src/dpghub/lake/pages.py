@@ -20,7 +20,6 @@ from ..web.params import Id, OptionalVersion, VersionNumber
 from ..web.templating import follow_job, redirect, render
 from . import rows as row_reader
 from . import schemas, service
-from .api import _options
 from .models import AccessLevel, WriteMode
 from .tables import version_data
 
@@ -124,7 +123,7 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     uploads = [f for f in form.getlist("files") if not isinstance(f, str) and f.filename]
     try:
-        options = _options(WriteMode(fields.get("mode") or "append"),
+        options = schemas.ingest_options(WriteMode(fields.get("mode") or "append"),
                            [fields.get("key", "")], fields.get("encoding") or "auto",
                            fields.get("sheet"), fields.get("delimiter"), None)
         received = [service.store_upload(session, actor=actor,

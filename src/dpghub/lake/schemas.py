@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..catalog import vocabulary
+from ..core.errors import Invalid
 from ..core.types import Email, IsoDate, Schema, Slug
 from .infer import TYPES
 from .models import AccessLevel, WriteMode
@@ -207,3 +216,23 @@ class ProfileRead(Schema):
     columns: list[dict[str, Any]]
     values_hidden: bool = Field(default=False, description="True when min/max/top values are "
                                 "withheld because the caller may not read the rows")
+
+
+def ingest_options(mode: WriteMode, key: list[str], encoding: str, sheet: str | None,
+                   delimiter: str | None, types: str | None) -> IngestOptions:
+    """The options of an upload form (API or portal) as one checked value; a fault names its
+    field."""
+    keys = [k.strip() for item in key for k in item.split(",") if k.strip()]
+    try:
+        overrides = json.loads(types) if types else {}
+    except json.JSONDecodeError as exc:
+        raise Invalid("types must be a JSON object: {reason}", code="invalid", field="types",
+                      reason=str(exc)) from None
+    try:
+        return IngestOptions(mode=mode, key=keys, encoding=encoding, sheet=sheet or None,
+                             delimiter=delimiter, types=overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Invalid("{field}: {message}", code="invalid",
+                      field=".".join(str(p) for p in first["loc"]),
+                      message=first["msg"]) from None
