@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -50,7 +50,7 @@ from .gateway.proxy import PREFIX as GATEWAY_PREFIX
 from .identity import api as identity_api
 from .identity import dependencies, policy
 from .identity import pages as identity_pages
-from .identity.dependencies import checked_credentials
+from .identity.dependencies import SignInFirst, checked_credentials
 from .lake import api as lake_api
 from .lake import datagokr
 from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
@@ -60,7 +60,7 @@ from .web import docs, errors, health, openapi
 from .web.allow import Methods
 from .web.headers import SecurityHeaders
 from .web.problems import responses
-from .web.templating import make_environment
+from .web.templating import make_environment, redirect
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
@@ -228,6 +228,7 @@ def create_app(settings: Settings | None = None, *,
     app.state.job_runner = None
 
     errors.install(app)
+    app.add_exception_handler(SignInFirst, _sign_in_first)
     openapi.install(app)
     # FastAPI tries routers in order at ≈ 8 µs a route: the JSON API first, the busiest of it
     # leading (a query waited ≈ 0.8 ms behind the page routers), pages after
@@ -251,6 +252,12 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _sign_in_first(request: Any, exc: Exception) -> Any:
+    """A page for signed-in people, asked by someone who is not: sign in, then come back."""
+    assert isinstance(exc, SignInFirst)
+    return redirect(request, "/signin?next=" + quote(exc.target, safe="/"))
 
 
 def serve_app(settings: Settings | None = None) -> FastAPI:

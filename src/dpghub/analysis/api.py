@@ -72,7 +72,6 @@ def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActo
         return JSONResponse(result.model_dump(mode="json"))
     schema, batches, used = service.open_stream(session, actor=actor, storage=storage,
                                                 queries=queries, request=data)
-    session.commit()  # the history row; the rows stream after this
     writers = {"csv": csv_chunks, "ndjson": _ndjson, "parquet": parquet_chunks}
     return StreamingResponse(writers[data.format](schema, batches), media_type=MEDIA[data.format],
                              headers={"X-Datasets": ", ".join(

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..core.errors import HubError
 from ..identity import service as identity
 from ..identity.dependencies import PageActor
 from ..identity.policy import Actor, can
@@ -17,7 +16,7 @@ from ..lake import service as lake
 from ..lake.rows import csv_chunks, parquet_chunks
 from ..web import csrf
 from ..web.context import DbSession, HubSettings
-from ..web.forms import form_data, parse
+from ..web.forms import attempt, form_data, parse
 from ..web.params import OptionalId
 from ..web.templating import follow_job, redirect, render
 from . import schemas, service
@@ -58,13 +57,13 @@ async def run(request: Request, session: DbSession, actor: PageActor,
               settings: HubSettings) -> Response:
     form = await form_data(request)
     sql = str(form.get("sql", ""))
-    try:
+    with attempt(session) as tried:
         data = parse(schemas.QueryRequest, {"sql": sql, "limit": form.get("limit") or 1000})
         # in a thread: the event loop serves other requests while the query runs
         result = await run_in_threadpool(
             service.run_query, session, actor=actor, storage=request.app.state.storage,
             settings=settings, queries=request.app.state.queries, request=data)
-    except HubError as error:
+    if (error := tried.error) is not None:
         return _console(request, session, actor, sql=sql, error=error)
     return _console(request, session, actor, sql=sql, result=result,
                     shown=result.rows[:SHOWN_ROWS], chart=_chart(result),
@@ -96,7 +95,6 @@ async def download(request: Request, session: DbSession, actor: PageActor,
     schema, batches, _ = await run_in_threadpool(
         service.open_stream, session, actor=actor, storage=request.app.state.storage,
         queries=request.app.state.queries, request=data)
-    session.commit()
     body = csv_chunks(schema, batches, spreadsheet=True) if fmt == "csv" else \
         parquet_chunks(schema, batches)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet"
@@ -107,13 +105,12 @@ async def download(request: Request, session: DbSession, actor: PageActor,
 @router.post("/query/save")
 async def save(request: Request, session: DbSession, actor: PageActor) -> Response:
     form = await form_data(request)
-    try:
+    with attempt(session) as tried:
         saved = await run_in_threadpool(
             service.save_query, session, actor=actor, queries=request.app.state.queries,
             data=parse(schemas.SavedQueryCreate, {"name": form.get("name", ""),
                                                   "sql": form.get("sql", "")}))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _console(request, session, actor, sql=str(form.get("sql", "")), error=error)
     return redirect(request, f"/query?saved={saved.id}", "The query was saved.")
 
@@ -122,7 +119,7 @@ async def save(request: Request, session: DbSession, actor: PageActor) -> Respon
 async def derive(request: Request, session: DbSession, actor: PageActor) -> Response:
     form = await form_data(request)
     sql = str(form.get("sql", ""))
-    try:
+    with attempt(session) as tried:
         org = identity.get_org_by_slug(session, str(form.get("org", "")))
         _, job = await run_in_threadpool(
             service.create_derived, session, actor=actor, org=org,
@@ -130,8 +127,7 @@ async def derive(request: Request, session: DbSession, actor: PageActor) -> Resp
             queries=request.app.state.queries, data=parse(schemas.DerivedCreate, {"slug": form.get("slug", ""),
                                                "title_ko": form.get("title_ko", ""),
                                                "sql": sql}))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _console(request, session, actor, sql=sql, error=error)
     return follow_job(request, job)
 

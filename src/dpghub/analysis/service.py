@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..config import Settings
 from ..core import audit, jobs
+from ..core.db import keep_after_failure
 from ..core.errors import Forbidden, Invalid, NotFound
 from ..identity.models import Organization
 from ..identity.policy import SYSTEM, Actor, authorize, can
@@ -101,10 +102,10 @@ def run_query(
                                     round((time.perf_counter() - started) * 1000, 2))
     except Exception as exc:
         # the request's transaction is lost with the error; the failed query stays in the
-        # user's history, so it is committed here, on its own
-        session.rollback()
-        _remember(session, actor, request.sql, [], 0, started, str(exc))
-        session.commit()
+        # user's history all the same, written on its own after the rollback
+        failure = str(exc)
+        keep_after_failure(session, lambda own: _remember(own, actor, request.sql, [], 0,
+                                                           started, failure))
         raise
     _remember(session, actor, request.sql, used, len(result.rows), started, None)
     return schemas.QueryResult(

@@ -6,7 +6,7 @@ the CLI and job workers can share one file safely.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,14 +76,41 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error (then write what the work
+    asked to keep even so, see `keep_after_failure`)."""
     with factory() as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
+            write_kept(session, factory)
             raise
+
+
+FAILURE_WRITES = "dpghub.failure_writes"
+Write = Callable[[Session], None]
+
+
+def keep_after_failure(session: Session, write: Write) -> None:
+    """Ask the unit of work that owns `session` to run `write` in a transaction of its own if
+    the work fails (a failed query stays in its author's history, though the request's own
+    changes are rolled back). Services call this instead of committing."""
+    session.info.setdefault(FAILURE_WRITES, []).append(write)
+
+
+def write_kept(session: Session, factory: Callable[[], Session] | None = None) -> None:
+    """After a rollback: the writes `keep_after_failure` asked for, committed on their own (in
+    a session like `session`, with its signing key and other info, unless a factory is
+    given)."""
+    writes: list[Write] = session.info.pop(FAILURE_WRITES, [])
+    if not writes:
+        return
+    factory = factory or (lambda: Session(bind=session.get_bind(), info=dict(session.info)))
+    with factory() as own:
+        for write in writes:
+            write(own)
+        own.commit()
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]

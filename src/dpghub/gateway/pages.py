@@ -13,11 +13,11 @@ from ..catalog import openapi
 from ..catalog import service as catalog
 from ..core.errors import HubError
 from ..identity import service as identity
-from ..identity.dependencies import PageActor
+from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession
-from ..web.forms import form_data, parse
+from ..web.forms import attempt, form_data, parse
 from ..web.params import Id
 from ..web.templating import redirect, render
 from . import metrics, schemas, service
@@ -28,19 +28,13 @@ SHOWN = 20_000    # bytes of a tried answer shown on the page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
 
-def _signin(request: Request) -> Response:
-    return redirect(request, f"/signin?next={request.url.path}")
-
-
 @router.get("/apps")
-def apps(request: Request, session: DbSession, actor: PageActor) -> Response:
+def apps(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     return _apps(request, session, actor)
 
 
 def _apps(request: Request, session: Any, actor: Any, error: HubError | None = None,
           status: int = 200) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
     mine = identity.orgs_of(session, actor.user_id)
     listed = [(org, service.list_apps(session, actor=actor, org=org)) for org, _ in mine]
     return render(request, "gateway/apps.html", {
@@ -50,29 +44,24 @@ def _apps(request: Request, session: Any, actor: Any, error: HubError | None = N
 
 
 @router.post("/apps")
-async def create_app(request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
+async def create_app(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     form = await form_data(request)
-    try:
+    with attempt(session) as tried:
         org = identity.get_org_by_slug(session, str(form.pop("org", "")))
         app, key = service.create_app(session, actor=actor, org=org,
                                       data=parse(schemas.AppCreate, form))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _apps(request, session, actor, error=error, status=error.status)
     return redirect(request, f"/apps/{app.id}", "The app was created.", reveal={"key": key})
 
 
 @router.get("/apps/{app_id}")
-def app_page(app_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
+def app_page(app_id: Id, request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     return _app_page(app_id, request, session, actor)
 
 
 def _app_page(app_id: Id, request: Request, session: Any, actor: Any,
               error: HubError | None = None, status: int = 200) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
     app = service.get_app(session, actor=actor, app_id=app_id)
     subs = [service.subscription_read(session, s)
             for s in service.list_subscriptions(session, actor=actor, app=app)]
@@ -84,24 +73,19 @@ def _app_page(app_id: Id, request: Request, session: Any, actor: Any,
 
 
 @router.post("/apps/{app_id}/keys")
-def add_key(app_id: Id, request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
+def add_key(app_id: Id, request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     app = service.get_app(session, actor=actor, app_id=app_id)
-    try:
+    with attempt(session) as tried:
         _, key = service.add_key(session, actor=actor, app=app,
                                  data=schemas.KeyCreate(name="secondary"))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _app_page(app_id, request, session, actor, error=error, status=error.status)
     return redirect(request, f"/apps/{app_id}#keys", "A new key was made.", reveal={"key": key})
 
 
 @router.post("/apps/{app_id}/keys/{key_id}/revoke")
 def revoke_key(app_id: Id, key_id: Id, request: Request, session: DbSession,
-               actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
+               actor: SignedInPageActor) -> Response:
     app = service.get_app(session, actor=actor, app_id=app_id)
     service.revoke_key(session, actor=actor, app=app, key_id=key_id)
     return redirect(request, f"/apps/{app_id}#keys", "The key was revoked.")
@@ -109,29 +93,24 @@ def revoke_key(app_id: Id, key_id: Id, request: Request, session: DbSession,
 
 @router.post("/apps/{app_id}/subscriptions")
 async def subscribe(app_id: Id, request: Request, session: DbSession,
-                    actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
+                    actor: SignedInPageActor) -> Response:
     app = service.get_app(session, actor=actor, app_id=app_id)
     form = await form_data(request)
-    try:
+    with attempt(session) as tried:
         service.request_subscription(session, actor=actor, app=app,
                                      data=parse(schemas.SubscriptionCreate, form))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _app_page(app_id, request, session, actor, error=error, status=error.status)
     return redirect(request, f"/apps/{app_id}#subscriptions", "The request was sent.")
 
 
 @router.get("/orgs/{org}/subscriptions")
-def received(org: str, request: Request, session: DbSession, actor: PageActor) -> Response:
+def received(org: str, request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     return _received(org, request, session, actor)
 
 
 def _received(org: str, request: Request, session: Any, actor: Any,
               error: HubError | None = None, status: int = 200) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
     organization = identity.get_org_by_slug(session, org)
     subs = service.list_subscriptions(session, actor=actor, provider=organization)
     usage = [(s, metrics.usage(session, service_id=s.id, days=14))
@@ -145,21 +124,18 @@ def _received(org: str, request: Request, session: Any, actor: Any,
 
 @router.post("/subscriptions/{subscription_id}/{verdict}")
 async def decide(subscription_id: Id, verdict: str, request: Request, session: DbSession,
-                 actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin(request)
+                 actor: SignedInPageActor) -> Response:
     sub = service.get_subscription(session, actor=actor, subscription_id=subscription_id)
     org = identity.get_org_by_id(session, sub.provider_org_id)
     form = {k: v for k, v in (await form_data(request)).items() if v != ""}
-    try:
+    with attempt(session) as tried:
         if verdict not in ("approve", "reject", "revoke"):
             from ..core.errors import NotFound
 
             raise NotFound()
         service.decide(session, actor=actor, sub=sub, verdict=verdict,
                        data=parse(schemas.Decision, form))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _received(org.slug, request, session, actor, error=error, status=error.status)
     return redirect(request, f"/orgs/{org.slug}/subscriptions", "The decision was recorded.")
 

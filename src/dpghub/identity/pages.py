@@ -12,25 +12,20 @@ from ..core.errors import HubError, Unauthenticated
 from ..core.i18n import LANGUAGES
 from ..web import csrf
 from ..web.context import DbSession, HubSettings
-from ..web.forms import form_data, local_path, parse
+from ..web.forms import attempt, form_data, local_path, parse
 from ..web.params import Id, OptionalId
 from ..web.templating import redirect, render, set_language_cookie
 from . import schemas, service, throttle
-from .dependencies import SESSION_COOKIE, PageActor, current_user
+from .dependencies import SESSION_COOKIE, PageActor, SignedInPageActor, current_user
 from .models import Membership, Organization, OrgKind, Role
 from .policy import Actor, can
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
 
-def _signin_redirect(request: Request) -> Response:
-    return redirect(request, f"/signin?next={request.url.path}")
-
-
 def _failed(request: Request, session: Any, template: str, context: dict[str, Any],
             error: HubError) -> Response:
-    """Re-render a form with the error; nothing of the failed attempt is kept."""
-    session.rollback()
+    """Re-render a form with the error (the attempt was rolled back by `attempt`)."""
     return render(request, template, {**context, "error": error}, status=error.status)
 
 
@@ -63,7 +58,7 @@ async def signup(request: Request, session: DbSession, actor: PageActor,
     data = await form_data(request)
     invite = data.pop("invite", None) or None
     context = {"form": data, "invite": invite, "canonical": "/signup"}
-    try:
+    with attempt(session) as tried:
         if data.get("password") != data.pop("password2", None):
             raise HubError("The two passwords differ", code="password_mismatch",
                            field="password2")
@@ -73,7 +68,7 @@ async def signup(request: Request, session: DbSession, actor: PageActor,
         new_actor = Actor.for_user(user, via="session")
         if invite:
             service.accept_invitation(session, actor=new_actor, secret=invite)
-    except HubError as error:
+    if (error := tried.error) is not None:
         return _failed(request, session, "identity/signup.html", context, error)
     response = redirect(request, "/account", "Welcome! Your account is ready.")
     _set_session_cookie(response, raw, settings)
@@ -144,21 +139,16 @@ def _account(request: Request, session: Any, actor: Actor, **extra: Any) -> Resp
 
 
 @router.get("/account")
-def account(request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
+def account(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     return _account(request, session, actor)
 
 
 @router.post("/account/profile")
-async def account_profile(request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
-    try:
+async def account_profile(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
+    with attempt(session) as tried:
         data = parse(schemas.UserUpdate, await form_data(request))
         service.update_user(session, actor=actor, user=current_user(session, actor), data=data)
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _account(request, session, actor, error=error)
     response = redirect(request, "/account", "Saved.")
     if data.language:
@@ -167,11 +157,9 @@ async def account_profile(request: Request, session: DbSession, actor: PageActor
 
 
 @router.post("/account/password")
-async def account_password(request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
+async def account_password(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     form = await form_data(request)
-    try:
+    with attempt(session) as tried:
         if form.get("new_password") != form.pop("new_password2", None):
             raise HubError("The two passwords differ", code="password_mismatch",
                            field="new_password2")
@@ -180,36 +168,30 @@ async def account_password(request: Request, session: DbSession, actor: PageActo
         service.change_password(session, actor=actor, user=current_user(session, actor),
                                 data=parse(schemas.PasswordChange, form),
                                 keep_session_hash=digest(request.cookies.get(SESSION_COOKIE, "")))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _account(request, session, actor, error=error)
     return redirect(request, "/account", "Your password was changed.")
 
 
 @router.post("/account/tokens")
-async def account_token_create(request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
+async def account_token_create(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     form = await form_data(request)
     scopes = form.get("scopes", ["read"])
     form["scopes"] = scopes if isinstance(scopes, list) else [scopes]
     if form.get("expires_in_days") in ("", "never"):
         form["expires_in_days"] = None
-    try:
+    with attempt(session) as tried:
         data = parse(schemas.TokenCreate, form)
         _, secret = service.create_token(session, actor=actor, user=current_user(session, actor),
                                          data=data)
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _account(request, session, actor, error=error)
     return redirect(request, "/account#tokens", reveal={"token": secret})
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def account_token_revoke(token_id: Id, request: Request, session: DbSession,
-                         actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
+                         actor: SignedInPageActor) -> Response:
     service.revoke_token(session, actor=actor, user=current_user(session, actor),
                          token_id=token_id)
     return redirect(request, "/account", "The token was revoked.")
@@ -226,20 +208,16 @@ def orgs(request: Request, session: DbSession, actor: PageActor,
 
 
 @router.get("/orgs/new")
-def org_new_form(request: Request, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
+def org_new_form(request: Request, actor: SignedInPageActor) -> Response:
     return render(request, "identity/org_new.html", {"form": {}, "kinds": list(OrgKind)})
 
 
 @router.post("/orgs/new")
-async def org_new(request: Request, session: DbSession, actor: PageActor) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
+async def org_new(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     form = await form_data(request)
-    try:
+    with attempt(session) as tried:
         org = service.create_org(session, actor=actor, data=parse(schemas.OrganizationCreate, form))
-    except HubError as error:
+    if (error := tried.error) is not None:
         return _failed(request, session, "identity/org_new.html",
                        {"form": form, "kinds": list(OrgKind), "canonical": "/orgs/new"}, error)
     return redirect(request, f"/orgs/{org.slug}", "The organization was created.")
@@ -266,11 +244,10 @@ def org_page(slug: str, request: Request, session: DbSession, actor: PageActor) 
 @router.post("/orgs/{slug}/edit")
 async def org_edit(slug: str, request: Request, session: DbSession, actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
-    try:
+    with attempt(session) as tried:
         service.update_org(session, actor=actor, org=org,
                            data=parse(schemas.OrganizationUpdate, await form_data(request)))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _org_page(request, session, actor, service.get_org_by_slug(session, slug),
                          error=error)
     return redirect(request, f"/orgs/{slug}", "Saved.")
@@ -280,12 +257,11 @@ async def org_edit(slug: str, request: Request, session: DbSession, actor: PageA
 async def org_member_add(slug: str, request: Request, session: DbSession, actor: PageActor,
                          settings: HubSettings) -> Response:
     org = service.get_org_by_slug(session, slug)
-    try:
+    with attempt(session) as tried:
         result = service.add_or_invite(session, actor=actor, org=org,
                                        data=parse(schemas.MembershipCreate,
                                                   await form_data(request)))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _org_page(request, session, actor, service.get_org_by_slug(session, slug),
                          error=error)
     if isinstance(result, tuple):
@@ -300,11 +276,10 @@ async def org_member_add(slug: str, request: Request, session: DbSession, actor:
 async def org_member_role(slug: str, user_id: Id, request: Request, session: DbSession,
                           actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
-    try:
+    with attempt(session) as tried:
         service.update_member(session, actor=actor, org=org, user_id=user_id,
                               data=parse(schemas.MembershipUpdate, await form_data(request)))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _org_page(request, session, actor, service.get_org_by_slug(session, slug),
                          error=error)
     return redirect(request, f"/orgs/{slug}", "Saved.")
@@ -314,10 +289,9 @@ async def org_member_role(slug: str, user_id: Id, request: Request, session: DbS
 def org_member_remove(slug: str, user_id: Id, request: Request, session: DbSession,
                       actor: PageActor) -> Response:
     org = service.get_org_by_slug(session, slug)
-    try:
+    with attempt(session) as tried:
         service.remove_member(session, actor=actor, org=org, user_id=user_id)
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return _org_page(request, session, actor, service.get_org_by_slug(session, slug),
                          error=error)
     target = f"/orgs/{slug}" if user_id != actor.user_id else "/account"
@@ -349,10 +323,8 @@ def invitation_accept(secret: str, request: Request, session: DbSession,
 
 
 @router.get("/admin")
-def admin(request: Request, session: DbSession, actor: PageActor,
+def admin(request: Request, session: DbSession, actor: SignedInPageActor,
           before: OptionalId = None) -> Response:
-    if actor.user_id is None:
-        return _signin_redirect(request)
     events = service.audit_events(session, actor=actor, limit=50, before=before)
     unverified, _ = service.list_orgs(session, limit=200, verified=False)
     return render(request, "admin/index.html", {"events": events, "unverified": unverified})

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ..core.errors import Forbidden, HubError, Unauthenticated
+from ..core.errors import Forbidden, Unauthenticated
 from ..identity import service as identity
-from ..identity.dependencies import PageActor
+from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
 from ..web import csrf
 from ..web.context import DbSession, HubSettings
-from ..web.forms import form_data, parse
+from ..web.forms import attempt, form_data, parse
 from ..web.params import Id, OptionalVersion, VersionNumber
 from ..web.templating import follow_job, redirect, render
 from . import rows as row_reader
@@ -37,10 +37,8 @@ def datasets(request: Request, session: DbSession, actor: PageActor,
 
 @router.get("/orgs/{org}/datasets/new")
 def new_dataset_form(org: str, request: Request, session: DbSession,
-                     actor: PageActor) -> Response:
+                     actor: SignedInPageActor) -> Response:
     organization = identity.get_org_by_slug(session, org)
-    if actor.user_id is None:
-        return redirect(request, f"/signin?next={request.url.path}")
     return render(request, "lake/dataset_new.html", {"org": organization, "form": {},
                                                      "levels": list(AccessLevel),
                                                      "canonical": request.url.path})
@@ -54,11 +52,10 @@ async def new_dataset(org: str, request: Request, session: DbSession,
     data = {k: v for k, v in dict(form).items()
             if v != "" or k not in ("temporal_start", "temporal_end", "contact_email")}
     data["keywords"] = [k.strip() for k in str(form.get("keywords", "")).split(",") if k.strip()]
-    try:
+    with attempt(session) as tried:
         dataset = service.create_dataset(session, actor=actor, org=organization,
                                          data=parse(schemas.DatasetCreate, data))
-    except HubError as error:
-        session.rollback()
+    if (error := tried.error) is not None:
         return render(request, "lake/dataset_new.html", {
             "org": organization, "form": form, "levels": list(AccessLevel), "error": error,
             "canonical": f"/orgs/{org}/datasets/new"}, status=error.status)
@@ -107,10 +104,8 @@ def dataset_page(org: str, name: str, request: Request, session: DbSession, acto
 
 @router.get("/datasets/{org}/{name}/upload")
 def upload_form(org: str, name: str, request: Request, session: DbSession,
-                actor: PageActor) -> Response:
+                actor: SignedInPageActor) -> Response:
     dataset = service.get_dataset(session, org, name)
-    if actor.user_id is None:
-        return redirect(request, f"/signin?next={request.url.path}")
     return render(request, "lake/upload.html", {"dataset": dataset, "modes": list(WriteMode),
                                                 "form": {}, "canonical": request.url.path})
 
@@ -122,10 +117,10 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     uploads = [f for f in form.getlist("files") if not isinstance(f, str) and f.filename]
-    try:
-        options = schemas.ingest_options(WriteMode(fields.get("mode") or "append"),
-                           [fields.get("key", "")], fields.get("encoding") or "auto",
-                           fields.get("sheet"), fields.get("delimiter"), None)
+    with attempt(session) as tried:
+        options = schemas.ingest_options(fields.get("mode") or "append",
+                                         [fields.get("key", "")], fields.get("encoding") or "auto",
+                                         fields.get("sheet"), fields.get("delimiter"), None)
         received = [service.store_upload(session, actor=actor,
                                          storage=request.app.state.storage, dataset=dataset,
                                          name=f.filename or "upload", stream=f.file,
@@ -133,12 +128,10 @@ async def upload(org: str, name: str, request: Request, session: DbSession, acto
                     for f in uploads]
         job = service.request_ingest(session, actor=actor, dataset=dataset, files=received,
                                      options=options)
-    except (HubError, ValueError) as error:
-        session.rollback()
-        failure = error if isinstance(error, HubError) else HubError(str(error))
+    if (error := tried.error) is not None:
         return render(request, "lake/upload.html", {
-            "dataset": dataset, "modes": list(WriteMode), "form": fields, "error": failure,
-            "canonical": f"/datasets/{org}/{name}/upload"}, status=failure.status)
+            "dataset": dataset, "modes": list(WriteMode), "form": fields, "error": error,
+            "canonical": f"/datasets/{org}/{name}/upload"}, status=error.status)
     return follow_job(request, job)
 
 
@@ -154,10 +147,8 @@ JOB_PAGE_WAIT = 5.0     # seconds a job page waits for a running job before it a
 
 
 @router.get("/jobs/{job_id}")
-def job_page(job_id: Id, request: Request, session: DbSession, actor: PageActor,
+def job_page(job_id: Id, request: Request, session: DbSession, actor: SignedInPageActor,
              wait: Annotated[float, Query(ge=0, le=30)] = JOB_PAGE_WAIT) -> Response:
-    if actor.user_id is None:
-        return redirect(request, f"/signin?next={request.url.path}")
     job = service.get_job(session, actor=actor, job_id=job_id)
     # no automatic reload (WCAG 2.2.1: a page must not refresh itself on a timer): the page
     # waits a moment for a running job to finish, and otherwise offers to look again

@@ -218,7 +218,7 @@ class ProfileRead(Schema):
                                 "withheld because the caller may not read the rows")
 
 
-def ingest_options(mode: WriteMode, key: list[str], encoding: str, sheet: str | None,
+def ingest_options(mode: WriteMode | str, key: list[str], encoding: str, sheet: str | None,
                    delimiter: str | None, types: str | None) -> IngestOptions:
     """The options of an upload form (API or portal) as one checked value; a fault names its
     field."""

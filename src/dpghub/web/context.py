@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..core.db import write_kept
 from ..core.i18n import pick_language
 
 SESSION_COOKIE = "dpghub_session"      # the web sign-in (identity sets and reads it)
@@ -28,12 +29,14 @@ async def get_settings(request: Request) -> Settings:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    session = request.app.state.session_factory()
+    factory = request.app.state.session_factory
+    session = factory()
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
+        write_kept(session, factory)
         raise
     finally:
         session.close()
