@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..core.errors import Forbidden, HubError, Invalid, NotFound, Unauthenticated
 from ..identity import service as identity
-from ..identity.policy import ANONYMOUS, Actor, can
+from ..identity.policy import ANONYMOUS, Actor, authorize, can
 from ..lake import rows as row_reader
 from ..lake import service as lake
 from ..lake.models import Dataset
@@ -28,6 +28,7 @@ from . import service, vocabulary
 
 router = APIRouter(include_in_schema=False)
 MAX_ROWS = 1000
+PAGE = 500          # the catalogue's own page size while gathering every dataset
 FACETS = {"organization", "tags", "res_format", "license_id", "access"}
 FQ = re.compile(r'^\s*(\+?)(organization|tags|res_format|license_id|access|name):'
                 r'("[^"]*"|[^\s"]+)\s*$')
@@ -146,9 +147,19 @@ def _package(dataset: Dataset, base: str) -> dict[str, Any]:
 
 
 def _visible(session: Session, actor: Actor, include_private: bool) -> list[Dataset]:
-    items, _ = lake.list_datasets(session, limit=1000)
-    return [d for d in items if d.access == "open" or
-            (include_private and can(actor, "lake.rows.read", d))]
+    """Every dataset the caller may read, page by page through the catalogue (no cap):
+    CKAN's public packages are the open ones; `include_private` adds the rest they may read."""
+    return [d for d in _every(lake.list_datasets, session)
+            if (include_private or d.access == "open") and can(actor, "lake.rows.read", d)]
+
+
+def _every(pages: Any, session: Session) -> list[Any]:
+    """All items of a cursor-paged list, however many."""
+    items, cursor = pages(session, limit=PAGE)
+    while cursor:
+        more, cursor = pages(session, limit=PAGE, cursor=cursor)
+        items += more
+    return items
 
 
 def package_list(session: Session, actor: Actor, params: dict[str, Any],
@@ -159,9 +170,7 @@ def package_list(session: Session, actor: Actor, params: dict[str, Any],
 def package_show(session: Session, actor: Actor, params: dict[str, Any],
                  request: Request) -> dict[str, Any]:
     dataset = _dataset(session, params.get("id") or params.get("name_or_id"))
-    if dataset.access != "open" and not can(actor, "lake.rows.read", dataset):
-        raise CkanError(403, "Authorization Error",
-                        f"User not authorized to read package {package_name(dataset)}")
+    authorize(actor, "lake.rows.read", dataset)     # not open: a private package
     return _package(dataset, str(request.base_url).rstrip("/"))
 
 
@@ -268,7 +277,7 @@ def _organization(org: Any, count: int | None = None) -> dict[str, Any]:
 
 def organization_list(session: Session, actor: Actor, params: dict[str, Any],
                       request: Request) -> list[Any]:
-    orgs, _ = identity.list_orgs(session, limit=1000)
+    orgs = _every(identity.list_orgs, session)
     if str(params.get("all_fields", "false")).lower() != "true":
         return [o.slug for o in orgs]
     counts: dict[int, int] = {}
