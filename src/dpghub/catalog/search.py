@@ -10,33 +10,26 @@ difference re-reads the records (only changed ones are re-analysed; embeddings a
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 from markupsafe import Markup
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core import usage
 from ..core.errors import Invalid
-from ..identity.models import Organization
-from ..lake.models import Dataset, DatasetVersion
-from . import embedding, openapi, text
-from .models import Service, TextVector
+from . import embedding, records, text
+from .records import Record
 
 SEARCH_INFO = "dpghub.search"
 FACETS = ("org", "kind", "theme", "access", "format", "keyword")
 SORTS = ("relevance", "newest", "most_used")
 K1, B = 1.2, 0.75
 # Field weights: a title match counts three times a description match.
-WEIGHTS = {"title": 3.0, "keywords": 2.0, "org": 1.0, "description": 1.0, "columns": 1.0}
 # Cosine similarity of multilingual embeddings (measured on real catalogue titles: the right
 # record scores 0.21–0.53 against an English query, unrelated ones mostly below 0.15). Below
 # FLOOR is noise; a record with no shared word still counts as found when it reaches MATCH
@@ -44,48 +37,6 @@ WEIGHTS = {"title": 3.0, "keywords": 2.0, "org": 1.0, "description": 1.0, "colum
 SEM_FLOOR, SEM_MATCH, SEM_MARGIN, SEM_CEIL = 0.15, 0.20, 0.08, 0.50
 LEXICAL_WEIGHT = 0.6
 FACET_LIMIT = 30
-
-
-@dataclass
-class Record:
-    kind: str                      # dataset | service
-    ref_id: int
-    org: str
-    org_name_ko: str
-    org_name_en: str
-    slug: str
-    title_ko: str
-    title_en: str
-    description: str
-    keywords: list[str]
-    theme: str
-    access: str
-    formats: list[str]
-    columns: list[str]             # column names, or operation summaries of a service
-    created_at: datetime
-    modified_at: datetime
-    stamp: str = ""
-    counts: Counter[str] = field(default_factory=Counter)
-    length: float = 0.0
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.kind, self.ref_id)
-
-    def analyse(self) -> None:
-        self.counts, self.length = text.term_counts([
-            (f"{self.title_ko} {self.title_en}", WEIGHTS["title"]),
-            (" ".join(self.keywords), WEIGHTS["keywords"]),
-            (f"{self.org_name_ko} {self.org_name_en}", WEIGHTS["org"]),
-            (self.description, WEIGHTS["description"]),
-            (" ".join(self.columns), WEIGHTS["columns"]),
-        ])
-
-    def embedding_text(self) -> str:
-        """Title and keywords only: measured on real titles, adding the description or the
-        column names dilutes the vector (the right record's similarity falls by about 0.1)."""
-        parts = [self.title_ko, self.title_en, " ".join(self.keywords)]
-        return " · ".join(p for p in parts if p)
 
 
 @dataclass
@@ -177,11 +128,7 @@ class SearchIndex:
     def refresh(self, session: Session) -> None:
         usage.flush(session)
         row = session.execute(select(
-            select(func.count(Dataset.id)).scalar_subquery(),
-            select(func.max(Dataset.updated_at)).scalar_subquery(),
-            select(func.count(Service.id)).scalar_subquery(),
-            select(func.max(Service.updated_at)).scalar_subquery(),
-            select(func.count(Organization.id)).scalar_subquery(),
+            *records.fingerprint(),
             select(func.count()).select_from(usage.ResourceUse).scalar_subquery(),
             select(func.max(usage.ResourceUse.last_used_at)).scalar_subquery(),
         )).one()
@@ -197,7 +144,7 @@ class SearchIndex:
 
     def _rebuild(self, session: Session) -> None:
         fresh: dict[tuple[str, int], Record] = {}
-        for record in [*_dataset_records(session), *_service_records(session)]:
+        for record in [*records.dataset_records(session), *records.service_records(session)]:
             old = self._records.get(record.key)
             if old is not None and old.stamp == record.stamp:
                 fresh[record.key] = old
@@ -205,9 +152,9 @@ class SearchIndex:
                 record.analyse()
                 fresh[record.key] = record
         self._records = fresh
-        records = sorted(fresh.values(), key=lambda r: (r.kind, r.ref_id))
-        vectors = _vectors(session, records) if self.semantic else None
-        self._built = _build(records, vectors)
+        ordered = sorted(fresh.values(), key=lambda r: (r.kind, r.ref_id))
+        vectors = records.vectors(session, ordered) if self.semantic else None
+        self._built = _build(ordered, vectors)
 
     def _load_uses(self, session: Session) -> None:
         built = self._built
@@ -348,68 +295,6 @@ def _build(records: list[Record], vectors: np.ndarray | None) -> _Built:
         modified=np.asarray([r.modified_at.timestamp() for r in records], dtype=np.float64),
         position={r.key: i for i, r in enumerate(records)},
         org_names={r.org: (r.org_name_ko, r.org_name_en) for r in records})
-
-
-# --- reading the registry ------------------------------------------------------------------
-
-
-def _dataset_records(session: Session) -> list[Record]:
-    formats: dict[int, list[str]] = {}
-    for dataset_id, files in session.execute(
-            select(DatasetVersion.dataset_id, DatasetVersion.source_files)
-            .join(Dataset, and_(Dataset.id == DatasetVersion.dataset_id,
-                                Dataset.current_version == DatasetVersion.version))):
-        formats[dataset_id] = sorted({str(f.get("format") or "").upper()
-                                      for f in files or [] if f.get("format")})
-    rows = session.execute(select(Dataset, Organization).join(Organization))
-    return [Record(
-        kind="dataset", ref_id=d.id, org=o.slug, org_name_ko=o.name_ko, org_name_en=o.name_en,
-        slug=d.slug, title_ko=d.title_ko, title_en=d.title_en,
-        description=" ".join(p for p in (d.description_ko, d.description_en) if p),
-        keywords=list(d.keywords or []), theme=d.theme or "", access=d.access,
-        formats=formats.get(d.id, []), columns=[c["name"] for c in d.columns or []],
-        created_at=d.created_at, modified_at=d.updated_at,
-        stamp=f"{d.updated_at.isoformat()}|{o.name_ko}|{o.name_en}") for d, o in rows]
-
-
-def _service_records(session: Session) -> list[Record]:
-    rows = session.execute(select(Service, Organization).join(Organization))
-    return [Record(
-        kind="service", ref_id=s.id, org=o.slug, org_name_ko=o.name_ko, org_name_en=o.name_en,
-        slug=s.slug, title_ko=s.title_ko, title_en=s.title_en, description=s.description,
-        keywords=list(s.keywords or []), theme=s.theme or "", access=s.access,
-        formats=["OpenAPI"],
-        columns=[op["summary"] or f"{op['method']} {op['path']}"
-                 for op in openapi.operations(s.openapi)],
-        created_at=s.created_at, modified_at=s.updated_at,
-        stamp=f"{s.updated_at.isoformat()}|{o.name_ko}|{o.name_en}") for s, o in rows]
-
-
-def _vectors(session: Session, records: list[Record]) -> np.ndarray:
-    """One unit vector per record: stored ones are reused, missing ones computed and stored."""
-    digests = [hashlib.sha256(f"{embedding.MODEL_NAME}\n{r.embedding_text()}".encode())
-               .hexdigest() for r in records]
-    known: dict[str, bytes] = {}
-    unique = list(dict.fromkeys(digests))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start:start + 500]
-        known.update((d, v) for d, v in session.execute(
-            select(TextVector.digest, TextVector.vector).where(TextVector.digest.in_(chunk))))
-    missing = [i for i, d in enumerate(digests) if d not in known]
-    if missing:
-        computed = embedding.encode([records[i].embedding_text() for i in missing])
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        rows = {}
-        for i, vector in zip(missing, computed, strict=True):
-            known[digests[i]] = rows[digests[i]] = vector.astype(np.float16).tobytes()
-        for start in range(0, len(rows), 500):
-            batch = [{"digest": d, "vector": v} for d, v in list(rows.items())[start:start + 500]]
-            session.execute(insert(TextVector).values(batch).on_conflict_do_nothing())
-    matrix = np.zeros((len(records), embedding.DIMENSIONS), dtype=np.float32)
-    for i, digest in enumerate(digests):
-        matrix[i] = np.frombuffer(known[digest], dtype=np.float16)
-    return matrix
 
 
 def index_for(session: Session) -> SearchIndex:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit, jobs, usage
@@ -65,6 +65,29 @@ def described(session: Session, dataset: Dataset) -> dict[str, Any]:
     for describer in DESCRIBERS:
         sections.update(describer(session, dataset))
     return sections
+
+
+# --- what the catalogue indexes -------------------------------------------------------------
+
+
+def fingerprint() -> tuple[Any, ...]:
+    """Scalar subqueries that change whenever a dataset is added, removed or changed: the
+    catalogue puts them in the one statement it runs before each search."""
+    return (select(func.count(Dataset.id)).scalar_subquery(),
+            select(func.max(Dataset.updated_at)).scalar_subquery())
+
+
+def catalogue_entries(session: Session) -> list[tuple[Dataset, list[str]]]:
+    """Every dataset (its organization loaded) with the formats of its current version's files."""
+    formats: dict[int, list[str]] = {}
+    for dataset_id, files in session.execute(
+            select(DatasetVersion.dataset_id, DatasetVersion.source_files)
+            .join(Dataset, and_(Dataset.id == DatasetVersion.dataset_id,
+                                Dataset.current_version == DatasetVersion.version))):
+        formats[dataset_id] = sorted({str(f.get("format") or "").upper()
+                                      for f in files or [] if f.get("format")})
+    datasets = session.scalars(select(Dataset).options(selectinload(Dataset.organization)))
+    return [(d, formats.get(d.id, [])) for d in datasets]
 
 
 # --- datasets ------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from .operator import (  # noqa: F401
 from .orgs import (  # noqa: F401
     counts,
     create_org,
+    fingerprint,
     get_org_by_id,
     get_org_by_slug,
     list_orgs,
