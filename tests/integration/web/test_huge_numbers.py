@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.conftest import Hub
+from tests.integration.identity_helpers import sign_in
 
 HUGE = [2**63, 2**64 + 7, 10**30]
 
@@ -58,6 +59,13 @@ def test_every_integer_parameter_refuses_numbers_beyond_64_bits(hub: Hub, value:
 
 
 def test_pages_refuse_them_too(sqlite_hub: Hub) -> None:
+    """Signed in, so that pages which need a user reach their parameters (a visitor who is
+    not signed in is sent to sign in first, whatever the number)."""
+    user = sqlite_hub.make_user()
+    browser = sqlite_hub.browser()
+    sign_in(browser, user.email)
     for path in (f"/apps/{2**63}", f"/jobs/{2**64}", f"/datasets/org1/data?version={2**63}"):
-        answer = sqlite_hub.client.get(path, headers={"accept": "text/html"})
+        answer = browser.get(path, follow_redirects=False)
         assert answer.status_code in (404, 422), (path, answer.status_code)
+    visitor = sqlite_hub.browser().get(f"/apps/{2**63}", follow_redirects=False)
+    assert visitor.status_code == 303 and visitor.headers["location"].startswith("/signin")
