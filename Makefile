@@ -40,6 +40,7 @@ browser:                                ## Debian's Chromium and axe-core for th
 
 lint: $(VENV)/.installed-test           ## static checks
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports --no-cache
 
 messages: $(VENV)/.installed            ## add new message ids to the Korean catalog
 	$(BIN)/python -m dpghub.i18n_extract

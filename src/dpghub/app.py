@@ -28,7 +28,7 @@ from .analysis import pages as analysis_pages
 from .analysis import service as analysis_service
 from .analysis.workers import QueryPool
 from .catalog import api as catalog_api
-from .catalog import ckan, dcat_api, vocabulary
+from .catalog import ckan, dcat_api
 from .catalog import pages as catalog_pages
 from .catalog.search import SEARCH_INFO, SearchIndex
 from .config import Settings
@@ -52,7 +52,7 @@ from .identity import dependencies, policy
 from .identity import pages as identity_pages
 from .identity.dependencies import SignInFirst, checked_credentials
 from .lake import api as lake_api
-from .lake import datagokr
+from .lake import datagokr, vocabulary
 from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage

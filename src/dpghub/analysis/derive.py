@@ -14,13 +14,13 @@ from sqlalchemy.orm import selectinload
 
 from ..core import jobs
 from ..core.db import utcnow
+from ..core.duck import job_connection
 from ..core.jobs import JobContext
 from ..identity.models import User
 from ..identity.policy import Actor
 from ..lake import profile as profiling
 from ..lake import service as lake
 from ..lake import tables
-from ..lake.ingest import duckdb_for_job
 from . import schemas, service
 from .models import Derivation
 from .workers import Deadline, QueryPool
@@ -73,7 +73,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             columns = [{"name": f.name, "type": service.hub_type(pa.field(f).type)}
                        for f in pa.schema(table.schema().to_arrow())]
     ctx.progress(message="profiling", force=True)
-    profiler = duckdb_for_job(settings, settings.home / "tmp")
+    profiler = job_connection(settings, settings.home / "tmp")
     data = tables.version_data(uri, storage.storage_options, written.delta_version)
     source = storage.relation(profiler, data.files, "profiled", data.schema) if data.files \
         else None

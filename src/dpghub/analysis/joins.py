@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from ..lake.sources import quote_ident
+from ..core.duck import quote_ident
 from .regions import RegionIndex
 
 MAX_DISTINCT = 20_000

@@ -22,9 +22,10 @@ from ..identity import service as identity
 from ..identity.policy import ANONYMOUS, Actor, authorize, can
 from ..lake import rows as row_reader
 from ..lake import service as lake
+from ..lake import vocabulary
 from ..lake.models import Dataset
 from ..lake.tables import version_data
-from . import service, vocabulary
+from . import service
 
 router = APIRouter(include_in_schema=False)
 MAX_ROWS = 1000

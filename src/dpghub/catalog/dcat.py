@@ -13,8 +13,8 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
+from ..lake import vocabulary
 from ..lake.models import Dataset
-from . import vocabulary
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"

@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from ..core.i18n import translate
 from ..identity import service as identity
 from ..identity.dependencies import PageActor
+from ..lake import vocabulary
 from ..web import csrf
 from ..web.context import DbSession, language
 from ..web.templating import render
-from . import openapi, service, vocabulary
+from . import openapi, service
 from . import search as search_index
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])

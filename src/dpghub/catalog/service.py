@@ -11,7 +11,8 @@ from ..core.errors import Conflict, Invalid, NotFound
 from ..core.pagination import decode_cursor, encode_cursor
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize
-from . import openapi, schemas, vocabulary
+from ..lake import vocabulary
+from . import openapi, schemas
 from . import search as search_index
 from .models import Service
 

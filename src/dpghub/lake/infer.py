@@ -20,8 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.duck import first_row
-from .sources import quote_ident
+from ..core.duck import first_row, quote_ident
 
 TYPES = ("text", "integer", "decimal", "date", "timestamp", "time", "boolean")
 CODE_NAME = re.compile(r"(코드|번호|code|_cd$|^cd_|_no$|^no$|\bid\b|_id$|^id|우편|zip|전화|팩스|"

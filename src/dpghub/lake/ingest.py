@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
 from ..core import jobs
-from ..core.duck import first_row
+from ..core.duck import first_row, job_connection, quote_ident
 from ..core.jobs import JobContext
 from . import profile as profiling
 from . import service, tables
@@ -41,7 +41,6 @@ from .sources import (
     detect_format,
     line_too_long,
     open_archive,
-    quote_ident,
     sql_string,
     stage_csv,
     stage_excel,
@@ -59,15 +58,6 @@ REMOTE_CLOCK_MARGIN = timedelta(minutes=5)
 log = logging.getLogger("dpghub.lake")
 
 
-def duckdb_for_job(settings: Settings, scratch: Path) -> duckdb.DuckDBPyConnection:
-    spill = scratch / "spill"
-    spill.mkdir(exist_ok=True)
-    return duckdb.connect(config={
-        "memory_limit": f"{settings.job_memory_mb}MB", "temp_directory": str(spill),
-        "preserve_insertion_order": True, "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False})
-
-
 @jobs.handler(service.INGEST_JOB)
 def run(ctx: JobContext) -> dict[str, Any]:
     settings: Settings = ctx.extras["settings"]
@@ -83,7 +73,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix=f"ingest-{ctx.job_id}-", dir=scratch_root))
     try:
         done = tables.committed_by_job(uri, storage.storage_options, ctx.job_id)
-        con = duckdb_for_job(settings, scratch)
+        con = job_connection(settings, scratch)
         if done is None:
             outcome = _ingest(ctx, con, settings, storage, scratch, uri, existing)
         else:  # a retry after the commit: only the catalog is missing

@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..core.duck import first_row
-from .sources import quote_ident
+from ..core.duck import first_row, quote_ident
 
 BINS = 10
 TOP = 5

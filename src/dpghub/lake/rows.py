@@ -22,9 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..core.duck import quote_ident
 from ..core.errors import Invalid
 from ..core.pagination import decode_cursor, encode_cursor
-from .sources import quote_ident
 from .storage import LakeStorage
 from .tables import SQL_TYPES, VersionData
 

@@ -15,9 +15,9 @@ from pydantic import (
     model_validator,
 )
 
-from ..catalog import vocabulary
 from ..core.errors import Invalid
 from ..core.types import Email, IsoDate, Schema, Slug
+from . import vocabulary
 from .infer import TYPES
 from .models import AccessLevel, WriteMode
 

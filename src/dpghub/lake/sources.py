@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..core.duck import quote_ident
 from . import confine
 from .errors import IngestError, bad_file
 from .transcode import LineTooLong, fast_table_available, pending, transcode_part
@@ -73,10 +74,6 @@ class Limits:
 
 def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --- format ---------------------------------------------------------------------------------

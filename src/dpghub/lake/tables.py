@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
-from .sources import quote_ident
+from ..core.duck import quote_ident
 
 JOB_TAG = "dpghub.job"
 # Row groups of 128 Ki rows keep the writer's buffer small whatever the size of the input,
