@@ -15,27 +15,24 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from ..config import Settings
-from ..core.errors import Forbidden, HubError, Invalid, TooLarge, Unavailable
+from ..core.errors import HubError, TooLarge, Unavailable
 from ..lake.tables import VersionData
-from . import sandbox, wire
+from . import wire
 from .guard import GuardedQuery, TableRef
-from .sandbox import QueryTimeout, QueryTooLarge
+from .worker_process import Deadline, WorkerProcess, launch, unexpected, worker_config
+
+__all__ = ["Deadline", "QueryPool", "Rows"]
 
 log = logging.getLogger("dpghub.analysis.workers")
 
@@ -45,50 +42,12 @@ KEEP = 6                    # as worker.KEEP: the locked databases a worker keep
 PIECE_MAX = 64 << 20        # the largest Arrow piece taken (a worker sends ≈ 8 MiB ones)
 GUARDS_KEPT = 256           # checked texts remembered (a dashboard repeats its queries)...
 GUARD_KEPT_CHARS = 8_000    # ...when they are this short (the cache stays a few MiB)
-ERRORS: dict[str, type[HubError]] = {cls.__name__: cls for cls in (
-    Invalid, Forbidden, TooLarge, QueryTooLarge, QueryTimeout)}
-
-
-class Deadline:
-    """When a query's time is up: parsing, waiting for a worker and running all count."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.at - time.monotonic()
-
-    def passed(self) -> QueryTimeout:
-        return QueryTimeout("The query was stopped at its time limit of {seconds} s",
-                            seconds=round(self.seconds, 3))
-
 
 @dataclass
 class Rows:
     columns: list[dict[str, str]]
     rows: list[list[Any]]
     truncated: bool
-
-
-@dataclass(eq=False)
-class _Worker:
-    process: subprocess.Popen[bytes]
-    sock: socket.socket
-    started: float = field(default_factory=time.monotonic)
-    recent: OrderedDict[tuple[Any, ...], None] = field(default_factory=OrderedDict)
-    due: float | None = None          # the deadline of the query it runs
-    killed_for_time: bool = False
-
-    def kill(self) -> None:
-        """Stop the process (its socket stays open: a reader may still be on it)."""
-        if self.process.poll() is None:
-            self.process.kill()
-            threading.Thread(target=self.process.wait, daemon=True).start()  # reap it
-
-    def close(self) -> None:
-        self.kill()
-        self.sock.close()
 
 
 class QueryPool:
@@ -101,9 +60,9 @@ class QueryPool:
         self.memory_mb = memory_mb or settings.query_memory_mb
         self.max_chars = settings.query_max_chars
         self.result_max = settings.query_result_max_mb << 20
-        self.config = _worker_config(settings, self.memory_mb)
-        self.idle: list[_Worker] = []
-        self.busy: set[_Worker] = set()
+        self.config = worker_config(settings, self.memory_mb)
+        self.idle: list[WorkerProcess] = []
+        self.busy: set[WorkerProcess] = set()
         self.starting = 0
         self.failure: str | None = None
         self.failed_at = 0.0
@@ -169,9 +128,9 @@ class QueryPool:
                 self.guarded.move_to_end(key)
                 return self.guarded[key]
         with self._worker(None, deadline) as worker:
-            self._send(worker, {"op": "guard", "sql": text, "ckan_names": ckan_names},
+            worker.send({"op": "guard", "sql": text, "ckan_names": ckan_names},
                        deadline)
-            answer = json.loads(self._receive(worker, deadline, wire.REPLY))
+            answer = json.loads(worker.receive(deadline, wire.REPLY))
         query = GuardedQuery(answer["sql"], tuple(
             TableRef(schema, name, version, view)
             for schema, name, version, view in answer["tables"]))
@@ -187,19 +146,19 @@ class QueryPool:
         """At most `limit` rows as JSON values, and whether there were more."""
         request = self._request(query, sources, params, limit, "rows")
         with self._worker(request["key"], deadline) as worker:
-            self._send(worker, request, deadline)
-            columns = json.loads(self._receive(worker, deadline, wire.REPLY))["columns"]
+            worker.send(request, deadline)
+            columns = json.loads(worker.receive(deadline, wire.REPLY))["columns"]
             rows: list[list[Any]] = []
             size = 0
             while True:
-                kind, payload = self._frame(worker, deadline, self.result_max - size)
+                kind, payload = worker.frame(deadline, self.result_max - size)
                 if kind == wire.ROWS:
                     size += len(payload)
                     rows.extend(json.loads(payload))
                 elif kind == wire.END:
                     return Rows(columns, rows, json.loads(payload)["truncated"])
                 else:
-                    raise _unexpected(kind)
+                    raise unexpected(kind)
 
     def batches(self, query: GuardedQuery, sources: list[tuple[TableRef, VersionData]], *,
                 params: Any, limit: int, deadline: Deadline
@@ -210,8 +169,8 @@ class QueryPool:
         held = self._worker(request["key"], deadline)
         worker = held.__enter__()
         try:
-            self._send(worker, request, deadline)
-            schema = pa.ipc.open_stream(self._receive(worker, deadline, wire.ARROW)).schema
+            worker.send(request, deadline)
+            schema = pa.ipc.open_stream(worker.receive(deadline, wire.ARROW)).schema
         except BaseException as exc:
             held.__exit__(type(exc), exc, exc.__traceback__)
             raise
@@ -219,12 +178,12 @@ class QueryPool:
         def read() -> Iterator[pa.RecordBatch]:
             try:
                 while True:
-                    kind, payload = self._frame(worker, deadline,
+                    kind, payload = worker.frame(deadline,
                                                 max(self.result_max, PIECE_MAX))
                     if kind == wire.END:
                         break
                     if kind != wire.ARROW:
-                        raise _unexpected(kind)
+                        raise unexpected(kind)
                     yield pa.ipc.open_stream(payload).read_next_batch()
             except BaseException as exc:
                 held.__exit__(type(exc), exc, exc.__traceback__)
@@ -236,7 +195,7 @@ class QueryPool:
     # --- workers ---------------------------------------------------------------------------
 
     @contextmanager
-    def _worker(self, key: tuple[Any, ...] | None, deadline: Deadline) -> Iterator[_Worker]:
+    def _worker(self, key: tuple[Any, ...] | None, deadline: Deadline) -> Iterator[WorkerProcess]:
         """A worker for one request; back to the pool when the request ended cleanly
         (an answer or a refusal read whole), killed and replaced otherwise."""
         worker = self._take(key, deadline)
@@ -250,7 +209,7 @@ class QueryPool:
         finally:
             self._give_back(worker, clean)
 
-    def _take(self, key: tuple[Any, ...] | None, deadline: Deadline) -> _Worker:
+    def _take(self, key: tuple[Any, ...] | None, deadline: Deadline) -> WorkerProcess:
         with self.changed:
             while True:
                 if self.closed:
@@ -297,7 +256,7 @@ class QueryPool:
                                       headers={"Retry-After": "1"})
                 self.changed.wait(left)
 
-    def _give_back(self, worker: _Worker, clean: bool) -> None:
+    def _give_back(self, worker: WorkerProcess, clean: bool) -> None:
         with self.changed:
             self.busy.discard(worker)
             worker.due = None
@@ -319,9 +278,9 @@ class QueryPool:
         threading.Thread(target=self._bring_up, daemon=True, name="dpghub-query-start").start()
 
     def _bring_up(self) -> None:
-        worker: _Worker | None = None
+        worker: WorkerProcess | None = None
         try:
-            worker = _launch(self.config)
+            worker = launch(self.config)
             worker.sock.settimeout(START_SECONDS)
             kind, payload = wire.receive(worker.sock, 1 << 20)
             answer = json.loads(payload)
@@ -386,101 +345,3 @@ class QueryPool:
         key = tuple((v["name"], tuple(v["files"])) for v in views)
         return {"op": "run", "sql": query.sql, "views": views, "params": params,
                 "limit": limit, "output": output, "key": key}
-
-    def _send(self, worker: _Worker, request: dict[str, Any], deadline: Deadline) -> None:
-        message = {k: v for k, v in request.items() if k != "key"}
-        worker.sock.settimeout(max(deadline.left(), 0) + 1.0)
-        try:
-            wire.send(worker.sock, wire.REQUEST, json.dumps(message, ensure_ascii=False,
-                                                            default=str).encode())
-        except OSError:
-            raise self._gone(worker, deadline) from None
-
-    def _receive(self, worker: _Worker, deadline: Deadline, expected: bytes) -> bytearray:
-        kind, payload = self._frame(worker, deadline, self.result_max)
-        if kind != expected:
-            raise _unexpected(kind)
-        return payload
-
-    def _frame(self, worker: _Worker, deadline: Deadline, max_bytes: int
-               ) -> tuple[bytes, bytearray]:
-        """The worker's next frame, its refusal raised as the hub's error."""
-        worker.sock.settimeout(max(deadline.left(), 0) + 1.0)  # the watchdog acts first
-        try:
-            kind, payload = wire.receive(worker.sock, max(max_bytes, 1 << 16))
-        except wire.TooLarge:
-            raise sandbox.result_too_large(self.result_max) from None
-        except (OSError, wire.Closed):
-            raise self._gone(worker, deadline) from None
-        if kind == wire.ERROR:
-            raise _error(json.loads(payload))
-        return kind, payload
-
-    def _gone(self, worker: _Worker, deadline: Deadline) -> HubError:
-        """Why a worker stopped answering: its deadline, or (most likely) its memory."""
-        if worker.killed_for_time or deadline.left() <= 0:
-            worker.kill()
-            return deadline.passed()
-        try:
-            status = worker.process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            status = None
-        worker.kill()
-        log.warning("query worker %s ended while running a query (exit status %s)",
-                    worker.process.pid, status)
-        return QueryTooLarge("The query's worker process ended while running it, most likely "
-                             "for needing more than the memory limit of {limit} MiB; it was "
-                             "replaced", limit=self.memory_mb)
-
-
-def _launch(config: dict[str, Any]) -> _Worker:
-    ours, theirs = socket.socketpair()
-    package_root = str(Path(__file__).resolve().parents[2])   # dpghub importable as here
-    # the hub's own settings (its secret key, its database's address) stay out of reach of
-    # the SQL: the worker is told what it needs
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DPGHUB_")},
-           "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
-                                         if p)}
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dpghub.analysis.worker", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL)
-    finally:
-        theirs.close()
-    worker = _Worker(process, ours)
-    wire.send_json(ours, wire.REQUEST, config)
-    return worker
-
-
-def _worker_config(settings: Settings, memory_mb: int) -> dict[str, Any]:
-    from ..lake.storage import LakeStorage
-
-    remote = LakeStorage.from_settings(settings).remote
-    lake: dict[str, Any] = {"remote": remote}
-    if remote:
-        lake["settings"] = {
-            "home": str(settings.home), "lake_uri": settings.lake_uri,
-            "s3_endpoint_url": settings.s3_endpoint_url,
-            "s3_access_key_id": settings.s3_access_key_id,
-            "s3_secret_access_key": settings.s3_secret_access_key.get_secret_value()
-            if settings.s3_secret_access_key else None,
-            "s3_region": settings.s3_region}
-    return {"memory_mb": memory_mb, "headroom_mb": settings.query_memory_headroom_mb,
-            "threads": 2, "home": str(settings.home), "lake": lake,
-            "result_max_bytes": settings.query_result_max_mb << 20}
-
-
-def _error(body: dict[str, Any]) -> HubError:
-    cls = ERRORS.get(body.get("kind", ""), Invalid)
-    error = cls(body.get("message") or None, code=body.get("code"), field=body.get("field"),
-                **body.get("params", {}))
-    error.from_worker = True  # type: ignore[attr-defined]  (a clean refusal: keep the worker)
-    return error
-
-
-def _unexpected(kind: bytes) -> HubError:
-    return Invalid("The query worker answered out of turn ({kind})", code="query_error",
-                   kind=kind.decode("latin-1"))
