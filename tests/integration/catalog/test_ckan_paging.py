@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dpghub.catalog import ckan
+from dpghub.catalog.ckan import packages as ckan_packages
 from tests.conftest import Hub
 
 
@@ -21,7 +21,7 @@ def test_package_and_organization_lists_cover_every_page(sqlite_hub: Hub,
                                    json={"slug": f"data-{n}", "title_ko": f"자료 {n}",
                                          "access": "restricted" if n == 2 else "open"})
             assert made.status_code == 201
-    monkeypatch.setattr(ckan, "PAGE", 2)     # pages of two, so there are many
+    monkeypatch.setattr(ckan_packages, "PAGE", 2)     # pages of two, so there are many
     listed = hub.client.get("/api/3/action/package_list").json()["result"]
     assert len(listed) == 6 and "org-c__data-1" in listed and "org-a__data-2" not in listed
     mine = hub.client.get("/api/3/action/package_search", headers=auth,
