@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ..core.errors import HubError, Unauthenticated
+from ..core.errors import HubError
 from ..core.i18n import LANGUAGES
 from ..web import csrf
 from ..web.context import DbSession, HubSettings
@@ -310,9 +310,7 @@ def invitation_page(secret: str, request: Request, session: DbSession,
 
 @router.post("/invite/{secret}")
 def invitation_accept(secret: str, request: Request, session: DbSession,
-                      actor: PageActor) -> Response:
-    if actor.user_id is None:
-        raise Unauthenticated()
+                      actor: SignedInPageActor) -> Response:
     membership = service.accept_invitation(session, actor=actor, secret=secret)
     session.refresh(membership)
     return redirect(request, f"/orgs/{membership.organization.slug}",
