@@ -31,10 +31,10 @@ from ..core import jobs
 from ..core.duck import first_row, job_connection, quote_ident
 from ..core.jobs import JobContext
 from . import profile as profiling
-from . import service, tables
+from . import readers, service, tables
 from .errors import IngestError, bad_file
 from .infer import Column, cast_sql, check_sql, misfit_sql, misfits, propose, refine
-from .sources import (
+from .readers import (
     SOURCE_COLUMN,
     Limits,
     Staged,
@@ -42,10 +42,6 @@ from .sources import (
     line_too_long,
     open_archive,
     sql_string,
-    stage_csv,
-    stage_excel,
-    stage_json,
-    stage_parquet,
 )
 from .storage import LakeStorage
 
@@ -379,9 +375,12 @@ def _stage_all(ctx: JobContext, settings: Settings, storage: LakeStorage, scratc
         entry["format"] = kind
         for member_name, member_path, member_kind in members:
             ctx.progress(message=f"reading {member_name}", bytes_done=before)
-            source = _stage_one(member_kind, member_path, member_name, scratch, limits, params,
-                                lambda n, base=before: ctx.progress(bytes_done=base + n),
-                                ctx.check_cancelled, nested=kind == "zip")
+            source = readers.stage(
+                member_kind, member_path, member_name, scratch, limits=limits,
+                encoding=params.get("encoding"), delimiter=params.get("delimiter"),
+                sheet=params.get("sheet"),
+                progress=lambda n, base=before: ctx.progress(bytes_done=base + n),
+                watch=ctx.check_cancelled, nested=kind == "zip")
             if member_kind == "csv":
                 entry.setdefault("encoding", source.encoding)
             if source.extra.get("sheet"):
@@ -396,25 +395,6 @@ def job_limits(settings: Settings) -> Limits:
     return Limits(memory_mb=settings.job_memory_mb, max_rows=settings.ingest_max_rows,
                   max_columns=settings.ingest_max_columns, zip_ratio=settings.zip_max_ratio,
                   zip_bytes=settings.upload_max_mb << 20, line_bytes=_csv_buffer(settings))
-
-
-def _stage_one(kind: str, path: Path, name: str, scratch: Path, limits: Limits,
-               params: dict[str, Any], progress: Any, watch: Any, *, nested: bool) -> Staged:
-    if kind == "csv":
-        return stage_csv(path, name, scratch, encoding=params.get("encoding") or "auto",
-                         delimiter=params.get("delimiter"), progress=progress,
-                         buffer_bytes=limits.line_bytes)
-    if kind == "excel":
-        return stage_excel(path, name, scratch, limits=limits, sheet=params.get("sheet"),
-                           watch=watch)
-    if kind == "archive":   # inside an archive: a workbook is welcome, an archive is not
-        opened = open_archive(path, name, scratch, limits=limits, sheet=params.get("sheet"),
-                              watch=watch, workbook_only=nested)
-        assert opened.staged is not None
-        return opened.staged
-    if kind == "json":
-        return stage_json(path, name, scratch, limits=limits, watch=watch)
-    return stage_parquet(path, name, scratch, limits=limits, watch=watch)
 
 
 def _csv_buffer(settings: Settings) -> int:
