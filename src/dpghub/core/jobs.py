@@ -110,6 +110,12 @@ def after_recovery(fn: RecoveryHook) -> RecoveryHook:
     return fn
 
 
+def created_by(session: Session, job_id: int) -> int | None:
+    """Who asked for the job (None: the platform, or a job since deleted)."""
+    job = session.get(Job, job_id)
+    return job.created_by if job else None
+
+
 def enqueue(
     session: Session, *, kind: str, params: dict[str, Any], org_id: int | None = None,
     created_by: int | None = None, total_bytes: int = 0, max_attempts: int = 2,
