@@ -16,7 +16,6 @@ from ..core import jobs
 from ..core.errors import NotFound
 from ..identity import service as identity
 from ..identity.policy import CLI
-from . import ingest as _handlers  # noqa: F401  (registers the job handlers)
 from . import schemas, service
 from .models import AccessLevel, WriteMode
 from .storage import LakeStorage

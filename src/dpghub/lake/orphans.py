@@ -18,7 +18,6 @@ REMOTE_CLOCK_MARGIN = timedelta(minutes=5)
 log = logging.getLogger("dpghub.lake")
 
 
-@jobs.after_recovery
 def remove_orphan_files(factory: sessionmaker[Session], extras: dict[str, Any],
                         began: datetime) -> None:
     """Delete the data files a killed write left in table folders (no version names them).

@@ -13,9 +13,8 @@ from . import service, tables
 from .storage import LakeStorage
 
 
-@jobs.handler(service.RESTORE_JOB)
 def run(ctx: JobContext) -> dict[str, Any]:
-    """The handler of `lake.restore` jobs."""
+    """The handler of `lake.restore` jobs (registered by `lake.jobs.register_jobs`)."""
     storage: LakeStorage = ctx.extras["storage"]
     with ctx.factory() as session:
         dataset = service.get_dataset_by_id(session, ctx.params["dataset_id"])

@@ -20,6 +20,7 @@ from deltalake import DeltaTable, write_deltalake
 from dpghub.config import Settings
 from dpghub.core import jobs
 from dpghub.core.db import make_engine, make_session_factory, migrate, transaction
+from dpghub.job_kinds import register_jobs
 from dpghub.lake import orphans
 from dpghub.lake.storage import LakeStorage
 
@@ -62,6 +63,7 @@ def home(tmp_path: Path) -> Iterator[tuple[Settings, LakeStorage, Any]]:
     settings = Settings(home=tmp_path / "home").prepare()
     engine = make_engine(settings.database_url or "")
     migrate(engine)
+    register_jobs()   # as every process that runs jobs does
     yield settings, LakeStorage.from_settings(settings), make_session_factory(engine)
     engine.dispose()
 

@@ -8,6 +8,3 @@ refusal names the file, line, column and value; until the commit nothing is visi
 it the job records the version. A retried job finds its own commit (tagged with the job id) and
 does not write twice.
 """
-
-from .. import orphans, restore  # noqa: F401  (register their handlers)
-from . import job  # noqa: F401  (registers the ingestion handler)

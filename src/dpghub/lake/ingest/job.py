@@ -30,9 +30,8 @@ from .staging import source_view, stage_all
 from .write import Refine, write
 
 
-@jobs.handler(service.INGEST_JOB)
 def run(ctx: JobContext) -> dict[str, Any]:
-    """The handler of `lake.ingest` jobs."""
+    """The handler of `lake.ingest` jobs (registered by `lake.jobs.register_jobs`)."""
     settings: Settings = ctx.extras["settings"]
     storage: LakeStorage = ctx.extras["storage"]
     params = ctx.params
