@@ -129,7 +129,7 @@ def register(app: typer.Typer, hub_session) -> None:  # type: ignore[no-untyped-
     def worker(
         threads: Annotated[int, typer.Option(help="Jobs run at once.")] = 1,
     ) -> None:
-        """Run background jobs (ingestion, restore) until interrupted."""
+        """Run background jobs (ingestion, restore, derived datasets) until interrupted."""
         import signal
 
         with hub_session() as (settings, _session, factory):
