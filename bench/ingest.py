@@ -52,7 +52,8 @@ from dpghub.core.db import make_engine, make_session_factory, migrate, transacti
 from dpghub.core import jobs
 from dpghub.identity import service as ids, schemas as isch
 from dpghub.identity.policy import CLI
-from dpghub.lake import ingest, schemas as lsch, service as ls
+from dpghub.job_kinds import register_jobs
+from dpghub.lake import schemas as lsch, service as ls
 from dpghub.lake.storage import LakeStorage
 home, csv = Path(sys.argv[1]), Path(sys.argv[2])
 settings = Settings(home=home).prepare()
@@ -70,6 +71,7 @@ with transaction(factory) as s:
     job_id = ls.request_ingest(s, actor=CLI, dataset=ds, files=[f],
                                options=lsch.IngestOptions()).id
 uploaded = time.perf_counter() - started
+register_jobs()
 started = time.perf_counter()
 jobs.JobRunner(factory, extras={"settings": settings, "storage": storage}).run_one()
 elapsed = time.perf_counter() - started

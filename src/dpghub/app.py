@@ -23,7 +23,6 @@ from swagger_ui_bundle import swagger_ui_path
 
 from . import __version__
 from .analysis import api as analysis_api
-from .analysis import derive as _analysis_jobs  # noqa: F401  (registers the derive job)
 from .analysis import pages as analysis_pages
 from .analysis import service as analysis_service
 from .analysis.workers import QueryPool
@@ -51,9 +50,9 @@ from .identity import api as identity_api
 from .identity import dependencies, policy
 from .identity import pages as identity_pages
 from .identity.dependencies import SignInFirst, checked_credentials
+from .job_kinds import register_jobs
 from .lake import api as lake_api
 from .lake import datagokr, vocabulary
-from .lake import ingest as _lake_jobs  # noqa: F401  (registers the lake's job handlers)
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
 from .web import docs, errors, health, openapi
@@ -158,6 +157,7 @@ def create_app(settings: Settings | None = None, *,
     tests give their own)."""
     settings = (settings or Settings()).prepare()
     register_hooks()
+    register_jobs()   # the hub's own job threads run every kind
     engine = make_engine(settings.database_url or "")
     signing_key = load_signing_key(settings.home)
 

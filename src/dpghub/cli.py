@@ -25,6 +25,7 @@ from .core.security import generate_password, load_signing_key
 from .identity import schemas, service
 from .identity.models import OrgKind, Role, Scope, User
 from .identity.policy import CLI
+from .job_kinds import register_jobs
 
 app = typer.Typer(help="DPG Hub (디지털플랫폼정부 허브) command line.", no_args_is_help=True,
                   add_completion=False, cls=HubCommands)
@@ -51,7 +52,9 @@ def hub_session(*, require_init: bool = True) -> Iterator[tuple[Settings, Sessio
 
 @contextmanager
 def hub_context(*, require_init: bool = True):  # type: ignore[no-untyped-def]
-    """A session committed on success, rolled back when the command fails."""
+    """A session committed on success, rolled back when the command fails. Every job kind is
+    registered first: `dpghub worker`, `dpghub ingest` and the demo loader run jobs here."""
+    register_jobs()
     settings = Settings().prepare()
     engine = make_engine(settings.database_url or "")
     try:

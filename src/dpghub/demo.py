@@ -26,6 +26,7 @@ from .core.netcheck import NetworkPolicy
 from .identity import schemas, service
 from .identity.models import Organization
 from .identity.policy import Actor
+from .job_kinds import register_jobs
 
 ORGANIZATIONS = [
     ("mois", "행정안전부", "Ministry of the Interior and Safety", "public", True,
@@ -109,7 +110,6 @@ packaged_data_dir = reference_data.packaged_data_dir
 def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Actor,
               source: Path | None, say: Callable[[str], None]) -> list[str]:
     """Ingest the demo datasets that have no data yet; return 'org/slug' of those loaded."""
-    from .lake import ingest as _handlers  # noqa: F401  (registers the job handlers)
     from .lake import schemas as lake_schemas
     from .lake import service as lake
     from .lake.storage import LakeStorage
@@ -120,6 +120,7 @@ def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Acto
         say("No sample data found (neither ../shared/data/kr nor PublicDataReader's tables).")
         return []
     storage = LakeStorage.from_settings(settings)
+    register_jobs()
     runner = jobs.JobRunner(factory, extras={"settings": settings, "storage": storage})
     loaded = []
     with tempfile.TemporaryDirectory() as scratch:

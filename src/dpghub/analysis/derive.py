@@ -29,8 +29,8 @@ TIME_LIMIT = 3600  # seconds for the query and writing its result
 MAX_ROWS = 1 << 62  # a derived dataset keeps every row of its query
 
 
-@jobs.handler(service.DERIVE_JOB)
 def run(ctx: JobContext) -> dict[str, Any]:
+    """The handler of `analysis.derive` jobs (registered by `analysis.jobs.register_jobs`)."""
     settings = ctx.extras["settings"]
     storage = ctx.extras["storage"]
     with ctx.factory() as session:

@@ -91,23 +91,28 @@ RecoveryHook = Callable[[sessionmaker[Session], dict[str, Any], datetime], None]
 RECOVERY_HOOKS: list[RecoveryHook] = []
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that runs jobs of `kind`."""
-
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-
-    return register
+def register(kind: str, fn: Handler) -> None:
+    """Name the function that runs jobs of `kind`. Each domain does so for its own kinds in
+    its `register_jobs()`, called at start-up by every process that runs jobs (see
+    `dpghub.job_kinds`), never as a side effect of an import; registering again changes
+    nothing."""
+    HANDLERS[kind] = fn
 
 
-def after_recovery(fn: RecoveryHook) -> RecoveryHook:
+def after_recovery(fn: RecoveryHook) -> None:
     """Register a function a runner calls when it starts and after any recovery that found
     interrupted jobs: the place to tidy what a dead process left behind (a domain's own
     half-written files). It gets the time the recovery began: whatever a live job writes is
-    newer, since no job claimed after that instant can have started earlier."""
-    RECOVERY_HOOKS.append(fn)
-    return fn
+    newer, since no job claimed after that instant can have started earlier. Registering
+    again changes nothing."""
+    if fn not in RECOVERY_HOOKS:
+        RECOVERY_HOOKS.append(fn)
+
+
+def created_by(session: Session, job_id: int) -> int | None:
+    """Who asked for the job (None: the platform, or a job since deleted)."""
+    job = session.get(Job, job_id)
+    return job.created_by if job else None
 
 
 def enqueue(

@@ -16,7 +16,6 @@ from ..core import jobs
 from ..core.errors import NotFound
 from ..identity import service as identity
 from ..identity.policy import CLI
-from . import ingest as _handlers  # noqa: F401  (registers the job handlers)
 from . import schemas, service
 from .models import AccessLevel, WriteMode
 from .storage import LakeStorage
@@ -130,7 +129,7 @@ def register(app: typer.Typer, hub_session) -> None:  # type: ignore[no-untyped-
     def worker(
         threads: Annotated[int, typer.Option(help="Jobs run at once.")] = 1,
     ) -> None:
-        """Run background jobs (ingestion, restore) until interrupted."""
+        """Run background jobs (ingestion, restore, derived datasets) until interrupted."""
         import signal
 
         with hub_session() as (settings, _session, factory):

@@ -25,12 +25,14 @@ from typing import Any
 
 from .errors import IngestError, bad_file
 
-# task → (function in `sources` run under the limit, modules loaded before the limit is set)
-TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "archive": ("archive_task", ("python_calamine", "zipfile", "zlib", "bz2", "lzma")),
-    "excel": ("excel_task", ("python_calamine",)),
-    "json": ("json_task", ("duckdb", "json")),
-    "parquet": ("parquet_task", ()),
+# task → (its reader module, the function there run under the limit, modules loaded before
+# the limit is set)
+TASKS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "archive": ("dpghub.lake.readers.archive", "archive_task",
+                ("python_calamine", "zipfile", "zlib", "bz2", "lzma")),
+    "excel": ("dpghub.lake.readers.excel", "excel_task", ("python_calamine",)),
+    "json": ("dpghub.lake.readers.json", "json_task", ("duckdb", "json")),
+    "parquet": ("dpghub.lake.readers.parquet", "parquet_task", ()),
 }
 # the task's setup (a DuckDB connection, say) is made before the limit, like the imports
 PREPARE = {"json": "json_prepare"}
@@ -129,18 +131,18 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 def main(argv: list[str]) -> int:
     request = json.loads(Path(argv[0]).read_text())
-    name, preload = TASKS[request["task"]]
+    where, name, preload = TASKS[request["task"]]
     for module in preload:
         importlib.import_module(module)
-    from . import sources
+    reader = importlib.import_module(where)
 
     args = dict(request["args"])
     prepare = PREPARE.get(request["task"])
     if prepare:
-        args.update(getattr(sources, prepare)(**args))
+        args.update(getattr(reader, prepare)(**args))
     _limit(request["memory_mb"])
     try:
-        answer: dict[str, Any] = {"result": getattr(sources, name)(**args)}
+        answer: dict[str, Any] = {"result": getattr(reader, name)(**args)}
     except IngestError as exc:
         answer = {"refusal": {"message": exc.message, "code": exc.code, "params": exc.params}}
     except Exception as exc:

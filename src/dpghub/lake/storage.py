@@ -99,7 +99,7 @@ class LakeStorage:
         dataset on this storage's file system (DuckDB cannot fetch its own S3 extension
         here), with the table's schema so columns added in later versions read as nulls.
         """
-        from .sources import sql_string
+        from .readers import sql_string
 
         if not self.remote:
             return ("read_parquet([" + ", ".join(sql_string(f) for f in files) + "], "

@@ -116,8 +116,9 @@ def test_killed_ingestion_leaves_the_table_unchanged_and_is_retried(tmp_path: Pa
 
 def test_a_retry_after_the_commit_does_not_write_twice(tmp_path: Path, kr: Path) -> None:
     """The job committed to Delta, then died before the catalogue: the retry only catalogues."""
-    from dpghub.lake import ingest
+    from dpghub.job_kinds import register_jobs
 
+    register_jobs()
     settings = Settings(home=tmp_path / "home").prepare()
     engine, factory, storage, job_id, dataset_id = _queued_ingestion(settings, EV)
 
@@ -146,5 +147,4 @@ def test_a_retry_after_the_commit_does_not_write_twice(tmp_path: Path, kr: Path)
         assert job.state == "succeeded", job.error
         assert s.get(Dataset, dataset_id).row_count == 6_111
     assert len(DeltaTable(storage.table_uri(dataset_id)).history()) == 1
-    del ingest
     engine.dispose()

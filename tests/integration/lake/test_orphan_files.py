@@ -20,7 +20,8 @@ from deltalake import DeltaTable, write_deltalake
 from dpghub.config import Settings
 from dpghub.core import jobs
 from dpghub.core.db import make_engine, make_session_factory, migrate, transaction
-from dpghub.lake import ingest
+from dpghub.job_kinds import register_jobs
+from dpghub.lake import orphans
 from dpghub.lake.storage import LakeStorage
 
 # appends batches of incompressible rows to the table until it is killed
@@ -62,6 +63,7 @@ def home(tmp_path: Path) -> Iterator[tuple[Settings, LakeStorage, Any]]:
     settings = Settings(home=tmp_path / "home").prepare()
     engine = make_engine(settings.database_url or "")
     migrate(engine)
+    register_jobs()   # as every process that runs jobs does
     yield settings, LakeStorage.from_settings(settings), make_session_factory(engine)
     engine.dispose()
 
@@ -91,7 +93,7 @@ def test_a_killed_write_leaves_nothing_after_the_next_start(home) -> None:  # ty
     left = _crash_a_write(uri, table)
     assert left and not left & _named(table)                # orphans, as the crash left them
 
-    assert ingest.remove_orphan_files in jobs.RECOVERY_HOOKS   # the lake's, run at start
+    assert orphans.remove_orphan_files in jobs.RECOVERY_HOOKS   # the lake's, run at start
     runner = jobs.JobRunner(factory, extras={"settings": settings, "storage": storage})
     runner.start()
     runner.stop()
