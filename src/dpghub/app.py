@@ -39,6 +39,7 @@ from .core.netcheck import NetworkPolicy, Resolver, system_resolver
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
+from .gateway import credentials as gateway_credentials
 from .gateway import pages as gateway_pages
 from .gateway import service as gateway_service
 from .gateway.evidence import Recorder, WriterProcess
@@ -143,7 +144,7 @@ def register_hooks() -> None:
     (once per process; registering again changes nothing)."""
     analysis_service.register_hooks()      # derived datasets follow their inputs' access
     # an app's key or OAuth token is the gateway's; identity's dependencies ask it
-    dependencies.register_scheme(gateway_service.is_app_credential, _app_actor)
+    dependencies.register_scheme(gateway_credentials.is_app_credential, _app_actor)
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:

@@ -23,17 +23,18 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
-import jwt
 from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
 from ..catalog.models import Service
 from ..core.i18n import pick_language, translate
 from ..identity.models import Organization
+from . import credentials
 from .bell import bell_for
 from .breaker import Breakers
+from .credentials import KeyState, presented
 from .limits import Verdict
 from .models import App, AppKey, Subscription, SubscriptionStatus
 from .upstream import AddressRefused, Answer, Pool, UpstreamError
@@ -103,6 +104,7 @@ OPERATIONS_REMEMBERED = 4096   # (method, path) pairs per service
 RECHECK_SECONDS = 1.0     # the state row is read at least this often, bell or not
 ROUTE_SECONDS = 5.0      # a service's upstream address is re-read at least this often
 GENERATION_SQL = "SELECT generation FROM gateway_state WHERE id = 1"
+KEY_REFUSALS = {KeyState.revoked: "bad_key", KeyState.expired: "key_expired"}
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ class Gateway:
         if len(parts) < 2 or not parts[0] or not parts[1]:
             await refuse("no_service")
             return
-        credential = _credential(headers, params)
+        credential = presented(headers, params)
         if credential is None:
             await refuse("no_key")
             return
@@ -485,38 +487,29 @@ class Gateway:
     def _lookup_client(self, credential: str,
                        route: Route) -> tuple[float, Client | None, str]:
         """(valid until — epoch seconds, the client or None, the refusal)."""
-        from . import oauth
-        from .service import key_digest
-
         now = datetime.now(UTC)
         forever = float("inf")
         limit = forever
+        try:
+            match = credentials.key_match(credential, self.state.signing_key)
+        except credentials.TokenExpired:
+            return forever, None, "key_expired"
+        except credentials.TokenRefused:
+            return forever, None, "bad_key"
+        if match.token_expires is not None:
+            limit = min(limit, match.token_expires)
         with self.state.engine.connect() as connection:
-            if oauth.looks_like_jwt(credential):
-                try:
-                    claims = oauth.verify(credential, self.state.signing_key)
-                except jwt.ExpiredSignatureError:
-                    return forever, None, "key_expired"
-                except jwt.InvalidTokenError:
-                    return forever, None, "bad_key"
-                limit = min(limit, float(claims.expires))
-                key = connection.execute(    # the key the token was issued for
-                    select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
-                           Organization.slug)
-                    .join(App, App.id == AppKey.app_id)
-                    .join(Organization, Organization.id == App.org_id)
-                    .where(AppKey.id == claims.key_id, App.id == claims.app_id)).first()
-            else:
-                key = connection.execute(
-                    select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
-                           Organization.slug)
-                    .join(App, App.id == AppKey.app_id)
-                    .join(Organization, Organization.id == App.org_id)
-                    .where(AppKey.digest == key_digest(credential))).first()
-            if key is None or key.revoked_at is not None:
+            key = connection.execute(
+                select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
+                       Organization.slug)
+                .join(App, App.id == AppKey.app_id)
+                .join(Organization, Organization.id == App.org_id)
+                .where(*match.where)).first()
+            if key is None:
                 return forever, None, "bad_key"
-            if key.expires_at is not None and key.expires_at <= now:
-                return forever, None, "key_expired"
+            state = credentials.key_state(key.revoked_at, key.expires_at, now)
+            if state is not KeyState.active:
+                return forever, None, KEY_REFUSALS[state]
             if key.expires_at is not None:
                 limit = min(limit, key.expires_at.timestamp())
             subs = connection.execute(
@@ -572,28 +565,6 @@ def _style(params: list[tuple[str, str]]) -> str:
     if asked == "xml" or "servicekey" in names:
         return "datagokr-xml"
     return "problem"
-
-
-def credential_of(headers: Any, params: list[tuple[str, str]]) -> str | None:
-    """The caller's credential, wherever data.go.kr, API-manager or OAuth clients put it."""
-    return _credential({k.lower(): v for k, v in headers.items()}, params)
-
-
-def _credential(headers: dict[str, str], params: list[tuple[str, str]]) -> str | None:
-    if headers.get("x-api-key"):
-        return headers["x-api-key"].strip()
-    for name, value in params:
-        if name.lower() == "servicekey" and value:
-            key = value.strip()
-            # a doubly encoded key (as many data.go.kr clients send it) is still recognised
-            for _ in range(2):
-                if "%" in key:
-                    key = unquote(key)
-            return key
-    scheme, _, value = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
 
 
 class _ClientGone(Exception):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
-from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +19,7 @@ from fastapi.responses import Response
 from ..core.errors import Forbidden, HubError, Invalid, NotFound, Unauthenticated
 from ..identity.dependencies import actor_for_credential
 from ..web.context import DbSession
+from ..web.datagokr import service_key
 from . import rows as row_reader
 from . import service
 from .tables import version_data
@@ -103,17 +103,7 @@ def _actor(session: Any, key: str | None, request: Request):  # type: ignore[no-
     """A personal API token, or an app's key or token (its dataset subscriptions count)."""
     if not key:
         raise Unauthenticated("A serviceKey is required", code="token_invalid")
-    candidates = [key]
-    if "%" in key:
-        candidates.append(unquote(key))  # a key that was URL-encoded twice
-    last: HubError | None = None
-    for candidate in candidates:
-        try:
-            return actor_for_credential(session, candidate, request)
-        except Unauthenticated as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return actor_for_credential(session, service_key(key), request)
 
 
 def _error(code: tuple[str, str], as_json: bool) -> Response:
