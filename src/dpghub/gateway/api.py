@@ -16,6 +16,7 @@ from ..web.context import DbSession, HubSettings
 from ..web.params import Id, OptionalId
 from ..web.problems import responses
 from . import credentials, metrics, oauth, schemas, service
+from .faults import FAULTS
 
 router = APIRouter(prefix="/api/v1", tags=["gateway"])
 public = APIRouter(tags=["gateway"])
@@ -188,8 +189,8 @@ def discover_allowed(request: Request, session: DbSession,
     """What the presented credential (X-API-Key, serviceKey or Bearer token) may call now."""
     credential = credentials.presented_in(request.headers, list(request.query_params.items()))
     if not credential:          # where to put one is HTTP's to say, not the service's
-        raise Unauthenticated("Send an API key: the X-API-Key header or the serviceKey "
-                              "parameter", code="key_missing")
+        no_key = FAULTS["no_key"]
+        raise Unauthenticated(no_key.message, code=no_key.code)
     app = service.app_for_credential(session, credential, request.app.state.signing_key)
     return [schemas.AllowedService(
         org=svc.organization.slug, slug=svc.slug, title_ko=svc.title_ko,

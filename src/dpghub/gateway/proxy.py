@@ -14,7 +14,6 @@ import contextlib
 import functools
 import hashlib
 import itertools
-import json
 import logging
 import re
 import secrets
@@ -29,12 +28,13 @@ from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
 from ..catalog.models import Service
-from ..core.i18n import pick_language, translate
+from ..core.i18n import pick_language
 from ..identity.models import Organization
 from . import credentials
 from .bell import bell_for
 from .breaker import Breakers
 from .credentials import KeyState, presented
+from .faults import FAULTS, render, style_of
 from .limits import Verdict
 from .models import App, AppKey, Subscription, SubscriptionStatus
 from .upstream import AddressRefused, Answer, Pool, UpstreamError
@@ -107,51 +107,6 @@ GENERATION_SQL = "SELECT generation FROM gateway_state WHERE id = 1"
 KEY_REFUSALS = {KeyState.revoked: "bad_key", KeyState.expired: "key_expired"}
 
 
-@dataclass(frozen=True)
-class Fault:
-    status: int
-    code: str              # our stable code
-    datagokr: tuple[str, str]
-    message: str
-
-
-FAULTS = {
-    "no_key": Fault(401, "key_missing", ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
-                    "Send an API key: the X-API-Key header or the serviceKey parameter"),
-    "bad_key": Fault(401, "key_not_registered", ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
-                     "This API key is not registered, or was revoked"),
-    "key_expired": Fault(401, "key_expired", ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
-                         "This API key or token has expired"),
-    "no_service": Fault(404, "service_not_found", ("12", "NO_OPENAPI_SERVICE_ERROR"),
-                        "There is no such service"),
-    "denied": Fault(403, "subscription_required", ("20", "SERVICE_ACCESS_DENIED_ERROR"),
-                    "This app has no approved subscription to this service"),
-    "sub_expired": Fault(403, "subscription_expired", ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
-                         "This app's subscription to this service has expired"),
-    "quota": Fault(429, "daily_quota_exceeded",
-                   ("22", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
-                   "The daily quota of this subscription is used up"),
-    "rate": Fault(429, "rate_limited",
-                  ("23", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_PER_SECOND_EXCEEDS_ERROR"),
-                  "Too many requests per second for this subscription"),
-    "limits_unavailable": Fault(503, "limits_unavailable", ("04", "HTTP_ERROR"),
-                                "Rate limits cannot be checked right now; try again"),
-    "too_large": Fault(413, "request_too_large", ("04", "HTTP_ERROR"),
-                       "The request body is larger than this gateway accepts"),
-    "too_many_headers": Fault(431, "request_headers_too_large", ("04", "HTTP_ERROR"),
-                              "The request's header fields are too many or too large"),
-    "upstream": Fault(502, "upstream_unreachable", ("04", "HTTP_ERROR"),
-                      "The provider's system did not answer"),
-    "address_refused": Fault(502, "upstream_address_refused", ("04", "HTTP_ERROR"),
-                             "The provider's system is at an address this gateway may not "
-                             "reach"),
-    "circuit_open": Fault(503, "upstream_circuit_open", ("04", "HTTP_ERROR"),
-                          "The provider's system is failing; calls pause briefly"),
-    "timeout": Fault(504, "upstream_timeout", ("05", "SERVICETIMEOUT_ERROR"),
-                     "The provider's system did not answer in time"),
-}
-
-
 @dataclass
 class Route:
     service_id: int
@@ -222,7 +177,7 @@ class Gateway:
         # their encoding (older Korean clients send EUC-KR)
         params = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                            keep_blank_values=True, encoding="latin-1")
-        style = _style(params)
+        style = style_of(params)
         method = scope["method"]
         parts = scope["path"][len(PREFIX):].split("/", 2)
         record: dict[str, Any] = {
@@ -238,7 +193,7 @@ class Gateway:
             lang = pick_language(explicit=None, user_setting=None,
                                  accept_language=headers.get("accept-language"),
                                  default=self.state.settings.default_language)
-            body, media = _error_body(fault, style, lang, request_id, scope["path"])
+            body, media = render(fault, style, lang, request_id, scope["path"])
             hub_ms = (time.perf_counter() - started) * 1000
             record.update(status=fault.status, fault=fault.code, hub_ms=hub_ms,
                           response_bytes=len(body))
@@ -555,18 +510,6 @@ def _request_id(given: str | None, ids: Iterator[str]) -> str:
     return next(ids)
 
 
-def _style(params: list[tuple[str, str]]) -> str:
-    """How errors are written: data.go.kr's envelope (XML unless JSON is asked for) when the
-    caller speaks data.go.kr (serviceKey, type or _type), else problem+json."""
-    names = {k.lower(): v.lower() for k, v in params}
-    asked = names.get("type") or names.get("_type")
-    if asked == "json":
-        return "datagokr-json"
-    if asked == "xml" or "servicekey" in names:
-        return "datagokr-xml"
-    return "problem"
-
-
 class _ClientGone(Exception):
     """The caller disconnected: mid-upload, or while a long answer streamed to it."""
 
@@ -678,24 +621,6 @@ def _limit_headers(verdict: Verdict) -> list[tuple[bytes, bytes]]:
     return [(b"ratelimit-limit", str(verdict.limit).encode()),
             (b"ratelimit-remaining", str(verdict.remaining).encode()),
             (b"ratelimit-reset", str(verdict.reset).encode())]
-
-
-def _error_body(fault: Fault, style: str, lang: str, request_id: str,
-                path: str) -> tuple[bytes, str]:
-    code, name = fault.datagokr
-    if style == "datagokr-json":
-        return (json.dumps({"response": {"header": {"resultCode": code, "resultMsg": name}}})
-                .encode(), "application/json;charset=UTF-8")
-    if style == "datagokr-xml":
-        return ('<?xml version="1.0" encoding="UTF-8"?><OpenAPI_ServiceResponse><cmmMsgHeader>'
-                f"<errMsg>SERVICE ERROR</errMsg><returnAuthMsg>{name}</returnAuthMsg>"
-                f"<returnReasonCode>{code}</returnReasonCode></cmmMsgHeader>"
-                "</OpenAPI_ServiceResponse>").encode(), "application/xml;charset=UTF-8"
-    problem = {"type": f"urn:dpghub:problem:{fault.code}", "status": fault.status,
-               "title": translate(fault.message, lang), "detail": translate(fault.message, lang),
-               "code": fault.code, "instance": path, "request_id": request_id,
-               "datagokr_code": code}
-    return (json.dumps(problem, ensure_ascii=False).encode(), "application/problem+json")
 
 
 async def _send_all(send: Send, status: int, media: str, body: bytes, request_id: str,
