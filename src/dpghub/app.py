@@ -42,12 +42,13 @@ from .gateway import api as gateway_api
 from .gateway import credentials as gateway_credentials
 from .gateway import pages as gateway_pages
 from .gateway import service as gateway_service
+from .gateway.answers import GUARD_HEADERS
 from .gateway.evidence import Recorder, WriterProcess
 from .gateway.journal import root_of as journal_root
 from .gateway.limits import MemoryLimits, RedisLimits
 from .gateway.metrics import Metrics
-from .gateway.proxy import GUARD_HEADERS, Gateway
 from .gateway.proxy import PREFIX as GATEWAY_PREFIX
+from .gateway.proxy import Gateway
 from .identity import api as identity_api
 from .identity import dependencies, policy
 from .identity import pages as identity_pages
