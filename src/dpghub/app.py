@@ -38,14 +38,16 @@ from .core.netcheck import NetworkPolicy, Resolver, system_resolver
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
+from .gateway import credentials as gateway_credentials
 from .gateway import pages as gateway_pages
 from .gateway import service as gateway_service
+from .gateway.answers import GUARD_HEADERS
 from .gateway.evidence import Recorder, WriterProcess
 from .gateway.journal import root_of as journal_root
 from .gateway.limits import MemoryLimits, RedisLimits
 from .gateway.metrics import Metrics
-from .gateway.proxy import GUARD_HEADERS, Gateway
 from .gateway.proxy import PREFIX as GATEWAY_PREFIX
+from .gateway.proxy import Gateway
 from .identity import api as identity_api
 from .identity import dependencies, policy
 from .identity import pages as identity_pages
@@ -142,7 +144,7 @@ def register_hooks() -> None:
     (once per process; registering again changes nothing)."""
     analysis_service.register_hooks()      # derived datasets follow their inputs' access
     # an app's key or OAuth token is the gateway's; identity's dependencies ask it
-    dependencies.register_scheme(gateway_service.is_app_credential, _app_actor)
+    dependencies.register_scheme(gateway_credentials.is_app_credential, _app_actor)
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:

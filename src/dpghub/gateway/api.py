@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..catalog import service as catalog
+from ..core.errors import Invalid, Unauthenticated
 from ..identity import service as identity
 from ..identity.dependencies import ApiActor
 from ..identity.policy import authorize
 from ..web.context import DbSession, HubSettings
 from ..web.params import Id, OptionalId
 from ..web.problems import responses
-from . import metrics, oauth, schemas, service
-from .proxy import credential_of
+from . import credentials, metrics, oauth, schemas, service
+from .faults import FAULTS
 
 router = APIRouter(prefix="/api/v1", tags=["gateway"])
 public = APIRouter(tags=["gateway"])
@@ -186,9 +187,11 @@ def discover(session: DbSession, settings: HubSettings) -> list[schemas.Discover
 def discover_allowed(request: Request, session: DbSession,
                      settings: HubSettings) -> list[schemas.AllowedService]:
     """What the presented credential (X-API-Key, serviceKey or Bearer token) may call now."""
-    app = service.app_for_credential(session, credential_of(request.headers,
-                                                            list(request.query_params.items())),
-                                     request.app.state.signing_key)
+    credential = credentials.presented_in(request.headers, list(request.query_params.items()))
+    if not credential:          # where to put one is HTTP's to say, not the service's
+        no_key = FAULTS["no_key"]
+        raise Unauthenticated(no_key.message, code=no_key.code)
+    app = service.app_for_credential(session, credential, request.app.state.signing_key)
     return [schemas.AllowedService(
         org=svc.organization.slug, slug=svc.slug, title_ko=svc.title_ko,
         gateway_url=_gateway_url(settings, svc.organization.slug, svc.slug),
@@ -228,8 +231,6 @@ def usage(session: DbSession, actor: ApiActor, service_ref: Annotated[
     """Calls, errors, p50/p95 latency per day and today's quota use — of a service (for
     its provider's members) or of an app (for its organization's members)."""
     if (service_ref is None) == (app is None):
-        from ..core.errors import Invalid
-
         raise Invalid("Give either service or app", code="usage_target", field="service")
     if service_ref is not None:
         org_slug, _, slug = service_ref.partition("/")

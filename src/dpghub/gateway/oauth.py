@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.security import public_key_bytes
+from .credentials import AUDIENCE, KEY_ID, is_active, key_digest, sign_token
 from .models import App, AppKey
-from .service import key_digest
 
 TOKEN_MINUTES = 10
-AUDIENCE = "dpghub-gateway"
-KEY_ID = "hub-ed25519"
 
 
 class OAuthError(Exception):
@@ -37,14 +33,6 @@ class OAuthError(Exception):
         self.error = error
         self.description = description
         self.status = status
-
-
-@dataclass(frozen=True)
-class TokenClaims:
-    app_id: int
-    key_id: int      # the API key it was issued for: revoking that key ends the token
-    org: str
-    expires: int     # epoch seconds
 
 
 def client_id(app_id: int) -> str:
@@ -64,30 +52,18 @@ def issue(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str, clie
     if row is None:
         raise OAuthError("invalid_client", "client authentication failed", 401)
     key, app = row
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    if not is_active(key.revoked_at, key.expires_at, now):
         raise OAuthError("invalid_client", "the client secret was revoked or has expired", 401)
     exp = now + timedelta(minutes=TOKEN_MINUTES)
     claims = {"iss": issuer, "aud": AUDIENCE, "sub": client, "app": app.id, "key": key.id,
               "org": app.organization.slug, "iat": int(now.timestamp()),
               "exp": int(exp.timestamp()), "jti": secrets.token_hex(8)}
-    token = jwt.encode(claims, signing_key, algorithm="EdDSA", headers={"kid": KEY_ID})
+    token = sign_token(claims, signing_key)
     audit.record(session, actor=f"app:{app.organization.slug}/{app.id}",
                  action="gateway.token.issue", target_type="app", target_id=app.id,
                  org_id=app.org_id, details={"jti": claims["jti"], "key_prefix": key.prefix,
                                              "expires_at": exp.isoformat()})
     return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_MINUTES * 60}
-
-
-def looks_like_jwt(credential: str) -> bool:
-    return credential.count(".") == 2 and credential.startswith("eyJ")
-
-
-def verify(token: str, signing_key: Ed25519PrivateKey) -> TokenClaims:
-    """The claims of a valid token; jwt.ExpiredSignatureError or jwt.InvalidTokenError."""
-    claims = jwt.decode(token, signing_key.public_key(), algorithms=["EdDSA"],
-                        audience=AUDIENCE, options={"require": ["exp", "sub", "app", "key"]})
-    return TokenClaims(app_id=int(claims["app"]), key_id=int(claims["key"]),
-                       org=str(claims.get("org", "")), expires=int(claims["exp"]))
 
 
 def jwks(signing_key: Ed25519PrivateKey) -> dict[str, Any]:

@@ -5,171 +5,40 @@ throughput). For each call: credential (X-API-Key, data.go.kr's `serviceKey`, or
 key) → approved subscription → rate limit and daily quota → stream to the upstream with
 our pooled HTTP/1.1 client (upstream.py) and stream the answer back, its call record
 journalled before the answer's last piece leaves (evidence.py).
+
+Here is the call itself. What it looks up, cached, is lookups.py; what it answers with,
+answers.py (the upstream's answer) and faults.py (a refusal); credentials.py reads the key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import hashlib
 import itertools
-import json
 import logging
 import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
-import jwt
-from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
-from ..catalog.models import Service
-from ..core.i18n import pick_language, translate
-from ..identity.models import Organization
-from .bell import bell_for
+from ..core.i18n import pick_language
+from .answers import HOP_BY_HOP, answer_headers, hub_headers, limit_headers, send_whole
 from .breaker import Breakers
+from .credentials import presented
+from .faults import FAULTS, render, style_of
 from .limits import Verdict
-from .models import App, AppKey, Subscription, SubscriptionStatus
+from .lookups import Lookups, Route, operation_of
 from .upstream import AddressRefused, Answer, Pool, UpstreamError
 
 log = logging.getLogger("dpghub.gateway")
 PREFIX = "/gw/"
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-              "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect"}
-# as nginx does by default: the hub's server writes its own Date (one Date field only), and
-# the provider's Server field (its software and version) stays behind the gateway
-DROPPED_FROM_ANSWERS = {name.encode() for name in HOP_BY_HOP - {"content-length", "expect"}
-                        } | {b"date", b"server"}
-# Fields by which an upstream could act on the origin its answer is served from — the
-# portal's, unless DPGHUB_GATEWAY_ORIGIN gives the gateway its own: cookies and site data,
-# service-worker scope, HSTS and key pins, alternative services (where the browser sends the
-# origin's next requests), reporting endpoints (which would receive the page's URL, key and
-# all), client hints, sign-in state (FedCM), Flash/PDF cross-domain policy, an auth prompt (a
-# password dialog in the hub's name; upstream credentials cannot pass the gateway anyway), a
-# Refresh redirect, and CORS with credentials (the gateway never uses the caller's cookies).
-# And the fields the gateway sets itself, so an upstream cannot loosen or report on them.
-# Kept: CORS without credentials (browser apps call data.go.kr-style APIs with serviceKey),
-# Link (pagination; what it could preload, the CSP below blocks), Location, caching fields.
-# Fields starting `sec-` are the browsers' reserved names and go as well.
-ORIGIN_ACTING = {
-    b"set-cookie", b"set-cookie2", b"clear-site-data", b"service-worker-allowed",
-    b"strict-transport-security", b"public-key-pins", b"public-key-pins-report-only",
-    b"expect-ct", b"alt-svc", b"nel", b"report-to", b"reporting-endpoints", b"accept-ch",
-    b"critical-ch", b"origin-agent-cluster", b"set-login", b"observe-browsing-topics",
-    b"activate-storage-access", b"x-permitted-cross-domain-policies", b"www-authenticate",
-    b"refresh", b"access-control-allow-credentials", b"speculation-rules",
-    b"content-security-policy", b"content-security-policy-report-only",
-    b"x-content-type-options", b"referrer-policy"}
-# what the gateway does with an answer's field: 0 drop, 1 Content-Type, 2 Content-Disposition
-_ANSWER_FIELDS = dict.fromkeys(DROPPED_FROM_ANSWERS | ORIGIN_ACTING, 0) | {
-    b"content-type": 1, b"content-disposition": 2}
-# On every answer of the gateway, the upstream's and its own: nothing in it runs as the origin
-# it is served from (a sandbox: no script, no forms, an opaque origin; nothing loads), it
-# cannot be framed, it is not sniffed into another type, and following a link from it sends
-# no Referer (the URL may hold a serviceKey)
-GUARD = "sandbox; default-src 'none'; frame-ancestors 'none'"
-GUARD_HEADERS = [(b"content-security-policy", GUARD.encode()),
-                 (b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"no-referrer")]
-UNSNIFFABLE = b"application/octet-stream"     # for an answer without a (valid) type
-ATTACHMENT = b"attachment"
-# Types browsers render as active documents: on the portal's origin they are downloaded, not
-# shown (the sandbox would keep them inert anyway). XML stays inline: developers open
-# data.go.kr answers in the browser, which shows them as a tree
-DOCUMENT_TYPES = {b"text/html", b"application/xhtml+xml", b"application/vnd.wap.xhtml+xml",
-                  b"image/svg+xml", b"application/mathml+xml", b"multipart/x-mixed-replace"}
-# Types a page loads as script or style. On the portal's origin they are sent as text/plain:
-# the portal's own policy allows script and style from 'self', which /gw/… is part of, so an
-# upstream's script would otherwise be a ready gadget for any markup injected into a portal
-# page (nosniff makes browsers refuse text/plain as script or style). With its own origin the
-# gateway sends them as they are (JSONP callers need that)
-ACTIVE_TYPES = {b"application/javascript", b"application/ecmascript", b"application/x-javascript",
-                b"application/x-ecmascript", b"text/javascript", b"text/ecmascript",
-                b"text/x-javascript", b"text/x-ecmascript", b"text/jscript", b"text/livescript",
-                b"text/javascript1.0", b"text/javascript1.1", b"text/javascript1.2",
-                b"text/javascript1.3", b"text/javascript1.4", b"text/javascript1.5",
-                b"text/css"}
-_MEDIA_TYPE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 CREDENTIAL_HEADERS = {"x-api-key", "authorization", "cookie", "cookie2"}
 CREDENTIAL_PARAMS = {"servicekey"}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
-OPERATIONS_REMEMBERED = 4096   # (method, path) pairs per service
-RECHECK_SECONDS = 1.0     # the state row is read at least this often, bell or not
-ROUTE_SECONDS = 5.0      # a service's upstream address is re-read at least this often
-GENERATION_SQL = "SELECT generation FROM gateway_state WHERE id = 1"
-
-
-@dataclass(frozen=True)
-class Fault:
-    status: int
-    code: str              # our stable code
-    datagokr: tuple[str, str]
-    message: str
-
-
-FAULTS = {
-    "no_key": Fault(401, "key_missing", ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
-                    "Send an API key: the X-API-Key header or the serviceKey parameter"),
-    "bad_key": Fault(401, "key_not_registered", ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
-                     "This API key is not registered, or was revoked"),
-    "key_expired": Fault(401, "key_expired", ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
-                         "This API key or token has expired"),
-    "no_service": Fault(404, "service_not_found", ("12", "NO_OPENAPI_SERVICE_ERROR"),
-                        "There is no such service"),
-    "denied": Fault(403, "subscription_required", ("20", "SERVICE_ACCESS_DENIED_ERROR"),
-                    "This app has no approved subscription to this service"),
-    "sub_expired": Fault(403, "subscription_expired", ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
-                         "This app's subscription to this service has expired"),
-    "quota": Fault(429, "daily_quota_exceeded",
-                   ("22", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
-                   "The daily quota of this subscription is used up"),
-    "rate": Fault(429, "rate_limited",
-                  ("23", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_PER_SECOND_EXCEEDS_ERROR"),
-                  "Too many requests per second for this subscription"),
-    "limits_unavailable": Fault(503, "limits_unavailable", ("04", "HTTP_ERROR"),
-                                "Rate limits cannot be checked right now; try again"),
-    "too_large": Fault(413, "request_too_large", ("04", "HTTP_ERROR"),
-                       "The request body is larger than this gateway accepts"),
-    "too_many_headers": Fault(431, "request_headers_too_large", ("04", "HTTP_ERROR"),
-                              "The request's header fields are too many or too large"),
-    "upstream": Fault(502, "upstream_unreachable", ("04", "HTTP_ERROR"),
-                      "The provider's system did not answer"),
-    "address_refused": Fault(502, "upstream_address_refused", ("04", "HTTP_ERROR"),
-                             "The provider's system is at an address this gateway may not "
-                             "reach"),
-    "circuit_open": Fault(503, "upstream_circuit_open", ("04", "HTTP_ERROR"),
-                          "The provider's system is failing; calls pause briefly"),
-    "timeout": Fault(504, "upstream_timeout", ("05", "SERVICETIMEOUT_ERROR"),
-                     "The provider's system did not answer in time"),
-}
-
-
-@dataclass
-class Route:
-    service_id: int
-    service_ref: str
-    upstream: str
-    provider_org_id: int
-    operations: list[tuple[str, re.Pattern[str], str]]
-    timeout_seconds: float | None = None     # None: the hub's setting
-    max_body_mb: int | None = None
-    matched: dict[tuple[str, str], str] = field(default_factory=dict)   # (method, path) → op
-
-
-@dataclass
-class Client:
-    app_id: int
-    consumer_org_id: int
-    label: str             # "org/app-id", sent upstream as X-Hub-Client
-    subscription_id: int
-    rate: float
-    quota: int
 
 
 class Gateway:
@@ -180,14 +49,7 @@ class Gateway:
         # with its own origin the gateway may show documents inline (still sandboxed); on the
         # portal's they are sent as downloads
         self._attach_documents = state.settings.gateway_origin is None
-        self._routes: dict[tuple[str, str], tuple[float, Route]] = {}
-        self._clients: dict[tuple[str, int], tuple[float, Client | None, str]] = {}
-        self._generation: int | None = None
-        self._bell = bell_for(state.engine)
-        self._rung = b""                  # the bell as it was when the row was last read
-        self._read_at = float("-inf")
-        self._raw: Any = None
-        self._cursor: Any = None
+        self.lookups = Lookups(state)
         # request ids: a random prefix per gateway (so per process) and a counter — unique
         # without a system call for randomness on every request
         prefix = secrets.token_hex(4)
@@ -204,9 +66,7 @@ class Gateway:
             await durable
 
     async def close(self) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
+        self.lookups.close()
         await self.pool.close()
 
     # --- the call --------------------------------------------------------------------------
@@ -220,7 +80,7 @@ class Gateway:
         # their encoding (older Korean clients send EUC-KR)
         params = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                            keep_blank_values=True, encoding="latin-1")
-        style = _style(params)
+        style = style_of(params)
         method = scope["method"]
         parts = scope["path"][len(PREFIX):].split("/", 2)
         record: dict[str, Any] = {
@@ -230,18 +90,18 @@ class Gateway:
 
         async def refuse(name: str, verdict: Verdict | None = None) -> None:
             fault = FAULTS[name]
-            extra = _limit_headers(verdict) if verdict else []
+            extra = limit_headers(verdict) if verdict else []
             if verdict is not None and not verdict.allowed:
                 extra.append((b"retry-after", str(max(1, round(verdict.retry_after))).encode()))
             lang = pick_language(explicit=None, user_setting=None,
                                  accept_language=headers.get("accept-language"),
                                  default=self.state.settings.default_language)
-            body, media = _error_body(fault, style, lang, request_id, scope["path"])
+            body, media = render(fault, style, lang, request_id, scope["path"])
             hub_ms = (time.perf_counter() - started) * 1000
             record.update(status=fault.status, fault=fault.code, hub_ms=hub_ms,
                           response_bytes=len(body))
             await self._done(record)
-            await _send_all(send, fault.status, media, body, request_id, hub_ms, extra)
+            await send_whole(send, fault.status, media, body, request_id, hub_ms, extra)
 
         if _head_too_large(scope["headers"], self.state.settings):
             await refuse("too_many_headers")      # nothing so large goes upstream, whatever
@@ -249,18 +109,19 @@ class Gateway:
         if len(parts) < 2 or not parts[0] or not parts[1]:
             await refuse("no_service")
             return
-        credential = _credential(headers, params)
+        credential = presented(headers, params)
         if credential is None:
             await refuse("no_key")
             return
-        self._fresh()
-        route = self._route(parts[0], parts[1])
+        lookups = self.lookups
+        lookups.fresh()
+        route = lookups.route(parts[0], parts[1])
         if route is None:
             await refuse("no_service")
             return
         record.update(service_id=route.service_id, provider_org_id=route.provider_org_id,
                       service_ref=route.service_ref)
-        client, problem = self._client(credential, route)
+        client, problem = lookups.client(credential, route)
         if client is None:
             await refuse(problem)
             return
@@ -272,7 +133,7 @@ class Gateway:
                                                                "limits_unavailable"), verdict)
             return
         rest = "/" + parts[2] if len(parts) > 2 else ""
-        record["operation"] = _operation(route, method, rest or "/")
+        record["operation"] = operation_of(route, method, rest or "/")
         breaker = self.breakers.get(route.upstream)
         if not breaker.allow():
             await refuse("circuit_open", verdict)
@@ -347,10 +208,10 @@ class Gateway:
                     breaker.failure()
                 else:
                     breaker.success()
-                response_headers = _answer_headers(answer.status, answer.headers,
-                                                   self._attach_documents)
-                response_headers += _hub_headers(record["request_id"], hub_ms)
-                response_headers += _limit_headers(verdict)
+                response_headers = answer_headers(answer.status, answer.headers,
+                                                  self._attach_documents)
+                response_headers += hub_headers(record["request_id"], hub_ms)
+                response_headers += limit_headers(verdict)
                 await send({"type": "http.response.start", "status": answer.status,
                             "headers": response_headers})
                 answered = True
@@ -417,124 +278,6 @@ class Gateway:
                 if watch is not None:
                     watch.cancel()
 
-    # --- lookups ---------------------------------------------------------------------------
-
-    def _fresh(self) -> None:
-        """Drop cached lookups when a key or subscription changed anywhere (GatewayState).
-        With SQLite the row is read only when the bell (bell.py) rang, or a second passed;
-        otherwise one primary-key read per call on a connection kept for it (through
-        SQLAlchemy's pool the same read cost a fifth of the gateway's throughput)."""
-        if self._bell is not None:
-            rung, now = self._bell.read(), time.monotonic()
-            if rung == self._rung and now - self._read_at < RECHECK_SECONDS:
-                return
-            self._rung, self._read_at = rung, now      # the bell first, then the row
-        generation = self._read_generation()
-        if generation != self._generation or len(self._clients) > 100_000:
-            self._routes.clear()
-            self._clients.clear()
-            self._generation = generation
-
-    def _read_generation(self) -> int | None:
-        for _ in range(2):
-            try:
-                if self._raw is None:
-                    self._raw = self.state.engine.raw_connection()
-                    driver = self._raw.driver_connection
-                    if hasattr(driver, "autocommit"):      # psycopg: no open transaction
-                        driver.autocommit = True
-                    self._cursor = driver.cursor()         # the driver's own: no pool proxy
-                self._cursor.execute(GENERATION_SQL)
-                row = self._cursor.fetchone()
-                return int(row[0]) if row else None
-            except Exception:  # noqa: BLE001 — a dropped connection: open a new one once
-                if self._raw is not None:
-                    with contextlib.suppress(Exception):
-                        self._raw.invalidate()      # not back into the pool: it is broken
-                self._raw = None
-        raise RuntimeError("the gateway cannot read its state from the database")
-
-    def _route(self, org: str, slug: str) -> Route | None:
-        now = time.monotonic()
-        cached = self._routes.get((org, slug))
-        if cached is not None and now - cached[0] < ROUTE_SECONDS:
-            return cached[1]
-        with self.state.engine.connect() as connection:
-            row = connection.execute(
-                select(Service.id, Service.upstream_url, Service.org_id, Service.openapi,
-                       Service.timeout_seconds, Service.max_body_mb)
-                .join(Organization, Organization.id == Service.org_id)
-                .where(Organization.slug == org, Service.slug == slug)).first()
-        if row is None:
-            return None
-        route = Route(service_id=row.id, service_ref=f"{org}/{slug}",
-                      upstream=row.upstream_url.rstrip("/"), provider_org_id=row.org_id,
-                      operations=_compile(row.openapi), timeout_seconds=row.timeout_seconds,
-                      max_body_mb=row.max_body_mb)
-        self._routes[(org, slug)] = (now, route)
-        return route
-
-    def _client(self, credential: str, route: Route) -> tuple[Client | None, str]:
-        cached = self._clients.get((credential, route.service_id))
-        if cached is not None and time.time() < cached[0]:
-            return cached[1], cached[2]
-        valid_until, client, problem = self._lookup_client(credential, route)
-        self._clients[(credential, route.service_id)] = (valid_until, client, problem)
-        return client, problem
-
-    def _lookup_client(self, credential: str,
-                       route: Route) -> tuple[float, Client | None, str]:
-        """(valid until — epoch seconds, the client or None, the refusal)."""
-        from . import oauth
-        from .service import key_digest
-
-        now = datetime.now(UTC)
-        forever = float("inf")
-        limit = forever
-        with self.state.engine.connect() as connection:
-            if oauth.looks_like_jwt(credential):
-                try:
-                    claims = oauth.verify(credential, self.state.signing_key)
-                except jwt.ExpiredSignatureError:
-                    return forever, None, "key_expired"
-                except jwt.InvalidTokenError:
-                    return forever, None, "bad_key"
-                limit = min(limit, float(claims.expires))
-                key = connection.execute(    # the key the token was issued for
-                    select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
-                           Organization.slug)
-                    .join(App, App.id == AppKey.app_id)
-                    .join(Organization, Organization.id == App.org_id)
-                    .where(AppKey.id == claims.key_id, App.id == claims.app_id)).first()
-            else:
-                key = connection.execute(
-                    select(AppKey.app_id, AppKey.expires_at, AppKey.revoked_at, App.org_id,
-                           Organization.slug)
-                    .join(App, App.id == AppKey.app_id)
-                    .join(Organization, Organization.id == App.org_id)
-                    .where(AppKey.digest == key_digest(credential))).first()
-            if key is None or key.revoked_at is not None:
-                return forever, None, "bad_key"
-            if key.expires_at is not None and key.expires_at <= now:
-                return forever, None, "key_expired"
-            if key.expires_at is not None:
-                limit = min(limit, key.expires_at.timestamp())
-            subs = connection.execute(
-                select(Subscription.id, Subscription.expires_at, Subscription.rate_per_second,
-                       Subscription.daily_quota, Subscription.plan)
-                .where(Subscription.app_id == key.app_id,
-                       Subscription.service_id == route.service_id,
-                       Subscription.status == SubscriptionStatus.approved)).all()
-        live = [s for s in subs if s.expires_at is None or s.expires_at > now]
-        if not live:
-            return limit, None, "sub_expired" if subs else "denied"
-        chosen = max(live, key=lambda s: (s.plan == "production", s.daily_quota))
-        if chosen.expires_at is not None:
-            limit = min(limit, chosen.expires_at.timestamp())
-        return limit, Client(app_id=key.app_id, consumer_org_id=key.org_id,
-                             label=f"{key.slug}/{key.app_id}", subscription_id=chosen.id,
-                             rate=chosen.rate_per_second, quota=chosen.daily_quota), ""
-
 
 class _TooLarge(Exception):
     pass
@@ -562,40 +305,6 @@ def _request_id(given: str | None, ids: Iterator[str]) -> str:
     return next(ids)
 
 
-def _style(params: list[tuple[str, str]]) -> str:
-    """How errors are written: data.go.kr's envelope (XML unless JSON is asked for) when the
-    caller speaks data.go.kr (serviceKey, type or _type), else problem+json."""
-    names = {k.lower(): v.lower() for k, v in params}
-    asked = names.get("type") or names.get("_type")
-    if asked == "json":
-        return "datagokr-json"
-    if asked == "xml" or "servicekey" in names:
-        return "datagokr-xml"
-    return "problem"
-
-
-def credential_of(headers: Any, params: list[tuple[str, str]]) -> str | None:
-    """The caller's credential, wherever data.go.kr, API-manager or OAuth clients put it."""
-    return _credential({k.lower(): v for k, v in headers.items()}, params)
-
-
-def _credential(headers: dict[str, str], params: list[tuple[str, str]]) -> str | None:
-    if headers.get("x-api-key"):
-        return headers["x-api-key"].strip()
-    for name, value in params:
-        if name.lower() == "servicekey" and value:
-            key = value.strip()
-            # a doubly encoded key (as many data.go.kr clients send it) is still recognised
-            for _ in range(2):
-                if "%" in key:
-                    key = unquote(key)
-            return key
-    scheme, _, value = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
-
-
 class _ClientGone(Exception):
     """The caller disconnected: mid-upload, or while a long answer streamed to it."""
 
@@ -614,122 +323,3 @@ def _raw_rest(scope: Scope, rest: str) -> str:
         return rest
     pieces = raw.decode("latin-1")[len(PREFIX):].split("/", 2)
     return "/" + pieces[2] if len(pieces) > 2 else ""
-
-
-def _compile(document: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str]]:
-    found = []
-    for path, item in (document.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "/?$")
-        for method, op in item.items():
-            if isinstance(op, dict) and method.upper() in {
-                    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}:
-                found.append((method.upper(), pattern,
-                              op.get("operationId") or f"{method.upper()} {path}"))
-    return found
-
-
-def _operation(route: Route, method: str, path: str) -> str:
-    """The OpenAPI operation a call is for; remembered per path, since most calls of a
-    service repeat a few paths."""
-    found = route.matched.get((method, path))
-    if found is not None:
-        return found
-    found = ""
-    for op_method, pattern, name in route.operations:
-        if op_method == method and pattern.match(path):
-            found = name
-            break
-    if len(route.matched) < OPERATIONS_REMEMBERED:
-        route.matched[(method, path)] = found
-    return found
-
-
-def _answer_headers(status: int, received: list[tuple[bytes, bytes]],
-                    attach_documents: bool) -> list[tuple[bytes, bytes]]:
-    """The upstream's fields as the caller gets them: hop-by-hop and origin-acting fields
-    dropped, one Content-Type that cannot be sniffed into script, the guard fields added."""
-    kept: list[tuple[bytes, bytes]] = []
-    media: bytes | None = None
-    types = 0
-    disposition: bytes | None = None
-    for name, value in received:
-        name = name.lower()
-        action = _ANSWER_FIELDS.get(name)
-        if action is None:
-            if not name.startswith(b"sec-"):
-                kept.append((name, value))
-        elif action == 1:
-            media = value
-            types += 1
-        elif action == 2:
-            disposition = value
-    if types > 1:                  # browsers would join them and pick one their own way
-        media = UNSNIFFABLE
-    if media is not None or status not in (204, 304):   # a 304 must not restate the type
-        media, attach = _media_type(media, attach_documents)
-        kept.append((b"content-type", media))
-        if attach and not (disposition or b"").lower().startswith(ATTACHMENT):
-            disposition = ATTACHMENT
-    if disposition is not None:
-        kept.append((b"content-disposition", disposition))
-    kept += GUARD_HEADERS
-    return kept
-
-
-@functools.lru_cache(maxsize=512)
-def _media_type(value: bytes | None, attach_documents: bool) -> tuple[bytes, bool]:
-    """(the Content-Type to send, whether to send it as a download). No type, or one a
-    browser would not parse as one type (so would sniff), becomes application/octet-stream;
-    on the portal's origin, script and style become text/plain."""
-    if value is None or b"," in value:
-        return UNSNIFFABLE, False
-    essence, semicolon, parameters = value.partition(b";")
-    essence = essence.strip()
-    if not _MEDIA_TYPE.fullmatch(essence):
-        return UNSNIFFABLE, False
-    if not attach_documents:        # the gateway's own origin: as the upstream said
-        return value, False
-    essence = essence.lower()
-    if essence in ACTIVE_TYPES:
-        return b"text/plain" + semicolon + parameters, False
-    return value, essence in DOCUMENT_TYPES
-
-
-def _hub_headers(request_id: str, hub_ms: float) -> list[tuple[bytes, bytes]]:
-    return [(b"x-hub-request-id", request_id.encode()),
-            (b"x-request-id", request_id.encode()),
-            (b"x-hub-latency", f"{hub_ms:.2f}".encode())]
-
-
-def _limit_headers(verdict: Verdict) -> list[tuple[bytes, bytes]]:
-    return [(b"ratelimit-limit", str(verdict.limit).encode()),
-            (b"ratelimit-remaining", str(verdict.remaining).encode()),
-            (b"ratelimit-reset", str(verdict.reset).encode())]
-
-
-def _error_body(fault: Fault, style: str, lang: str, request_id: str,
-                path: str) -> tuple[bytes, str]:
-    code, name = fault.datagokr
-    if style == "datagokr-json":
-        return (json.dumps({"response": {"header": {"resultCode": code, "resultMsg": name}}})
-                .encode(), "application/json;charset=UTF-8")
-    if style == "datagokr-xml":
-        return ('<?xml version="1.0" encoding="UTF-8"?><OpenAPI_ServiceResponse><cmmMsgHeader>'
-                f"<errMsg>SERVICE ERROR</errMsg><returnAuthMsg>{name}</returnAuthMsg>"
-                f"<returnReasonCode>{code}</returnReasonCode></cmmMsgHeader>"
-                "</OpenAPI_ServiceResponse>").encode(), "application/xml;charset=UTF-8"
-    problem = {"type": f"urn:dpghub:problem:{fault.code}", "status": fault.status,
-               "title": translate(fault.message, lang), "detail": translate(fault.message, lang),
-               "code": fault.code, "instance": path, "request_id": request_id,
-               "datagokr_code": code}
-    return (json.dumps(problem, ensure_ascii=False).encode(), "application/problem+json")
-
-
-async def _send_all(send: Send, status: int, media: str, body: bytes, request_id: str,
-                    hub_ms: float, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()),
-               *_hub_headers(request_id, hub_ms), *extra, *GUARD_HEADERS]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +15,10 @@ from ..core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticate
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize, can
 from ..lake import service as lake
-from . import schemas
+from . import credentials, schemas
 from .bell import mark_changed
 from .models import App, AppKey, GatewayState, Plan, Subscription, SubscriptionStatus
 
-KEY_PREFIX = "dpk_"
 ACTIVE_KEYS = 2             # a primary and a secondary, so keys rotate without downtime
 DEVELOPMENT_LIMITS = (5.0, 1_000)         # requests per second, calls per day
 PRODUCTION_LIMITS = (50.0, 100_000)
@@ -37,14 +34,10 @@ def bump(session: Session) -> None:
     mark_changed(session)       # gateway processes on this machine hear it after the commit
 
 
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def _new_key(app: App, name: str, expires_at: datetime | None, actor: Actor
              ) -> tuple[AppKey, str]:
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = AppKey(app_id=app.id, name=name, prefix=key[:12], digest=key_digest(key),
+    key = credentials.new_key()
+    row = AppKey(app_id=app.id, name=name, prefix=key[:12], digest=credentials.key_digest(key),
                  expires_at=expires_at, created_by=actor.user_id)
     return row, key
 
@@ -97,7 +90,7 @@ def add_key(session: Session, *, actor: Actor, app: App,
     authorize(actor, "gateway.app.manage", app)
     now = utcnow()
     active = [k for k in keys_of(session, app)
-              if k.revoked_at is None and (k.expires_at is None or k.expires_at > now)]
+              if credentials.is_active(k.revoked_at, k.expires_at, now)]
     if len(active) >= ACTIVE_KEYS:
         raise Conflict("An app has at most {count} active keys; revoke one first",
                        code="too_many_keys", count=ACTIVE_KEYS)
@@ -283,25 +276,18 @@ def subscription_read(session: Session, sub: Subscription) -> schemas.Subscripti
 def app_for_credential(session: Session, credential: str | None,
                        signing_key: Any) -> App:
     """The app a gateway credential (API key or OAuth token) belongs to."""
-    from . import oauth
-
     if not credential:
-        raise Unauthenticated("Send an API key: the X-API-Key header or the serviceKey "
-                              "parameter", code="key_missing")
-    if oauth.looks_like_jwt(credential):
-        try:
-            claims = oauth.verify(credential, signing_key)
-        except Exception:  # noqa: BLE001 — expired or forged: the same answer
-            raise Unauthenticated("This API key or token has expired",
-                                  code="key_expired") from None
-        found = AppKey.id == claims.key_id, App.id == claims.app_id   # the key it names
-    else:
-        found = (AppKey.digest == key_digest(credential),)
+        raise Unauthenticated("An app's API key or OAuth token is required",
+                              code="key_missing")
+    try:
+        match = credentials.key_match(credential, signing_key)
+    except Exception:  # noqa: BLE001 — expired or forged: the same answer
+        raise Unauthenticated("This API key or token has expired",
+                              code="key_expired") from None
     row = session.execute(select(AppKey, App).join(App, App.id == AppKey.app_id)
-                          .where(*found)).first()
-    now = utcnow()
-    if row is None or row[0].revoked_at is not None or (
-            row[0].expires_at is not None and row[0].expires_at <= now):
+                          .where(*match.where)).first()
+    if row is None or not credentials.is_active(row[0].revoked_at, row[0].expires_at,
+                                                utcnow()):
         raise Unauthenticated("This API key is not registered, or was revoked",
                               code="key_not_registered")
     return row[1]
@@ -336,10 +322,3 @@ def actor_for_credential(session: Session, credential: str | None, signing_key: 
     samples = frozenset(d for d, plan in live if plan != Plan.production) - datasets
     return Actor(via="app", email=f"{app.organization.slug}/{app.id}", datasets=datasets,
                  samples=samples, scopes=frozenset({"read"}))
-
-
-def is_app_credential(credential: str | None) -> bool:
-    from . import oauth
-
-    return bool(credential) and (str(credential).startswith(KEY_PREFIX)
-                                 or oauth.looks_like_jwt(str(credential)))

@@ -4,6 +4,8 @@ Why our own: a proxy needs little of a general client (no cookies, redirects, de
 proxies or sessions), and aiohttp's request machinery cost about a third of the hub's CPU per
 call. This is asyncio protocols with httptools' parser (llhttp, which uvicorn already uses):
 connections are kept per (scheme, host, port) and reused while the upstream keeps them alive.
+Here are the pool and the answer as the proxy reads it; one connection, writing a request and
+parsing its answer, is connection.py.
 
 One request: `await pool.request(...)` → `Answer` (status and headers as they arrived) →
 `await answer.read()` until it says there is no more → the connection goes back to the pool,
@@ -32,202 +34,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httptools
-
 from ..core import netcheck
+from .connection import AddressRefused, Connection, UpstreamError
 
-PAUSE_AT = 256 * 1024      # bytes of an answer buffered before the upstream is told to wait
 KEEP_IDLE = 64             # idle connections kept per upstream address
-IDLE_SECONDS = 30.0        # an idle connection older than this is closed, not reused
 NO_BODY = {"HEAD"}
 TARGET_SAFE = "/?&=%:@!$'()*+,;~"   # kept as they are; other bytes (Korean, spaces) %-encoded
-
-
-class UpstreamError(ConnectionError):
-    """The upstream could not be reached, or broke the exchange before it was complete."""
-
-
-class AddressRefused(UpstreamError):
-    """The upstream's address lies outside the networks the operator allows: no connection
-    was opened."""
-
-
-class _Connection(asyncio.Protocol):
-    """One TCP (or TLS) connection and the answer being read on it."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self.lost = False
-        self.idle_since = 0.0
-        self._writable: asyncio.Future[None] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        # one parser for the connection's life: llhttp starts on the next message by itself
-        # once one is complete (a connection that broke off mid-answer is never reused)
-        self._parser: Any = httptools.HttpResponseParser(self)
-        self._reset()
-
-    def _reset(self) -> None:
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.keep_alive = False
-        self.complete = False
-        self.interim = False
-        self.bodiless = False             # the answer to HEAD: headers only, whatever they say
-        self.error: BaseException | None = None
-        # the head with the first piece of the body, or the end: what `request` waits for
-        self.ready: asyncio.Future[None] = self.loop.create_future()
-        self.chunks: deque[bytes] = deque()
-        self.buffered = 0
-        self.wakeup: asyncio.Future[None] | None = None
-        self.paused = False
-
-    # --- asyncio.Protocol -------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(UpstreamError("the upstream switched protocols"))
-        except httptools.HttpParserError as exc:
-            self._fail(UpstreamError(f"the upstream's answer is not valid HTTP: {exc}"))
-
-    def eof_received(self) -> bool:
-        return False   # close our side too
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        if (exc is None and self.error is None and self.status and not self.complete
-                and not self._length_known()):
-            self._finish()                # an answer delimited by the end of the connection
-        elif not self.complete:
-            self._fail(UpstreamError(f"the upstream closed the connection{_because(exc)}"))
-        self._unblock_writer(UpstreamError("the upstream closed the connection"))
-
-    def _unblock_writer(self, error: BaseException | None) -> None:
-        if self._writable is not None and not self._writable.done():
-            if error is None:
-                self._writable.set_result(None)
-            else:
-                self._writable.set_exception(error)
-                self._writable.exception()
-
-    def pause_writing(self) -> None:
-        self._writable = self.loop.create_future()
-
-    def resume_writing(self) -> None:
-        if self._writable is not None and not self._writable.done():
-            self._writable.set_result(None)
-        self._writable = None
-
-    # --- httptools callbacks ----------------------------------------------------------------
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if not self.status:               # after the head: trailer fields, not headers
-            self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        status = self._parser.get_status_code()
-        if 100 <= status < 200:          # an interim answer (100 Continue): the real one follows
-            self.interim = True
-            self.headers = []
-            return
-        self.status = status
-        self.keep_alive = self._parser.should_keep_alive()
-        self._unblock_writer(None)        # an answer before the whole request: stop sending
-        if self.bodiless:     # the parser cannot know that a HEAD answer has no body: it
-            self.keep_alive = False       # would wait for one, so the connection ends here
-            self._finish()
-
-    def on_body(self, body: bytes) -> None:
-        self.chunks.append(body)
-        self.buffered += len(body)
-        if not self.ready.done():
-            self.ready.set_result(None)
-        if self.buffered >= PAUSE_AT and not self.paused and self.transport is not None:
-            self.transport.pause_reading()
-            self.paused = True
-        self._wake()
-
-    def on_message_complete(self) -> None:
-        if self.interim:
-            self.interim = False
-            return
-        self._finish()
-
-    # --- state --------------------------------------------------------------------------------
-
-    def _length_known(self) -> bool:
-        names = {name.lower() for name, _ in self.headers}
-        return b"content-length" in names or b"transfer-encoding" in names
-
-    def _finish(self) -> None:
-        self.complete = True
-        if not self.ready.done():
-            self.ready.set_result(None)
-        self._wake()
-
-    def expire(self) -> None:
-        """The request's deadline passed (a timer of the loop: cheaper than a timeout
-        context around every wait)."""
-        self.timer = None
-        if not self.complete:
-            self._fail(TimeoutError("the upstream did not answer in time"))
-        self._unblock_writer(TimeoutError("the upstream did not answer in time"))
-
-    def stop_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def _fail(self, error: BaseException) -> None:
-        if self.error is None:            # the first failure is the one that counts
-            self.error = error
-        self.keep_alive = False
-        if not self.ready.done():
-            self.ready.set_exception(self.error)
-            self.ready.exception()         # retrieved: no "never retrieved" warning later
-        self._wake()
-        self.abort()
-
-    def _wake(self) -> None:
-        if self.wakeup is not None and not self.wakeup.done():
-            self.wakeup.set_result(None)
-
-    async def writable(self) -> None:
-        """Until the upstream takes more of the request (not at all once it has answered)."""
-        if self._writable is not None and not self.status:
-            await self._writable
-
-    def reusable(self, loop: asyncio.AbstractEventLoop) -> bool:
-        return (not self.lost and self.loop is loop and self.transport is not None
-                and not self.transport.is_closing()
-                and time.monotonic() - self.idle_since < IDLE_SECONDS)
-
-    def close(self) -> None:
-        """A clean end: what is written still goes out."""
-        self.keep_alive = False
-        if self.transport is None:
-            return
-        if self.loop.is_closed():   # made under an event loop that is gone (tests run several):
-            return                  # the transport closes its socket when it is collected
-        self.transport.close()
-
-    def abort(self) -> None:
-        """Giving up: the socket goes at once, with whatever is still unsent."""
-        self.keep_alive = False
-        if self.transport is None or self.loop.is_closed():
-            return
-        self.transport.abort()
 
 
 class Answer:
     """The upstream's answer: `status`, `headers` (as received), and the body by `read`."""
 
-    def __init__(self, pool: Pool, key: tuple[str, str, int], connection: _Connection) -> None:
+    def __init__(self, pool: Pool, key: tuple[str, str, int], connection: Connection) -> None:
         self._pool = pool
         self._key = key
         self._connection = connection
@@ -284,7 +102,7 @@ class Pool:
 
     def __init__(self, networks: netcheck.NetworkPolicy) -> None:
         self.networks = networks
-        self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
+        self._idle: dict[tuple[str, str, int], deque[Connection]] = {}
         self._tls: ssl.SSLContext | None = None
         self._closed = False
 
@@ -324,7 +142,7 @@ class Pool:
             raise
         return Answer(self, key, connection)
 
-    async def _send_body(self, connection: _Connection, body: AsyncIterator[bytes],
+    async def _send_body(self, connection: Connection, body: AsyncIterator[bytes],
                          chunked: bool, deadline: float) -> None:
         transport = connection.transport
         assert transport is not None
@@ -352,13 +170,13 @@ class Pool:
         if chunked and not connection.status:
             transport.write(b"0\r\n\r\n")
 
-    async def _connect(self, key: tuple[str, str, int], deadline: float) -> _Connection:
+    async def _connect(self, key: tuple[str, str, int], deadline: float) -> Connection:
         loop = asyncio.get_running_loop()
         idle = self._idle.get(key)
         while idle:
             connection = idle.pop()
             if connection.reusable(loop):
-                connection._reset()
+                connection.reset()
                 return connection
             connection.close()
         scheme, host, port = key
@@ -371,7 +189,7 @@ class Pool:
         for address in await self._addresses(host, port, deadline):
             try:
                 _, connection = await _within(loop.create_connection(
-                    lambda: _Connection(loop), address, port, ssl=tls,
+                    lambda: Connection(loop), address, port, ssl=tls,
                     server_hostname=host if tls else None), deadline)
                 return connection
             except TimeoutError:
@@ -393,7 +211,7 @@ class Pool:
         except netcheck.Unresolved as exc:
             raise UpstreamError(str(exc)) from None
 
-    def _put(self, key: tuple[str, str, int], connection: _Connection) -> None:
+    def _put(self, key: tuple[str, str, int], connection: Connection) -> None:
         if self._closed:
             connection.close()
             return
@@ -454,7 +272,3 @@ async def _within(awaitable: Any, deadline: float) -> Any:
         raise TimeoutError
     async with asyncio.timeout(remaining):
         return await awaitable
-
-
-def _because(exc: Exception | None) -> str:
-    return f": {exc}" if exc else ""

@@ -9,9 +9,7 @@ error is answered with HTTP 200 and the code in `resultCode`. Column filters of 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
-from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Query, Request
@@ -19,6 +17,7 @@ from fastapi.responses import Response
 
 from ..core.errors import Forbidden, HubError, Invalid, NotFound, Unauthenticated
 from ..identity.dependencies import actor_for_credential
+from ..web import datagokr
 from ..web.context import DbSession
 from . import rows as row_reader
 from . import service
@@ -26,15 +25,14 @@ from .tables import version_data
 
 router = APIRouter(tags=["data.go.kr compatible"])
 
-NORMAL = ("00", "NORMAL SERVICE.")
 CODES = {
-    "invalid": ("10", "INVALID_REQUEST_PARAMETER_ERROR"),
-    "no_service": ("12", "NO_OPENAPI_SERVICE_ERROR"),
-    "denied": ("20", "SERVICE_ACCESS_DENIED_ERROR"),
-    "unregistered": ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
-    "expired": ("31", "DEADLINE_HAS_EXPIRED_ERROR"),
-    "no_data": ("03", "NODATA_ERROR"),
-    "unknown": ("99", "UNKNOWN_ERROR"),
+    "invalid": datagokr.INVALID_PARAMETER,
+    "no_service": datagokr.NO_SERVICE,
+    "denied": datagokr.ACCESS_DENIED,
+    "unregistered": datagokr.KEY_NOT_REGISTERED,
+    "expired": datagokr.DEADLINE_EXPIRED,
+    "no_data": datagokr.NO_DATA,
+    "unknown": datagokr.UNKNOWN,
 }
 
 
@@ -81,8 +79,7 @@ def openapi(
         return _error(CODES["no_data"], as_json)
     except HubError:
         return _error(CODES["invalid"], as_json)
-    body = {"items": items, "numOfRows": per_page, "pageNo": page_no, "totalCount": total}
-    return _answer(NORMAL, body, as_json)
+    return _answer(datagokr.NORMAL, datagokr.Page(items, per_page, page_no, total), as_json)
 
 
 def _wants_json(request: Request) -> bool:
@@ -103,47 +100,23 @@ def _actor(session: Any, key: str | None, request: Request):  # type: ignore[no-
     """A personal API token, or an app's key or token (its dataset subscriptions count)."""
     if not key:
         raise Unauthenticated("A serviceKey is required", code="token_invalid")
-    candidates = [key]
-    if "%" in key:
-        candidates.append(unquote(key))  # a key that was URL-encoded twice
-    last: HubError | None = None
-    for candidate in candidates:
-        try:
-            return actor_for_credential(session, candidate, request)
-        except Unauthenticated as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return actor_for_credential(session, datagokr.service_key(key), request)
 
 
-def _error(code: tuple[str, str], as_json: bool) -> Response:
+def _error(code: datagokr.Result, as_json: bool) -> Response:
     return _answer(code, None, as_json)
 
 
-def _answer(code: tuple[str, str], body: dict[str, Any] | None, as_json: bool) -> Response:
-    header = {"resultCode": code[0], "resultMsg": code[1]}
+def _answer(code: datagokr.Result, page: datagokr.Page | None, as_json: bool) -> Response:
     if as_json:
-        envelope: dict[str, Any] = {"header": header}
-        if body is not None:
-            envelope["body"] = {"items": {"item": body["items"]}, "numOfRows": body["numOfRows"],
-                                "pageNo": body["pageNo"], "totalCount": body["totalCount"]}
-        return Response(json.dumps({"response": envelope}, ensure_ascii=False, default=str),
-                        media_type="application/json;charset=UTF-8")
-    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?><response><header>',
-             f"<resultCode>{code[0]}</resultCode><resultMsg>{escape(code[1])}</resultMsg>",
-             "</header>"]
-    if body is not None:
-        tags = None
-        parts.append("<body><items>")
-        for item in body["items"]:
-            tags = tags or {k: row_reader._xml_name(k) for k in item}
-            parts.append("<item>" + "".join(
-                f"<{tags[k]}>{escape(row_reader._text(v))}</{tags[k]}>"
-                for k, v in item.items() if v is not None) + "</item>")
-        parts.append(f"</items><numOfRows>{body['numOfRows']}</numOfRows>"
-                     f"<pageNo>{body['pageNo']}</pageNo>"
-                     f"<totalCount>{body['totalCount']}</totalCount></body>")
-    parts.append("</response>")
-    return Response("".join(parts), media_type="application/xml;charset=UTF-8")
+        return Response(datagokr.json_answer(code, page), media_type=datagokr.JSON_MEDIA)
+    tags: dict[str, str] = {}
 
+    def item_xml(item: dict[str, Any]) -> str:
+        if not tags:                   # the columns' element names, from the first row
+            tags.update({k: row_reader._xml_name(k) for k in item})
+        return "".join(f"<{tags[k]}>{escape(row_reader._text(v))}</{tags[k]}>"
+                       for k, v in item.items() if v is not None)
 
+    return Response(datagokr.xml_answer(code, page, item_xml=item_xml),
+                    media_type=datagokr.XML_MEDIA)

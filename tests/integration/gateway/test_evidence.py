@@ -24,16 +24,10 @@ from dpghub.config import Settings
 from dpghub.core import audit
 from dpghub.core.db import make_engine
 from dpghub.gateway import journal
-from dpghub.gateway.evidence import (
-    CLOSED,
-    OPENED,
-    JournalWriter,
-    Recorder,
-    WriterProcess,
-    digest_of,
-    record_digest,
-)
+from dpghub.gateway.chain import CLOSED, OPENED, digest_of, record_digest
+from dpghub.gateway.evidence import Recorder, WriterProcess
 from dpghub.gateway.models import CallRecord
+from dpghub.gateway.writer import JournalWriter
 from tests.conftest import Hub
 from tests.integration.gateway.upstream import serve
 from tests.integration.test_server import DPGHUB, free_port, provision_gateway

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 
 from dpghub.core import audit
 from dpghub.core.audit import AuditEvent
-from dpghub.gateway import proxy
+from dpghub.gateway import lookups
 from dpghub.gateway.breaker import Breakers
 from dpghub.gateway.limits import KST, MemoryLimits
 from dpghub.gateway.models import CallRecord
@@ -169,7 +169,7 @@ def test_a_key_revoked_in_another_process_is_refused_on_the_next_call(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI, or a second hub process, revokes: this process's cached answer must not
     outlive it (with SQLite the bell beside the database says so; otherwise the state row)."""
-    monkeypatch.setattr(proxy, "RECHECK_SECONDS", 3600.0)   # only the bell may tell
+    monkeypatch.setattr(lookups, "RECHECK_SECONDS", 3600.0)   # only the bell may tell
     world.subscribe()
     assert world.call().status_code == 200           # the key's lookup is cached now
     url = world.hub.engine.url.render_as_string(hide_password=False)
