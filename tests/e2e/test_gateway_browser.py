@@ -31,8 +31,8 @@ from tests.e2e.conftest import (
     _healthy,
 )
 from tests.e2e.conftest import chromium as _chromium
+from tests.integration.app.test_server import LOOPBACK, provision_gateway
 from tests.integration.gateway.upstream import Upstream, serve
-from tests.integration.test_server import LOOPBACK, provision_gateway
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Hub, unavailable
 from tests.integration.gateway.test_gateway import SPEC
 from tests.integration.gateway.upstream import KASI, serve
-from tests.integration.identity_helpers import csrf_of, sign_in
+from tests.integration.identity.identity_helpers import csrf_of, sign_in
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from dpghub.core.netcheck import NetworkPolicy
 from dpghub.gateway.limits import MemoryLimits, RedisLimits
 from dpghub.gateway.models import CallRecord
 from tests.conftest import REDIS_URL, Hub, build_hub, unavailable
+from tests.integration.app.test_server import DPGHUB, LOOPBACK, free_port, start
 from tests.integration.gateway.test_gateway import SPEC
 from tests.integration.gateway.upstream import serve
-from tests.integration.test_server import DPGHUB, LOOPBACK, free_port, start
 
 
 def _redis() -> redis.Redis:

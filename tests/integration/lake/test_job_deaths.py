@@ -11,7 +11,7 @@ import pytest
 from dpghub.core import jobs
 from dpghub.core.db import utcnow
 from tests.conftest import PASSWORD, build_hub
-from tests.integration.identity_helpers import sign_in
+from tests.integration.identity.identity_helpers import sign_in
 from tests.integration.lake.conftest import Lake
 
 

@@ -8,7 +8,7 @@ import re
 import time
 
 from tests.conftest import PASSWORD
-from tests.integration.identity_helpers import csrf_of, sign_in
+from tests.integration.identity.identity_helpers import csrf_of, sign_in
 from tests.integration.lake.conftest import LIBRARY, Lake
 
 
