@@ -1,1 +1,1 @@
-from tests.integration.lake.conftest import kr, lake  # noqa: F401
+from tests.support.lake import kr, lake  # noqa: F401

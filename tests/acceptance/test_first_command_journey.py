@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_server import free_port
+from tests.support.loopback import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import unavailable
-from tests.integration.test_server import free_port
+from tests.support.loopback import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

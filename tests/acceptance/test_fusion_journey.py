@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.lake.conftest import EV, LIBRARY, POPULATION, Lake
+from tests.support.lake import EV, LIBRARY, POPULATION, Lake
 
 FUSION = """
 WITH pop AS (SELECT sigungu_code(행정구역) AS code, "2025년09월_총인구수" AS people

@@ -31,8 +31,9 @@ from tests.e2e.conftest import (
     _healthy,
 )
 from tests.e2e.conftest import chromium as _chromium
-from tests.integration.gateway.upstream import Upstream, serve
-from tests.integration.test_server import LOOPBACK, provision_gateway
+from tests.support.loopback import LOOPBACK
+from tests.support.server import provision_gateway
+from tests.support.upstream import Upstream, serve
 
 pytestmark = pytest.mark.browser
 

@@ -7,13 +7,10 @@ be current; every setting, command, endpoint, address and link the pages name mu
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +18,7 @@ from starlette.routing import Match
 
 from dpghub.app import create_app
 from dpghub.config import Settings
+from tests.support.commands import TABLES, command_names
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -34,15 +32,6 @@ def _text(page: Path) -> str:
     return page.read_text(encoding="utf-8")
 
 
-def _docs_tables() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("docs_tables", ROOT / "tools" / "docs_tables.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TABLES = _docs_tables()
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +63,10 @@ def test_every_setting_is_in_the_readme() -> None:
         assert f"`DPGHUB_{name.upper()}`" in readme, f"DPGHUB_{name.upper()} is not in the README"
 
 
-def _commands(group: Any) -> list[str]:
-    """Every leaf command's full name (`dpghub regions load`); tests/integration/test_cli.py
-    uses it too."""
-    from typer.main import get_command
-
-    return [path for path, _ in TABLES.walk_commands(get_command(group))]
-
-
 def test_every_cli_command_is_in_the_readme() -> None:
     from dpghub.cli import app as cli
 
-    commands = _commands(cli)
+    commands = command_names(cli)
     assert "dpghub audit verify" in commands
     readme = _text(README)
     for command in commands:

@@ -19,6 +19,8 @@ from ..core.errors import HubError
 from ..core.i18n import translate
 from .allow import allowed_methods
 from .context import language
+from .headers import HEADERS as SECURITY_HEADERS
+from .headers import PORTAL_POLICY
 
 log = logging.getLogger("dpghub.web")
 PROBLEM = "application/problem+json"
@@ -104,10 +106,17 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unexpected error on %s %s (request %s)", request.method, request.url.path,
               getattr(request.state, "request_id", "-"), exc_info=exc)
     lang = language(request)
+    # Starlette answers a 500 from its outermost middleware, outside RequestIdMiddleware and
+    # SecurityHeaders: this answer carries their headers itself
+    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    headers["Content-Security-Policy"] = PORTAL_POLICY
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        headers["X-Request-Id"] = request_id
     return problem(request, status=500, code="internal_error",
                    title=translate("Internal error", lang),
                    detail=translate("Something went wrong on the hub; the error was logged with "
-                                    "the request id", lang))
+                                    "the request id", lang), headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -1,3 +1,3 @@
 """The lake's fixtures (a provider with real Korean datasets) serve the analysis tests too."""
 
-from tests.integration.lake.conftest import kr, lake  # noqa: F401
+from tests.support.lake import kr, lake  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.lake.conftest import LIBRARY, POPULATION, Lake
+from tests.support.lake import LIBRARY, POPULATION, Lake
 
 
 def test_population_codes_link_to_library_names(lake: Lake) -> None:

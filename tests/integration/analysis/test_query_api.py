@@ -8,7 +8,7 @@ import os
 import pyarrow.parquet as pq
 import pytest
 
-from tests.integration.lake.conftest import EV, LIBRARY, POPULATION, Lake
+from tests.support.lake import EV, LIBRARY, POPULATION, Lake
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Hub, build_hub
-from tests.integration.lake.conftest import EV, LIBRARY, Lake
+from tests.support.lake import EV, LIBRARY, Lake
 
 ENGLISH = {"Accept-Language": "en"}
 BOMBS = [   # lists are built outside DuckDB's memory limit

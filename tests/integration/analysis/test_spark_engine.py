@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from tests.conftest import unavailable
-from tests.integration.lake.conftest import LIBRARY, POPULATION, Lake
+from tests.support.lake import LIBRARY, POPULATION, Lake
 
 SQL = """
 WITH lib AS (SELECT sigungu_code(시도명, 시군구명) AS code, count(*) AS n

@@ -11,8 +11,8 @@ from pathlib import Path
 import ckanapi
 import pytest
 
-from tests.integration.lake.conftest import EV, LIBRARY
-from tests.integration.test_server import start
+from tests.support.lake import EV, LIBRARY
+from tests.support.server import start
 
 DPGHUB = str(Path(sys.executable).parent / "dpghub")
 

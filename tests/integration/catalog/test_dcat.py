@@ -8,7 +8,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from tests.conftest import SHARED_DATA, unavailable
-from tests.integration.lake.conftest import LIBRARY, Lake
+from tests.support.lake import LIBRARY, Lake
 
 SHAPES = SHARED_DATA / "dcat-ap-3.0.1"
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Hub
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 # Korean-only titles, as most public datasets have them.
 RECORDS = [

@@ -12,9 +12,9 @@ import pytest
 
 from dpghub.config import Settings
 from tests.conftest import Hub, build_hub
-from tests.integration.gateway.test_gateway import World, make_world
-from tests.integration.gateway.upstream import serve
-from tests.integration.identity_helpers import csrf_of, sign_in
+from tests.support.gateway import World, make_world
+from tests.support.identity import csrf_of, sign_in
+from tests.support.upstream import serve
 
 GUARD = "sandbox; default-src 'none'; frame-ancestors 'none'"
 SCRIPT = b"<script>fetch('/account').then(r => r.text()).then(t => fetch('/steal', " \

@@ -29,8 +29,9 @@ from dpghub.gateway.evidence import Recorder, WriterProcess
 from dpghub.gateway.models import CallRecord
 from dpghub.gateway.writer import JournalWriter
 from tests.conftest import Hub
-from tests.integration.gateway.upstream import serve
-from tests.integration.test_server import DPGHUB, free_port, provision_gateway
+from tests.support.loopback import free_port
+from tests.support.server import DPGHUB, provision_gateway
+from tests.support.upstream import serve
 
 FIELDS = ("at", "request_id", "app_id", "consumer_org_id", "service_id", "provider_org_id",
           "subscription_id", "operation", "method", "path", "status", "request_bytes",

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from dpghub.config import Settings
 from dpghub.gateway.models import CallRecord
 from tests.conftest import Hub, build_hub
-from tests.integration.gateway.test_gateway import SPEC, make_world
-from tests.integration.gateway.upstream import free_port, serve
+from tests.support.gateway import SPEC, make_world
+from tests.support.loopback import free_port
+from tests.support.upstream import serve
 
 PUBLIC = "211.43.0.8"      # a public address (registered, never called)
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Hub, unavailable
-from tests.integration.gateway.test_gateway import SPEC
-from tests.integration.gateway.upstream import KASI, serve
-from tests.integration.identity_helpers import csrf_of, sign_in
+from tests.support.gateway import SPEC
+from tests.support.identity import csrf_of, sign_in
+from tests.support.upstream import KASI, serve
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from dpghub.lake.service import SAMPLE_ROWS
 from tests.conftest import Hub
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 ROWS = SAMPLE_ROWS + 50
 

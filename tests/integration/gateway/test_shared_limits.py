@@ -20,9 +20,10 @@ from dpghub.core.netcheck import NetworkPolicy
 from dpghub.gateway.limits import MemoryLimits, RedisLimits
 from dpghub.gateway.models import CallRecord
 from tests.conftest import REDIS_URL, Hub, build_hub, unavailable
-from tests.integration.gateway.test_gateway import SPEC
-from tests.integration.gateway.upstream import serve
-from tests.integration.test_server import DPGHUB, LOOPBACK, free_port, start
+from tests.support.gateway import SPEC
+from tests.support.loopback import LOOPBACK, free_port
+from tests.support.server import DPGHUB, start
+from tests.support.upstream import serve
 
 
 def _redis() -> redis.Redis:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 CSV = b"a,b\n1,2\n"
 

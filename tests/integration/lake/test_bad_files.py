@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 GOOD = b"a,b\n1,2\n"
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.lake.test_crash_recovery import _big_cp949
+from tests.support.lake import big_cp949
 
 DPGHUB = str(Path(sys.executable).parent / "dpghub")
 LIMIT_MB = 64
@@ -36,8 +36,8 @@ def test_file_four_times_the_memory_limit(kr: Path, tmp_path: Path) -> None:
     _run(["org", "create", "me", "--name-ko", "환경부", "--name-en", "ME", "--kind", "public"],
          env, log)
     small, big = tmp_path / "ev_small.csv", tmp_path / "ev.csv"
-    _big_cp949(small, 5_000)
-    _big_cp949(big, 1_200_000)
+    big_cp949(small, 5_000)
+    big_cp949(big, 1_200_000)
     assert big.stat().st_size > 4 * (LIMIT_MB << 20)
 
     said, baseline = _run(["ingest", str(small), "--org", "me", "--dataset", "ev-small"], env,

@@ -21,20 +21,9 @@ from dpghub.identity.policy import CLI
 from dpghub.lake import schemas, service
 from dpghub.lake.models import Dataset
 from dpghub.lake.storage import LakeStorage
-from tests.integration.lake.conftest import EV
+from tests.support.lake import EV, big_cp949
 
 DPGHUB = str(Path(sys.executable).parent / "dpghub")
-
-
-def _big_cp949(target: Path, rows: int) -> None:
-    header, *body = [line for line in EV.read_bytes().split(b"\n") if line.strip()]
-    with target.open("wb") as out:
-        out.write(header + b"\n")
-        written = 0
-        while written < rows:
-            chunk = body[: rows - written]
-            out.write(b"\n".join(chunk) + b"\n")
-            written += len(chunk)
 
 
 def _worker(env: dict[str, str]) -> subprocess.Popen:
@@ -69,7 +58,7 @@ def test_killed_ingestion_leaves_the_table_unchanged_and_is_retried(tmp_path: Pa
     env.pop("DPGHUB_DATABASE_URL", None)
     settings = Settings(home=home, job_stale_seconds=3).prepare()
     big = tmp_path / "ev.csv"
-    _big_cp949(big, 400_000)
+    big_cp949(big, 400_000)
     engine, factory, storage, job_id, dataset_id = _queued_ingestion(settings, big)
 
     worker = _worker(env)

@@ -6,8 +6,8 @@ import csv
 import io
 
 from tests.conftest import PASSWORD, Hub
-from tests.integration.identity_helpers import csrf_of, sign_in
-from tests.integration.lake.conftest import Lake
+from tests.support.identity import csrf_of, sign_in
+from tests.support.lake import Lake
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "\t=1", "정상 값", "a=b"]
 

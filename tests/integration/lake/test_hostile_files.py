@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_hub
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 GOOD = b"a,b\n1,2\n"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_hub
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 GOOD = b"a,b\n1,2\n"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.lake.conftest import (
+from tests.support.lake import (
     AVG_AGE,
     BJD,
     EV,

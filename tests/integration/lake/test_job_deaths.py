@@ -11,8 +11,8 @@ import pytest
 from dpghub.core import jobs
 from dpghub.core.db import utcnow
 from tests.conftest import PASSWORD, build_hub
-from tests.integration.identity_helpers import sign_in
-from tests.integration.lake.conftest import Lake
+from tests.support.identity import sign_in
+from tests.support.lake import Lake
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from dpghub.cli import app
-from tests.integration.lake.conftest import BJD, LIBRARY, Lake
-from tests.integration.lake.test_crash_recovery import _big_cp949
+from tests.support.lake import BJD, LIBRARY, Lake, big_cp949
 
 
 def test_cancel_a_running_ingestion(lake: Lake, tmp_path: Path) -> None:
     lake.create("cancel-me")
     big = tmp_path / "ev.csv"
-    _big_cp949(big, 300_000)
+    big_cp949(big, 300_000)
     started = lake.hub.client.post("/api/v1/datasets/molit/cancel-me/ingest", headers=lake.auth,
                                    files=[("files", (big.name, big.read_bytes()))])
     job_id = started.json()["id"]

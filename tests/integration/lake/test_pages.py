@@ -8,8 +8,8 @@ import re
 import time
 
 from tests.conftest import PASSWORD
-from tests.integration.identity_helpers import csrf_of, sign_in
-from tests.integration.lake.conftest import LIBRARY, Lake
+from tests.support.identity import csrf_of, sign_in
+from tests.support.lake import LIBRARY, Lake
 
 
 def _follow_job(browser, path: str) -> str:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pyarrow.parquet as pq
 import pytest
 
-from tests.integration.lake.conftest import LIBRARY, Lake
+from tests.support.lake import LIBRARY, Lake
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_hub, unavailable
-from tests.integration.lake.conftest import LIBRARY, Lake
+from tests.support.lake import LIBRARY, Lake
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 CSV_V1 = "코드,이름,인구\n0101,가,\"1,000\"\n0102,나,2000\n".encode("cp949")
 CSV_V2 = "코드,이름,인구,면적\n0102,나나,2500,1.5\n0103,다,300,2.25\n".encode("cp949")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.lake.conftest import Lake
+from tests.support.lake import Lake
 
 
 def _csv(rows: int, late: dict[int, tuple[str, str, str]]) -> bytes:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import Hub
-from tests.integration.identity_helpers import sign_in
+from tests.support.identity import sign_in
 
 HUGE = [2**63, 2**64 + 7, 10**30]
 

@@ -3,65 +3,19 @@
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REDIS_URL, unavailable
-
-DPGHUB = str(Path(sys.executable).parent / "dpghub")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-LOOPBACK = "127.0.0.0/8,::1/128"    # where the tests' upstreams run
-
-
-def start(home: Path, *args: str, wait: float = 30, **env: str) -> Iterator[str]:
-    environment = {**os.environ, "DPGHUB_HOME": str(home),
-                   "DPGHUB_GATEWAY_ALLOWED_NETWORKS": LOOPBACK, **env}
-    subprocess.run([DPGHUB, "init", "--admin-password", "operator-pass-1"], env=environment,
-                   check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen([DPGHUB, "serve", "--port", str(port), *args], env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                get(base + "/api/v1/health")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"the hub did not start: {output}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from tests.support.loopback import free_port
+from tests.support.server import DPGHUB, get, provision_gateway, start
 
 
 def redis_reachable() -> bool:
@@ -102,44 +56,11 @@ def test_request_id_and_problem_over_real_http(tmp_path: Path) -> None:
         assert refused.value.headers["Content-Type"] == "application/problem+json"
 
 
-def provision_gateway(home: Path, upstream_url: str) -> str:
-    """A provider's service and a developer's approved app in the hub at `home`: the key."""
-    from dpghub.catalog import schemas as catalog_schemas
-    from dpghub.catalog import service as catalog
-    from dpghub.config import Settings
-    from dpghub.core.db import make_engine, make_session_factory, transaction
-    from dpghub.core.netcheck import NetworkPolicy
-    from dpghub.gateway import schemas as gateway_schemas
-    from dpghub.gateway import service as gateway
-    from dpghub.identity import schemas, service
-    from dpghub.identity.policy import CLI
-
-    engine = make_engine(Settings(home=home).prepare().database_url or "")
-    with transaction(make_session_factory(engine)) as session:
-        kasi = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
-            slug="kasi", name_ko="한국천문연구원", name_en="KASI", kind="research"))
-        catalog.register(session, actor=CLI, org=kasi, networks=NetworkPolicy(LOOPBACK),
-                         data=catalog_schemas.ServiceCreate(
-            slug="spcde", title_ko="특일 정보", upstream_url=upstream_url, openapi={
-                "openapi": "3.0.3", "info": {"title": "특일 정보", "version": "1"},
-                "paths": {"/getRestDeInfo": {"get": {"responses": {"200": {
-                    "description": "ok"}}}}}}))
-        hanbit = service.create_org(session, actor=CLI, data=schemas.OrganizationCreate(
-            slug="hanbit", name_ko="한빛", name_en="Hanbit", kind="company"))
-        app, key = gateway.create_app(session, actor=CLI, org=hanbit,
-                                      data=gateway_schemas.AppCreate(name="알리미"))
-        gateway.request_subscription(session, actor=CLI, app=app, data=gateway_schemas.
-                                     SubscriptionCreate(service="kasi/spcde",
-                                                        plan="development", purpose="test"))
-    engine.dispose()
-    return key
-
-
 def test_a_gateway_answer_over_real_http_has_one_date_and_hides_the_upstream_server(
         tmp_path: Path) -> None:
     """uvicorn writes Date and Server itself: the upstream's copies must not be added to them
     (two Date fields break clients; the provider's Server field says what it runs)."""
-    from tests.integration.gateway.upstream import kasi_file, serve
+    from tests.support.upstream import kasi_file, serve
 
     if not kasi_file().exists():
         unavailable(f"the KASI responses are not at {kasi_file()}")

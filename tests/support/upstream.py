@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,15 +15,9 @@ from urllib.parse import parse_qs
 import uvicorn
 
 from tests.conftest import SHARED_DATA
+from tests.support.loopback import free_port
 
 KASI = SHARED_DATA / "kr" / "api_responses_kasi"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 Scripted = tuple[int, list[tuple[bytes, bytes]], bytes]
 

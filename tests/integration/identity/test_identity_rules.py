@@ -11,7 +11,7 @@ from dpghub.core.audit import AuditEvent
 from dpghub.identity import service
 from dpghub.identity.models import User, WebSession
 from tests.conftest import PASSWORD, Hub
-from tests.integration.identity_helpers import csrf_of, sign_in  # noqa: E402
+from tests.support.identity import csrf_of, sign_in  # noqa: E402
 
 
 def test_repeated_failures_slow_that_address_down_without_locking_the_account(

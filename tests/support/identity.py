@@ -1,4 +1,4 @@
-"""Page helpers shared by the web tests: the CSRF token of a page, and signing in."""
+"""Page helpers for tests through the browser pages: the CSRF token of a page, signing in."""
 
 from __future__ import annotations
 

@@ -145,9 +145,9 @@ def test_audit_verify_names_a_hand_edited_row(cli_env: str) -> None:
 
 
 def test_every_command_has_help() -> None:
-    from tests.unit.test_docs import _commands
+    from tests.support.commands import command_names
 
-    commands = [c.split()[1:] for c in _commands(app)]
+    commands = [c.split()[1:] for c in command_names(app)]
     assert ["ingest"] in commands and ["query"] in commands and ["regions", "load"] in commands
     for command in [[], *commands]:
         result = runner.invoke(app, [*command, "--help"])
