@@ -38,6 +38,7 @@ from .core.netcheck import NetworkPolicy, Resolver, system_resolver
 from .core.security import load_signing_key
 from .core.usage import USAGE_INFO, UsageCounter
 from .gateway import api as gateway_api
+from .gateway import chain as gateway_chain
 from .gateway import credentials as gateway_credentials
 from .gateway import pages as gateway_pages
 from .gateway import service as gateway_service
@@ -145,6 +146,7 @@ def register_hooks() -> None:
     analysis_service.register_hooks()      # derived datasets follow their inputs' access
     # an app's key or OAuth token is the gateway's; identity's dependencies ask it
     dependencies.register_scheme(gateway_credentials.is_app_credential, _app_actor)
+    gateway_chain.register_checks()        # audit verify checks the call records' events
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:

@@ -22,6 +22,7 @@ from .core import audit
 from .core.db import is_migrated, make_engine, make_session_factory, migrate, transaction
 from .core.netcheck import NetworkPolicy
 from .core.security import generate_password, load_signing_key
+from .gateway import chain as gateway_chain
 from .identity import schemas, service
 from .identity.models import OrgKind, Role, Scope, User
 from .identity.policy import CLI
@@ -259,8 +260,7 @@ def token_create(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the whole chain and the signed checkpoints; exit 1 at the first broken entry."""
-    from . import models as _models  # noqa: F401  (registers the gateway's call-record check)
-
+    gateway_chain.register_checks()    # the call records' events are checked too
     with hub_session() as (settings, session):
         report = audit.verify(session, load_signing_key(settings.home).public_key())
     for note in report.notes:

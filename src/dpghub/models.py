@@ -6,7 +6,6 @@ from .core import audit as _audit  # noqa: F401
 from .core import jobs as _jobs  # noqa: F401
 from .core import usage as _usage  # noqa: F401
 from .core.db import Base
-from .gateway import chain as _chain  # noqa: F401  (checks call records in audit verify)
 from .gateway import models as _gateway  # noqa: F401
 from .identity import models as _identity  # noqa: F401
 from .lake import models as _lake  # noqa: F401
