@@ -21,8 +21,10 @@ class ServiceCreate(Schema):
     theme: Theme = Field(default="", examples=["finance"])
     keywords: list[Keyword] = Field(default=[], max_length=30)
     access: Literal["open", "approval"] = Field(
-        default="approval", description="open: any app may call it; approval: an approved "
-        "subscription is needed (the gateway enforces it)")
+        default="approval", description="open: every subscription request is approved at once, "
+        "whatever the plan (automatic approval, 자동승인); approval: a production "
+        "subscription waits for the provider's admins. Either way the gateway lets only apps "
+        "with an approved subscription call it")
     timeout_seconds: float | None = Field(
         default=None, gt=0, le=600, description="How long the gateway waits for this "
         "upstream (default: DPGHUB_GATEWAY_TIMEOUT_SECONDS)")

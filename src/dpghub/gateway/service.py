@@ -128,10 +128,12 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
                          data: schemas.SubscriptionCreate) -> Subscription:
     authorize(actor, "gateway.subscription.request", app)
     service_id = dataset_id = None
+    open_service = False
     if data.service:
         org_slug, slug = data.service.split("/")
         target = catalog.get_service(session, org_slug, slug)
         service_id, provider = target.id, target.org_id
+        open_service = target.access == "open"
         target_ref = ("service", data.service)
     else:
         org_slug, slug = str(data.dataset).split("/")
@@ -156,7 +158,12 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
                        provider_org_id=provider, plan=data.plan, purpose=data.purpose,
                        rate_per_second=rate, daily_quota=quota, requested_by=actor.user_id,
                        updated_at=now)
-    if data.plan == Plan.development and (dataset_id is None or dataset.access == "open"):
+    if open_service:
+        # the provider chose automatic approval (data.go.kr's 자동승인) for every plan
+        sub.status = SubscriptionStatus.approved
+        sub.decided_at = now
+        sub.reason = "open service: approved at once"
+    elif data.plan == Plan.development and (dataset_id is None or dataset.access == "open"):
         # a development plan on a service starts at once with low limits; data that is not
         # open is the owner's to give, whatever the plan (a development plan on it reads a
         # sample of the rows once approved)
