@@ -152,3 +152,19 @@ def test_every_command_has_help() -> None:
     for command in [[], *commands]:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, command
+
+
+def test_commands_that_run_jobs_know_every_kind(cli_env: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dpghub worker` and `dpghub ingest` run whatever job is queued, derived datasets too
+    (the worker once knew only the lake's kinds and failed a derive job with 'no handler')."""
+    from dpghub.analysis.service import DERIVE_JOB
+    from dpghub.core import jobs
+    from dpghub.lake.service import INGEST_JOB, RESTORE_JOB
+
+    run("init")
+    monkeypatch.setattr(jobs, "HANDLERS", {})       # as in a fresh process
+    monkeypatch.setattr(jobs, "RECOVERY_HOOKS", [])
+    run("audit", "verify")                           # any command that opens the hub
+    assert set(jobs.HANDLERS) == {INGEST_JOB, RESTORE_JOB, DERIVE_JOB}
+    assert len(jobs.RECOVERY_HOOKS) == 1
