@@ -158,18 +158,17 @@ def request_subscription(session: Session, *, actor: Actor, app: App,
                        provider_org_id=provider, plan=data.plan, purpose=data.purpose,
                        rate_per_second=rate, daily_quota=quota, requested_by=actor.user_id,
                        updated_at=now)
+    # an open service approves every plan at once (data.go.kr's 자동승인); otherwise a
+    # development plan on a service or open data starts at once with low limits. Data that
+    # is not open is the owner's to give, whatever the plan (a development plan on it reads
+    # a sample of the rows once approved)
     if open_service:
-        # the provider chose automatic approval (data.go.kr's 자동승인) for every plan
-        sub.status = SubscriptionStatus.approved
-        sub.decided_at = now
         sub.reason = "open service: approved at once"
     elif data.plan == Plan.development and (dataset_id is None or dataset.access == "open"):
-        # a development plan on a service starts at once with low limits; data that is not
-        # open is the owner's to give, whatever the plan (a development plan on it reads a
-        # sample of the rows once approved)
+        sub.reason = "development plan: approved at once"
+    if sub.reason:
         sub.status = SubscriptionStatus.approved
         sub.decided_at = now
-        sub.reason = "development plan: approved at once"
     session.add(sub)
     session.flush()
     bump(session)
