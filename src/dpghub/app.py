@@ -58,6 +58,7 @@ from .lake import api as lake_api
 from .lake import datagokr, vocabulary
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
+from .testbed import api as testbed_api
 from .web import docs, errors, health, openapi
 from .web.allow import Methods
 from .web.headers import SecurityHeaders
@@ -242,7 +243,8 @@ def create_app(settings: Settings | None = None, *,
     for router, guards in (
             (health.router, checked), (analysis_api.router, checked),
             (lake_api.router, checked), (catalog_api.router, checked),
-            (gateway_api.router, checked), (identity_api.router, checked),
+            (gateway_api.router, checked), (testbed_api.router, checked),
+            (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),

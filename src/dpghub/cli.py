@@ -236,6 +236,20 @@ def user_password(
     out.print(f"Password of {email} changed" + (f": [bold]{password}[/bold]" if generated else "."))
 
 
+@user_app.command("role")
+def user_role(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    role: Annotated[str, typer.Argument(help="supporter or key_manager.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take the role back.")] = False,
+) -> None:
+    """Grant a platform role (the testbed's support staff: supporter), or take it back."""
+    with hub_session() as (_, session):
+        user = service.get_user_by_email(session, email)
+        service.set_platform_role(session, actor=CLI, user=user, role=role, granted=not revoke)
+        roles = user.platform_roles or "-"
+    out.print(f"Platform roles of {email}: {roles}")
+
+
 @token_app.command("create")
 def token_create(
     email: Annotated[str, typer.Argument(help="Owner of the token.")],

@@ -27,6 +27,14 @@ def get_service(session: Session, org_slug: str, slug: str) -> Service:
     return found
 
 
+def get_service_by_id(session: Session, service_id: int) -> Service:
+    found = session.get(Service, service_id, options=[selectinload(Service.organization)])
+    if found is None:
+        raise NotFound("Service {name} does not exist", code="service_not_found",
+                       name=service_id)
+    return found
+
+
 def list_services(session: Session, *, org: str | None = None) -> list[Service]:
     query = (select(Service).join(Organization).options(selectinload(Service.organization))
              .order_by(Organization.slug, Service.slug))

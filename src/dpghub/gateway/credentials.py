@@ -28,6 +28,9 @@ from ..web.datagokr import service_key
 from .models import App, AppKey
 
 KEY_PREFIX = "dpk_"
+# the testbed's sandbox keys: named here so the gateway can refuse them by name; they work on
+# /sandbox/… only (testbed/service/projects.py makes them)
+SANDBOX_KEY_PREFIX = "dsk_"
 AUDIENCE = "dpghub-gateway"
 KEY_ID = "hub-ed25519"           # the `kid` of the hub's signing key in the JWKS
 

@@ -28,6 +28,9 @@ FAULTS = {
                     "Send an API key: the X-API-Key header or the serviceKey parameter"),
     "bad_key": Fault(401, "key_not_registered", datagokr.KEY_NOT_REGISTERED,
                      "This API key is not registered, or was revoked"),
+    "sandbox_key": Fault(403, "sandbox_key_on_gateway", datagokr.ACCESS_DENIED,
+                         "This is a sandbox key: it works only on /sandbox/…; calls through "
+                         "the gateway need an app's key"),
     "key_expired": Fault(401, "key_expired", datagokr.DEADLINE_EXPIRED,
                          "This API key or token has expired"),
     "no_service": Fault(404, "service_not_found", datagokr.NO_SERVICE,

@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 from ..core.i18n import pick_language
 from .answers import HOP_BY_HOP, answer_headers, hub_headers, limit_headers, send_whole
 from .breaker import Breakers
-from .credentials import presented
+from .credentials import SANDBOX_KEY_PREFIX, presented
 from .faults import FAULTS, render, style_of
 from .limits import Verdict
 from .lookups import Lookups, Route, operation_of
@@ -112,6 +112,9 @@ class Gateway:
         credential = presented(headers, params)
         if credential is None:
             await refuse("no_key")
+            return
+        if credential.startswith(SANDBOX_KEY_PREFIX):
+            await refuse("sandbox_key")       # the testbed's keys never reach an upstream
             return
         lookups = self.lookups
         lookups.fresh()

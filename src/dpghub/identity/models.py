@@ -56,6 +56,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(5), default="ko")
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # platform roles operators grant, space-separated: `supporter` (the testbed's support
+    # desk), later `key_manager` (linkage salts); kept on the user, as `is_operator` is
+    platform_roles: Mapped[str] = mapped_column(String(200), default="", server_default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from ..core.errors import Forbidden, Unauthenticated
 from .models import Organization, Role, User
 
 ROLE_RANK = {Role.member: 1, Role.editor: 2, Role.admin: 3}
+PLATFORM_ROLES = ("supporter", "key_manager")   # granted by operators, per user
 
 
 class Rule(StrEnum):
@@ -26,6 +27,9 @@ class Rule(StrEnum):
     org_editor = "org_editor"        # editor or admin there
     org_admin = "org_admin"          # admin there
     operator = "operator"            # platform operators only
+    supporter = "supporter"          # the testbed's support staff (and operators)
+    participant = "participant"      # members of the resource's organization, and the people
+    #                                  it names in `participant_ids` (invited collaborators)
     data_reader = "data_reader"      # rows of a dataset: anyone when open, else its members
     data_sampler = "data_sampler"    # a sample of the rows: as data_reader, or a development
     #                                  subscription the owner approved
@@ -78,6 +82,8 @@ register("identity.token.manage", Rule.self_, write=True,
          description="Create and revoke one's own API tokens")
 register("identity.user.list", Rule.operator, write=False,
          description="List every user of the hub")
+register("identity.platform_role.grant", Rule.operator, write=True,
+         description="Grant or take back a platform role (supporter, key_manager)")
 register("core.audit.read", Rule.operator, write=False,
          description="Read and verify the audit log")
 register("core.job.read", Rule.org_member, write=False,
@@ -127,6 +133,19 @@ register("lake.raw.read", Rule.data_owner, write=False,
          description="Download the files a dataset was ingested from, byte for byte (open: "
          "anyone; restricted and sensitive: members of the owner only, never through an app)")
 
+register("testbed.project.create", Rule.org_editor, write=True,
+         description="Start a sandbox project of the organization")
+register("testbed.project.read", Rule.participant, write=False,
+         description="See a sandbox project: members, keys, mocks, synthetic data, "
+         "validations, the request inspector and tickets")
+register("testbed.project.work", Rule.participant, write=True,
+         description="Work in a sandbox project: sandbox keys, synthetic copies, validations, "
+         "stage, the validation proxy, tickets")
+register("testbed.project.manage", Rule.org_editor, write=True,
+         description="Change a sandbox project's members, expiry and limits; delete it")
+register("testbed.support.answer", Rule.supporter, write=True,
+         description="See the support queue; assign, answer and publish tickets as FAQ")
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -144,6 +163,7 @@ class Actor:
     # subscriptions to (every row), and those with approved development ones (a sample)
     datasets: frozenset[int] = frozenset()
     samples: frozenset[int] = frozenset()
+    platform_roles: frozenset[str] = frozenset()   # granted by operators: supporter, …
 
     @property
     def is_authenticated(self) -> bool:
@@ -173,6 +193,7 @@ class Actor:
             scopes=scopes if scopes is not None else frozenset({"read", "write"}),
             via=via,
             language=user.language,
+            platform_roles=frozenset((user.platform_roles or "").split()),
         )
 
 
@@ -248,6 +269,13 @@ def _granted(actor: Actor, rule: Rule, resource: Any) -> bool:
         return True
     if rule is Rule.self_:
         return isinstance(resource, User) and resource.id == actor.user_id
+    if rule is Rule.supporter:
+        return "supporter" in actor.platform_roles
+    if rule is Rule.participant:
+        if actor.user_id in getattr(resource, "participant_ids", ()):
+            return True
+        org_id = _org_id(resource)
+        return org_id is not None and actor.role_in(org_id) is not None
     if rule in (Rule.org_member, Rule.org_editor, Rule.org_admin):
         org_id = _org_id(resource)
         role = actor.role_in(org_id) if org_id is not None else None
@@ -272,4 +300,6 @@ _REFUSALS = {
     Rule.org_editor: "Only editors and admins of this organization may do this",
     Rule.org_admin: "Only admins of this organization may do this",
     Rule.operator: "Only platform operators may do this",
+    Rule.supporter: "Only the testbed's support staff may do this",
+    Rule.participant: "Only members of this project may do this",
 }

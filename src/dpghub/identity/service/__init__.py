@@ -35,6 +35,8 @@ from .members import (  # noqa: F401
 from .operator import (  # noqa: F401
     audit_events,
     audit_verify,
+    set_platform_role,
+    users_with_role,
 )
 from .orgs import (  # noqa: F401
     counts,
