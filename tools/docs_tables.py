@@ -111,6 +111,8 @@ RULES = {
     "data_reader": "depends on the dataset's access level",
     "data_sampler": "as for rows, and apps with an approved development subscription",
     "data_owner": "open data: anyone; restricted and sensitive: members of the owner",
+    "supporter": "the testbed's support staff (platform role `supporter`) and operators",
+    "participant": "members of the project's organization and its invited collaborators",
 }
 
 

@@ -6,6 +6,8 @@ policy code, so a change to the policy that the table does not expect fails.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from dpghub.core.errors import Forbidden, Unauthenticated
@@ -13,6 +15,7 @@ from dpghub.core.jobs import Job
 from dpghub.identity.models import Organization, Role, User
 from dpghub.identity.policy import ACTIONS, ANONYMOUS, Actor, authorize
 from dpghub.lake.models import Dataset
+from dpghub.testbed.models import Project, ProjectMember
 
 ORG_A = Organization(id=1, slug="org-a")
 ORG_B = Organization(id=2, slug="org-b")
@@ -22,6 +25,11 @@ RESTRICTED_A = Dataset(id=6, org_id=1, slug="people", access="restricted")
 SENSITIVE_A = Dataset(id=7, org_id=1, slug="health", access="sensitive")
 JOB_A = Job(id=9, org_id=1, kind="lake.ingest")
 OTHER = User(id=11, email="other@example.com")
+# a sandbox project of A with an invited collaborator (user 12) who accepted, and one (13) who
+# has not yet
+PROJECT_A = Project(id=20, org_id=1, name="p", members=[
+    ProjectMember(user_id=12, role="collaborator", accepted_at=datetime(2026, 1, 1, tzinfo=UTC)),
+    ProjectMember(user_id=13, role="collaborator", accepted_at=None)])
 
 
 def person(roles: dict[int, Role] | None = None, *, operator: bool = False,
@@ -38,6 +46,10 @@ ACTORS = {
     "admin_a": person({1: Role.admin}),
     "admin_b": person({2: Role.admin}),  # an admin of B acting on A
     "operator": person(operator=True),
+    "collaborator": Actor(user_id=12, email="partner@example.com", via="session"),
+    "invited": Actor(user_id=13, email="invited@example.com", via="session"),
+    "supporter": Actor(user_id=14, email="help@example.com", via="session",
+                       platform_roles=frozenset({"supporter"})),
     # an app whose approved subscription covers RESTRICTED_A (and, wrongly asked, SENSITIVE_A)
     "app_a": Actor(via="app", email="org-b/3", datasets=frozenset({6, 7})),
     # an app whose approved development subscription covers RESTRICTED_A: a sample only
@@ -46,6 +58,7 @@ ACTORS = {
 EVERYONE = set(ACTORS)
 APPS = {"app_a", "app_dev"}
 SIGNED_IN = EVERYONE - {"anonymous"} - APPS
+SELF = SIGNED_IN - {"collaborator", "invited", "supporter"}   # the actors who are user 10
 MEMBERS_A = {"member_a", "editor_a", "admin_a"}
 DATA_ACTIONS = {"lake.rows.read", "lake.rows.sample", "lake.raw.read"}
 
@@ -60,10 +73,10 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "identity.member.update": (ORG_A, {"admin_a", "operator"}),
     "identity.member.remove": (ORG_A, {"admin_a", "operator"}),
     "identity.member.leave": (ORG_A, {"member_a", "editor_a", "admin_a", "operator"}),
-    "identity.user.read": (ME, SIGNED_IN),
-    "identity.user.update": (ME, SIGNED_IN),
-    "identity.token.list": (ME, SIGNED_IN),
-    "identity.token.manage": (ME, SIGNED_IN),
+    "identity.user.read": (ME, SELF),
+    "identity.user.update": (ME, SELF),
+    "identity.token.list": (ME, SELF),
+    "identity.token.manage": (ME, SELF),
     "identity.user.list": (None, {"operator"}),
     "core.audit.read": (None, {"operator"}),
     "core.job.read": (JOB_A, {"member_a", "editor_a", "admin_a", "operator"}),
@@ -90,6 +103,13 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "lake.rows.sample": (RESTRICTED_A, MEMBERS_A | APPS),
     # the received files of restricted data: members only, whatever the subscription
     "lake.raw.read": (RESTRICTED_A, MEMBERS_A),
+    "identity.platform_role.grant": (None, {"operator"}),
+    "testbed.project.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    # a project: the organization's members and the collaborators who accepted
+    "testbed.project.read": (PROJECT_A, MEMBERS_A | {"collaborator", "operator"}),
+    "testbed.project.work": (PROJECT_A, MEMBERS_A | {"collaborator", "operator"}),
+    "testbed.project.manage": (PROJECT_A, {"editor_a", "admin_a", "operator"}),
+    "testbed.support.answer": (None, {"supporter", "operator"}),
 }
 
 
