@@ -23,6 +23,7 @@ import json
 import re
 import socket
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -159,7 +160,15 @@ class DevService:
     faults: set[str] = field(default_factory=lambda: set(PLANTED))
     slow_s: float = 0.3
     spec: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(SPEC))
-    seen: list[tuple[str, str]] = field(default_factory=list)
+    seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # requests
+
+    def requests_per_operation(self) -> Counter[str]:
+        """Requests received per operation label, Schemathesis' capability probes left out."""
+        def label(method: str, path: str) -> str:
+            template = "/businesses/{b_no}" if path.startswith("/businesses/") else path
+            return f"{method} {template}"
+
+        return Counter(label(m, p) for m, p, h in self.seen if "x-schemathesis-probe" not in h)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -172,7 +181,7 @@ class DevService:
                 break
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        self.seen.append((scope["method"], scope["path"]))
+        self.seen.append((scope["method"], scope["path"], headers))
         status, media, payload = await self.answer(scope["method"], scope["path"], query,
                                                    headers, body)
         await send({"type": "http.response.start", "status": status,
