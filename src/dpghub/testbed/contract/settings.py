@@ -45,7 +45,7 @@ def build(*, base_url: str, headers: dict[str, str] | None, checks: list[str],
         "request-timeout": request_timeout_s,
         "continue-on-failure": True,
         "workers": 1,
-        "generation": {"max-examples": random_cases, "database": "none",
+        "generation": {"max-examples": random_cases, "database": "none", "no-shrink": True,
                        "deterministic": seed is not None},
         "checks": {**{name: {"enabled": False} for name in OFF},
                    **{name: {"enabled": name in checks} for name in CHECKS
