@@ -11,6 +11,7 @@ Faults (each the kind of slip a real service makes):
   no_auth              every operation answers without an X-API-Key
   slow                 GET /businesses answers a deep page (page > 500) after `slow_s` seconds
   required_header      POST /status answers without its required X-Request-Id header
+  response_header      GET /businesses leaves out its X-Total-Count header
 and one more that is no contract slip but a broken answer, planted only on request:
   broken_json          GET /businesses/{b_no} sends a truncated JSON body as application/json
 """
@@ -33,7 +34,7 @@ from urllib.parse import parse_qs
 from tests.support.loopback import serve_asgi
 
 PLANTED = frozenset({"server_error", "undocumented_status", "schema", "content_type", "no_auth",
-                     "slow", "required_header"})
+                     "slow", "required_header", "response_header"})
 FAULTS = PLANTED | {"broken_json"}
 KEY = "dev-sandbox-key-7f3a"       # what the developer's sandbox credential is
 B_NO = re.compile(r"^[0-9]{10}$")
@@ -92,7 +93,9 @@ SPEC: dict[str, Any] = {
                 "properties": {"page": {"type": "integer"}, "per_page": {"type": "integer"},
                                "total": {"type": "integer"},
                                "items": {"type": "array", "items": {
-                                   "$ref": "#/components/schemas/BusinessStatus"}}}}),
+                                   "$ref": "#/components/schemas/BusinessStatus"}}}}) | {
+                "headers": {"X-Total-Count": {"required": True,
+                                              "schema": {"type": "integer", "minimum": 0}}}},
                 "400": _problem(), "401": _problem()}}},
         "/status": {"post": {
             "operationId": "checkStatus",
@@ -136,11 +139,12 @@ SPEC: dict[str, Any] = {
     },
 }
 
-Answer = tuple[int, str, bytes]
+Answer = tuple[int, str, bytes, dict[str, str]]    # status, media type, body, more headers
 
 
-def _answer(status: int, body: Any, media: str = "application/json") -> Answer:
-    return status, media, json.dumps(body, ensure_ascii=False).encode()
+def _answer(status: int, body: Any, media: str = "application/json",
+            headers: dict[str, str] | None = None) -> Answer:
+    return status, media, json.dumps(body, ensure_ascii=False).encode(), headers or {}
 
 
 def _problem_answer(status: int, title: str) -> Answer:
@@ -182,11 +186,12 @@ class DevService:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         self.seen.append((scope["method"], scope["path"], headers))
-        status, media, payload = await self.answer(scope["method"], scope["path"], query,
-                                                   headers, body)
+        status, media, payload, more = await self.answer(scope["method"], scope["path"], query,
+                                                         headers, body)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", media.encode()),
-                                (b"content-length", str(len(payload)).encode())]})
+                                (b"content-length", str(len(payload)).encode()),
+                                *((k.encode(), v.encode()) for k, v in more.items())]})
         await send({"type": "http.response.body", "body": payload})
 
     async def answer(self, method: str, path: str, query: dict[str, list[str]],
@@ -215,12 +220,12 @@ class DevService:
         if not B_NO.match(b_no):
             return _problem_answer(400, "b_no must be 10 digits")
         if b_no[9] != check_digit(b_no[:9]) and "server_error" in self.faults:
-            return 500, "text/plain", b"Internal Server Error"
+            return 500, "text/plain", b"Internal Server Error", {}
         if b_no not in KNOWN:
             return _problem_answer(404, "No such business")
         entry = _entry(b_no)
         if "broken_json" in self.faults:
-            return 200, "application/json", json.dumps(entry).encode()[:-7]
+            return 200, "application/json", json.dumps(entry).encode()[:-7], {}
         if "schema" in self.faults:
             entry["b_stt_cd"] = int(entry["b_stt_cd"])
             del entry["tax_type"]
@@ -245,8 +250,9 @@ class DevService:
         media = "text/html; charset=utf-8" if "content_type" in self.faults else \
             "application/json"
         start = (page - 1) * per_page
+        count = {} if "response_header" in self.faults else {"X-Total-Count": str(len(items))}
         return _answer(200, {"page": page, "per_page": per_page, "total": len(items),
-                             "items": items[start:start + per_page]}, media)
+                             "items": items[start:start + per_page]}, media, count)
 
     def status(self, headers: dict[str, str], body: bytes) -> Answer:
         request_id = headers.get("x-request-id")

@@ -53,6 +53,8 @@ CASES: dict[str, tuple[set[tuple[str, str]], str, Callable[[Answer], bool]]] = {
                      lambda a: a[1]["content-type"].startswith("text/html")),
     "required_header": ({(STATUS, "missing_required_header")}, "missing_required_header",
                         lambda a: a[0] == 200),
+    "response_header": ({(LIST, "response_headers_conformance")},
+                        "response_headers_conformance", lambda a: "x-total-count" not in a[1]),
 }
 
 
@@ -110,7 +112,7 @@ def test_fixing_every_fault_and_validating_again_passes() -> None:
     assert {f.check for f in first.failures} == {
         "not_a_server_error", "status_code_conformance", "response_schema_conformance",
         "content_type_conformance", "ignored_auth", "missing_required_header",
-        "max_response_time"}
+        "response_headers_conformance", "max_response_time"}
     assert second.passed, [(f.operation, f.message) for f in second.failures] + second.errors
     assert {op.operation for op in second.operations} == OPERATIONS
     assert all(op.cases > 0 and op.failures == 0 for op in second.operations)
