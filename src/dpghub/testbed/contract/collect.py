@@ -70,7 +70,7 @@ class Collector:
         from schemathesis.core.failures import MalformedJson
 
         recorder = event.recorder
-        label = recorder.label
+        label = event.label or recorder.label     # an untestable operation's recorder: "Error"
         self.scenarios += 1
         summary = self.operation(label)
         summary.cases += sum(1 for node in recorder.cases.values() if node.parent_id is None)

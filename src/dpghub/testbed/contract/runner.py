@@ -44,19 +44,6 @@ def _check(base_url: str, max_cases: int, response_time_limit_ms: int,
                       field="response_time_limit_ms")
 
 
-def _labels(schema: Any) -> list[str]:
-    """Every operation of the document, those it cannot test included (they get an error)."""
-    labels = []
-    for result in schema.get_all_operations():
-        if hasattr(result, "ok"):
-            labels.append(result.ok().label)
-            continue
-        error = result.err()
-        if getattr(error, "method", None) and getattr(error, "path", None):
-            labels.append(f"{error.method.upper()} {error.path}")
-    return labels
-
-
 def run(document: dict[str, Any], base_url: str, *, headers: dict[str, str] | None = None,
         max_cases: int = 20, response_time_limit_ms: int = 2000, request_timeout_s: float = 5,
         max_time_s: float = 600, progress: Callable[[int, int], None] | None = None,
@@ -80,9 +67,9 @@ def run(document: dict[str, Any], base_url: str, *, headers: dict[str, str] | No
                             response_time_limit_ms=response_time_limit_ms,
                             request_timeout_s=request_timeout_s, seed=seed)
     schema = settings.load(document, config)
+    labels = settings.operations(schema)
     budget.install(schema)
     collector = Collector(secret_variables(headers), request_timeout_s)
-    labels = _labels(schema)
     for label in labels:
         collector.operation(label)
     total = max(1, len(labels) * len(PHASES))

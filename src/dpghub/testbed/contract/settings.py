@@ -69,13 +69,39 @@ def build(*, base_url: str, headers: dict[str, str] | None, checks: list[str],
 def load(document: dict[str, Any], config: Any) -> Any:
     """The document as a Schemathesis schema; a copy, because loading rewrites keys in place."""
     import schemathesis
-    from schemathesis.errors import LoaderError
+    from schemathesis.errors import LoaderError, SchemathesisError
 
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
         raise Invalid("Contract validation needs an OpenAPI 3.x document (convert Swagger 2.0 "
                       "first)", code="invalid_openapi", field="openapi")
     try:
         return schemathesis.openapi.from_dict(copy.deepcopy(document), config=config)
-    except LoaderError as exc:
-        raise Invalid("The OpenAPI document cannot be tested: {reason}", code="invalid_openapi",
-                      field="openapi", reason=str(exc).splitlines()[0][:300]) from None
+    except (LoaderError, SchemathesisError) as exc:
+        raise _untestable(exc) from None
+
+
+def _untestable(exc: Exception) -> Invalid:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    detail = lines[lines.index("Error details:") + 1] if "Error details:" in lines[:-1] \
+        else (lines or ["unknown"])[0]
+    return Invalid("The OpenAPI document cannot be tested: {reason}", code="invalid_openapi",
+                   field="openapi", reason=detail[:300])
+
+
+def operations(schema: Any) -> list[str]:
+    """Every operation's label ("GET /path"), those the engine cannot test included (they are
+    reported as errors); a document broken as a whole is refused here, before any request."""
+    from schemathesis.errors import SchemathesisError
+
+    labels = []
+    try:
+        for result in schema.get_all_operations():
+            if hasattr(result, "ok"):
+                labels.append(result.ok().label)
+                continue
+            error = result.err()
+            if getattr(error, "method", None) and getattr(error, "path", None):
+                labels.append(f"{error.method.upper()} {error.path}")
+    except SchemathesisError as exc:
+        raise _untestable(exc) from None
+    return labels

@@ -4,6 +4,9 @@ and does not pass."""
 
 from __future__ import annotations
 
+import pytest
+
+from dpghub.core.errors import Invalid
 from dpghub.testbed.contract import run
 from tests.support.devserver import KEY, SPEC, devserver, garbage_server
 from tests.support.loopback import free_port
@@ -54,3 +57,31 @@ def test_a_json_answer_that_does_not_parse_is_an_error_not_a_schema_failure() ->
         ("GET /businesses/{b_no}", "invalid_json")]
     assert result.errors[0].message.startswith("The answer says JSON but is not valid JSON")
     assert result.failures == []
+
+
+def test_an_operation_the_document_breaks_is_an_error_and_the_others_are_still_tested() -> None:
+    document = {**SPEC, "paths": {**SPEC["paths"], "/broken/{id}": {"get": {
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"$ref": "#/components/schemas/Nowhere"}}],
+        "responses": {"200": {"description": "ok"}}}}}}
+    with devserver(set()) as service:
+        result = run(document, service.base_url, headers={"X-API-Key": KEY}, max_cases=4)
+    assert [(e.operation, e.kind) for e in result.errors] == [
+        ("GET /broken/{id}", "invalid_operation")]
+    assert "#/components/schemas/Nowhere" in result.errors[0].message
+    assert result.failures == []
+    cases = {op.operation: op.cases for op in result.operations}
+    assert cases.pop("GET /broken/{id}") == 0
+    assert cases == dict.fromkeys(OPERATIONS, 4)
+
+
+@pytest.mark.parametrize(("document", "reason"), [
+    ({"openapi": "3.0.3"}, "'info' is a required property"),
+    ({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}, "OpenAPI 3.x"),
+])
+def test_a_document_that_cannot_be_tested_is_refused_before_any_request(
+        document: dict, reason: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        run(document, f"http://127.0.0.1:{free_port()}")
+    assert caught.value.code == "invalid_openapi"
+    assert reason.replace("'", '"') in str(caught.value).replace("'", '"')
