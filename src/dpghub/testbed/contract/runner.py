@@ -90,8 +90,12 @@ def run(document: dict[str, Any], base_url: str, *, headers: dict[str, str] | No
 def _drive(schema: Any, collector: Collector, *, clock: float, max_time_s: float,
            progress: Callable[[int], None], should_stop: Callable[[], bool] | None
            ) -> str | None:
-    """Consume the engine's events until it finishes; the reason it was stopped early, if."""
-    from schemathesis.engine import events, from_schema
+    """Consume the engine's events until it finishes; the reason it was stopped early, if.
+
+    Whatever goes wrong here (a `progress` that raises, say), the engine is stopped and its
+    thread joined before the error goes up: no run is left calling a service unwatched.
+    """
+    from schemathesis.engine import from_schema
 
     stream = from_schema(schema).execute()
     handoff: queue.Queue[Any] = queue.Queue()
@@ -109,36 +113,48 @@ def _drive(schema: Any, collector: Collector, *, clock: float, max_time_s: float
     thread.start()
     stopped: str | None = None
     next_ask, reported = 0.0, -1
-    while True:
-        try:
-            item = handoff.get(timeout=POLL_S)
-        except queue.Empty:
-            item = None
-        if item is _DONE:
-            break
-        if isinstance(item, events.ScenarioFinished):
-            collector.scenario(item)
-        elif isinstance(item, events.NonFatalError):
-            collector.error(item)
-        elif isinstance(item, events.FatalError):
-            collector.stop_error("other", f"The validation engine failed: {item.exception}")
-        elif isinstance(item, BaseException):
-            collector.stop_error("other", f"The validation engine failed: {item!r}"[:500])
-        if collector.scenarios != reported:
-            reported = collector.scenarios
-            progress(reported)
-        if stopped is None:
-            now = time.monotonic()
-            if should_stop is not None and now >= next_ask:
-                next_ask = now + STOP_POLL_S
-                if should_stop():
-                    stopped = "cancelled"
-            if stopped is None and now - clock > max_time_s:
-                stopped = "time_limit"
-            if stopped is None and collector.answered == 0 and \
-                    collector.refused >= REFUSED_BEFORE_GIVING_UP:
-                stopped = "unreachable"
-            if stopped is not None:
-                stream.stop()
-    thread.join()
+    try:
+        while True:
+            try:
+                item = handoff.get(timeout=POLL_S)
+            except queue.Empty:
+                item = None
+            if item is _DONE:
+                break
+            _take(item, collector)
+            if collector.scenarios != reported:
+                reported = collector.scenarios
+                progress(reported)
+            if stopped is None:
+                now = time.monotonic()
+                if should_stop is not None and now >= next_ask:
+                    next_ask = now + STOP_POLL_S
+                    stopped = "cancelled" if should_stop() else None
+                stopped = stopped or _limit(collector, now - clock, max_time_s)
+                if stopped is not None:
+                    stream.stop()
+    finally:
+        stream.stop()
+        thread.join()
     return stopped
+
+
+def _take(item: Any, collector: Collector) -> None:
+    from schemathesis.engine import events
+
+    if isinstance(item, events.ScenarioFinished):
+        collector.scenario(item)
+    elif isinstance(item, events.NonFatalError):
+        collector.error(item)
+    elif isinstance(item, events.FatalError):
+        collector.stop_error("other", f"The validation engine failed: {item.exception}")
+    elif isinstance(item, BaseException):
+        collector.stop_error("other", f"The validation engine failed: {item!r}"[:500])
+
+
+def _limit(collector: Collector, elapsed: float, max_time_s: float) -> str | None:
+    if elapsed > max_time_s:
+        return "time_limit"
+    if collector.answered == 0 and collector.refused >= REFUSED_BEFORE_GIVING_UP:
+        return "unreachable"
+    return None

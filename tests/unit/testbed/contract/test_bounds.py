@@ -3,6 +3,8 @@ progress as it goes, and a cancel that ends it early."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from dpghub.core.errors import Invalid
@@ -96,3 +98,14 @@ def test_the_same_seed_sends_the_same_cases() -> None:
         sent_again = list(service.seen)
     assert first.passed
     assert [(m, p) for m, p, _ in sent_again] == [(m, p) for m, p, _ in sent_first]
+
+
+def test_a_failing_progress_callback_stops_the_engine_before_the_error_goes_up() -> None:
+    def progress(done: int, total: int) -> None:
+        if done == 2:
+            raise RuntimeError("the job's row is gone")
+
+    with devserver(set()) as service:
+        with pytest.raises(RuntimeError, match="row is gone"):
+            run(service.spec, service.base_url, headers={"X-API-Key": KEY}, progress=progress)
+        assert not [t for t in threading.enumerate() if t.name == "contract-validation"]
