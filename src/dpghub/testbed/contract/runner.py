@@ -73,11 +73,15 @@ def run(document: dict[str, Any], base_url: str, *, headers: dict[str, str] | No
     for label in labels:
         collector.operation(label)
     total = max(1, len(labels) * len(PHASES))
-    stopped = _drive(schema, collector, clock=clock, max_time_s=max_time_s,
-                     progress=lambda done: progress(min(done, total), total) if progress
-                     else None, should_stop=should_stop)
-    if progress is not None and stopped is None:
-        progress(total, total)
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(min(done, total), total)
+
+    stopped = _drive(schema, collector, clock=clock, max_time_s=max_time_s, progress=report,
+                     should_stop=should_stop)
+    if stopped is None:
+        report(total)
     failures, errors = collector.failures(), collector.errors()
     return ValidationResult(
         base_url=base_url, started_at=started.isoformat(timespec="seconds"),
