@@ -1,8 +1,14 @@
-"""Loopback for tests: a free port, and the networks the tests' upstreams run on."""
+"""Loopback for tests: a free port, the networks the tests' upstreams run on, and an ASGI app
+served for real on loopback in a thread (the tests' upstreams and developer servers)."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 LOOPBACK = "127.0.0.0/8,::1/128"    # where the tests' upstreams run
 
@@ -11,3 +17,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_asgi(app: Any, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
+    """`app` answering real HTTP at the yielded `http://host:port` until the block ends."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import uvicorn
-
 from tests.conftest import SHARED_DATA
-from tests.support.loopback import free_port
+from tests.support.loopback import serve_asgi
 
 KASI = SHARED_DATA / "kr" / "api_responses_kasi"
 
@@ -81,21 +77,8 @@ class Upstream:
 @contextmanager
 def serve(host: str = "127.0.0.1", port: int | None = None) -> Iterator[tuple[str, Upstream]]:
     app = Upstream()
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test upstream did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://{host}:{port}/B090041/openapi/service/SpcdeInfoService", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_asgi(app, host, port) as base:
+        yield f"{base}/B090041/openapi/service/SpcdeInfoService", app
 
 
 def kasi_file() -> Path:
