@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from random import Random
+
+from .draw import between, pick
 
 Make = Callable[[Random], str]
 
@@ -36,70 +38,78 @@ ITEMS = ["소프트웨어 개발 및 공급업", "응용 소프트웨어 개발"
 AGENCIES = ["행정안전부", "국세청", "과학기술정보통신부", "보건복지부", "국토교통부", "서울특별시",
             "한국지능정보사회진흥원"]
 WORDS = ["공공데이터", "서비스", "정보", "안내", "현황", "자료", "민원", "행정", "지원", "관리"]
-BIZ_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
-EPOCH = date(2000, 1, 1)
 
 
 def business_number(rng: Random) -> str:
-    """A 사업자등록번호: ten digits whose last is the National Tax Service's check digit."""
-    digits = [rng.randint(1, 6), rng.randint(0, 9), rng.randint(0, 9), rng.randint(0, 8),
-              rng.randint(1, 8), *(rng.randint(0, 9) for _ in range(4))]
-    total = sum(d * w for d, w in zip(digits, BIZ_WEIGHTS, strict=True)) + digits[8] * 5 // 10
-    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+    """A 사업자등록번호: a tax office (101–899), a kind (01–88), a serial and the National
+    Tax Service's check digit."""
+    head = f"{between(rng, 101, 899)}{between(rng, 1, 88):02d}{between(rng, 0, 9999):04d}"
+    return head + str(business_check(head))
+
+
+def business_check(head: str) -> int:
+    """The check digit of the first nine digits of a 사업자등록번호."""
+    d = [ord(c) - 48 for c in head]
+    total = (d[0] + 3 * d[1] + 7 * d[2] + d[3] + 3 * d[4] + 7 * d[5] + d[6] + 3 * d[7] +
+             5 * d[8] + d[8] * 5 // 10)
+    return (10 - total % 10) % 10
 
 
 def is_business_number(text: str) -> bool:
-    if not re.fullmatch(r"\d{10}", text):
-        return False
-    digits = [int(c) for c in text]
-    total = sum(d * w for d, w in zip(digits, BIZ_WEIGHTS, strict=False)) + digits[8] * 5 // 10
-    return (10 - total % 10) % 10 == digits[9]
+    return bool(re.fullmatch(r"\d{10}", text)) and business_check(text[:9]) == int(text[9])
 
 
 def corporate_number(rng: Random) -> str:
-    """A 법인등록번호: thirteen digits, the last a check digit (weights 1,2,1,2…)."""
-    digits = [rng.randint(1, 2), rng.randint(1, 9), rng.randint(0, 9), rng.randint(0, 9),
-              8, 1, *(rng.randint(0, 9) for _ in range(6))]
-    total = sum(d * (1 if i % 2 == 0 else 2) for i, d in enumerate(digits))
-    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+    """A 법인등록번호: a registry office, a kind (81: a stock company), a serial and the check
+    digit (weights 1,2,1,2…)."""
+    head = f"{between(rng, 1101, 2899)}81{between(rng, 0, 999999):06d}"
+    total = sum((ord(c) - 48) * (1 if i % 2 == 0 else 2) for i, c in enumerate(head))
+    return head + str((10 - total % 10) % 10)
 
 
 def person(rng: Random) -> str:
-    return rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+    return pick(rng, SURNAMES) + pick(rng, GIVEN) + pick(rng, GIVEN)
 
 
 def company(rng: Random) -> str:
-    name = rng.choice(FIRMS) + rng.choice(TRADES)
-    return rng.choice(("(주)" + name, "주식회사 " + name, name))
+    name = pick(rng, FIRMS) + pick(rng, TRADES)
+    return pick(rng, ("(주)" + name, "주식회사 " + name, name))
 
 
 def address(rng: Random) -> str:
-    sido, areas = rng.choice(REGIONS)
-    return f"{sido} {rng.choice(areas)} {rng.choice(ROADS)} {rng.randint(1, 300)}"
+    sido, areas = pick(rng, REGIONS)
+    return f"{sido} {pick(rng, areas)} {pick(rng, ROADS)} {between(rng, 1, 300)}"
 
 
 def phone(rng: Random) -> str:
-    return f"010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d}"
+    return f"010-{between(rng, 2000, 9999)}-{between(rng, 0, 9999):04d}"
 
 
-def a_date(rng: Random) -> date:
-    return EPOCH + timedelta(days=rng.randint(0, 9400))
+@cache
+def _days(separator: str) -> tuple[str, ...]:
+    """Every day from 2000 to 2025, written once (a draw is then one index)."""
+    first, count = date(2000, 1, 1), (date(2026, 1, 1) - date(2000, 1, 1)).days
+    return tuple((first + timedelta(days=n)).strftime(f"%Y{separator}%m{separator}%d")
+                 for n in range(count))
 
 
 def ymd(rng: Random) -> str:
-    return a_date(rng).strftime("%Y%m%d")
+    """A day from 2000 to 2025 as YYYYMMDD."""
+    return pick(rng, _days(""))
 
 
 def dashed_date(rng: Random) -> str:
-    return a_date(rng).isoformat()
+    return pick(rng, _days("-"))
 
 
 def words(rng: Random) -> str:
-    return rng.choice(WORDS) + " " + rng.choice(WORDS)
+    first = int(rng.random() * len(WORDS))
+    second = (first + 1 + int(rng.random() * (len(WORDS) - 1))) % len(WORDS)
+    return f"{WORDS[first]} {WORDS[second]}"
 
 
 def _choice(options: list[str]) -> Make:
-    return lambda rng: rng.choice(options)
+    return lambda rng: pick(rng, options)
 
 
 def _const(value: str) -> Make:
@@ -122,12 +132,12 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], Make]] = [
     (("tel", "telno", "phone", "mobile", "hp", "fax", "phoneno"),
      ("전화", "연락처", "휴대폰", "팩스"), phone),
     (("zip", "zipcode", "zipno", "postcode"), ("우편번호",),
-     lambda rng: f"{rng.randint(1000, 63644):05d}"),
+     lambda rng: f"{between(rng, 1000, 63644):05d}"),
     (("yn",), ("여부",), _choice(["Y", "N"])),
     (("email", "mail"), ("이메일", "전자우편"),
-     lambda rng: f"user{rng.randint(1, 9999)}@example.kr"),
+     lambda rng: f"user{between(rng, 1, 9999)}@example.kr"),
     (("url", "homepage", "hmpg", "hmpgaddr", "link"), ("홈페이지",),
-     lambda rng: f"https://www.example.kr/{rng.randint(1, 999)}"),
+     lambda rng: f"https://www.example.kr/{between(rng, 1, 999)}"),
     (("addr", "adr", "address", "adres", "juso", "rdnmadr", "lnmadr"),
      ("주소", "소재지"), address),
     (("sector", "bizcnd"), ("업태",), _choice(SECTORS)),
@@ -145,6 +155,7 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], Make]] = [
     (("pnm", "name", "nm", "rprsv", "rprsvnm", "ceo", "owner", "username", "fullname"),
      ("성명", "이름", "대표자", "담당자명"), person),
 ]
+HEAD = re.compile(r"[(:<\n,.\-]")
 DATE_TOKEN = re.compile(r"(^|_)(dt|de|date|ymd)$")      # start_dt, reg_de, REG_DATE
 DATE_CAMEL = re.compile(r"[a-z0-9](Dt|De|Date|Ymd)$")   # startDt, regDate
 
@@ -155,12 +166,13 @@ def hint(name: str, description: str) -> Make | None:
     text = description or ""
     if "YYYY-MM-DD" in text.upper():
         return dashed_date
-    if "YYYYMMDD" in text.upper() or "일자" in text or DATE_TOKEN.search((name or "").lower()) \
+    if "YYYYMMDD" in text.upper() or "일자" in HEAD.split(text, 1)[0] or DATE_TOKEN.search((name or "").lower()) \
             or DATE_CAMEL.search(name or ""):
         return ymd
     tokens = _tokens(name or "")
     last = re.split(r"[_\W]+", (name or "").lower())[-1] if name else ""
+    head = HEAD.split(text, 1)[0]     # "과세유형메세지" of "과세유형메세지(명칭):<br/>01: …"
     for names, descriptions, make in RULES:
-        if tokens & set(names) or last in names or any(w in text for w in descriptions):
+        if tokens & set(names) or last in names or any(w in head for w in descriptions):
             return make
     return None

@@ -53,3 +53,47 @@ class Resolver:
 
     def target(self, node: Any) -> Any:
         return self.deref(node)[0]
+
+
+def refs_inside(node: Any) -> set[str]:
+    """The `$ref`s written inside `node` (not followed)."""
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                found.add(ref)
+            todo.extend(v for k, v in item.items() if k not in ("example", "examples", "enum"))
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
+
+
+def cyclic(resolver: Resolver) -> set[str]:
+    """The `$ref`s that can reach themselves: only their compiled values depend on the path
+    they are reached by (the others are compiled once)."""
+    edges: dict[str, set[str]] = {}
+    todo = list(refs_inside(resolver.document))
+    while todo:
+        ref = todo.pop()
+        if ref in edges:
+            continue
+        try:
+            edges[ref] = refs_inside(resolver.get(ref))
+        except Unresolvable:
+            edges[ref] = set()
+        todo.extend(edges[ref] - edges.keys())
+    found = set()
+    for start in edges:
+        seen, stack = set(), list(edges[start])
+        while stack:
+            ref = stack.pop()
+            if ref == start:
+                found.add(start)
+                break
+            if ref not in seen:
+                seen.add(ref)
+                stack.extend(edges.get(ref, ()))
+    return found

@@ -9,6 +9,7 @@ from functools import lru_cache
 from random import Random
 from typing import Any
 
+from .draw import between, pick
 from .model import Unsatisfiable
 
 Node = tuple[Any, ...]
@@ -21,6 +22,9 @@ CLASSES = {"d": DIGITS, "w": WORD, "s": SPACE}
 NEGATED = {"D": [(65, 90), (97, 122)], "W": [(45, 45), (46, 46)], "S": [(65, 90), (97, 122)]}
 SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "0": "\0"}
 MAX_REPEAT = 1000
+HANGUL = (0xAC00, 0xD7A3)    # [가-힣]: drawn from syllables Korean words use
+SYLLABLES = "가나다라마바사아자차카타파하고노도로모보소오조초코토포호구누두루무부수우주기니디리미비시이지" \
+    "민서준현우은하윤연영재성승유원태희경석혜빈율건한국정보공데터서울대전부산강남"
 
 
 class Parser:
@@ -171,24 +175,26 @@ def build(node: Node, rng: Random, spread: int) -> str:
     if kind == "seq":
         return "".join(build(n, rng, spread) for n in node[1])
     if kind == "alt":
-        return build(rng.choice(node[1]), rng, spread)
+        return build(pick(rng, node[1]), rng, spread)
     if kind == "set":
-        return pick(node[1], node[2], rng)
+        return character(node[1], node[2], rng)
     low, high = node[2], node[3]
     top = min(high if high is not None else MAX_REPEAT, low + spread)
-    return "".join(build(node[1], rng, spread) for _ in range(rng.randint(low, max(low, top))))
+    return "".join(build(node[1], rng, spread) for _ in range(between(rng, low, max(low, top))))
 
 
-def pick(ranges: list[tuple[int, int]], negated: bool, rng: Random) -> str:
+def character(ranges: list[tuple[int, int]], negated: bool, rng: Random) -> str:
     if negated:
         allowed = [c for lo, hi in PRINTABLE for c in range(lo, hi + 1)
                    if not any(a <= c <= b for a, b in ranges)]
         if not allowed:
             raise Unsatisfiable("a negated class of the pattern excludes every printable "
                                 "character")
-        return chr(rng.choice(allowed))
-    lo, hi = rng.choice(ranges)
-    return chr(rng.randint(lo, hi))
+        return chr(pick(rng, allowed))
+    lo, hi = pick(rng, ranges)
+    if (lo, hi) == HANGUL:
+        return pick(rng, SYLLABLES)
+    return chr(between(rng, lo, hi))
 
 
 def matching(pattern: str, rng: Random, min_length: int = 0,
