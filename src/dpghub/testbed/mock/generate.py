@@ -46,7 +46,7 @@ class Generator:
         self._plans: dict[tuple[int, str], tuple[Any, Maker]] = {}
         self._nodes = 0
         self.cyclic = cyclic(resolver)
-        self._shared: dict[tuple[str, str, str], Maker] = {}   # makers of acyclic $refs
+        self._shared: dict[tuple[str, str, str, bool], Maker] = {}   # of acyclic $refs
 
     def value(self, schema: Any, rng: Random, name: str = "") -> Any:
         return self.plan(schema, name)(rng)
@@ -69,7 +69,9 @@ class Generator:
         return hit[1]
 
     def _compile(self, schema: Any, stack: Stack, depth: int, name: str,
-                 description: str) -> Maker:
+                 description: str, lean: bool = False) -> Maker:
+        """The maker for `schema`; `lean` leaves the optional properties of the object it
+        describes out (a oneOf branch with fewer properties matches fewer branches)."""
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise Unsatisfiable("the schema is too large for the mock to build")
@@ -86,11 +88,11 @@ class Generator:
             description = description or schema.get("description", "")
             if ref in self.cyclic:
                 return self._compile(self.resolver.get(ref), (*stack, ref), depth + 1, name,
-                                     description)
-            key = (ref, name, description)   # acyclic: the same whatever the path to it
+                                     description, lean)
+            key = (ref, name, description, lean)   # acyclic: the same whatever the path
             if key not in self._shared:
                 self._shared[key] = self._compile(self.resolver.get(ref), (*stack, ref),
-                                                  depth + 1, name, description)
+                                                  depth + 1, name, description, lean)
             return self._shared[key]
         schema = self.merger.flat(schema)
         description = description or schema.get("description", "")
@@ -106,7 +108,7 @@ class Generator:
             return lambda rng: copy.deepcopy(pick(rng, options))
         kind = type_of(schema)
         if kind == "object":
-            return self._object(schema, stack, depth, name)
+            return self._object(schema, stack, depth, name, lean)
         if kind == "array":
             return self._array(schema, stack, depth, name)
         if kind == "integer":
@@ -122,7 +124,7 @@ class Generator:
     def _branches(self, schema: dict[str, Any], key: str, stack: Stack, depth: int,
                   name: str, description: str) -> Maker:
         branches = schema[key]
-        options: list[tuple[Any, Maker]] = []
+        options: list[tuple[Any, Maker, Maker]] = []     # (branch, full, lean)
         failure: Unsatisfiable = Unsatisfiable(f"no branch of a {key} admits a value")
         for index, branch in enumerate(branches):
             ref = branch.get("$ref") if isinstance(branch, dict) else None
@@ -131,8 +133,10 @@ class Generator:
                 if isinstance(ref, str) and stack.count(ref) >= SAME_REF:
                     raise Recursion(f"the schema '{ref}' contains itself")
                 merged = self.merger.with_branch(schema, key, index)
-                options.append((branch, self._compile(merged, path, depth + 1, name,
-                                                      description)))
+                full = self._compile(merged, path, depth + 1, name, description)
+                lean = full if key == "anyOf" else \
+                    self._compile(merged, path, depth + 1, name, description, lean=True)
+                options.append((branch, full, lean))
             except Unsatisfiable as exc:
                 failure = exc
         if not options:
@@ -144,21 +148,25 @@ class Generator:
 
         def one_of(rng: Random) -> Any:
             for _ in range(2 * len(options)):
-                branch, make = pick(rng, options)
-                value = make(rng)
-                _discriminate(discriminator, branch, value)
-                if sum(v.is_valid(value) for v in validators) == 1:
-                    return value
+                branch, full, lean = pick(rng, options)
+                for make in (full, lean):
+                    value = make(rng)
+                    _discriminate(discriminator, branch, value)
+                    if sum(v.is_valid(value) for v in validators) == 1:
+                        return value
             raise Unsatisfiable("no value the mock built is valid against exactly one branch "
                                 "of a oneOf (the branches overlap)")
         return one_of
 
-    def _object(self, schema: dict[str, Any], stack: Stack, depth: int, name: str) -> Maker:
+    def _object(self, schema: dict[str, Any], stack: Stack, depth: int, name: str,
+                lean: bool = False) -> Maker:
         properties = schema.get("properties") or {}
         required = [r for r in schema.get("required") or [] if isinstance(r, str)]
         extra = schema.get("additionalProperties")
         fields: list[tuple[str, Maker]] = []
-        for key in [*properties, *(r for r in required if r not in properties)]:
+        keys = required if lean else [*properties, *(r for r in required
+                                                      if r not in properties)]
+        for key in keys:
             sub = properties.get(key, extra if isinstance(extra, dict) else {"type": "string"})
             if self._flag(sub, self.hidden):
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .refs import Resolver, Unresolvable
+from .refs import Resolver, Unresolvable, as_fragment
 
 Mode = Literal["request", "response"]
 
@@ -58,7 +58,7 @@ class Converter:
         return out
 
     def ref(self, ref: str) -> str:
-        return self.uri + ref if ref.startswith("#") else ref
+        return self.uri + as_fragment(ref) if ref.startswith("#") else ref
 
     def schema(self, node: Any) -> Any:
         if not isinstance(node, dict):

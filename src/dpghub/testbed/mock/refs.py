@@ -4,7 +4,9 @@ reference to another file or URL is unresolvable and marks its operation as brok
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
+
+FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._%"   # what a URI fragment may hold unencoded
 
 
 class Unresolvable(Exception):
@@ -17,7 +19,13 @@ def escape(token: str) -> str:
 
 
 def pointer(*tokens: str | int) -> str:
-    return "#" + "".join("/" + escape(str(t)) for t in tokens)
+    """A JSON pointer as a URI fragment ("/users/{id}" → "#/~1users~1%7Bid%7D")."""
+    return "#" + "".join("/" + quote(escape(str(t)), safe=FRAGMENT_SAFE) for t in tokens)
+
+
+def as_fragment(ref: str) -> str:
+    """A `$ref` of the document written as a valid URI fragment (Hangul, braces encoded)."""
+    return quote(ref, safe="#" + FRAGMENT_SAFE)
 
 
 class Resolver:
