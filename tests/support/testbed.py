@@ -194,7 +194,7 @@ def constructs_document() -> dict[str, Any]:
                         "type": "string", "maxLength": 5, "pattern": "^[가-힣]+$"}},
                     {"name": "X-Trace-Id", "in": "header", "required": True,
                      "schema": {"type": "string", "format": "uuid"}},
-                    {"name": "serviceKey", "in": "query", "required": True, "schema": text}],
+                    {"name": "X-API-Key", "in": "header", "required": True, "schema": text}],
                     "responses": {
                         "200": {"description": "ok", "content": json_content(citizen_list),
                                 "headers": {"X-Rate-Limit": {
