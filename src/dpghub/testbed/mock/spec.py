@@ -8,9 +8,11 @@ other operations are served. `build` never raises for one operation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from random import Random
 from typing import Any
+from urllib.parse import unquote
 
 from ...catalog.openapi import METHODS
 from . import faults, request, response
@@ -27,6 +29,7 @@ from .xmlout import XmlWriter
 CACHE_SIZE = 4096          # answers kept per spec: the same request (seed) is answered again
 PROBES = 3                 # seeds each declared answer is built with at compile time
 UNKNOWN = Match("unknown")
+MISSING_POINTER = re.compile(r"Pointer '([^']*)' does not exist")
 
 
 class MockSpec:
@@ -164,7 +167,10 @@ def _xml_only(op: Operation) -> bool:
 
 def _sentence(method: str, template: str, exc: Exception) -> str:
     text = (str(exc).strip().splitlines() or [""])[0].rstrip(".")
-    if type(exc).__name__ == "ValidationError":       # jsonschema-rs could not compile
+    missing = MISSING_POINTER.search(text)
+    if missing:                                        # jsonschema-rs's words for a bad $ref
+        text = f"the reference '#{unquote(missing.group(1))}' points to nothing in the document"
+    elif type(exc).__name__ == "ValidationError":      # jsonschema-rs could not compile
         text = f"a schema cannot be compiled: {text}"
     what = "The path" if method == "*" else "The operation"
     return f"{what} {method} {template} cannot be mocked: {text or type(exc).__name__}."
