@@ -13,15 +13,13 @@ from urllib.parse import urlencode
 from ...web import datagokr
 from . import faults
 from .generate import Generator
-from .model import MockAnswer, Prefer, Unsatisfiable, Violation
+from .model import MockAnswer, Prefer, Unsatisfiable, Violation, phrase
 from .operation import MISSING, Media, Operation, Response, status_of
 from .request import is_json
 from .xmlout import XmlWriter
 
 STRING = {"type": "string"}
 TRIES = 4          # fresh values built when one fails its schema (rare: overlapping oneOf)
-NOT_DECLARED = "The Prefer header asks for {asked}, which {operation} does not declare " \
-               "(it declares {expected}) ({rule})"
 
 
 def is_xml(media_type: str) -> bool:
@@ -79,7 +77,7 @@ class Answerer:
                style: str, lang: str) -> MockAnswer:
         key = op.default_key if prefer.code is None else op.response_key(prefer.code)
         if key is None:
-            return self._refuse(op, f"status {prefer.code}", ", ".join(op.responses),
+            return self._refuse(op, "prefer code", prefer.code, ", ".join(op.responses),
                                 style, lang)
         if prefer.example and prefer.code is None:
             key = next((k for k in [key, *op.responses]
@@ -95,8 +93,8 @@ class Answerer:
             if prefer.example not in media.examples:
                 names = sorted({n for r in op.responses.values() for m in r.content.values()
                                 for n in m.examples})
-                return self._refuse(op, f"the example '{prefer.example}'",
-                                    ", ".join(names) or "no named example", style, lang)
+                return self._refuse(op, "prefer example", prefer.example,
+                                    ", ".join(names) or "-", style, lang)
             value = media.examples[prefer.example]
         elif media.example is not MISSING and not prefer.dynamic:
             value = media.example
@@ -151,14 +149,14 @@ class Answerer:
         return out
 
     @staticmethod
-    def _refuse(op: Operation, asked: str, expected: str, style: str,
+    def _refuse(op: Operation, key: str, asked: Any, expected: str, style: str,
                 lang: str) -> MockAnswer:
-        violation = Violation.of("header", "prefer", "declared", NOT_DECLARED, asked=asked,
+        violation = Violation.of("header", "prefer", "declared", key, asked=asked,
                                  operation=op.label, expected=expected)
         return MockAnswer(*faults.render_violations([violation], style, lang))
 
     @staticmethod
     def _cannot(op: Operation, key: str, reason: str, style: str, lang: str) -> MockAnswer:
-        message = f"The mock cannot build the answer {key} of {op.label}: {reason}"
+        message = phrase("unbuildable", key=key, operation=op.label, reason=reason).text(lang)
         return MockAnswer(*faults.render_plain(501, "mock_answer_unbuildable",
                                                datagokr.UNKNOWN, message, style))

@@ -11,40 +11,13 @@ from typing import Any
 
 import jsonschema_rs
 
-from .model import Violation
+from .messages import TRANSLATED
+from .model import Phrase, Violation, phrase
 from .oas import Converter, Mode, uri_of
 from .refs import Resolver
 
 Validator = Any   # a jsonschema_rs validator: is_valid(value), iter_errors(value)
 
-MESSAGES = {
-    "required": "{subject} is required ({rule})",
-    "type": "{subject} must be of type {expected} ({rule})",
-    "enum": "{subject} must be one of {expected} ({rule})",
-    "const": "{subject} must be {expected} ({rule})",
-    "format": "{subject} must be a valid {expected} ({rule})",
-    "minimum": "{subject} must be at least {expected} ({rule})",
-    "maximum": "{subject} must be at most {expected} ({rule})",
-    "exclusiveMinimum": "{subject} must be greater than {expected} ({rule})",
-    "exclusiveMaximum": "{subject} must be less than {expected} ({rule})",
-    "multipleOf": "{subject} must be a multiple of {expected} ({rule})",
-    "minLength": "{subject} must be at least {expected} characters long ({rule})",
-    "maxLength": "{subject} must be at most {expected} characters long ({rule})",
-    "pattern": "{subject} must match the pattern {expected} ({rule})",
-    "minItems": "{subject} must have at least {expected} items ({rule})",
-    "maxItems": "{subject} must have at most {expected} items ({rule})",
-    "uniqueItems": "{subject} must not repeat an item ({rule})",
-    "minProperties": "{subject} must have at least {expected} properties ({rule})",
-    "maxProperties": "{subject} must have at most {expected} properties ({rule})",
-    "additionalProperties": "{subject} is not a declared property, and no other is allowed "
-                            "({rule})",
-    "oneOf": "{subject} must match exactly one of the schemas listed in oneOf ({rule})",
-    "anyOf": "{subject} must match at least one of the schemas listed in anyOf ({rule})",
-    "not": "{subject} matches a schema it must not match ({rule})",
-    "readOnly": "{subject} is read-only and must not be sent ({rule})",
-    "writeOnly": "{subject} is write-only and must not be in an answer ({rule})",
-}
-OTHER = "{subject} is not valid ({rule}): {expected}"
 RULES = {"OneOfMultipleValid": "oneOf", "OneOfNotValid": "oneOf", "Constant": "const",
          "FalseSchema": "false"}
 EXPECTED = ("types", "options", "format", "limit", "multiple_of", "pattern", "expected_value")
@@ -118,10 +91,11 @@ def field_name(prefix: str, path: Iterable[str | int]) -> str:
     return name
 
 
-def subject(location: str, name: str) -> str:
-    if location in ("body", "answer"):
-        return f"'{name}'"
-    return f"{location} parameter '{name}'" if location != "header" else f"header '{name}'"
+def subject(location: str, name: str) -> Phrase:
+    if location == "body":
+        return phrase("field", name=name)
+    return phrase("header", name=name) if location == "header" else \
+        phrase("parameter", location=location, name=name)
 
 
 def violations(validator: Validator, value: Any, location: str, prefix: str,
@@ -147,7 +121,7 @@ def violations(validator: Validator, value: Any, location: str, prefix: str,
         elif key == "expected_value":
             expected = _show(expected)
         for name in names:
-            yield Violation.of(location, name, rule, MESSAGES.get(rule, OTHER),
+            yield Violation.of(location, name, rule, rule if rule in TRANSLATED else "other",
                                subject=subject(location, name), expected=expected)
 
 

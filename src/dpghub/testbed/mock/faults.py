@@ -10,9 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from ...core.i18n import translate
 from ...web import datagokr
-from .model import Match, Violation
+from .model import Match, Violation, phrase
 
 DATAGOKR_HOSTS = ("apis.data.go.kr", "api.odcloud.kr", "odcloud.kr", "data.go.kr")
 PROBLEM = "application/problem+json"
@@ -66,11 +65,10 @@ def render_violations(violations: Sequence[Violation], style: str, lang: str = "
             "</response>", f"<errors>{listed}</errors></response>")
         return status, datagokr.XML_MEDIA, body.encode()
     first = violations[0]
-    title = translate("The request breaks the API's contract: {field} ({rule})", lang,
-                      field=first.field, rule=first.rule)
+    title = phrase("title", field=first.field, rule=first.rule).text(lang)
     detail = first.text(lang)
     if len(violations) > 1:
-        detail += " " + translate("({count} more)", lang, count=len(violations) - 1)
+        detail += " " + phrase("more", count=len(violations) - 1).text(lang)
     return status, PROBLEM, _problem(status, "request_invalid", title, detail, errors=errors)
 
 
@@ -81,15 +79,13 @@ def render_match(match: Match, style: str, lang: str = "en") -> tuple[int, str, 
     headers: list[tuple[bytes, bytes]] = []
     if match.kind == "not_allowed":
         headers.append((b"allow", ", ".join(match.allowed).encode()))
-        message = translate("This path does not accept this method; it accepts {allowed}",
-                            lang, allowed=", ".join(match.allowed))
+        message = phrase("not allowed", allowed=", ".join(match.allowed)).text(lang)
         code, result = "method_not_allowed", datagokr.HTTP_ERROR
     elif match.kind == "broken":
-        message = translate("The mock cannot serve this operation: {reason}", lang,
-                            reason=match.reason)
+        message = phrase("broken", reason=match.reason).text(lang)
         code, result = "mock_operation_broken", datagokr.UNKNOWN
     else:
-        message = translate("The API's contract has no such path", lang)
+        message = phrase("unknown path").text(lang)
         code, result = "mock_path_unknown", datagokr.NO_SERVICE
     return (*render_plain(match.status, code, result, message, style), headers)
 

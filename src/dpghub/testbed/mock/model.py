@@ -4,9 +4,10 @@ the mock for (Prism's `Prefer` header), and the answer the mock gives."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ...core.i18n import translate
+from .messages import TRANSLATED
 
 if TYPE_CHECKING:
     from .operation import Operation
@@ -14,31 +15,42 @@ if TYPE_CHECKING:
 Kind = Literal["found", "unknown", "not_allowed", "broken"]
 
 
+class Phrase(NamedTuple):
+    """A sentence by its name in messages.TRANSLATED, with its parameters: written in English
+    once, and in another language when asked."""
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str = "en") -> str:
+        template = TRANSLATED.get(self.key, self.key)
+        values = {k: v.text(lang) if isinstance(v, Phrase) else v for k, v in self.params}
+        return translate(template, lang, **values) if lang != "en" else \
+            template.format(**values)
+
+
+def phrase(key: str, **params: Any) -> Phrase:
+    return Phrase(key, tuple(params.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One way a request (or a real server's answer) breaks the contract.
-
-    `template` and `params` keep the English message id, so it can be shown in Korean."""
+    """One way a request (or a real server's answer) breaks the contract."""
 
     location: str          # query | path | header | cookie | body | status | content-type
     field: str             # "page", "body.b_no[0]", "content-type"
     rule: str              # required | type | enum | maxLength | declared | syntax | …
-    message: str
-    template: str = field(default="", compare=False, repr=False)
-    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+    message: str           # in English; text(lang) in another language
+    sentence: Phrase | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, location: str, name: str, rule: str, template: str,
-           **params: Any) -> Violation:
-        params = {"field": name, "rule": rule, **params}
-        return cls(location, name, rule, template.format(**params), template,
-                   tuple(params.items()))
+    def of(cls, location: str, name: str, rule: str, key: str, **params: Any) -> Violation:
+        """A violation whose message is the sentence `key` (see messages.TRANSLATED)."""
+        sentence = phrase(key, field=name, rule=rule, **params)
+        return cls(location, name, rule, sentence.text(), sentence)
 
     def text(self, lang: str) -> str:
-        """The message in `lang` (English when no translation is known)."""
-        if not self.template:
-            return self.message
-        return translate(self.template, lang, **dict(self.params))
+        return self.sentence.text(lang) if self.sentence is not None else self.message
 
     def as_dict(self, lang: str = "en") -> dict[str, str]:
         return {"location": self.location, "field": self.field, "rule": self.rule,

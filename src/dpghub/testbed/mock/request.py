@@ -8,11 +8,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .checker import violations
-from .model import Violation
+from .model import Violation, phrase
 from .operation import MISSING, Body, Media, Operation
 from .params import coerce, value_of
-
-JSON_ERROR = "{subject} is not valid JSON ({rule}): {expected}"
 
 
 def base_type(content_type: str | None) -> str:
@@ -56,18 +54,17 @@ def check(operation: Operation, path_params: dict[str, str], query: list[tuple[s
 def check_body(spec: Body, body: bytes, content_type: str | None) -> list[Violation]:
     if not body:
         if spec.required:
-            return [Violation.of("body", "body", "required", "{subject} is required ({rule})",
-                                 subject="the request body")]
+            return [Violation.of("body", "body", "required", "required",
+                                 subject=phrase("request body"))]
         return []
     media_type = base_type(content_type)
     if not media_type and len(spec.content) == 1:
         media_type = next(iter(spec.content))
     key = declared(spec.content, media_type)
     if key is None:
-        return [Violation.of(
-            "content-type", "content-type", "declared",
-            "The content type '{sent}' is not one this operation accepts ({expected}) "
-            "({rule})", sent=media_type or "none", expected=", ".join(spec.content) or "none")]
+        return [Violation.of("content-type", "content-type", "declared", "content type",
+                             sent=media_type or "none",
+                             expected=", ".join(spec.content) or "none")]
     media = spec.content[key]
     if media.validator is None:
         return []
@@ -87,8 +84,8 @@ def parse(media: Media, media_type: str, body: bytes,
         try:
             return json.loads(body), None
         except (ValueError, UnicodeDecodeError) as exc:
-            return None, Violation.of("body", "body", "syntax", JSON_ERROR,
-                                      subject="the request body", expected=str(exc))
+            return None, Violation.of("body", "body", "syntax", "not json",
+                                      subject=phrase("request body"), expected=str(exc))
     if media_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         return form(pairs, form_types), None

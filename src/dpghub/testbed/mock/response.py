@@ -9,29 +9,21 @@ from typing import Any
 from xml.etree.ElementTree import ParseError, fromstring
 
 from .checker import violations
-from .model import Violation
+from .model import Violation, phrase
 from .operation import Operation
 from .params import INTEGER, NUMBER
 from .request import base_type, declared, is_json
-
-UNDECLARED_STATUS = "{operation} declares no answer with status {sent} (it declares " \
-                    "{expected}) ({rule})"
-UNDECLARED_TYPE = "The answer's content type '{sent}' is not declared for status {status} " \
-                  "(declared: {expected}) ({rule})"
-UNEXPECTED_BODY = "Status {status} declares no body, but the answer has one ({rule})"
-NOT_JSON = "{subject} is not valid JSON ({rule}): {expected}"
-NOT_XML = "{subject} is not well-formed XML ({rule}): {expected}"
 
 
 def check(op: Operation, status: int, headers: dict[str, str], body: bytes) -> list[Violation]:
     key = op.response_key(status)
     if key is None:
-        return [Violation.of("status", "status", "declared", UNDECLARED_STATUS,
+        return [Violation.of("status", "status", "declared", "status",
                              operation=op.label, sent=status,
                              expected=", ".join(op.responses))]
     response = op.responses[key]
-    found = [Violation.of("header", h.name, "required", "{subject} is required ({rule})",
-                          subject=f"header '{h.name}'")
+    found = [Violation.of("header", h.name, "required", "required",
+                          subject=phrase("header", name=h.name))
              for h in response.headers if h.required and h.name.lower() not in headers]
     for header in response.headers:
         sent = headers.get(header.name.lower())
@@ -40,14 +32,13 @@ def check(op: Operation, status: int, headers: dict[str, str], body: bytes) -> l
             found += violations(header.validator, value, "header", header.name, "response")
     if not response.content:
         if body.strip():
-            found.append(Violation.of("body", "body", "declared", UNEXPECTED_BODY,
-                                      status=status))
+            found.append(Violation.of("body", "body", "declared", "no body", status=status))
         return found
     media_type = base_type(headers.get("content-type"))
     media_key = declared(response.content, media_type) if media_type else None
     if media_key is None:
-        found.append(Violation.of("content-type", "content-type", "declared",
-                                  UNDECLARED_TYPE, sent=media_type or "none", status=status,
+        found.append(Violation.of("content-type", "content-type", "declared", "answer type",
+                                  sent=media_type or "none", status=status,
                                   expected=", ".join(response.content)))
         return found
     media = response.content[media_key]
@@ -57,15 +48,15 @@ def check(op: Operation, status: int, headers: dict[str, str], body: bytes) -> l
         try:
             value = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            return [*found, Violation.of("body", "body", "syntax", NOT_JSON,
-                                         subject="the answer's body", expected=str(exc))]
+            return [*found, Violation.of("body", "body", "syntax", "not json",
+                                         subject=phrase("answer body"), expected=str(exc))]
         found += violations(media.validator, value, "body", "body", "response")
     elif media_type.endswith("xml"):
         try:
             fromstring(body)
         except ParseError as exc:
-            found.append(Violation.of("body", "body", "syntax", NOT_XML,
-                                      subject="the answer's body", expected=str(exc)))
+            found.append(Violation.of("body", "body", "syntax", "not xml",
+                                      subject=phrase("answer body"), expected=str(exc)))
     return found
 
 

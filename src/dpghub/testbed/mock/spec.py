@@ -9,6 +9,7 @@ other operations are served. `build` never raises for one operation.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from random import Random
 from typing import Any
@@ -40,7 +41,7 @@ class MockSpec:
         self.answerer = answerer
         self.datagokr = datagokr
         self.default_xml = default_xml
-        self._answers: dict[tuple[Any, ...], MockAnswer] = {}
+        self._answers: OrderedDict[tuple[Any, ...], MockAnswer] = OrderedDict()
 
     @classmethod
     def build(cls, document: dict[str, Any]) -> MockSpec:
@@ -116,7 +117,7 @@ class MockSpec:
             rng = Random(int.from_bytes(seed, "big"))
             hit = self.answerer.answer(match.operation, prefer, rng, accept, style, lang)
             if len(self._answers) >= CACHE_SIZE:
-                del self._answers[next(iter(self._answers))]
+                self._answers.popitem(last=False)
             self._answers[key] = hit
         return hit
 

@@ -10,9 +10,12 @@ from xml.etree.ElementTree import fromstring
 import pytest
 
 from dpghub.testbed.mock import MockSpec, Prefer, Violation, is_datagokr, render_violations
+from dpghub.testbed.mock.model import phrase
 
-TWO = [Violation.of("query", "pageNo", "type", "{field} must be an integer ({rule})"),
-       Violation.of("query", "numOfRows", "maximum", "{field} must be at most 100 ({rule})")]
+TWO = [Violation.of("query", "pageNo", "type", "type", expected="integer",
+                    subject=phrase("parameter", location="query", name="pageNo")),
+       Violation.of("query", "numOfRows", "maximum", "maximum", expected=100,
+                    subject=phrase("parameter", location="query", name="numOfRows"))]
 
 
 def portal_document(server: str = "https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0"
@@ -97,13 +100,16 @@ def test_any_other_document_refuses_in_problem_json_naming_the_first_fault() -> 
     assert (status, media) == (400, "application/problem+json")
     assert problem["code"] == "request_invalid" and problem["status"] == 400
     assert "pageNo" in problem["title"] and "type" in problem["title"]
-    assert problem["detail"].startswith("pageNo must be an integer (type)")
+    assert problem["detail"] == "query parameter 'pageNo' must be of type integer (type) " \
+                                "(1 more)"
     assert problem["errors"] == [v.as_dict() for v in TWO]
 
 
-def test_a_refusal_in_korean_keeps_the_fields_and_rules() -> None:
+def test_a_refusal_is_written_in_korean_when_asked() -> None:
     _, _, body = render_violations(TWO, "problem", lang="ko")
     problem = json.loads(body)
-    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("pageNo", "type"),
-                                                                   ("numOfRows", "maximum")]
-    assert "pageNo" in problem["title"]
+    assert problem["title"] == "요청이 API 명세를 어깁니다: pageNo (type)"
+    assert [e["message"] for e in problem["errors"]] == [
+        "query 파라미터 'pageNo'의 형식은 integer이어야 합니다 (type)",
+        "query 파라미터 'numOfRows'은(는) 100 이하여야 합니다 (maximum)"]
+    assert problem["detail"].endswith("(외 1건)")
