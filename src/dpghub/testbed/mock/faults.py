@@ -81,9 +81,11 @@ def render_match(match: Match, style: str, lang: str = "en") -> tuple[int, str, 
         headers.append((b"allow", ", ".join(match.allowed).encode()))
         message = phrase("not allowed", allowed=", ".join(match.allowed)).text(lang)
         code, result = "method_not_allowed", datagokr.HTTP_ERROR
-    elif match.kind == "broken":
+    elif match.kind == "broken":   # the reason is the spec's English sentence
         message = phrase("broken", reason=match.reason).text(lang)
         code, result = "mock_operation_broken", datagokr.UNKNOWN
+        return (*render_plain(501, code, result, message, style, title=phrase(
+            "broken title").text(lang), detail=match.reason), headers)
     else:
         message = phrase("unknown path").text(lang)
         code, result = "mock_path_unknown", datagokr.NO_SERVICE
@@ -91,7 +93,7 @@ def render_match(match: Match, style: str, lang: str = "en") -> tuple[int, str, 
 
 
 def render_plain(status: int, code: str, result: datagokr.Result, message: str,
-                 style: str) -> Rendered:
+                 style: str, title: str | None = None, detail: str | None = None) -> Rendered:
     """(status, media type, body) of a refusal with one message (data.go.kr's envelope gets
     it in a `detail` beside its header, which the portal's clients read first)."""
     if style == "datagokr-json":
@@ -102,7 +104,7 @@ def render_plain(status: int, code: str, result: datagokr.Result, message: str,
         body = datagokr.xml_answer(result).replace(
             "</response>", f"<detail>{escape(message)}</detail></response>")
         return status, datagokr.XML_MEDIA, body.encode()
-    return status, PROBLEM, _problem(status, code, message, message)
+    return status, PROBLEM, _problem(status, code, title or message, detail or message)
 
 
 def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> bytes:

@@ -209,8 +209,12 @@ class Generator:
 
     def _array(self, schema: dict[str, Any], stack: Stack, depth: int, name: str) -> Maker:
         least, most = schema.get("minItems", 0), schema.get("maxItems")
+        items = schema.get("items", {})
+        prefix = schema.get("prefixItems") or (items if isinstance(items, list) else [])
+        if prefix:
+            return self._tuple(schema, prefix, stack, depth, name)
         try:
-            item = self._compile(schema.get("items", {}), stack, depth + 1, name, "")
+            item = self._compile(items, stack, depth + 1, name, "")
         except Unsatisfiable:
             if least > 0:
                 raise
@@ -237,6 +241,20 @@ class Generator:
                                     "(uniqueItems)")
             return out
         return unique
+
+    def _tuple(self, schema: dict[str, Any], prefix: list[Any], stack: Stack, depth: int,
+               name: str) -> Maker:
+        """An array whose first items each have their own schema (prefixItems)."""
+        least, most = schema.get("minItems", 0), schema.get("maxItems")
+        count = len(prefix) if most is None else min(most, len(prefix))
+        makers = [self._compile(p, stack, depth + 1, name, "") for p in prefix[:count]]
+        rest = schema.get("items")
+        if count < least:
+            if not isinstance(rest, dict):
+                raise Unsatisfiable(f"minItems ({least}) asks for more items than "
+                                    "prefixItems lists, and no others are allowed")
+            makers += [self._compile(rest, stack, depth + 1, name, "")] * (least - count)
+        return lambda rng: [make(rng) for make in makers]
 
     def _string(self, schema: dict[str, Any], name: str, description: str) -> Maker:
         low, high = schema.get("minLength", 0), schema.get("maxLength")

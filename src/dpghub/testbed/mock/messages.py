@@ -58,5 +58,6 @@ TRANSLATED = {
     "unknown path": "The API's contract has no such path",
     "not allowed": "This path does not accept this method; it accepts {allowed}",
     "broken": "The mock cannot serve this operation: {reason}",
+    "broken title": "The mock cannot serve this operation",
     "unbuildable": "The mock cannot build the answer {key} of {operation}: {reason}",
 }

@@ -70,7 +70,8 @@ def test_a_broken_operation_is_answered_501_with_its_reason(spec: MockSpec) -> N
     problem = json.loads(body)
     assert (status, media, headers) == (501, "application/problem+json", [])
     assert problem["code"] == "mock_operation_broken"
-    assert spec.broken[("GET", "/loop")] in problem["detail"]
+    assert problem["title"] == "The mock cannot serve this operation"
+    assert problem["detail"] == spec.broken[("GET", "/loop")]
 
 
 def test_unknown_paths_and_methods_are_answered_404_and_405(spec: MockSpec) -> None:

@@ -151,3 +151,24 @@ def test_an_xml_only_answer_is_well_formed_and_named_by_the_schema(spec: MockSpe
     items = root.findall("./items/item")
     assert items and all(int(i.get("seq", "x")) >= 1 for i in items)   # an attribute
     assert all(re.fullmatch(r"\d{8}", i.findtext("reg_dt") or "") for i in items)
+
+
+def test_an_openapi_3_1_document_is_served_within_its_contract() -> None:
+    """3.1 writes null as a type, exclusive bounds as numbers, examples as a list, and
+    allows const and prefixItems."""
+    schema = {"type": "object", "required": ["version", "note", "score", "pair"], "properties": {
+        "version": {"const": "v1"}, "note": {"type": ["string", "null"], "examples": ["메모"]},
+        "score": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "pair": {"type": "array", "minItems": 2, "maxItems": 2, "prefixItems": [
+            {"type": "integer"}, {"type": "string", "format": "date"}]}}}
+    document = {"openapi": "3.1.0", "info": {"title": "3.1", "version": "1"},
+                "servers": [{"url": HOST}],
+                "paths": {"/v": {"get": {"responses": {"200": {
+                    "description": "ok", "content": {"application/json": {"schema": schema}}}}}}}}
+    spec, api = MockSpec.build(document), judge(document)
+    for seed in range(20):
+        answer = spec.respond(spec.match("GET", "/v"), Prefer(), bytes([seed]))
+        assert contract_errors(api, HOST, "/v", "GET", answer) == []
+        value = json.loads(answer.body)
+        assert value["version"] == "v1" and value["note"] == "메모" and 0 < value["score"] < 1
+        assert isinstance(value["pair"][0], int) and date.fromisoformat(value["pair"][1])
