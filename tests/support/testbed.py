@@ -199,7 +199,9 @@ def constructs_document() -> dict[str, Any]:
                         "200": {"description": "ok", "content": json_content(citizen_list),
                                 "headers": {"X-Rate-Limit": {
                                     "required": True,
-                                    "schema": {"type": "integer", "minimum": 1}}}},
+                                    "schema": {"type": "integer", "minimum": 1}},
+                                    "x-next": {"schema": {"type": "string",
+                                                          "format": "uri"}}}},
                         "400": {"description": "bad", "content": problem}}},
                 "post": {"operationId": "createCitizen", "requestBody": {
                     "required": True, "content": {

@@ -19,7 +19,7 @@ SCHEMA_ONE = ("additionalProperties", "not", "if", "then", "else", "contains", "
               "unevaluatedItems", "unevaluatedProperties", "additionalItems")
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 DROPPED = ("nullable", "discriminator", "xml", "example", "externalDocs", "deprecated")
-NOT_SCHEMAS = ("example", "examples", "description", "info", "summary", "externalDocs")
+NOT_SCHEMAS = ("example", "examples")     # values only: never validated, often large
 INT_BOUNDS = {"int32": (-(2 ** 31), 2 ** 31 - 1), "int64": (-(2 ** 63), 2 ** 63 - 1)}
 
 
@@ -45,7 +45,7 @@ class Converter:
             return node
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key in NOT_SCHEMAS or key.startswith("x-"):
+            if key in NOT_SCHEMAS:
                 continue
             if key == "schema":
                 out[key] = self.schema(value)

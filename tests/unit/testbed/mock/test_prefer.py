@@ -109,3 +109,4 @@ def test_declared_answer_headers_are_sent(spec: MockSpec) -> None:
     answer = spec.respond(spec.match("GET", "/citizens"), Prefer(), b"s")
     headers: dict[bytes, Any] = dict(answer.headers)
     assert int(headers[b"x-rate-limit"]) >= 1
+    assert headers[b"x-next"].startswith(b"https://")     # a name like an extension's
