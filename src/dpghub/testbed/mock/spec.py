@@ -27,7 +27,8 @@ from .refs import Resolver
 from .router import Route, Router, base_paths, compile_template
 from .xmlout import XmlWriter
 
-CACHE_SIZE = 4096          # answers kept per spec: the same request (seed) is answered again
+CACHE_SIZE = 2048          # answers kept per spec: the same request (seed) is answered again
+CACHE_BODY = 64 * 1024     # larger answers are built again rather than kept
 PROBES = 3                 # seeds each declared answer is built with at compile time
 UNKNOWN = Match("unknown")
 MISSING_POINTER = re.compile(r"Pointer '([^']*)' does not exist")
@@ -116,9 +117,10 @@ class MockSpec:
         if hit is None:
             rng = Random(int.from_bytes(seed, "big"))
             hit = self.answerer.answer(match.operation, prefer, rng, accept, style, lang)
-            if len(self._answers) >= CACHE_SIZE:
-                self._answers.popitem(last=False)
-            self._answers[key] = hit
+            if len(hit.body) <= CACHE_BODY:
+                if len(self._answers) >= CACHE_SIZE:
+                    self._answers.popitem(last=False)
+                self._answers[key] = hit
         return hit
 
     def validate_response(self, match: Match, status: int, headers: dict[str, str],
