@@ -53,6 +53,8 @@ def fault_style(datagokr_document: bool, query: Sequence[tuple[str, str]],
 def render_violations(violations: Sequence[Violation], style: str, lang: str = "en",
                       status: int = 400) -> Rendered:
     """(status, media type, body) of a refusal listing `violations` (at least one)."""
+    if not violations:
+        raise ValueError("a refusal lists at least one violation")
     errors = [v.as_dict(lang) for v in violations]
     if style == "datagokr-json":
         answer = json.loads(datagokr.json_answer(datagokr.INVALID_PARAMETER))

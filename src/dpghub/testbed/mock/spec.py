@@ -8,6 +8,7 @@ other operations are served. `build` never raises for one operation.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -46,7 +47,10 @@ class MockSpec:
 
     @classmethod
     def build(cls, document: dict[str, Any]) -> MockSpec:
-        """Compiles a normalised OpenAPI 3.x document (see dpghub.catalog.openapi)."""
+        """Compiles a normalised OpenAPI 3.x document (see dpghub.catalog.openapi). The spec
+        keeps its own copy, as JSON has it: a YAML date becomes its string, and the caller
+        may change its document afterwards."""
+        document = json.loads(json.dumps(document, default=str))
         resolver = Resolver(document)
         registry = registry_of(document, resolver)
         requests = Checker(document, resolver, "request", registry)
@@ -61,6 +65,8 @@ class MockSpec:
                 item = resolver.target(raw)
             except Exception as exc:  # noqa: BLE001 - one bad path never stops the others
                 broken[("*", template)] = _sentence("*", template, exc)
+                continue
+            if not isinstance(item, dict):
                 continue
             for method in METHODS:
                 if not isinstance(item.get(method), dict):

@@ -4,6 +4,7 @@ serve: one bad schema never takes a whole service's sandbox down."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -80,3 +81,15 @@ def test_unknown_paths_and_methods_are_answered_404_and_405(spec: MockSpec) -> N
     status, _, body, headers = render_match(spec.match("DELETE", "/fine"), "datagokr-json")
     assert (status, headers) == (405, [(b"allow", b"GET, PUT")])
     assert json.loads(body)["response"]["header"]["resultCode"] == "04"
+
+
+def test_a_document_read_from_yaml_is_served_as_json_would_have_it() -> None:
+    """YAML reads `2020-01-01` as a date; the mock keeps its own copy with the string, so
+    changing the caller's document afterwards changes nothing either."""
+    document = {"openapi": "3.0.3", "info": {"title": "YAML", "version": "1"},
+                "paths": {"/day": {"get": ok({"type": "string", "format": "date",
+                                              "enum": [date(2020, 1, 1)]})}}}
+    spec = MockSpec.build(document)
+    document["paths"].clear()
+    assert spec.broken == {}
+    assert spec.respond(spec.match("GET", "/day"), Prefer(), b"s").body == b'"2020-01-01"'
