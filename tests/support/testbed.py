@@ -84,7 +84,7 @@ def citizen_schemas() -> dict[str, Any]:
             "created": {"type": "string", "format": "date-time"}}},
         "Money": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
                   "maximum": 1000000, "multipleOf": 0.01},
-        "Citizen": {"allOf": [ref("Base"), {
+        "Citizen": {"allOf": [{"required": ["resident"]}, ref("Base"), {
             "type": "object",
             "required": ["name", "email", "phone", "status", "code"],
             "properties": {
@@ -175,7 +175,7 @@ def constructs_document() -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": ref("Problem")}}
     kim = {"id": "8d7f2c1e-3b4a-4c5d-9e6f-7a8b9c0d1e2f", "created": "2024-05-01T09:00:00+09:00",
            "name": "김민서", "email": "kim@example.kr", "phone": "010-1234-5678",
-           "status": "active", "code": "SEO-1234"}
+           "status": "active", "code": "SEO-1234", "resident": "yes"}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Constructs", "version": "1.0"},

@@ -23,7 +23,7 @@ def spec() -> MockSpec:
 def citizen() -> dict[str, str]:
     fake = Faker("ko_KR")
     fake.seed_instance(7)
-    return {"created": "2024-05-01T09:00:00+09:00", "name": fake.name(),
+    return {"created": "2024-05-01T09:00:00+09:00", "name": fake.name(), "resident": "yes",
             "email": "kim@example.kr", "phone": "010-1234-5678", "status": "active",
             "code": "SEO-1234"}
 
