@@ -6,5 +6,7 @@ SDMetrics defines the scores, with our own code.
 """
 
 from .model import Model, fit, synthesize
+from .privacy import privacy_report
+from .quality import quality_report
 
-__all__ = ["Model", "fit", "synthesize"]
+__all__ = ["Model", "fit", "privacy_report", "quality_report", "synthesize"]
