@@ -115,3 +115,40 @@ class CategoryMargin:
         pos = np.clip(pos, 0, k)
         out = self.order[pos]
         return np.where(out == k, -1, out)
+
+
+@dataclass
+class GroupedNumberMargin:
+    """A number column's distribution given a category column (위도 given 시도명): one
+    NumberMargin per parent value with enough rows, the plain one for the rest."""
+
+    overall: NumberMargin
+    groups: dict[int, NumberMargin]  # parent code (missing = -1) -> margin
+    parent: int  # index of the parent column in the model
+
+    @classmethod
+    def fit(cls, values: np.ndarray, valid: np.ndarray, parent_codes: np.ndarray,
+            parent: int, min_rows: int) -> GroupedNumberMargin:
+        groups = {}
+        for code in np.unique(parent_codes):
+            at = parent_codes == code
+            if at.sum() >= min_rows:
+                groups[int(code)] = NumberMargin.fit(values[at], valid[at])
+        return cls(NumberMargin.fit(values, valid), groups, parent)
+
+    def to_uniform(self, values: np.ndarray, valid: np.ndarray, rng: np.random.Generator,
+                   parent_codes: np.ndarray) -> np.ndarray:
+        u = self.overall.to_uniform(values, valid, rng)
+        for code, margin in self.groups.items():
+            at = parent_codes == code
+            u[at] = margin.to_uniform(values[at], valid[at], rng)
+        return u
+
+    def from_uniform(self, u: np.ndarray, parent_codes: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        values, valid = self.overall.from_uniform(u)
+        for code, margin in self.groups.items():
+            at = parent_codes == code
+            if at.any():
+                values[at], valid[at] = margin.from_uniform(u[at])
+        return values, valid

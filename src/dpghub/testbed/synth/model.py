@@ -21,12 +21,14 @@ from .columns import codes, decimals_of, from_float, to_float
 from .copies import copied_rows
 from .fakes import fake_values
 from .kinds import ColumnPlan, plan_columns
-from .marginals import CategoryMargin, NumberMargin
+from .marginals import CategoryMargin, GroupedNumberMargin, NumberMargin
 
 Progress = Callable[[float], None]
+Margin = NumberMargin | GroupedNumberMargin | CategoryMargin
 EPS = 1e-9
 BLOCK_CELLS = 4_000_000  # normals drawn per block: bounds memory for wide tables
-COPY_ROUNDS = 20
+COPY_ROUNDS = 500
+STALLED_ROUNDS = 10
 FEW_COPIES = 0.05  # below this share, rows copying the modelled columns are drawn again
 FAKE_SAMPLE = 2000
 
@@ -37,7 +39,7 @@ class Model:
 
     real: pa.Table
     plans: list[ColumnPlan]
-    margins: dict[str, NumberMargin | CategoryMargin]
+    margins: dict[str, Margin]
     decimals: dict[str, int]
     uniques: dict[str, pa.Array]
     factor: np.ndarray  # (columns, rank): normals = standard normals @ factor.T
@@ -49,16 +51,21 @@ class Model:
         if n < 0:
             raise Invalid("The number of rows must not be negative", code="synthetic_rows",
                           field="rows")
-        table = self._draw(n, seed, progress)
+        table = self.draw(n, seed, progress)
         fakes = [p.name for p in self.plans if p.kind == "fake"]
         checks = [(self.modelled, 5)] if fakes and self.modelled else []
         checks.append((None, COPY_ROUNDS))
         for round_, (columns, rounds) in enumerate(checks):
+            best, stalled = n + 1, 0
             for attempt in range(rounds):
                 bad = np.flatnonzero(copied_rows(self.real, table, columns))
                 if not len(bad) or (columns is not None and len(bad) > FEW_COPIES * n):
                     break
-                extra = self._draw(len(bad), seed + 7919 * (attempt + 1) + 104729 * round_)
+                stalled = 0 if len(bad) < best else stalled + 1
+                best = min(best, len(bad))
+                if stalled >= STALLED_ROUNDS:  # every draw is a copy: no room to hide
+                    break
+                extra = self.draw(len(bad), seed + 7919 * (attempt + 1) + 104729 * round_)
                 index = np.arange(n)
                 index[bad] = n + np.arange(len(bad))
                 table = pa.concat_tables([table, extra]).take(pa.array(index))
@@ -67,7 +74,8 @@ class Model:
                           "few distinct values to hide them", code="synthetic_copies_unavoidable")
         return table
 
-    def _draw(self, n: int, seed: int, progress: Progress | None = None) -> pa.Table:
+    def draw(self, n: int, seed: int, progress: Progress | None = None) -> pa.Table:
+        """`n` rows as the copula draws them, before copied rows are drawn again."""
         rng = np.random.default_rng(seed)
         d = len(self.modelled)
         block = max(1000, BLOCK_CELLS // max(d, 1))
@@ -98,8 +106,9 @@ class Model:
             j = self.modelled.index(name)
             margin = self.margins[name]
             type_ = self.real.schema.field(name).type
-            if isinstance(margin, NumberMargin):
-                values, valid = margin.from_uniform(u[:, j])
+            if isinstance(margin, NumberMargin | GroupedNumberMargin):
+                values, valid = (margin.from_uniform(u[:, j]) if isinstance(margin, NumberMargin)
+                                 else margin.from_uniform(u[:, j], decoded[margin.parent]))
                 if name in self.decimals:
                     values = np.round(values, self.decimals[name])
                 out[name] = from_float(values, valid, type_)
@@ -129,12 +138,13 @@ def fit(table: pa.Table, *, seed: int = 0, progress: Progress | None = None) -> 
         raise Invalid("The table has no rows to learn from", code="synthetic_empty")
     rng = np.random.default_rng(seed)
     plans = plan_columns(table)
-    margins: dict[str, NumberMargin | CategoryMargin] = {}
+    margins: dict[str, Margin] = {}
     decimals: dict[str, int] = {}
     uniques: dict[str, pa.Array] = {}
     uniforms: dict[str, np.ndarray] = {}
+    raw = {}
     for plan in (p for p in plans if p.kind == "number"):
-        values, valid = to_float(table.column(plan.name))
+        values, valid = raw[plan.name] = to_float(table.column(plan.name))
         margin = NumberMargin.fit(values, valid)
         margins[plan.name] = margin
         uniforms[plan.name] = margin.to_uniform(values, valid, rng)
@@ -150,10 +160,17 @@ def fit(table: pa.Table, *, seed: int = 0, progress: Progress | None = None) -> 
         uniques[name] = distinct
         coded.append((c, len(distinct)))
     parents = structure.choose_parents(coded, rng)
+    offset = len(uniforms)
+    for name, p in zip(list(uniforms), structure.choose_number_parents(numbers, coded, rng),
+                       strict=True):
+        if p is not None:
+            grouped = GroupedNumberMargin.fit(*raw[name], coded[p][0], offset + p,
+                                              structure.ROWS_PER_GROUP // 2)
+            margins[name] = grouped
+            uniforms[name] = grouped.to_uniform(*raw[name], rng, coded[p][0])
     if progress:
         progress(0.2)
     modelled = list(uniforms) + cats
-    offset = len(uniforms)
     for i, name in enumerate(cats):
         c, k = coded[i]
         order = structure.category_order(c, k, numbers, rng)
@@ -166,7 +183,7 @@ def fit(table: pa.Table, *, seed: int = 0, progress: Progress | None = None) -> 
         progress(0.3)
     factor = _copula(np.column_stack([uniforms[m] for m in modelled]) if modelled
                      else np.zeros((table.num_rows, 0)))
-    decode = list(uniforms)[:offset] + [cats[i] for i in structure.decode_order(coded)]
+    decode = [cats[i] for i in structure.decode_order(coded)] + modelled[:offset]
     if progress:
         progress(0.4)
     return Model(table, plans, margins, decimals, uniques, factor, modelled, decode)

@@ -37,12 +37,10 @@ def category_order(codes: np.ndarray, k: int, numbers: list[np.ndarray],
     counts = np.bincount(slot, minlength=k + 1).astype(float)
     best, best_eta = None, MIN_ETA2
     for i in _candidates(list(range(len(numbers))), rng):
-        z = numbers[i]
-        means = np.bincount(slot, weights=z, minlength=k + 1) / np.maximum(counts, 1)
-        total = float(np.var(z)) * len(z)
-        eta = float((counts * (means - z.mean()) ** 2).sum() / total) if total > 0 else 0.0
+        eta = eta_squared(numbers[i], codes, k)
         if eta > best_eta:
-            best, best_eta = means, eta
+            best_eta = eta
+            best = np.bincount(slot, weights=numbers[i], minlength=k + 1) / np.maximum(counts, 1)
     if best is None:
         return np.argsort(-counts, kind="stable")
     best = np.where(counts > 0, best, np.inf)  # categories never seen (none) go last
@@ -89,3 +87,34 @@ def choose_parents(columns: list[tuple[np.ndarray, int]], rng: np.random.Generat
 def decode_order(columns: list[tuple[np.ndarray, int]]) -> list[int]:
     """Parents before children: by number of categories, then position."""
     return sorted(range(len(columns)), key=lambda i: (columns[i][1], i))
+
+
+MIN_NUMBER_ETA2 = 0.2
+ROWS_PER_GROUP = 10
+
+
+def eta_squared(z: np.ndarray, codes: np.ndarray, k: int) -> float:
+    """Share of z's variance explained by the categories (the correlation ratio η²)."""
+    slot = np.where(codes < 0, k, codes)
+    counts = np.bincount(slot, minlength=k + 1).astype(float)
+    means = np.bincount(slot, weights=z, minlength=k + 1) / np.maximum(counts, 1)
+    total = float(np.var(z)) * len(z)
+    return float((counts * (means - z.mean()) ** 2).sum() / total) if total > 0 else 0.0
+
+
+def choose_number_parents(numbers: list[np.ndarray], columns: list[tuple[np.ndarray, int]],
+                          rng: np.random.Generator) -> list[int | None]:
+    """For each number column (normal scores), the category column it is drawn given, or
+    None: the one explaining most of it (η² ≥ MIN_NUMBER_ETA2), with ROWS_PER_GROUP rows
+    per category on average so each group's distribution is worth learning."""
+    n = len(numbers[0]) if numbers else 0
+    pool = [j for j, (_, k) in enumerate(columns) if 2 <= k and n >= ROWS_PER_GROUP * (k + 1)]
+    parents: list[int | None] = []
+    for z in numbers:
+        best, best_eta = None, MIN_NUMBER_ETA2
+        for j in _candidates(pool, rng):
+            eta = eta_squared(z, *columns[j])
+            if eta > best_eta:
+                best, best_eta = j, eta
+        parents.append(best)
+    return parents
