@@ -63,28 +63,30 @@ def _brn(n: int, rng: np.random.Generator, real: list[str], _f: Faker) -> list[s
             f"{''.join(map(str, r[5:]))}{c}" for r, c in zip(body, check, strict=True)]
 
 
-def _reshape(template: str, keep: int, rng_digits: np.ndarray, letters: np.ndarray) -> str:
-    """`template` with every digit and ASCII letter after the first `keep` characters drawn
-    anew (the first new digit never 0, so "02-471-0044" stays a Seoul number)."""
-    out, first = list(template), True
-    for i in range(keep, len(out)):
-        c = out[i]
-        if c.isdigit():
-            d = int(rng_digits[i % len(rng_digits)])
-            out[i] = str(max(d, 2) if first else d)
-            first = False
-        elif c.isascii() and c.isalpha():
-            letter = chr(97 + int(letters[i % len(letters)]))
-            out[i] = letter.upper() if c.isupper() else letter
-    return "".join(out)
+def _reshape(template: str, keep: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` copies of `template` with every digit and ASCII letter after the first `keep`
+    characters drawn anew (the first new digit never 0, so "02-471-0044" stays a Seoul
+    number); one numpy array of code points per template, so 100,000 values are cheap."""
+    chars = np.array([ord(c) for c in template], dtype=np.uint32)
+    grid = np.tile(chars, (n, 1))
+    digits = [i for i in range(keep, len(template)) if template[i].isdigit()]
+    for j, i in enumerate(digits):
+        grid[:, i] = ord("0") + rng.integers(2 if j == 0 else 0, 10, n)
+    for i in range(keep, len(template)):
+        c = template[i]
+        if c.isascii() and c.isalpha():
+            grid[:, i] = ord("A" if c.isupper() else "a") + rng.integers(0, 26, n)
+    return grid.view(f"<U{len(template)}").ravel() if len(template) else np.full(n, "")
 
 
 def _templated(n: int, rng: np.random.Generator, templates: list[str],
                keep: Callable[[str], int]) -> list[str]:
     picks = rng.integers(0, len(templates), n)
-    digits, letters = _digits(rng, n, 16), rng.integers(0, 26, size=(n, 16))
-    return [_reshape(templates[p], keep(templates[p]), digits[i], letters[i])
-            for i, p in enumerate(picks)]
+    out = np.empty(n, dtype=object)
+    for t in np.unique(picks):
+        at = np.flatnonzero(picks == t)
+        out[at] = _reshape(templates[t], keep(templates[t]), len(at), rng)
+    return [str(v) for v in out]
 
 
 def _phone(n: int, rng: np.random.Generator, real: list[str], _f: Faker) -> list[str]:

@@ -3,7 +3,7 @@ record (DCR) against a holdout — the idea of SDMetrics' DCROverfittingProtecti
 
 Distances use the modelled columns: numbers (and dates) scaled to the real range [0, 1], a
 missing number a unit away; each category one-hot with weight 1/√2 so a mismatch counts 1
-(the 30 most frequent real categories, the rest pooled). Nearest neighbours are brute-force
+(the 16 most frequent real categories, the rest pooled). Nearest neighbours are brute-force
 BLAS products on bounded samples (EVAL_ROWS rows looked up among REFERENCE_ROWS), so 100,000
 rows take seconds whatever their width.
 """
@@ -19,9 +19,9 @@ from .columns import codes, to_float
 from .copies import copied_rows
 from .kinds import plan_columns
 
-TOP = 30
-EVAL_ROWS = 5000
-REFERENCE_ROWS = 20000
+TOP = 16
+EVAL_ROWS = 2000
+REFERENCE_ROWS = 10000
 CHUNK = 1024
 
 EXPLANATION = (
