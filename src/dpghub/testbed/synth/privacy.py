@@ -87,6 +87,12 @@ def nearest(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return out
 
 
+def _rows(table: pa.Table, size: int, rng: np.random.Generator) -> pa.Table:
+    if table.num_rows <= size:
+        return table
+    return table.take(pa.array(np.sort(rng.choice(table.num_rows, size, replace=False))))
+
+
 def _sample(matrix: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     if len(matrix) <= size:
         return matrix
@@ -122,11 +128,11 @@ def privacy_report(real: pa.Table, synthetic: pa.Table, *, holdout_share: float 
         report["dcr_reason"] = "too few rows to hold some out"
         return report
     encode = _encoder(train)
-    t, h = encode(train), encode(held)
-    s = _sample(encode(synthetic), EVAL_ROWS, rng)
-    reference = _sample(t, REFERENCE_ROWS, rng)
-    syn_dcr, hold_dcr = nearest(s, reference), nearest(_sample(h, EVAL_ROWS, rng), reference)
-    held_reference = _sample(h, REFERENCE_ROWS, rng)
+    reference = encode(_rows(train, REFERENCE_ROWS, rng))
+    held_reference = encode(_rows(held, REFERENCE_ROWS, rng))
+    s = encode(_rows(synthetic, EVAL_ROWS, rng))
+    syn_dcr = nearest(s, reference)
+    hold_dcr = nearest(_sample(held_reference, EVAL_ROWS, rng), reference)
     to_hold = nearest(s, held_reference)
     closer = float(np.mean(syn_dcr < to_hold) + 0.5 * np.mean(syn_dcr == to_hold))
     expected = len(reference) / (len(reference) + len(held_reference))
