@@ -59,6 +59,11 @@ from .lake import datagokr, vocabulary
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
 from .testbed import api as testbed_api
+from .testbed import api_work as testbed_work
+from .testbed import pages as testbed_pages
+from .testbed import service as testbed_service
+from .testbed.sandbox import PREFIX as SANDBOX_PREFIX
+from .testbed.sandbox import Sandbox
 from .web import docs, errors, health, openapi
 from .web.allow import Methods
 from .web.headers import SecurityHeaders
@@ -92,17 +97,21 @@ class HubApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            path = scope["path"]
+            # the sandbox (/sandbox/…) answers like the gateway, on the gateway's side
+            handler = (self.state.gateway if path.startswith(GATEWAY_PREFIX) else
+                       self.state.sandbox if path.startswith(SANDBOX_PREFIX) else None)
             if self.gateway_hosts is None:
-                if scope["path"].startswith(GATEWAY_PREFIX):
-                    await self.state.gateway(scope, receive, send)
+                if handler is not None:
+                    await handler(scope, receive, send)
                     return
             elif _host(scope) in self.gateway_hosts:
-                if scope["path"].startswith(GATEWAY_PREFIX):
-                    await self.state.gateway(scope, receive, send)
+                if handler is not None:
+                    await handler(scope, receive, send)
                 else:
                     await _elsewhere(scope, send, self.portal)
                 return
-            elif scope["path"].startswith(GATEWAY_PREFIX):
+            elif handler is not None:
                 await _elsewhere(scope, send, self.gateway_origin)
                 return
         await super().__call__(scope, receive, send)
@@ -148,12 +157,19 @@ def register_hooks() -> None:
     # an app's key or OAuth token is the gateway's; identity's dependencies ask it
     dependencies.register_scheme(gateway_credentials.is_app_credential, _app_actor)
     gateway_chain.register_checks()        # audit verify checks the call records' events
+    # a sandbox key on the JSON API reads its project's synthetic data, and nothing else
+    dependencies.register_scheme(testbed_service.calls.is_sandbox_key, _sandbox_actor)
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:
     """An app's key or token as an actor outside the gateway (the rows API, data.go.kr)."""
     return gateway_service.actor_for_credential(session, credential,
                                                 request.app.state.signing_key)
+
+
+def _sandbox_actor(session: Any, credential: str, request: Any) -> Any:
+    return testbed_service.calls.actor_for_key(session, credential, request.url.path,
+                                               request.app.state.clock())
 
 
 def create_app(settings: Settings | None = None, *,
@@ -182,6 +198,7 @@ def create_app(settings: Settings | None = None, *,
         app.state.queries.start()
         yield
         app.state.queries.stop()
+        app.state.sandbox.inspector.flush()
         flusher.cancel()
         await app.state.gateway.close()
         app.state.recorder.stop()
@@ -224,6 +241,7 @@ def create_app(settings: Settings | None = None, *,
     app.state.networks = NetworkPolicy(settings.gateway_allowed_networks,
                                        resolver or system_resolver)
     app.state.gateway = Gateway(app.state)
+    app.state.sandbox = Sandbox(app.state)
     app.state.queries = QueryPool(settings)   # SQL runs in its worker processes
     if settings.gateway_origin is not None:
         app.gateway_hosts = _hosts_of(settings.gateway_origin)
@@ -244,11 +262,12 @@ def create_app(settings: Settings | None = None, *,
             (health.router, checked), (analysis_api.router, checked),
             (lake_api.router, checked), (catalog_api.router, checked),
             (gateway_api.router, checked), (testbed_api.router, checked),
+            (testbed_work.router, checked),
             (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
-            (analysis_pages.router, [])):
+            (analysis_pages.router, []), (testbed_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)

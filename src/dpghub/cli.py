@@ -297,9 +297,11 @@ def audit_checkpoint() -> None:
 
 from .analysis import cli as analysis_cli  # noqa: E402
 from .lake import cli as lake_cli  # noqa: E402
+from .testbed import cli as testbed_cli  # noqa: E402
 
 lake_cli.register(app, hub_context)
 analysis_cli.register(app, hub_context)
+testbed_cli.register(app, hub_context)
 
 
 def _safe_url(url: str) -> str:

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
                "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge",
-               "Fault", "Unresolved", "Outside"}
+               "Fault", "Unresolved", "Outside", "notify"}
 TEMPLATE_CALL = re.compile(r"""_\(\s*(?P<q>["'])(?P<id>.+?)(?P=q)\s*[,)]""", re.S)
 
 
@@ -46,7 +46,17 @@ def _enum_labels() -> set[str]:
     labels |= {JobState.queued, JobState.running, *JobState.finished, "restore"}
     labels |= {"file", "line", "column", "value"}
     labels |= {p.value for p in Plan} | {s.value for s in SubscriptionStatus}
+    labels |= _testbed_labels()
     return labels
+
+
+def _testbed_labels() -> set[str]:
+    from .testbed.models import Stage, TicketState
+
+    return ({s.value for s in Stage} | {s.value for s in TicketState}
+            | {"collaborator", "api", "data", "infrastructure", "ai", "other", "low",
+               "normal", "high", "ready", "done", "mock", "proxy", "expired", "revoked",
+               "active"})
 
 
 def _python_messages(tree: ast.AST) -> set[str]:
@@ -55,7 +65,7 @@ def _python_messages(tree: ast.AST) -> set[str]:
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in ERROR_CALLS:
-                position = {"redirect": 2, "Fault": 3}.get(name, 0)
+                position = {"redirect": 2, "Fault": 3, "notify": 2}.get(name, 0)
                 args = node.args
                 if len(args) > position and isinstance(args[position], ast.Constant) and \
                         isinstance(args[position].value, str):

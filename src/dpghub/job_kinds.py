@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from .analysis import jobs as analysis_jobs
 from .lake import jobs as lake_jobs
+from .testbed import jobs as testbed_jobs
 
 
 def register_jobs() -> None:
     """Register every job kind and crash-recovery hook (registering again changes nothing)."""
     lake_jobs.register_jobs()
     analysis_jobs.register_jobs()
+    testbed_jobs.register_jobs()

@@ -164,6 +164,7 @@ class Actor:
     datasets: frozenset[int] = frozenset()
     samples: frozenset[int] = frozenset()
     platform_roles: frozenset[str] = frozenset()   # granted by operators: supporter, …
+    sandbox_project: int | None = None   # a sandbox key's project (via "sandbox")
 
     @property
     def is_authenticated(self) -> bool:
@@ -173,8 +174,8 @@ class Actor:
     def audit_ref(self) -> str:
         if self.via == "system":
             return f"system:{self.email or 'hub'}"
-        if self.via == "app":
-            return f"app:{self.email}"
+        if self.via in ("app", "sandbox"):
+            return f"{self.via}:{self.email}"
         if self.user_id is None:
             return "anonymous"
         return f"user:{self.user_id}:{self.email}:{self.via}"

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core.rlimit import limit_memory
 from .errors import IngestError, bad_file
 
 # task → (its reader module, the function there run under the limit, modules loaded before
@@ -96,35 +97,6 @@ def _answer(out: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _address_space() -> int | None:
-    """Bytes of address space this process holds now (Linux), or None."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _limit(memory_mb: int) -> None:
-    """Where the system has no such limit (Windows; macOS ignores it), the child still
-    keeps a hostile file away from the hub's own process."""
-    try:
-        import resource
-    except ImportError:
-        return
-    held = _address_space()
-    if held is None:  # no /proc: allow the libraries a generous, fixed share
-        held = 2 << 30
-    limit = held + (memory_mb << 20)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):
-        sys.stderr.write("dpghub: this system refused a memory limit for the reader\n")
-
-
 def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryException"
 
@@ -140,7 +112,7 @@ def main(argv: list[str]) -> int:
     prepare = PREPARE.get(request["task"])
     if prepare:
         args.update(getattr(reader, prepare)(**args))
-    _limit(request["memory_mb"])
+    limit_memory(request["memory_mb"])
     try:
         answer: dict[str, Any] = {"result": getattr(reader, name)(**args)}
     except IngestError as exc:

@@ -79,6 +79,13 @@ class LakeStorage:
             return f"{self.uri}/tables/d{dataset_id}"
         return str(Path(self.root) / "tables" / f"d{dataset_id}")
 
+    def sandbox_uri(self, copy_id: int) -> str:
+        """A synthetic copy's table (the testbed's): apart from the datasets' tables, so
+        nothing that walks those (orphan sweeps, restores) ever meets one."""
+        if self.remote:
+            return f"{self.uri}/sandbox/s{copy_id}"
+        return str(Path(self.root) / "sandbox" / f"s{copy_id}")
+
     def table_path(self, dataset_id: int) -> str:
         """The table's folder as `self.fs` names it."""
         return f"{self.root}/tables/d{dataset_id}"

@@ -156,6 +156,11 @@ class ValidationCreate(Schema):
                             description="The server to check (default: the project's "
                             "upstream_url for the service, else the service's upstream)")
     max_cases: int = Field(default=20, ge=1, le=200, description="Cases per operation")
+    headers: dict[str, str] = Field(
+        default_factory=dict, max_length=5, examples=[{"X-API-Key": "dev-only-key"}],
+        description="Sent with every case (the dev server's own test credential; use one "
+        "for development only — it is kept with the job). With them, calls without "
+        "credentials are also tried and must be refused")
 
 
 class FailureRead(Schema):

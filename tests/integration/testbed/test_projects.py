@@ -9,7 +9,7 @@ import pytest
 
 from dpghub.core.db import utcnow
 from tests.conftest import Hub
-from tests.support.testbed import Sandbox, make_testbed
+from tests.support.sandbox import Sandbox, make_testbed
 
 
 @pytest.fixture

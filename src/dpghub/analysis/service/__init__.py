@@ -26,6 +26,7 @@ from .queries import (  # noqa: F401
     open_stream,
     prepare,
     resolve,
+    run_over,
     run_query,
     save_query,
     saved_queries,

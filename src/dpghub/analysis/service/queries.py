@@ -4,7 +4,7 @@ caller's history and saved queries, and join suggestions."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -111,6 +111,24 @@ def run_query(
         truncated=result.truncated, elapsed_ms=result.elapsed_ms,
         datasets=[schemas.DatasetUsed(org=u["org"], name=u["name"], version=u["version"])
                   for u in used])
+
+
+def run_over(
+    *, queries: QueryPool, sql: str, tables: Callable[[TableRef], VersionData], limit: int,
+    timeout_ms: int,
+) -> schemas.QueryResult:
+    """SQL over tables the caller names itself (the testbed's synthetic copies, say): the
+    same guard, sandbox, workers and limits as every query; `tables` answers each table the
+    query reads, or refuses it."""
+    started = time.perf_counter()
+    deadline = Deadline(timeout_ms / 1000)
+    guarded = queries.guard(sql, deadline)
+    sources = [(ref, tables(ref)) for ref in guarded.tables]
+    found = queries.rows(guarded, sources, params=None, limit=limit, deadline=deadline)
+    return schemas.QueryResult(
+        columns=[schemas.ColumnInfo(**c) for c in found.columns], rows=found.rows,
+        truncated=found.truncated, elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        datasets=[])
 
 
 def open_stream(

@@ -13,8 +13,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ...catalog import service as catalog
-from ...core.errors import NotFound
+from ...core.errors import Forbidden, NotFound, Unauthenticated
 from ...core.pagination import check_limit, decode_cursor, encode_cursor
+from ...gateway.credentials import SANDBOX_KEY_PREFIX
 from ...identity.policy import Actor, authorize
 from .. import schemas
 from ..models import Project, ProjectResource, SandboxKey, SandboxRequest
@@ -141,3 +142,27 @@ def requests_of(session: Session, *, actor: Actor, project: Project, limit: int 
             valid=r.valid, violations=r.violations, request_body=r.request_body,
             answer_body=r.answer_body, elapsed_ms=r.elapsed_ms) for r in rows],
         next_cursor=encode_cursor([rows[-1].id]) if more and rows else None)
+
+
+# --- a sandbox key on the JSON API ---------------------------------------------------------
+
+
+def is_sandbox_key(credential: str | None) -> bool:
+    return bool(credential) and str(credential).startswith(SANDBOX_KEY_PREFIX)
+
+
+def actor_for_key(session: Session, credential: str, path: str, now: datetime) -> Actor:
+    """A sandbox key on the JSON API: it reads its own project's synthetic data and nothing
+    else (`/api/v1/testbed/projects/{id}/…` of its project); anywhere else it is refused by
+    name, so it never reads a real dataset through a side door."""
+    grant = grant_for(session, credential)
+    if grant is None:
+        raise Unauthenticated("This sandbox key is not registered",
+                              code="sandbox_key_not_registered")
+    if grant.revoked:
+        raise Unauthenticated("This sandbox key was revoked", code="sandbox_key_revoked")
+    if not path.startswith(f"/api/v1/testbed/projects/{grant.project_id}/"):
+        raise Forbidden("A sandbox key works only on sandbox endpoints: /sandbox/… and its "
+                        "project's synthetic data", code="sandbox_key_outside_sandbox")
+    return Actor(via="sandbox", email=f"project:{grant.project_id}",
+                 scopes=frozenset({"read"}), sandbox_project=grant.project_id)
