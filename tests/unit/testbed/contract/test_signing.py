@@ -42,6 +42,7 @@ def flip(value: str) -> str:
     lambda e: e["report"]["failures"].pop(),
     lambda e: e["report"]["counts"].__setitem__("failures", 0),
     lambda e: e["signature"].__setitem__("value", flip(e["signature"]["value"])),
+    lambda e: e["signature"].__setitem__("value", e["signature"]["value"][:-1] + "B"),
     lambda e: e["signature"].__setitem__("value", "not base64 !"),
     lambda e: e["signature"].__setitem__("alg", "none"),
     lambda e: e.pop("signature"),
