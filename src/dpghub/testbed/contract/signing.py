@@ -50,6 +50,8 @@ def verify(envelope: dict[str, Any], public_key: Ed25519PublicKey | Ed25519Priva
         raw = base64.urlsafe_b64decode(str(value) + "=" * (-len(str(value)) % 4))
     except (binascii.Error, ValueError):
         raise _refused("the signature is not base64url") from None
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != value:
+        raise _refused("the signature is not in canonical base64url")
     try:
         public_key.verify(raw, canonical(envelope["report"]))
     except (InvalidSignature, ValueError, TypeError):
