@@ -156,6 +156,8 @@ class ValidationCreate(Schema):
                             description="The server to check (default: the project's "
                             "upstream_url for the service, else the service's upstream)")
     max_cases: int = Field(default=20, ge=1, le=200, description="Cases per operation")
+    response_time_limit_ms: int = Field(default=2000, ge=50, le=60_000,
+                                        description="An answer slower than this fails")
     headers: dict[str, str] = Field(
         default_factory=dict, max_length=5, examples=[{"X-API-Key": "dev-only-key"}],
         description="Sent with every case (the dev server's own test credential; use one "

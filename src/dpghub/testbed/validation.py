@@ -55,6 +55,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
 
     result = contract.run(document, url, headers=dict(ctx.params.get("headers") or {}),
                           max_cases=max_cases, max_time_s=MAX_SECONDS, progress=progress,
+                          response_time_limit_ms=int(ctx.params.get("time_limit_ms") or 2000),
                           should_stop=stop, seed=validation_id)
     if result.stopped == "cancelled":
         _store(ctx, validation_id, state="failed", error="cancelled")

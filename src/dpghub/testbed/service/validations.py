@@ -61,7 +61,8 @@ def request(session: Session, *, actor: Actor, project: Project, data: schemas.V
     session.add(validation)
     session.flush()
     job = jobs.enqueue(session, kind=JOB, params={"validation_id": validation.id,
-                                                  "headers": data.headers},
+                                                  "headers": data.headers,
+                                                  "time_limit_ms": data.response_time_limit_ms},
                        org_id=project.org_id, created_by=actor.user_id, max_attempts=1)
     validation.job_id = job.id
     audit.record(session, actor=actor, action="testbed.validation.request",
