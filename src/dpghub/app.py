@@ -29,6 +29,7 @@ from .analysis.workers import QueryPool
 from .catalog import api as catalog_api
 from .catalog import ckan, dcat_api
 from .catalog import pages as catalog_pages
+from .catalog import records as catalog_records
 from .catalog.search import SEARCH_INFO, SearchIndex
 from .config import Settings
 from .core.audit import SIGNING_KEY_INFO
@@ -159,6 +160,7 @@ def register_hooks() -> None:
     gateway_chain.register_checks()        # audit verify checks the call records' events
     # a sandbox key on the JSON API reads its project's synthetic data, and nothing else
     dependencies.register_scheme(testbed_service.calls.is_sandbox_key, _sandbox_actor)
+    catalog_records.add_source(testbed_service.support.FAQ_SOURCE)  # the FAQ is searchable
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:

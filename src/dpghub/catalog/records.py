@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ WEIGHTS = {"title": 3.0, "keywords": 2.0, "org": 1.0, "description": 1.0, "colum
 
 @dataclass
 class Record:
-    kind: str                      # dataset | service
+    kind: str                      # dataset | service | a higher domain's kind (faq)
     ref_id: int
     org: str
     org_name_ko: str
@@ -42,6 +43,7 @@ class Record:
     created_at: datetime
     modified_at: datetime
     stamp: str = ""
+    url: str = ""                  # where a hit leads, when not /datasets/… or /services/…
     counts: Counter[str] = field(default_factory=Counter)
     length: float = 0.0
 
@@ -66,13 +68,36 @@ class Record:
 
 
 
+@dataclass(frozen=True)
+class Source:
+    """Records a higher domain adds to the search (the testbed's published FAQ, say): its
+    records, and scalar subqueries that change when they do. Registered at start-up in
+    `app.register_hooks`, so the catalogue never imports the domains above it."""
+
+    kind: str
+    records: Callable[[Session], list[Record]]
+    fingerprint: Callable[[], tuple[Any, ...]]
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def add_source(source: Source) -> None:
+    SOURCES[source.kind] = source           # registering again replaces it
+
+
 def fingerprint() -> tuple[Any, ...]:
     """Scalar subqueries that change when the registry changes: its datasets (the lake's),
-    services and organizations (identity's)."""
+    services and organizations (identity's), and what registered sources add."""
     return (*lake.fingerprint(),
             select(func.count(Service.id)).scalar_subquery(),
             select(func.max(Service.updated_at)).scalar_subquery(),
-            *identity.fingerprint())
+            *identity.fingerprint(),
+            *(part for source in SOURCES.values() for part in source.fingerprint()))
+
+
+def extra_records(session: Session) -> list[Record]:
+    return [record for source in SOURCES.values() for record in source.records(session)]
 
 
 def dataset_records(session: Session) -> list[Record]:

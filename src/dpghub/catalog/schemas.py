@@ -77,7 +77,8 @@ class FacetValue(Schema):
 
 
 class SearchHit(Schema):
-    kind: str = Field(examples=["dataset"], description="dataset or service")
+    kind: str = Field(examples=["dataset"], description="dataset, service, or faq (a "
+                      "published answer of the testbed's support desk)")
     org: str
     slug: str
     title_ko: str

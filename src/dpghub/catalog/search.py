@@ -127,12 +127,13 @@ class SearchIndex:
 
     def refresh(self, session: Session) -> None:
         usage.flush(session)
+        parts = records.fingerprint()
         row = session.execute(select(
-            *records.fingerprint(),
+            *parts,
             select(func.count()).select_from(usage.ResourceUse).scalar_subquery(),
             select(func.max(usage.ResourceUse.last_used_at)).scalar_subquery(),
         )).one()
-        records_print, use_print = tuple(row[:5]), tuple(row[5:])
+        records_print, use_print = tuple(row[:len(parts)]), tuple(row[len(parts):])
         with self._lock:
             if records_print != self._fingerprint or self._built is None:
                 self._rebuild(session)
@@ -144,7 +145,8 @@ class SearchIndex:
 
     def _rebuild(self, session: Session) -> None:
         fresh: dict[tuple[str, int], Record] = {}
-        for record in [*records.dataset_records(session), *records.service_records(session)]:
+        for record in [*records.dataset_records(session), *records.service_records(session),
+                       *records.extra_records(session)]:
             old = self._records.get(record.key)
             if old is not None and old.stamp == record.stamp:
                 fresh[record.key] = old

@@ -124,7 +124,7 @@ def hit_read(hit: search_index.Hit) -> schemas.SearchHit:
         title_en=record.title_en, description=record.description, theme=record.theme,
         access=record.access, keywords=record.keywords, formats=record.formats,
         modified_at=record.modified_at, uses=hit.uses, score=hit.score,
-        url=f"/{path}/{record.org}/{record.slug}", title_html=str(hit.title),
+        url=record.url or f"/{path}/{record.org}/{record.slug}", title_html=str(hit.title),
         snippet_html=str(hit.snippet), matches_html=[str(m) for m in hit.matches])
 
 

@@ -130,6 +130,7 @@ def licence_label(code: str, lang: str = "ko") -> str:
 KINDS: dict[str, Term] = {t.code: t for t in (
     Term("dataset", "데이터", "Data"),
     Term("service", "API", "API"),
+    Term("faq", "테스트베드 FAQ", "Testbed FAQ"),
 )}
 
 ACCESS: dict[str, Term] = {t.code: t for t in (

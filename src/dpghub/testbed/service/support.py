@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ...catalog.records import Record, Source
 from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -199,3 +201,32 @@ def ticket_read(session: Session, ticket: Ticket, project: Project) -> schemas.T
         closed_at=ticket.closed_at,
         first_answer_minutes=_minutes(ticket.created_at, ticket.first_answer_at),
         resolution_minutes=_minutes(ticket.created_at, ticket.closed_at))
+
+
+# --- the FAQ in the catalogue's search -----------------------------------------------------
+
+
+def faq_records(session: Session) -> list[Record]:
+    """Published tickets as search records (kind `faq`): the question, the staff's answers
+    as the description, no names. Registered with the catalogue in `app.register_hooks`."""
+    found = []
+    for ticket in session.scalars(select(Ticket).where(Ticket.published.is_(True))
+                                  .options(selectinload(Ticket.answers))):
+        answer = "\n\n".join(a.body for a in ticket.answers if a.by_staff)
+        found.append(Record(
+            kind="faq", ref_id=ticket.id, org="testbed", org_name_ko="테스트베드",
+            org_name_en="Testbed", slug=f"faq-{ticket.id}", title_ko=ticket.title, title_en="",
+            description=f"{ticket.question}\n\n{answer}", keywords=[ticket.category],
+            theme="", access="open", formats=[], columns=[], created_at=ticket.created_at,
+            modified_at=ticket.updated_at, stamp=ticket.updated_at.isoformat(),
+            url=f"/testbed/faq#q{ticket.id}"))
+    return found
+
+
+def faq_fingerprint() -> tuple[Any, ...]:
+    published = Ticket.published.is_(True)
+    return (select(func.count(Ticket.id)).where(published).scalar_subquery(),
+            select(func.max(Ticket.updated_at)).where(published).scalar_subquery())
+
+
+FAQ_SOURCE = Source("faq", faq_records, faq_fingerprint)
