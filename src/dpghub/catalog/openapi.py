@@ -62,9 +62,15 @@ def _check_swagger2(document: dict[str, Any]) -> None:
 def validate(document: dict[str, Any]) -> None:
     from openapi_spec_validator import validate as check
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+    from referencing.exceptions import Unresolvable
 
     try:
         check(document)
+    except Unresolvable as exc:      # a $ref to nothing: the validator follows it and fails
+        raise Invalid("The OpenAPI document is not valid at {path}: {reason}",
+                      code="invalid_openapi", field="openapi", path="$ref",
+                      reason=f"the reference {getattr(exc, 'ref', exc)} points to nothing"
+                      ) from None
     except OpenAPIValidationError as exc:
         path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
                              for p in getattr(exc, "absolute_path", []) or [])
