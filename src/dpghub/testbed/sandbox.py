@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..core.db import utcnow
 from ..core.i18n import pick_language, translate
-from ..gateway.answers import answer_headers, hub_headers, limit_headers, send_whole
+from ..gateway.answers import GUARD_HEADERS, answer_headers, hub_headers, limit_headers, send_whole
 from ..gateway.credentials import SANDBOX_KEY_PREFIX, is_app_credential, presented
 from ..gateway.faults import style_of
 from ..gateway.upstream import AddressRefused, UpstreamError
@@ -247,8 +247,8 @@ class Sandbox:
                                   style=style, lang=lang)
             status, media, answer, extra = (mocked.status, mocked.media_type, mocked.body,
                                             list(mocked.headers))
-        await send_whole(send, status, media, answer, request_id, _ms(started),
-                         extra + limits + [(b"x-sandbox-mode", b"mock")])
+        await _send(send, status, media, answer, request_id, _ms(started),
+                    extra + limits + [(b"x-sandbox-mode", b"mock")])
         self._inspect(entry | {"mode": "mock", "status": status, "valid": not violations,
                                "violations": [v.as_dict() for v in violations],
                                "answer_body": calls.excerpt(answer),
@@ -327,6 +327,18 @@ def _without_key(params: list[tuple[str, str]]) -> str:
     inspector."""
     return urlencode([(k, v) for k, v in params if k.lower() != "servicekey"],
                      encoding="latin-1")
+
+
+async def _send(send: Send, status: int, media: str, body: bytes, request_id: str,
+                hub_ms: float, extra: list[tuple[bytes, bytes]]) -> None:
+    """A whole answer; one the contract gives no body has no Content-Type either."""
+    if media:
+        await send_whole(send, status, media, body, request_id, hub_ms, extra)
+        return
+    headers = [(b"content-length", str(len(body)).encode()),
+               *hub_headers(request_id, hub_ms), *extra, *GUARD_HEADERS]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _once(body: bytes) -> Any:

@@ -130,3 +130,19 @@ def test_the_inspector_lists_calls_newest_first_with_their_verdict(world: Sandbo
     assert [i["status"] for i in only_bad["items"]] == [400]
     stranger = world.hub.bearer(world.hub.make_user())
     assert world.api("GET", f"/projects/{pid}/requests", who=stranger).status_code == 403
+
+
+def test_an_answer_the_contract_gives_no_body_has_no_content_type(world: Sandbox) -> None:
+    registered = world.hub.client.post("/api/v1/orgs/startup/services", headers=world.developer,
+                                       json={"slug": "hello", "title_ko": "인사",
+                                             "upstream_url": "http://127.0.0.1:9",
+                                             "openapi": {"openapi": "3.0.3", "info": {
+                                                 "title": "Hello", "version": "1"},
+                                                 "paths": {"/hello.json": {"get": {
+                                                     "responses": {"200": {
+                                                         "description": "a greeting"}}}}}}})
+    assert registered.status_code == 201
+    answer = world.hub.client.get("/sandbox/startup/hello/hello.json",
+                                  headers={"X-API-Key": world.key})
+    assert answer.status_code == 200 and answer.content == b""
+    assert "content-type" not in answer.headers
