@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.support.loopback import serve_asgi
+from tests.support.loopback import read_body, serve_asgi
 
 PLANTED = frozenset({"server_error", "undocumented_status", "schema", "content_type", "no_auth",
                      "slow", "required_header", "response_header"})
@@ -177,12 +177,7 @@ class DevService:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         self.seen.append((scope["method"], scope["path"], headers))

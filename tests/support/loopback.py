@@ -39,3 +39,13 @@ def serve_asgi(app: Any, host: str = "127.0.0.1", port: int | None = None) -> It
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+async def read_body(receive: Any) -> bytes:
+    """An ASGI request's whole body (the tests' servers answer once they have it)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from tests.conftest import SHARED_DATA
-from tests.support.loopback import serve_asgi
+from tests.support.loopback import read_body, serve_asgi
 
 KASI = SHARED_DATA / "kr" / "api_responses_kasi"
 
@@ -28,12 +28,7 @@ class Upstream:
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"]
         query = parse_qs(scope["query_string"].decode())
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from ..core.errors import Forbidden, HubError, Invalid, TooLarge
+from ..core.rlimit import address_space
 from . import sandbox, wire
 from .guard import guard, too_deep
 
@@ -63,7 +64,7 @@ class Worker:
             self.storage()          # its file system and threads, before the cap
         sys.setrecursionlimit(RECURSION_LIMIT)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        size = _address_space()
+        size = address_space()
         if size is None:
             return 0
         cap = size + ((self.memory_mb + headroom_mb) << 20)
@@ -275,18 +276,6 @@ def _send_error(sock: socket.socket, error: HubError) -> None:
         "message": error.message, "code": error.code, "field": error.field,
         "params": {k: v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
                    for k, v in params.items()}})
-
-
-def _address_space() -> int | None:
-    """This process's virtual size in bytes (Linux), None where unknown."""
-    try:
-        with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
 
 
 def main() -> None:
