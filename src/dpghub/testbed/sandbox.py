@@ -30,6 +30,7 @@ from ..gateway.credentials import SANDBOX_KEY_PREFIX, is_app_credential, present
 from ..gateway.faults import style_of
 from ..gateway.upstream import AddressRefused, UpstreamError
 from ..web import datagokr
+from ..web.datagokr import service_key
 from .mock import MockSpec, Prefer, is_datagokr, render_match, render_violations
 from .service import calls, projects
 
@@ -39,8 +40,10 @@ KEY_TTL = 2.0                      # seconds a key's grant is trusted before it 
 SPEC_TTL = 2.0
 PROXY_TIMEOUT = 10.0
 MAX_ANSWER = 4 << 20               # a developer server's answer is read whole to be checked
-DROP_UPSTREAM = {"x-api-key", "authorization", "cookie", "cookie2", "host", "content-length",
-                 "connection", "transfer-encoding", "keep-alive", "te", "upgrade", "prefer"}
+# never forwarded to a developer's server: the hub's cookies, hop-by-hop fields, the mock's
+# own Prefer; the sandbox key too, wherever it came (see _forwarded)
+DROP_UPSTREAM = {"cookie", "cookie2", "host", "content-length", "connection",
+                 "transfer-encoding", "keep-alive", "te", "upgrade", "prefer"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ class Sandbox:
             return
         org, slug = parts[0], parts[1]
         rest = "/" + (parts[2] if len(parts) > 2 else "")
-        credential = presented(headers, params)
+        credential = _sandbox_credential(headers, params)
         if credential is None:
             await refuse("no_key")
             return
@@ -233,7 +236,8 @@ class Sandbox:
         upstream = grant.upstreams.get(contract.service_id)
         limits = limit_headers(verdict)
         if upstream is not None:
-            await self._proxy(scope, send, entry, upstream, rest, params, headers, body,
+            await self._proxy(scope, send, entry, upstream, rest, params, headers, credential,
+                              body,
                               spec, match, violations, request_id, started, refuse, limits)
             return
         if violations:
@@ -256,6 +260,7 @@ class Sandbox:
 
     async def _proxy(self, scope: Scope, send: Send, entry: dict[str, Any], upstream: str,
                      rest: str, params: list[tuple[str, str]], headers: dict[str, str],
+                     credential: str,
                      body: bytes, spec: MockSpec, match: Any, violations: list[Any],
                      request_id: str, started: float, refuse: Any,
                      limits: list[tuple[bytes, bytes]]) -> None:
@@ -264,7 +269,7 @@ class Sandbox:
         as it came (guarded like the gateway's), the violations counted in a header."""
         query = _without_key(params)
         url = upstream + rest + (f"?{query}" if query else "")
-        sent = [(k, v) for k, v in headers.items() if k not in DROP_UPSTREAM]
+        sent = _forwarded(headers, credential)
         pool = self.state.gateway.pool
         try:
             answer = await pool.request(
@@ -311,6 +316,32 @@ class Sandbox:
                                "violations": [v.as_dict() for v in found],
                                "answer_body": calls.excerpt(data),
                                "elapsed_ms": _ms(started)})
+
+
+def _sandbox_credential(headers: dict[str, str], params: list[tuple[str, str]]) -> str | None:
+    """The sandbox key wherever the caller put it (X-API-Key, serviceKey or a bearer token),
+    so the other places stay free for a developer's own server's credential; else whatever
+    credential came, to be refused by name."""
+    scheme, _, bearer = headers.get("authorization", "").partition(" ")
+    found = [headers.get("x-api-key", "").strip(),
+             *(service_key(v) for k, v in params if k.lower() == "servicekey" and v),
+             bearer.strip() if scheme.lower() == "bearer" else ""]
+    for candidate in found:
+        if candidate.startswith(SANDBOX_KEY_PREFIX):
+            return candidate
+    return presented(headers, params)
+
+
+def _forwarded(headers: dict[str, str], credential: str) -> list[tuple[str, str]]:
+    """What a developer's server receives: the request's fields but the hub's cookies and
+    hop-by-hop ones, and without the sandbox key — an X-API-Key or bearer token of the
+    developer's own server (a different value) passes, as it would to that server."""
+    kept = []
+    for name, value in headers.items():
+        if name in DROP_UPSTREAM or credential in value:
+            continue
+        kept.append((name, value))
+    return kept
 
 
 def _failed(code: str, reason: str, status: int, started: float) -> dict[str, Any]:
