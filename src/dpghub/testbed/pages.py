@@ -203,6 +203,18 @@ async def create_ticket(project_id: Id, request: Request, session: DbSession,
                       "Your question was sent to the support desk.", "#tickets")
 
 
+@router.get("/testbed/projects/{project_id}/synthetic/{copy_id}")
+def synthetic_page(project_id: Id, copy_id: Id, request: Request, session: DbSession,
+                   actor: SignedInPageActor) -> Response:
+    """A synthetic copy as a dataset page: its reports with charts, and its first rows."""
+    project = service.projects.get(session, actor=actor, project_id=project_id)
+    copy = service.synthetic.get(session, project, copy_id)
+    preview = service.synthetic.preview(session, request.app.state.storage, copy, rows=20)
+    return render(request, "testbed/synthetic.html", {
+        "project": project, "c": service.synthetic.copy_read(session, copy),
+        "preview": preview})
+
+
 @router.get("/testbed/validations/{validation_id}")
 def validation_page(validation_id: Id, request: Request, session: DbSession,
                     actor: SignedInPageActor) -> Response:

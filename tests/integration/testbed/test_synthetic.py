@@ -11,6 +11,7 @@ import pytest
 
 from dpghub.core import jobs
 from tests.conftest import Hub
+from tests.support.identity import sign_in
 from tests.support.lake import LIBRARY, Lake, kr  # noqa: F401 — the fixture
 from tests.support.sandbox import Sandbox, make_testbed
 
@@ -89,3 +90,19 @@ def test_a_sandbox_key_reads_only_its_own_project(world: Sandbox) -> None:
                                    headers={"X-API-Key": world.key})
     assert refused.status_code == 403
     assert refused.json()["code"] == "sandbox_key_outside_sandbox"
+
+
+def test_a_copy_has_a_page_with_its_reports_charts_and_first_rows(world: Sandbox,
+                                                                  kr: object) -> None:  # noqa: F811
+    lake = Lake(world.hub)
+    lake.create("libraries", title_ko="전국도서관표준데이터")
+    lake.ingest_ok("libraries", LIBRARY)
+    pid = world.project["id"]
+    asked = world.api("POST", f"/projects/{pid}/synthetic", json={"dataset": "molit/libraries"})
+    _finish(world, asked.json()["job_id"])
+    browser = world.hub.browser()
+    sign_in(browser, "dev@startup.kr")
+    page = browser.get(f"/testbed/projects/{pid}/synthetic/{asked.json()['id']}")
+    assert page.status_code == 200, page.text
+    assert "<svg" in page.text and "도서관명" in page.text      # a chart, the real columns
+    assert "실제 행과 똑같은 행" in page.text                        # exact copies, in Korean

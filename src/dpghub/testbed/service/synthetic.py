@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from ...core.errors import Forbidden, Invalid, NotFound
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from ...lake.storage import LakeStorage
-from ...lake.tables import VersionData, version_data
+from ...lake.tables import VersionData, open_table, version_data
 from .. import schemas
 from ..models import Project, SyntheticCopy
 from .projects import is_expired
@@ -102,6 +103,16 @@ def ready_data(session: Session, storage: LakeStorage, copy: SyntheticCopy) -> V
                       id=copy.id, state=copy.state)
     return version_data(storage.sandbox_uri(copy.id), storage.storage_options,
                         copy.delta_version)
+
+
+def preview(session: Session, storage: LakeStorage, copy: SyntheticCopy, *, rows: int = 20
+            ) -> pa.Table | None:
+    """The first rows of a ready copy (None before it is ready)."""
+    if copy.state != "ready" or copy.delta_version is None:
+        return None
+    table = open_table(storage.sandbox_uri(copy.id), storage.storage_options,
+                       copy.delta_version)
+    return None if table is None else table.to_pyarrow_dataset().head(rows)
 
 
 def query(session: Session, *, actor: Actor, project: Project, storage: LakeStorage,
