@@ -94,9 +94,12 @@ def accept(project_id: Id, request: Request, session: DbSession,
 
 @router.delete("/testbed/projects/{project_id}/members/{user_id}", status_code=204,
                responses=responses(401, 403, 404))
-def remove_member(project_id: Id, user_id: Id, session: DbSession, actor: ApiActor) -> None:
+def remove_member(project_id: Id, user_id: Id, request: Request, session: DbSession,
+                  actor: ApiActor) -> None:
+    """Take someone out of the project; the sandbox keys they made are revoked with them."""
     project = service.projects.get(session, actor=actor, project_id=project_id)
-    service.projects.remove_member(session, actor=actor, project=project, user_id=user_id)
+    service.projects.remove_member(session, actor=actor, project=project, user_id=user_id,
+                                   now=_clock(request))
 
 
 @router.put("/testbed/projects/{project_id}/services/{org}/{slug}",

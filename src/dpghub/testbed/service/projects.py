@@ -173,15 +173,24 @@ def accept(session: Session, *, actor: Actor, project_id: int,
     return project
 
 
-def remove_member(session: Session, *, actor: Actor, project: Project, user_id: int) -> None:
+def remove_member(session: Session, *, actor: Actor, project: Project, user_id: int,
+                  now: datetime | None = None) -> None:
+    """Take someone out, with the sandbox keys they made: they saw those keys once, and a
+    key kept would go on reading the project's mocks and synthetic data."""
     authorize(actor, "testbed.project.manage", project)
     member = next((m for m in project.members if m.user_id == user_id), None)
     if member is None:
         raise NotFound("User {user_id} is not in this project", code="member_not_found",
                        user_id=user_id)
     project.members.remove(member)
-    _audit(session, actor, project, "member.remove", user_id=user_id)
+    revoked = [k for k in keys_of(session, project)
+               if k.created_by == user_id and k.revoked_at is None]
+    for key in revoked:
+        key.revoked_at = now or utcnow()
+    _audit(session, actor, project, "member.remove", user_id=user_id,
+           keys_revoked=[k.id for k in revoked])
     session.flush()
+    changed()
 
 
 # --- services, the validation proxy --------------------------------------------------------
