@@ -111,7 +111,8 @@ def set_upstream(project_id: Id, org: str, slug: str, data: schemas.UpstreamSet,
     inspector lists every violation). `null` turns the mock back on."""
     project = service.projects.get(session, actor=actor, project_id=project_id)
     service.projects.set_upstream(session, actor=actor, project=project, org=org, slug=slug,
-                                  upstream_url=data.upstream_url)
+                                  upstream_url=data.upstream_url,
+                                  networks=request.app.state.networks)
     return service.projects.project_read(session, project, _clock(request))
 
 

@@ -18,6 +18,7 @@ from ...catalog import service as catalog
 from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
+from ...core.netcheck import NetworkPolicy, check_upstream
 from ...gateway.credentials import SANDBOX_KEY_PREFIX
 from ...identity import service as identity
 from ...identity.models import Organization
@@ -197,10 +198,11 @@ def remove_member(session: Session, *, actor: Actor, project: Project, user_id: 
 
 
 def set_upstream(session: Session, *, actor: Actor, project: Project, org: str, slug: str,
-                 upstream_url: str | None) -> ProjectResource:
+                 upstream_url: str | None, networks: NetworkPolicy) -> ProjectResource:
     """Point the project's calls of a service at the developer's own server (or back at the
-    mock with None). The address is checked against the hub's allowed networks when a call
-    goes out, as the gateway's upstreams are."""
+    mock with None). The address is checked against the hub's allowed networks here, so the
+    developer hears at once, and again on every connection a call opens, as the gateway's
+    upstreams are (a name may resolve elsewhere later)."""
     authorize(actor, "testbed.project.work", project)
     service = catalog.get_service(session, org, slug)
     if upstream_url is not None:
@@ -208,6 +210,7 @@ def set_upstream(session: Session, *, actor: Actor, project: Project, org: str, 
         if not upstream_url.startswith(("http://", "https://")) or len(upstream_url) < 10:
             raise Invalid("upstream_url must be an http:// or https:// address",
                           code="invalid_upstream", field="upstream_url")
+        check_upstream(upstream_url, networks)
     resource = next((r for r in project.resources if r.service_id == service.id), None)
     if resource is None:
         resource = ProjectResource(service_id=service.id)
