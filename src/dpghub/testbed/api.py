@@ -94,9 +94,12 @@ def accept(project_id: Id, request: Request, session: DbSession,
 
 @router.delete("/testbed/projects/{project_id}/members/{user_id}", status_code=204,
                responses=responses(401, 403, 404))
-def remove_member(project_id: Id, user_id: Id, session: DbSession, actor: ApiActor) -> None:
+def remove_member(project_id: Id, user_id: Id, request: Request, session: DbSession,
+                  actor: ApiActor) -> None:
+    """Take someone out of the project; the sandbox keys they made are revoked with them."""
     project = service.projects.get(session, actor=actor, project_id=project_id)
-    service.projects.remove_member(session, actor=actor, project=project, user_id=user_id)
+    service.projects.remove_member(session, actor=actor, project=project, user_id=user_id,
+                                   now=_clock(request))
 
 
 @router.put("/testbed/projects/{project_id}/services/{org}/{slug}",
@@ -108,7 +111,8 @@ def set_upstream(project_id: Id, org: str, slug: str, data: schemas.UpstreamSet,
     inspector lists every violation). `null` turns the mock back on."""
     project = service.projects.get(session, actor=actor, project_id=project_id)
     service.projects.set_upstream(session, actor=actor, project=project, org=org, slug=slug,
-                                  upstream_url=data.upstream_url)
+                                  upstream_url=data.upstream_url,
+                                  networks=request.app.state.networks)
     return service.projects.project_read(session, project, _clock(request))
 
 

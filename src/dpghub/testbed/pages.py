@@ -155,7 +155,8 @@ async def set_upstream(project_id: Id, request: Request, session: DbSession,
     def work(project: Any, form: dict[str, Any]) -> None:
         org, _, slug = str(form.get("service", "")).partition("/")
         service.projects.set_upstream(session, actor=actor, project=project, org=org,
-                                      slug=slug, upstream_url=form.get("upstream_url") or None)
+                                      slug=slug, upstream_url=form.get("upstream_url") or None,
+                                      networks=request.app.state.networks)
     return await _act(request, session, actor, project_id, work, "Saved.", "#mocks")
 
 

@@ -17,6 +17,7 @@ from ..core.netcheck import NetworkPolicy, check_upstream
 from ..core.security import load_signing_key
 from ..gateway.credentials import KEY_ID
 from . import contract
+from .contract import guard
 from .models import Validation
 
 MAX_SECONDS = 900          # a whole run, whatever the number of operations
@@ -34,8 +35,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
         document = service.openapi
         ref = f"{service.organization.slug}/{service.slug}"
         url, max_cases, project_id = validation.url, validation.max_cases, validation.project_id
+    networks = NetworkPolicy(settings.gateway_allowed_networks)
     try:
-        check_upstream(url, NetworkPolicy(settings.gateway_allowed_networks))
+        check_upstream(url, networks)
     except Exception as exc:  # noqa: BLE001 — any refusal ends the job with its reason
         _store(ctx, validation_id, state="failed", error=str(exc))
         raise jobs.JobFailed("The server {url} cannot be validated from the hub: {reason}",
@@ -53,10 +55,12 @@ def run(ctx: JobContext) -> dict[str, Any]:
             return True
         return False
 
-    result = contract.run(document, url, headers=dict(ctx.params.get("headers") or {}),
-                          max_cases=max_cases, max_time_s=MAX_SECONDS, progress=progress,
-                          response_time_limit_ms=int(ctx.params.get("time_limit_ms") or 2000),
-                          should_stop=stop, seed=validation_id)
+    with guard.guarding(networks):      # and every connection the run opens, when opened
+        result = contract.run(document, url, headers=dict(ctx.params.get("headers") or {}),
+                              max_cases=max_cases, max_time_s=MAX_SECONDS, progress=progress,
+                              response_time_limit_ms=int(ctx.params.get("time_limit_ms")
+                                                         or 2000),
+                              should_stop=stop, seed=validation_id)
     if result.stopped == "cancelled":
         _store(ctx, validation_id, state="failed", error="cancelled")
         raise JobCancelled()

@@ -18,6 +18,7 @@ from ...catalog import service as catalog
 from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
+from ...core.netcheck import NetworkPolicy, check_upstream
 from ...gateway.credentials import SANDBOX_KEY_PREFIX
 from ...identity import service as identity
 from ...identity.models import Organization
@@ -173,25 +174,35 @@ def accept(session: Session, *, actor: Actor, project_id: int,
     return project
 
 
-def remove_member(session: Session, *, actor: Actor, project: Project, user_id: int) -> None:
+def remove_member(session: Session, *, actor: Actor, project: Project, user_id: int,
+                  now: datetime | None = None) -> None:
+    """Take someone out, with the sandbox keys they made: they saw those keys once, and a
+    key kept would go on reading the project's mocks and synthetic data."""
     authorize(actor, "testbed.project.manage", project)
     member = next((m for m in project.members if m.user_id == user_id), None)
     if member is None:
         raise NotFound("User {user_id} is not in this project", code="member_not_found",
                        user_id=user_id)
     project.members.remove(member)
-    _audit(session, actor, project, "member.remove", user_id=user_id)
+    revoked = [k for k in keys_of(session, project)
+               if k.created_by == user_id and k.revoked_at is None]
+    for key in revoked:
+        key.revoked_at = now or utcnow()
+    _audit(session, actor, project, "member.remove", user_id=user_id,
+           keys_revoked=[k.id for k in revoked])
     session.flush()
+    changed()
 
 
 # --- services, the validation proxy --------------------------------------------------------
 
 
 def set_upstream(session: Session, *, actor: Actor, project: Project, org: str, slug: str,
-                 upstream_url: str | None) -> ProjectResource:
+                 upstream_url: str | None, networks: NetworkPolicy) -> ProjectResource:
     """Point the project's calls of a service at the developer's own server (or back at the
-    mock with None). The address is checked against the hub's allowed networks when a call
-    goes out, as the gateway's upstreams are."""
+    mock with None). The address is checked against the hub's allowed networks here, so the
+    developer hears at once, and again on every connection a call opens, as the gateway's
+    upstreams are (a name may resolve elsewhere later)."""
     authorize(actor, "testbed.project.work", project)
     service = catalog.get_service(session, org, slug)
     if upstream_url is not None:
@@ -199,6 +210,7 @@ def set_upstream(session: Session, *, actor: Actor, project: Project, org: str, 
         if not upstream_url.startswith(("http://", "https://")) or len(upstream_url) < 10:
             raise Invalid("upstream_url must be an http:// or https:// address",
                           code="invalid_upstream", field="upstream_url")
+        check_upstream(upstream_url, networks)
     resource = next((r for r in project.resources if r.service_id == service.id), None)
     if resource is None:
         resource = ProjectResource(service_id=service.id)

@@ -17,6 +17,7 @@ from ...core import audit, jobs
 from ...core.errors import Forbidden, Invalid, NotFound
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
+from ...lake.models import Dataset
 from ...lake.storage import LakeStorage
 from ...lake.tables import VersionData, open_table, version_data
 from .. import schemas
@@ -41,6 +42,28 @@ def reader_check(actor: Actor, project: Project, now: datetime | None = None) ->
     authorize(actor, "testbed.project.read", project)
 
 
+def holding_refused(dataset: Dataset, project: Project) -> Forbidden | None:
+    """Why `project` may not hold a copy of `dataset` — now, not only when it was asked for:
+    a copy of data that became restricted or sensitive afterwards is withheld (it, and its
+    quality report charting the real columns, are a likeness of data the project may no
+    longer read), and served again if the data opens again."""
+    name = f"{dataset.organization.slug}/{dataset.slug}"
+    if dataset.access == "sensitive":
+        return Forbidden("{name} is sensitive: no copy of it, synthetic or not, leaves its "
+                         "owner", code="sensitive_dataset", field="dataset", name=name)
+    if dataset.access != "open" and dataset.org_id != project.org_id:
+        return Forbidden("{name} is {access}: only a project of its own organization may make "
+                         "a synthetic copy of it", code="not_the_owner", field="dataset",
+                         name=name, access=dataset.access)
+    return None
+
+
+def _withheld(session: Session, copy: SyntheticCopy) -> Forbidden | None:
+    project = session.get(Project, copy.project_id)
+    assert project is not None
+    return holding_refused(lake.get_dataset_by_id(session, copy.dataset_id), project)
+
+
 def table_name(org: str, dataset: str) -> str:
     return f"{org}_{dataset}".replace("-", "_")
 
@@ -50,13 +73,9 @@ def request(session: Session, *, actor: Actor, project: Project,
     authorize(actor, "testbed.project.work", project)
     org, slug = data.dataset.split("/")
     dataset = lake.get_dataset(session, org, slug)
-    if dataset.access == "sensitive":
-        raise Forbidden("{name} is sensitive: no copy of it, synthetic or not, leaves its "
-                        "owner", code="sensitive_dataset", field="dataset", name=data.dataset)
-    if dataset.access != "open" and dataset.org_id != project.org_id:
-        raise Forbidden("{name} is {access}: only a project of its own organization may make "
-                        "a synthetic copy of it", code="not_the_owner", field="dataset",
-                        name=data.dataset, access=dataset.access)
+    refused = holding_refused(dataset, project)
+    if refused is not None:
+        raise refused
     version = lake.readable_version(session, actor=actor, dataset=dataset, version=None)
     copy = SyntheticCopy(project_id=project.id, dataset_id=dataset.id,
                          source_version=version.version, rows_asked=data.rows,
@@ -90,17 +109,24 @@ def get(session: Session, project: Project, copy_id: int) -> SyntheticCopy:
 def copy_read(session: Session, copy: SyntheticCopy) -> schemas.SyntheticRead:
     dataset = lake.get_dataset_by_id(session, copy.dataset_id)
     org = dataset.organization.slug
+    withheld = _withheld(session, copy)
+    shown = withheld is None
     return schemas.SyntheticRead(
         id=copy.id, dataset=f"{org}/{dataset.slug}",
         table=f"sandbox.{table_name(org, dataset.slug)}", source_version=copy.source_version,
-        rows=copy.rows, state=copy.state, error=copy.error, job_id=copy.job_id,
-        quality=copy.quality or {}, privacy=copy.privacy or {}, created_at=copy.created_at)
+        rows=copy.rows, state=copy.state if shown else "withheld",
+        error=copy.error if shown else str(withheld), job_id=copy.job_id,
+        quality=(copy.quality or {}) if shown else {},
+        privacy=(copy.privacy or {}) if shown else {}, created_at=copy.created_at)
 
 
 def ready_data(session: Session, storage: LakeStorage, copy: SyntheticCopy) -> VersionData:
     if copy.state != "ready" or copy.delta_version is None:
         raise Invalid("Synthetic copy {id} is not ready ({state})", code="synthetic_not_ready",
                       id=copy.id, state=copy.state)
+    withheld = _withheld(session, copy)
+    if withheld is not None:
+        raise withheld
     return version_data(storage.sandbox_uri(copy.id), storage.storage_options,
                         copy.delta_version)
 
