@@ -233,10 +233,12 @@ def ticket_page(ticket_id: Id, request: Request, session: DbSession,
 
 def _ticket(ticket_id: int, request: Request, session: Any, actor: Any,
             error: HubError | None = None) -> Response:
+    """The thread; a refused answer or action re-renders it with the reason and its status."""
     ticket, project = service.support.get(session, actor=actor, ticket_id=ticket_id)
     return render(request, "testbed/ticket.html", {
         "t": service.support.ticket_read(session, ticket, project), "error": error,
-        "staff": can(actor, "testbed.support.answer")})
+        "staff": can(actor, "testbed.support.answer")},
+        status=error.status if error is not None else 200)
 
 
 @router.post("/testbed/tickets/{ticket_id}/answers")
