@@ -127,6 +127,7 @@ def test_a_question_is_answered_published_and_found_in_the_faq(startup: Startup)
         "title": "목업이 400을 줍니다", "question": "b_no를 문자열로 보내면 왜 400인가요?",
         "category": "api", "priority": "high", "consent_to_publish": "on"})
     assert asked.status_code == 200
+    assert '<p class="flash" role="status">문의를 지원 창구에 보냈습니다.</p>' in asked.text
     assert "목업이 400을 줍니다" in asked.text
     [ticket] = startup.browser.get("/api/v1/testbed/tickets").json()
     path = f"/testbed/tickets/{ticket['id']}"
