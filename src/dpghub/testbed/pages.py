@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..catalog import service as catalog
-from ..core.errors import HubError
+from ..core.errors import HubError, Invalid
 from ..identity import service as identity
 from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
@@ -184,6 +184,7 @@ async def request_validation(project_id: Id, request: Request, session: DbSessio
                              actor: SignedInPageActor) -> Response:
     def work(project: Any, form: dict[str, Any]) -> None:
         form = {k: v for k, v in form.items() if v != ""}
+        form["headers"] = _headers(str(form.get("headers", "")))
         service.validations.request(session, actor=actor, project=project,
                                     data=parse(schemas.ValidationCreate, form),
                                     networks=request.app.state.networks)
@@ -201,6 +202,21 @@ async def create_ticket(project_id: Id, request: Request, session: DbSession,
                                data=parse(schemas.TicketCreate, form))
     return await _act(request, session, actor, project_id, work,
                       "Your question was sent to the support desk.", "#tickets")
+
+
+def _headers(text: str) -> dict[str, str]:
+    """The validation form's headers, `Name: value` a line as curl shows them: without the
+    server's test credential every case would only meet its 401."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip() or " " in name.strip():
+            raise Invalid("Write each header on its own line as Name: value",
+                          code="invalid_headers", field="headers")
+        found[name.strip()] = value.strip()
+    return found
 
 
 @router.get("/testbed/validations/{validation_id}")
