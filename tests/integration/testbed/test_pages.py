@@ -31,6 +31,7 @@ def test_a_project_started_on_the_form_shows_its_mock(startup: Startup) -> None:
     assert "/sandbox/nts/nts-businessman/status" in page.text          # the curl example
     home = startup.browser.get("/testbed")
     assert f'<a href="{startup.page}">{PROJECT}</a>' in home.text
+    assert '<span class="tag">개발 중</span>' in home.text and "개발계정" not in home.text
     [project] = startup.browser.get("/api/v1/testbed/projects").json()
     assert (project["org"], project["stage"]) == ("startup", "development")
 
@@ -137,6 +138,7 @@ def test_a_question_is_answered_published_and_found_in_the_faq(startup: Startup)
     staff = visitor(hub, helper)
     queue = staff.get("/testbed/tickets")
     assert "<h1>지원 대기열</h1>" in queue.text and "목업이 400을 줍니다" in queue.text
+    assert '<span class="tag">답변 대기</span>' in queue.text
     assert "새 지원 문의: 목업이 400을 줍니다" in staff.get("/testbed").text
     answered = staff.submit(path, f"{path}/answers",
                             {"body": "b_no는 문자열 배열입니다: [\"2208162517\"]"})
@@ -152,6 +154,7 @@ def test_a_question_is_answered_published_and_found_in_the_faq(startup: Startup)
     public = visitor(hub)
     faq = public.get("/testbed/faq")
     assert "목업이 400을 줍니다" in faq.text and "b_no는 문자열 배열입니다" in faq.text
+    assert "<h3>지원 창구의 답변</h3>" in faq.text
     assert "김개발" not in faq.text                                  # no names
     assert "목업이 400을 줍니다" in public.get("/testbed/faq", params={"q": "문자열"}).text
     nothing = public.get("/testbed/faq", params={"q": "합성데이터"})

@@ -32,7 +32,7 @@ def _shops_csv(rows: int = 300) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["상호명", "시도명", "시군구명", "업종", "종업원수", "매출액", "개업일"])
-    for i in range(rows):
+    for _ in range(rows):
         city = fake.random_element(list(districts))
         staff = fake.random_int(1, 40)
         writer.writerow([fake.company(), city, fake.random_element(districts[city]),
