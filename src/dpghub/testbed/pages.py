@@ -128,7 +128,8 @@ async def create_key(project_id: Id, request: Request, session: DbSession,
 async def revoke_key(project_id: Id, key_id: Id, request: Request, session: DbSession,
                      actor: SignedInPageActor) -> Response:
     def work(project: Any, form: dict[str, Any]) -> None:
-        service.projects.revoke_key(session, actor=actor, project=project, key_id=key_id)
+        service.projects.revoke_key(session, actor=actor, project=project, key_id=key_id,
+                                    now=request.app.state.clock())
     return await _act(request, session, actor, project_id, work, "The key was revoked.",
                       "#keys")
 
@@ -138,14 +139,16 @@ async def add_member(project_id: Id, request: Request, session: DbSession,
                      actor: SignedInPageActor) -> Response:
     def work(project: Any, form: dict[str, Any]) -> None:
         data = parse(schemas.MemberAdd, form)
-        service.projects.add_member(session, actor=actor, project=project, email=data.email)
+        service.projects.add_member(session, actor=actor, project=project, email=data.email,
+                                    now=request.app.state.clock())
     return await _act(request, session, actor, project_id, work, "Saved.", "#members")
 
 
 @router.post("/testbed/projects/{project_id}/accept")
 def accept(project_id: Id, request: Request, session: DbSession,
            actor: SignedInPageActor) -> Response:
-    service.projects.accept(session, actor=actor, project_id=project_id)
+    service.projects.accept(session, actor=actor, project_id=project_id,
+                            now=request.app.state.clock())
     return redirect(request, f"/testbed/projects/{project_id}", "Saved.")
 
 
@@ -199,7 +202,8 @@ async def create_ticket(project_id: Id, request: Request, session: DbSession,
         form = {k: v for k, v in form.items() if v != ""}
         form["consent_to_publish"] = form.get("consent_to_publish") == "on"
         service.support.create(session, actor=actor, project=project,
-                               data=parse(schemas.TicketCreate, form))
+                               data=parse(schemas.TicketCreate, form),
+                               now=request.app.state.clock())
     return await _act(request, session, actor, project_id, work,
                       "Your question was sent to the support desk.", "#tickets")
 
@@ -265,7 +269,8 @@ async def answer(ticket_id: Id, request: Request, session: DbSession,
     with attempt(session) as tried:
         form["close"] = form.get("close") == "on"
         service.support.answer(session, actor=actor, ticket=ticket, project=project,
-                               data=parse(schemas.AnswerCreate, form))
+                               data=parse(schemas.AnswerCreate, form),
+                               now=request.app.state.clock())
     if (error := tried.error) is not None:
         return _ticket(ticket_id, request, session, actor, error=error)
     return redirect(request, f"/testbed/tickets/{ticket_id}", "Saved.")
@@ -278,7 +283,8 @@ async def ticket_action(ticket_id: Id, request: Request, session: DbSession,
     ticket, project = service.support.get(session, actor=actor, ticket_id=ticket_id)
     with attempt(session) as tried:
         service.support.act(session, actor=actor, ticket=ticket, project=project,
-                            data=parse(schemas.TicketAction, form))
+                            data=parse(schemas.TicketAction, form),
+                            now=request.app.state.clock())
     if (error := tried.error) is not None:
         return _ticket(ticket_id, request, session, actor, error=error)
     return redirect(request, f"/testbed/tickets/{ticket_id}", "Saved.")

@@ -5,10 +5,12 @@ each refusal shown as a page with its reason. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from dpghub.core.db import utcnow
 from dpghub.identity import schemas, service
 from dpghub.identity.policy import CLI
 from tests.conftest import Hub
@@ -219,3 +221,19 @@ def test_pages_speak_korean_by_default_and_english_when_asked(sqlite_hub: Hub) -
     faq_ko, faq_en = korean.get("/testbed/faq"), english.get("/testbed/faq")
     assert "<h1>테스트베드 FAQ</h1>" in faq_ko.text and "아직 공개된 답변이 없습니다." in faq_ko.text
     assert "<h1>Testbed FAQ</h1>" in faq_en.text and "No published answers yet." in faq_en.text
+
+
+def test_the_first_answer_time_counts_on_the_hubs_clock(startup: Startup) -> None:
+    hub = startup.hub
+    helper = supporter(hub)
+    now = utcnow()
+    hub.app.state.clock = lambda: now
+    startup.act("/tickets", {"title": "목업 응답이 느립니다", "question": "왜 그런가요?",
+                             "category": "api", "priority": "normal"})
+    [ticket] = startup.browser.get("/api/v1/testbed/tickets").json()
+    path = f"/testbed/tickets/{ticket['id']}"
+    hub.app.state.clock = lambda: now + timedelta(minutes=90)
+    answered = visitor(hub, helper).submit(path, f"{path}/answers",
+                                           {"body": "캐시를 확인해 보세요", "close": "on"})
+    assert answered.status_code == 200
+    assert "첫 답변: 90 분" in answered.text and "해결까지: 90 분" in answered.text
