@@ -35,8 +35,9 @@ def _home(request: Request, session: Any, actor: Any, error: HubError | None = N
     mine = identity.orgs_of(session, actor.user_id) if actor.user_id else []
     projects = service.projects.list_(session, actor=actor)
     now = request.app.state.clock()
-    return render(request, "testbed/home.html", {
-        "projects": [service.projects.project_read(session, p, now) for p in projects],
+    return render(request, "testbed/home.html", {   # an invitation is a Join button, not a link
+        "projects": [service.projects.project_read(session, p, now) for p in projects
+                     if can(actor, "testbed.project.read", p)],
         "orgs": [org for org, _ in mine if can(actor, "testbed.project.create", org)],
         "services": catalog.list_services(session), "error": error,
         "invited": [p for p in projects if actor.user_id in {

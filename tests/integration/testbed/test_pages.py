@@ -86,8 +86,11 @@ def test_a_colleague_joins_at_once_and_an_outsider_is_invited(startup: Startup) 
     home = browser.get("/testbed")
     assert f"샌드박스 프로젝트 {PROJECT}에 초대되었습니다" in home.text
     assert f"{PROJECT} 참여" in home.text
+    assert f'<a href="{startup.page}">{PROJECT}</a>' not in home.text   # not in it yet
     joined = browser.submit("/testbed", f"{startup.page}/accept")
     assert joined.status_code == 200 and f"<h1>{PROJECT}</h1>" in joined.text
+    after = browser.get("/testbed").text
+    assert f'<a href="{startup.page}">{PROJECT}</a>' in after and f"{PROJECT} 참여" not in after
     # the notice stays until read
     read = browser.submit("/testbed", "/testbed/notices/read")
     assert read.status_code == 200
