@@ -4,10 +4,13 @@ business-status API registered, a startup whose developer starts a project on th
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from faker import Faker
 from fastapi.testclient import TestClient
 
 from dpghub.core import jobs
@@ -108,3 +111,22 @@ def start_project(hub: Hub) -> Startup:
 def finish(hub: Hub, job_id: int, timeout: float = 300) -> None:
     job = jobs.wait(hub.factory, job_id, timeout=timeout)
     assert job.state == "succeeded", job.error
+
+
+def shops_csv(rows: int = 300) -> bytes:
+    """Shops of three cities: a category, a city → district dependency, numbers, dates."""
+    fake = Faker("ko_KR")
+    fake.seed_instance(15)
+    districts = {"서울특별시": ["종로구", "중구", "마포구"], "부산광역시": ["해운대구", "동래구"],
+                 "대전광역시": ["유성구", "서구"]}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["상호명", "시도명", "시군구명", "업종", "종업원수", "매출액", "개업일"])
+    for _ in range(rows):
+        city = fake.random_element(list(districts))
+        staff = fake.random_int(1, 40)
+        writer.writerow([fake.company(), city, fake.random_element(districts[city]),
+                         fake.random_element(["음식점", "편의점", "미용실", "서점"]), staff,
+                         staff * 1_000_000 + fake.random_int(0, 999_999),
+                         fake.date_between("-20y", "-1y").isoformat()])
+    return out.getvalue().encode("utf-8")

@@ -10,12 +10,11 @@ import io
 import re
 
 import pytest
-from faker import Faker
 
 from tests.conftest import Hub
 from tests.support.devserver import KEY, devserver
 from tests.support.lake import Lake
-from tests.support.testbed_pages import Startup, finish, start_project
+from tests.support.testbed_pages import Startup, finish, shops_csv, start_project
 
 
 @pytest.fixture
@@ -23,29 +22,10 @@ def startup(hub: Hub) -> Startup:
     return start_project(hub)
 
 
-def _shops_csv(rows: int = 300) -> bytes:
-    """Shops of three cities: a category, a city → district dependency, numbers, dates."""
-    fake = Faker("ko_KR")
-    Faker.seed(15)
-    districts = {"서울특별시": ["종로구", "중구", "마포구"], "부산광역시": ["해운대구", "동래구"],
-                 "대전광역시": ["유성구", "서구"]}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["상호명", "시도명", "시군구명", "업종", "종업원수", "매출액", "개업일"])
-    for _ in range(rows):
-        city = fake.random_element(list(districts))
-        staff = fake.random_int(1, 40)
-        writer.writerow([fake.company(), city, fake.random_element(districts[city]),
-                         fake.random_element(["음식점", "편의점", "미용실", "서점"]), staff,
-                         staff * 1_000_000 + fake.random_int(0, 999_999),
-                         fake.date_between("-20y", "-1y").isoformat()])
-    return out.getvalue().encode("utf-8")
-
-
 def test_a_synthetic_copy_asked_on_the_page_shows_its_quality(startup: Startup) -> None:
     lake = Lake(startup.hub)
     lake.create("shops", title_ko="상가 현황")
-    lake.ingest_ok("shops", ("상가.csv", _shops_csv()))
+    lake.ingest_ok("shops", ("상가.csv", shops_csv()))
     page = startup.browser.get(startup.page)
     assert '<option value="molit/shops">상가 현황 (molit/shops, 공개)</option>' in page.text
     asked = startup.act("/synthetic", {"dataset": "molit/shops", "rows": ""})
