@@ -122,6 +122,7 @@ def test_the_inspector_shows_only_the_calls_that_broke_the_contract(startup: Sta
     assert broken.text.count("<code>POST /sandbox/nts/nts-businessman/status</code>") == 1
     assert '<option value="no" selected>' in broken.text
     assert "b_no" in broken.text and "<td>400</td>" in broken.text
+    assert '<ul lang="en">' in broken.text          # the contract's words, said in English
     kept = startup.browser.get(startup.page, params={"valid": "yes"})
     assert "<td>200</td>" in kept.text and "<td>400</td>" not in kept.text
 

@@ -99,6 +99,7 @@ def test_a_validation_asked_on_the_page_reports_failures_with_curl(startup: Star
     assert any(dev.base_url in c for c in curls)
     assert all("$" in c for c in curls if "X-API-Key" in c)
     assert KEY not in report.text                        # the credential stays out of it
+    assert report.text.count('<p lang="en">') == len(failures)     # Schemathesis' English
     checks = {f["check"] for f in failures}
     # the example's answer drops tax_type; a call without the key is answered anyway
     assert {"response_schema_conformance", "ignored_auth"} <= checks, checks
