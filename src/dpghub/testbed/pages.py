@@ -20,7 +20,7 @@ from ..web.context import DbSession
 from ..web.forms import attempt, form_data, parse
 from ..web.params import Id
 from ..web.templating import redirect, render
-from . import schemas, service
+from . import schemas, service, try_it
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -86,8 +86,9 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
         status=int(filters["status"]) if (filters["status"] or "").isdigit() else None,
         valid={"yes": True, "no": False}.get(filters["valid"] or ""),
         service=filters["service"] or None)
+    read = service.projects.project_read(session, project, now)
     return render(request, "testbed/project.html", {
-        "project": service.projects.project_read(session, project, now),
+        "project": read, "examples": _examples(session, read, str(request.base_url)),
         "keys": service.projects.keys_of(session, project),
         "copies": [service.synthetic.copy_read(session, c)
                    for c in service.synthetic.list_(session, project)],
@@ -100,6 +101,19 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
         "services": catalog.list_services(session), "error": error,
         "can_manage": can(actor, "testbed.project.manage", project),
         "can_work": can(actor, "testbed.project.work", project)}, status=status)
+
+
+def _examples(session: Any, project: schemas.ProjectRead, base_url: str) -> list[Any]:
+    """A curl per service the project builds on, from the service's own document."""
+    found = []
+    for r in project.resources:
+        if r.kind == "service":
+            org, slug = r.ref.split("/")
+            command = try_it.curl(catalog.get_service(session, org, slug).openapi, r.ref,
+                                  base_url)
+            if command:
+                found.append((r.ref, command))
+    return found
 
 
 async def _act(request: Request, session: Any, actor: Any, project_id: int, work: Any,

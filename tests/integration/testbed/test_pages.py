@@ -5,6 +5,9 @@ each refusal shown as a page with its reason. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html
+import re
+import shlex
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,10 +55,9 @@ def test_a_new_key_is_shown_once_and_works_on_the_sandbox(startup: Startup) -> N
     later = startup.browser.get(startup.page)
     assert key not in later.text and 'id="new-key"' not in later.text
     assert f"<code>{key[:12]}…</code>" in later.text
-    called = startup.hub.client.post("/sandbox/nts/nts-businessman/status",
-                                     headers={"X-API-Key": key},
-                                     json={"b_no": ["2208162517"]})
+    called = _run_curl(startup, later.text, key)      # the page's own example, with the key
     assert called.status_code == 200, called.text
+    assert called.headers["x-sandbox-mode"] == "mock"
     [listed] = startup.api("/keys")
     revoked = startup.act(f"/keys/{listed['id']}/revoke")
     assert revoked.status_code == 200 and "폐기됨" in revoked.text
@@ -63,6 +65,25 @@ def test_a_new_key_is_shown_once_and_works_on_the_sandbox(startup: Startup) -> N
                                       headers={"X-API-Key": key},
                                       json={"b_no": ["2208162517"]})
     assert refused.status_code == 401
+
+
+def _run_curl(startup: Startup, page: str, key: str):  # type: ignore[no-untyped-def]
+    """Run the project page's curl example through the hub, $SANDBOX_KEY set to `key`."""
+    found = re.search(r"<pre><code>(curl [^<]+)</code></pre>", page)
+    assert found, "no curl example on the page"
+    words = shlex.split(html.unescape(found.group(1)).replace("$SANDBOX_KEY", key))
+    method, headers, body = "GET", {}, None
+    for flag, value in zip(words[1:-1:2], words[2:-1:2], strict=True):
+        if flag == "-X":
+            method = value
+        elif flag == "-H":
+            name, _, text = value.partition(": ")
+            headers[name] = text
+        else:
+            assert flag == "-d", flag
+            body = value.encode()
+    assert words[-1].startswith("http://testserver/sandbox/nts/nts-businessman/")
+    return startup.hub.client.request(method, words[-1], headers=headers, content=body)
 
 
 def test_a_colleague_joins_at_once_and_an_outsider_is_invited(startup: Startup) -> None:
