@@ -128,3 +128,16 @@ def test_a_header_that_is_not_name_colon_value_is_refused_on_the_form(
     assert refused.status_code == 422
     assert "헤더는 한 줄에 하나씩 이름: 값으로 쓰세요" in refused.text
     assert startup.api("/validations") == []
+
+
+def test_a_report_not_yet_run_says_so_rather_than_no_failures(startup: Startup) -> None:
+    startup.hub.app.state.job_runner.stop()              # the job waits in the queue
+    started = startup.act("/validations", {"service": "nts/nts-businessman",
+                                           "url": "http://127.0.0.1:9/api", "max_cases": "3"})
+    assert started.status_code == 200
+    [validation] = startup.api("/validations")
+    report = startup.browser.get(f"/testbed/validations/{validation['id']}")
+    assert report.status_code == 200
+    assert '<span class="tag">대기</span>' in report.text
+    assert "보고서는 검증이 끝까지 실행된 뒤에 작성됩니다." in report.text
+    assert "실패가 없습니다." not in report.text
