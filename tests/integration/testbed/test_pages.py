@@ -262,3 +262,17 @@ def test_the_first_answer_time_counts_on_the_hubs_clock(startup: Startup) -> Non
                                            {"body": "캐시를 확인해 보세요", "close": "on"})
     assert answered.status_code == 200
     assert "첫 답변: 90 분" in answered.text and "해결까지: 90 분" in answered.text
+
+
+def test_a_member_who_reads_english_gets_the_project_in_english(startup: Startup) -> None:
+    hub = startup.hub
+    reader = hub.make_user("qa@startup.kr", name="Jane QA", language="en")
+    with hub.session() as s:
+        service.add_member(s, actor=CLI, org=service.get_org_by_slug(s, "startup"),
+                           data=schemas.MembershipCreate(email=reader.email, role="member"))
+    page = visitor(hub, reader).get(startup.page)
+    assert page.status_code == 200 and '<html lang="en">' in page.text
+    assert '<h2 id="keys">Sandbox keys</h2>' in page.text
+    assert '<span class="tag">In development</span>' in page.text
+    korean = startup.browser.get(startup.page).text
+    assert '<h2 id="keys">샌드박스 키</h2>' in korean
