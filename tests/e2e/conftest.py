@@ -17,8 +17,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from playwright import sync_api
 
 from tests.conftest import unavailable
 
@@ -30,6 +33,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 OPERATOR_EMAIL = "admin@dpghub.kr"  # the operator `dpghub init` creates
 OPERATOR_PASSWORD = "operator-pass-1"
 START_TIMEOUT = 60.0  # seconds for `dpghub serve` to answer its health check
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+JOB_TIMEOUT = 300.0  # seconds for a job the sample content needs (a synthetic copy's model)
 WAIT_MS = 30_000  # Playwright's own waits (navigation, assertions), per step: generous, as a
 #                   loaded 2-core machine can take seconds to sign in (argon2) and render
 
@@ -124,3 +130,70 @@ def chromium() -> Path:
     unavailable("Debian chromium is not installed (`make browser` installs it); looked for "
                 + ", ".join(str(c) for c in CHROMIUM_CANDIDATES))
     raise AssertionError("unreachable")  # unavailable() always raises
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    """One headless Chromium for a module's pages."""
+    executable = chromium()
+    sync_api.expect.set_options(timeout=WAIT_MS)
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), headless=True,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+# --- accessibility -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def axe_js() -> Path:
+    """axe-core's script, installed by `make browser` (npm ci); checked before the hub starts."""
+    if not AXE_JS.is_file():
+        unavailable(f"axe-core is not installed at {AXE_JS} (`make browser` runs npm ci)")
+    return AXE_JS
+
+
+def axe_violations(page: sync_api.Page, script: Path) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now.
+
+    axe is evaluated through the browser's debugging protocol rather than added as a script
+    tag: the portal's Content-Security-Policy (own files only) refuses inline scripts, and it
+    stays in force for the page as a visitor gets it."""
+    page.evaluate(script.read_text(encoding="utf-8") + "\n;void 0")
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target, html: n.html,
+                                           summary: n.failureSummary}))}));
+        }""", WCAG_TAGS)
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """What a developer needs to fix each violation at once."""
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} — {v['helpUrl']}")
+        for node in v["nodes"]:
+            summary = " ".join((node["summary"] or "").split())
+            html = " ".join(node["html"].split())[:160]
+            lines.append(f"    at {' > '.join(map(str, node['target']))} {html}\n"
+                         f"      {summary}")
+    return "\n".join(lines)
+
+
+def wait_job(api: httpx.Client, job_id: int) -> dict[str, Any]:
+    """Poll the hub's job until it finishes; it must succeed."""
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while True:
+        job = api.get(f"/api/v1/jobs/{job_id}").raise_for_status().json()
+        if job["state"] not in ("queued", "running"):
+            assert job["state"] == "succeeded", job
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} still {job['state']}"
+        time.sleep(0.2)  # poll interval while the hub's job runs

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,30 +23,27 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.conftest import unavailable
 from tests.e2e.conftest import (
-    CHROMIUM_ARGS,
     OPERATOR_EMAIL,
     OPERATOR_PASSWORD,
     WAIT_MS,
-    chromium,
+    axe_violations,
+    describe,
     dpghub,
     hub_env,
     init_hub,
     serving,
+    wait_job,
 )
 
 pytestmark = pytest.mark.browser
 
-AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ORG = "seoul-lib"
 DATASET = "libraries"  # SQL table seoul_lib.libraries
 DERIVED = "libraries-by-district"
 SERVICE = "library-api"
 PROVIDER = "provider@example.kr"
 PROVIDER_PASSWORD = "provider-pass-1"
-JOB_TIMEOUT = 60.0
 
 
 # --- sample content ----------------------------------------------------------------------------
@@ -101,17 +97,6 @@ OPENAPI = {
 }
 
 
-def _wait_job(api: httpx.Client, job_id: int) -> None:
-    deadline = time.monotonic() + JOB_TIMEOUT
-    while True:
-        job = api.get(f"/api/v1/jobs/{job_id}").raise_for_status().json()
-        if job["state"] not in ("queued", "running"):
-            assert job["state"] == "succeeded", job
-            return
-        assert time.monotonic() < deadline, f"job {job_id} still {job['state']}"
-        time.sleep(0.2)  # poll interval while the hub's job runs
-
-
 def _ok(answer: httpx.Response) -> dict[str, Any]:
     assert answer.is_success, f"{answer.request.method} {answer.request.url}: " \
                               f"{answer.status_code} {answer.text}"
@@ -131,12 +116,12 @@ def _load_content(base: str, token: str) -> Portal:
             "contact_name": "서울도서관 데이터팀", "contact_email": "data@example.kr"}))
         job = _ok(api.post(f"/api/v1/datasets/{ORG}/{DATASET}/ingest",
                            files={"files": ("도서관.csv", _libraries_csv(), "text/csv")}))
-        _wait_job(api, job["id"])
+        wait_job(api, job["id"])
         derived = _ok(api.post(f"/api/v1/orgs/{ORG}/derived", json={
             "slug": DERIVED, "title_ko": "자치구별 도서관 수",
             "sql": f"SELECT 시군구명, count(*) AS 도서관수 FROM {ORG.replace('-', '_')}.{DATASET} "
                    "GROUP BY 1"}))
-        _wait_job(api, derived["job"]["id"])
+        wait_job(api, derived["job"]["id"])
         _ok(api.post(f"/api/v1/orgs/{ORG}/services", json={
             "slug": SERVICE, "title_ko": "도서관 정보 조회 API", "title_en": "Library lookup API",
             "description": "시군구별 공공도서관 목록을 돌려줍니다.",
@@ -168,19 +153,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 
 # --- the browser -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    executable = chromium()
-    sync_api.expect.set_options(timeout=WAIT_MS)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), headless=True,
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -286,44 +258,6 @@ IN_ENGLISH_TOO = {"home", "sign-in-refused", "organization", "dataset", "service
                   "admin"}
 CASES = [pytest.param(s, "ko", id=f"ko-{s.name}") for s in SCREENS] + \
     [pytest.param(s, "en", id=f"en-{s.name}") for s in SCREENS if s.name in IN_ENGLISH_TOO]
-
-
-@pytest.fixture(scope="module")
-def axe_js() -> Path:
-    """axe-core's script, installed by `make browser` (npm ci); checked before the hub starts."""
-    if not AXE_JS.is_file():
-        unavailable(f"axe-core is not installed at {AXE_JS} (`make browser` runs npm ci)")
-    return AXE_JS
-
-
-def axe_violations(page: sync_api.Page, script: Path) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now.
-
-    axe is evaluated through the browser's debugging protocol rather than added as a script
-    tag: the portal's Content-Security-Policy (own files only) refuses inline scripts, and it
-    stays in force for the page as a visitor gets it."""
-    page.evaluate(script.read_text(encoding="utf-8") + "\n;void 0")
-    return page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-                nodes: v.nodes.map(n => ({target: n.target, html: n.html,
-                                           summary: n.failureSummary}))}));
-        }""", WCAG_TAGS)
-
-
-def describe(violations: list[dict[str, Any]]) -> str:
-    """What a developer needs to fix each violation at once."""
-    lines = []
-    for v in violations:
-        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} — {v['helpUrl']}")
-        for node in v["nodes"]:
-            summary = " ".join((node["summary"] or "").split())
-            html = " ".join(node["html"].split())[:160]
-            lines.append(f"    at {' > '.join(map(str, node['target']))} {html}\n"
-                         f"      {summary}")
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize(("screen", "lang"), CASES)

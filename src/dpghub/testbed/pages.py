@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..catalog import service as catalog
-from ..core.errors import HubError
+from ..core.errors import HubError, Invalid
 from ..identity import service as identity
 from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
@@ -20,7 +20,7 @@ from ..web.context import DbSession
 from ..web.forms import attempt, form_data, parse
 from ..web.params import Id
 from ..web.templating import redirect, render
-from . import schemas, service
+from . import schemas, service, try_it
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -35,8 +35,9 @@ def _home(request: Request, session: Any, actor: Any, error: HubError | None = N
     mine = identity.orgs_of(session, actor.user_id) if actor.user_id else []
     projects = service.projects.list_(session, actor=actor)
     now = request.app.state.clock()
-    return render(request, "testbed/home.html", {
-        "projects": [service.projects.project_read(session, p, now) for p in projects],
+    return render(request, "testbed/home.html", {   # an invitation is a Join button, not a link
+        "projects": [service.projects.project_read(session, p, now) for p in projects
+                     if can(actor, "testbed.project.read", p)],
         "orgs": [org for org, _ in mine if can(actor, "testbed.project.create", org)],
         "services": catalog.list_services(session), "error": error,
         "invited": [p for p in projects if actor.user_id in {
@@ -85,8 +86,9 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
         status=int(filters["status"]) if (filters["status"] or "").isdigit() else None,
         valid={"yes": True, "no": False}.get(filters["valid"] or ""),
         service=filters["service"] or None)
+    read = service.projects.project_read(session, project, now)
     return render(request, "testbed/project.html", {
-        "project": service.projects.project_read(session, project, now),
+        "project": read, "examples": _examples(session, read, str(request.base_url)),
         "keys": service.projects.keys_of(session, project),
         "copies": [service.synthetic.copy_read(session, c)
                    for c in service.synthetic.list_(session, project)],
@@ -99,6 +101,19 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
         "services": catalog.list_services(session), "error": error,
         "can_manage": can(actor, "testbed.project.manage", project),
         "can_work": can(actor, "testbed.project.work", project)}, status=status)
+
+
+def _examples(session: Any, project: schemas.ProjectRead, base_url: str) -> list[Any]:
+    """A curl per service the project builds on, from the service's own document."""
+    found = []
+    for r in project.resources:
+        if r.kind == "service":
+            org, slug = r.ref.split("/")
+            command = try_it.curl(catalog.get_service(session, org, slug).openapi, r.ref,
+                                  base_url)
+            if command:
+                found.append((r.ref, command))
+    return found
 
 
 async def _act(request: Request, session: Any, actor: Any, project_id: int, work: Any,
@@ -128,7 +143,8 @@ async def create_key(project_id: Id, request: Request, session: DbSession,
 async def revoke_key(project_id: Id, key_id: Id, request: Request, session: DbSession,
                      actor: SignedInPageActor) -> Response:
     def work(project: Any, form: dict[str, Any]) -> None:
-        service.projects.revoke_key(session, actor=actor, project=project, key_id=key_id)
+        service.projects.revoke_key(session, actor=actor, project=project, key_id=key_id,
+                                    now=request.app.state.clock())
     return await _act(request, session, actor, project_id, work, "The key was revoked.",
                       "#keys")
 
@@ -138,14 +154,16 @@ async def add_member(project_id: Id, request: Request, session: DbSession,
                      actor: SignedInPageActor) -> Response:
     def work(project: Any, form: dict[str, Any]) -> None:
         data = parse(schemas.MemberAdd, form)
-        service.projects.add_member(session, actor=actor, project=project, email=data.email)
+        service.projects.add_member(session, actor=actor, project=project, email=data.email,
+                                    now=request.app.state.clock())
     return await _act(request, session, actor, project_id, work, "Saved.", "#members")
 
 
 @router.post("/testbed/projects/{project_id}/accept")
 def accept(project_id: Id, request: Request, session: DbSession,
            actor: SignedInPageActor) -> Response:
-    service.projects.accept(session, actor=actor, project_id=project_id)
+    service.projects.accept(session, actor=actor, project_id=project_id,
+                            now=request.app.state.clock())
     return redirect(request, f"/testbed/projects/{project_id}", "Saved.")
 
 
@@ -185,6 +203,7 @@ async def request_validation(project_id: Id, request: Request, session: DbSessio
                              actor: SignedInPageActor) -> Response:
     def work(project: Any, form: dict[str, Any]) -> None:
         form = {k: v for k, v in form.items() if v != ""}
+        form["headers"] = _headers(str(form.get("headers", "")))
         service.validations.request(session, actor=actor, project=project,
                                     data=parse(schemas.ValidationCreate, form),
                                     networks=request.app.state.networks)
@@ -199,7 +218,8 @@ async def create_ticket(project_id: Id, request: Request, session: DbSession,
         form = {k: v for k, v in form.items() if v != ""}
         form["consent_to_publish"] = form.get("consent_to_publish") == "on"
         service.support.create(session, actor=actor, project=project,
-                               data=parse(schemas.TicketCreate, form))
+                               data=parse(schemas.TicketCreate, form),
+                               now=request.app.state.clock())
     return await _act(request, session, actor, project_id, work,
                       "Your question was sent to the support desk.", "#tickets")
 
@@ -214,6 +234,21 @@ def synthetic_page(project_id: Id, copy_id: Id, request: Request, session: DbSes
     return render(request, "testbed/synthetic.html", {
         "project": project, "c": service.synthetic.copy_read(session, copy),
         "preview": preview})
+
+
+def _headers(text: str) -> dict[str, str]:
+    """The validation form's headers, `Name: value` a line as curl shows them: without the
+    server's test credential every case would only meet its 401."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip() or " " in name.strip():
+            raise Invalid("Write each header on its own line as Name: value",
+                          code="invalid_headers", field="headers")
+        found[name.strip()] = value.strip()
+    return found
 
 
 @router.get("/testbed/validations/{validation_id}")
@@ -246,10 +281,12 @@ def ticket_page(ticket_id: Id, request: Request, session: DbSession,
 
 def _ticket(ticket_id: int, request: Request, session: Any, actor: Any,
             error: HubError | None = None) -> Response:
+    """The thread; a refused answer or action re-renders it with the reason and its status."""
     ticket, project = service.support.get(session, actor=actor, ticket_id=ticket_id)
     return render(request, "testbed/ticket.html", {
         "t": service.support.ticket_read(session, ticket, project), "error": error,
-        "staff": can(actor, "testbed.support.answer")})
+        "staff": can(actor, "testbed.support.answer")},
+        status=error.status if error is not None else 200)
 
 
 @router.post("/testbed/tickets/{ticket_id}/answers")
@@ -260,7 +297,8 @@ async def answer(ticket_id: Id, request: Request, session: DbSession,
     with attempt(session) as tried:
         form["close"] = form.get("close") == "on"
         service.support.answer(session, actor=actor, ticket=ticket, project=project,
-                               data=parse(schemas.AnswerCreate, form))
+                               data=parse(schemas.AnswerCreate, form),
+                               now=request.app.state.clock())
     if (error := tried.error) is not None:
         return _ticket(ticket_id, request, session, actor, error=error)
     return redirect(request, f"/testbed/tickets/{ticket_id}", "Saved.")
@@ -273,7 +311,8 @@ async def ticket_action(ticket_id: Id, request: Request, session: DbSession,
     ticket, project = service.support.get(session, actor=actor, ticket_id=ticket_id)
     with attempt(session) as tried:
         service.support.act(session, actor=actor, ticket=ticket, project=project,
-                            data=parse(schemas.TicketAction, form))
+                            data=parse(schemas.TicketAction, form),
+                            now=request.app.state.clock())
     if (error := tried.error) is not None:
         return _ticket(ticket_id, request, session, actor, error=error)
     return redirect(request, f"/testbed/tickets/{ticket_id}", "Saved.")
