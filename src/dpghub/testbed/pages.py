@@ -83,7 +83,7 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
     filters = {k: request.query_params.get(k) for k in ("status", "valid", "service")}
     inspector = service.calls.requests_of(
         session, actor=actor, project=project, limit=30,
-        status=int(filters["status"]) if (filters["status"] or "").isdigit() else None,
+        status=_status(filters["status"]),
         valid={"yes": True, "no": False}.get(filters["valid"] or ""),
         service=filters["service"] or None)
     read = service.projects.project_read(session, project, now)
@@ -114,6 +114,13 @@ def _examples(session: Any, project: schemas.ProjectRead, base_url: str) -> list
             if command:
                 found.append((r.ref, command))
     return found
+
+
+def _status(text: str | None) -> int | None:
+    """The inspector's status filter: an HTTP status, else no filter (a stray number never
+    reaches the database)."""
+    value = (text or "").strip()
+    return int(value) if value.isdigit() and len(value) == 3 else None
 
 
 async def _act(request: Request, session: Any, actor: Any, project_id: int, work: Any,
