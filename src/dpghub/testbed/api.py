@@ -187,7 +187,7 @@ def create_ticket(project_id: Id, data: schemas.TicketCreate, request: Request,
 
 
 @router.get("/testbed/tickets", response_model=list[schemas.TicketRead],
-            responses=responses(401, 422))
+            responses=responses(401, 403, 404, 422))
 def list_tickets(session: DbSession, actor: ApiActor, state: str | None = None,
                  project: OptionalId = None) -> list[schemas.TicketRead]:
     """Support staff: the queue of every project. Anyone else: their own questions, or a
