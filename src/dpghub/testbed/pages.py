@@ -96,8 +96,9 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
                         for v in service.validations.list_(session, project)],
         "tickets": service.support.list_(session, actor=actor, project=project),
         "inspector": inspector.items, "filters": filters,
-        "datasets": [d for d in lake.list_datasets(session, limit=200)[0]
-                     if d.access != "sensitive"],
+        "datasets": [d for d in lake.list_datasets(session, limit=200)[0]     # copyable ones
+                     if d.access == "open" or (d.access == "restricted"
+                                               and d.org_id == project.org_id)],
         "services": catalog.list_services(session), "error": error,
         "can_manage": can(actor, "testbed.project.manage", project),
         "can_work": can(actor, "testbed.project.work", project)}, status=status)
