@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from ..identity import service as identity
 from ..identity.dependencies import ApiActor, OptionalApiActor
 from ..web.context import DbSession
-from ..web.params import Id
+from ..web.params import Id, OptionalId
 from ..web.problems import responses
 from . import schemas, service
 
@@ -191,10 +191,9 @@ def create_ticket(project_id: Id, data: schemas.TicketCreate, request: Request,
 
 
 @router.get("/testbed/tickets", response_model=list[schemas.TicketRead],
-            responses=responses(401, 422))
+            responses=responses(401, 403, 404, 422))
 def list_tickets(session: DbSession, actor: ApiActor, state: str | None = None,
-                 project: Annotated[int | None, Query(ge=1)] = None
-                 ) -> list[schemas.TicketRead]:
+                 project: OptionalId = None) -> list[schemas.TicketRead]:
     """Support staff: the queue of every project. Anyone else: their own questions, or a
     project's (`project=`) when they work in it."""
     found = None if project is None else service.projects.get(session, actor=actor,

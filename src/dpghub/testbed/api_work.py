@@ -16,7 +16,7 @@ from ..core.errors import Conflict
 from ..identity.dependencies import ApiActor, OptionalApiActor
 from ..lake import tables
 from ..web.context import DbSession
-from ..web.params import Id
+from ..web.params import MAX_ID, Id
 from ..web.problems import responses
 from . import contract, schemas, service
 
@@ -56,7 +56,7 @@ def synthetic_rows(project_id: Id, copy_id: Id, request: Request, session: DbSes
                    actor: OptionalApiActor,
                    format: Literal["json", "csv", "ndjson"] = "json",
                    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+                   offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Response:
     """Rows of a synthetic copy (`format` json, csv or ndjson), with a member's token or the
     project's sandbox key (`X-API-Key`)."""
     project = service.projects.load(session, project_id)

@@ -83,7 +83,7 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
     filters = {k: request.query_params.get(k) for k in ("status", "valid", "service")}
     inspector = service.calls.requests_of(
         session, actor=actor, project=project, limit=30,
-        status=int(filters["status"]) if (filters["status"] or "").isdigit() else None,
+        status=_status(filters["status"]),
         valid={"yes": True, "no": False}.get(filters["valid"] or ""),
         service=filters["service"] or None)
     read = service.projects.project_read(session, project, now)
@@ -96,8 +96,9 @@ def _project(project_id: int, request: Request, session: Any, actor: Any,
                         for v in service.validations.list_(session, project)],
         "tickets": service.support.list_(session, actor=actor, project=project),
         "inspector": inspector.items, "filters": filters,
-        "datasets": [d for d in lake.list_datasets(session, limit=200)[0]
-                     if d.access != "sensitive"],
+        "datasets": [d for d in lake.list_datasets(session, limit=200)[0]     # copyable ones
+                     if d.access == "open" or (d.access == "restricted"
+                                               and d.org_id == project.org_id)],
         "services": catalog.list_services(session), "error": error,
         "can_manage": can(actor, "testbed.project.manage", project),
         "can_work": can(actor, "testbed.project.work", project)}, status=status)
@@ -114,6 +115,13 @@ def _examples(session: Any, project: schemas.ProjectRead, base_url: str) -> list
             if command:
                 found.append((r.ref, command))
     return found
+
+
+def _status(text: str | None) -> int | None:
+    """The inspector's status filter: an HTTP status, else no filter (a stray number never
+    reaches the database)."""
+    value = (text or "").strip()
+    return int(value) if value.isdigit() and len(value) == 3 else None
 
 
 async def _act(request: Request, session: Any, actor: Any, project_id: int, work: Any,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from ..core.types import Email, Schema
+from ..web.params import MAX_ID
 from .models import Stage
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -98,8 +99,9 @@ class SandboxKeyCreated(SandboxKeyRead):
 
 class StageChange(Schema):
     stage: Stage
-    validation: int | None = Field(default=None, description="The passing validation report "
-                                   "that lets the project be `validated`")
+    validation: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                   description="The passing validation report that lets the "
+                                   "project be `validated`")
 
 
 class RequestRead(Schema):
@@ -199,7 +201,8 @@ class TicketCreate(Schema):
     question: str = Field(min_length=1, max_length=20_000)
     category: Category = "api"
     priority: Priority = "normal"
-    request: int | None = Field(default=None, description="An inspector entry to attach")
+    request: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                description="An inspector entry to attach")
     link: str = Field(default="", max_length=500)
     consent_to_publish: bool = Field(default=False, description="The answer may become a "
                                      "public FAQ entry (without names)")

@@ -276,3 +276,16 @@ def test_a_member_who_reads_english_gets_the_project_in_english(startup: Startup
     assert '<span class="tag">In development</span>' in page.text
     korean = startup.browser.get(startup.page).text
     assert '<h2 id="keys">샌드박스 키</h2>' in korean
+
+
+def test_numbers_beyond_64_bits_in_the_forms_are_refused_naming_the_field(
+        startup: Startup) -> None:
+    huge = str(2**63)
+    asked = startup.act("/tickets", {"title": "질문", "question": "내용", "category": "api",
+                                     "priority": "normal", "request": huge})
+    assert asked.status_code == 422 and "request: " in asked.text
+    staged = startup.act("/stage", {"stage": "validated", "validation": huge})
+    assert staged.status_code == 422 and "validation: " in staged.text
+    filtered = startup.browser.get(startup.page, params={"status": "9" * 25})
+    assert filtered.status_code == 200                       # no filter, not a 500
+    assert startup.browser.get("/api/v1/testbed/tickets").json() == []

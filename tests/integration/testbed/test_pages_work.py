@@ -63,7 +63,13 @@ def test_a_synthetic_copy_of_restricted_data_elsewhere_is_refused_on_the_page(
     made = hub.client.post("/api/v1/orgs/agency/datasets", headers=hub.bearer(owner),
                            json={"slug": "people", "title_ko": "사람", "access": "restricted"})
     assert made.status_code == 201
-    refused = startup.act("/synthetic", {"dataset": "agency/people"})
+    own = hub.client.post("/api/v1/orgs/startup/datasets", headers=hub.bearer(startup.dev),
+                          json={"slug": "clients", "title_ko": "거래처", "access": "restricted"})
+    assert own.status_code == 201
+    offered = startup.browser.get(startup.page).text
+    assert 'value="startup/clients"' in offered               # its own restricted data
+    assert 'value="agency/people"' not in offered              # not another's
+    refused = startup.act("/synthetic", {"dataset": "agency/people"})   # a form kept open
     assert refused.status_code == 403
     assert "agency/people" in refused.text and 'role="alert"' in refused.text
     assert startup.api("/synthetic") == []
