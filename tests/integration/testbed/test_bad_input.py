@@ -12,6 +12,13 @@ from tests.support.lake import Lake
 from tests.support.loopback import free_port
 from tests.support.sandbox import Sandbox, make_testbed
 
+
+@pytest.fixture
+def hub(sqlite_hub: Hub) -> Hub:
+    """SQLite only: what this module tests does not depend on the database (the projects',
+    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
+    return sqlite_hub
+
 LOOPING = {
     "openapi": "3.0.3", "info": {"title": "순환 명세", "version": "1"},
     "components": {"schemas": {"Node": {"type": "object", "required": ["next"], "properties": {

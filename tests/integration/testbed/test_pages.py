@@ -22,6 +22,13 @@ from tests.support.testbed_pages import PROJECT, Startup, start_project, support
 
 
 @pytest.fixture
+def hub(sqlite_hub: Hub) -> Hub:
+    """SQLite only: what this module tests does not depend on the database (the projects',
+    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
+    return sqlite_hub
+
+
+@pytest.fixture
 def startup(hub: Hub) -> Startup:
     return start_project(hub)
 

@@ -1,7 +1,7 @@
 """The work a project runs, asked for on its page: a synthetic copy of a small open dataset
 whose quality figures and charts the page shows once the job is done, and a validation of
 the developer's server (tests/support/devserver.py, faults planted) whose report page names
-each failure with a curl. On SQLite and PostgreSQL."""
+each failure with a curl."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from tests.conftest import Hub
 from tests.support.devserver import KEY, devserver
 from tests.support.lake import Lake
 from tests.support.testbed_pages import Startup, finish, shops_csv, start_project
+
+
+@pytest.fixture
+def hub(sqlite_hub: Hub) -> Hub:
+    """SQLite only: what this module tests does not depend on the database (the projects',
+    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
+    return sqlite_hub
 
 
 @pytest.fixture

@@ -17,6 +17,13 @@ from tests.support.sandbox import Sandbox, make_testbed
 
 
 @pytest.fixture
+def hub(sqlite_hub: Hub) -> Hub:
+    """SQLite only: what this module tests does not depend on the database (the projects',
+    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
+    return sqlite_hub
+
+
+@pytest.fixture
 def world(hub: Hub) -> Sandbox:
     return make_testbed(hub)
 

@@ -16,6 +16,13 @@ from tests.support.sandbox import Sandbox, make_testbed
 
 
 @pytest.fixture
+def hub(sqlite_hub: Hub) -> Hub:
+    """SQLite only: what this module tests does not depend on the database (the projects',
+    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
+    return sqlite_hub
+
+
+@pytest.fixture
 def dev() -> Iterator[DevService]:
     with devserver({"schema"}) as service:
         yield service
