@@ -8,8 +8,9 @@ does in production). Every request is a valid POST /status or /validate with a f
 
 1. requests/s at saturation: wrk, 2 threads, 32 connections, a Lua script writing the
    bodies; CPU per call of each server process;
-2. p50/p99 latency at half of each one's own maximum rate: an open-loop asyncio client,
-   latency counted from when each request was due;
+2. p50/p99 latency at half of each one's own maximum rate, and at one calm rate for all
+   (`--calm-rate`): an open-loop asyncio client on keep-alive connections, latency counted
+   from when each request was due;
 3. the share of answers that are a 200 openapi-core finds true to the document (the
    document as the catalogue converts it to OpenAPI 3), `--samples` answers each.
 
@@ -30,6 +31,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gateway import cpu_seconds, pct, wait_for  # noqa: E402
@@ -55,21 +57,21 @@ def saturate(servers: list[Server], scripts: dict[str, Path], args: argparse.Nam
             for name, runs in seen.items()}
 
 
-def latency(servers: list[Server], maxima: dict[str, float], args: argparse.Namespace
-            ) -> dict[str, tuple[float, float]]:
-    """Median p50 and p99 (ms) of each server at half its own maximum rate."""
+def latency(servers: list[Server], rates: dict[str, float], args: argparse.Namespace,
+            label: str) -> dict[str, tuple[float, float]]:
+    """Median p50 and p99 (ms) of each server at its rate."""
     seen: dict[str, list[tuple[float, float]]] = {s.name: [] for s in servers}
     for round_ in range(1, args.rounds + 1):
         line = []
         for server in servers:
-            rate = maxima[server.name] / 2
+            rate = rates[server.name]
             got, failed, late = asyncio.run(open_loop(server, rate, args.seconds, round_))
             if failed:
                 raise RuntimeError(f"{server.name}: {failed} answers were not 200")
             seen[server.name].append((pct(got, .5), pct(got, .99)))
             line.append(f"{server.name} at {rate:,.0f} req/s p50 {pct(got, .5):.2f} ms, "
-                        f"p99 {pct(got, .99):.2f} ms (client late ≤ {late:.1f} ms)")
-        print(f"round {round_}: open loop: " + "; ".join(line), flush=True)
+                        f"p99 {pct(got, .99):.2f} ms (client late p99 {late:.1f} ms)")
+        print(f"round {round_}: open loop, {label}: " + "; ".join(line), flush=True)
     return {name: (statistics.median(a for a, _ in runs), statistics.median(b for _, b in runs))
             for name, runs in seen.items()}
 
@@ -91,6 +93,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each measurement")
     parser.add_argument("--samples", type=int, default=200, help="answers judged, per server")
+    parser.add_argument("--calm-rate", type=float, default=50,
+                        help="a rate every server keeps up with, for latency at equal load")
+    parser.add_argument("--prism-dynamic", action="store_true",
+                        help="also Prism with --dynamic (an answer generated for each call)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -100,6 +106,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         servers = [start_hub(work, spec), start_prism(spec)]
+        if args.prism_dynamic:
+            servers.append(start_prism(spec, dynamic=True))
         try:
             for server in servers:
                 wait_for(server.base.split("/sandbox")[0] + "/")
@@ -111,29 +119,39 @@ def main() -> None:
             print(f"Prism {servers[1].version}, DPG Hub {servers[0].version}; {spec.name}",
                   flush=True)
             maxima = saturate(servers, scripts, args)
-            waits = latency(servers, {name: rps for name, (rps, _) in maxima.items()}, args)
+            waits = latency(servers, {name: rps / 2 for name, (rps, _) in maxima.items()},
+                            args, "half of each one's maximum")
+            calm = latency(servers, {s.name: args.calm_rate for s in servers}, args,
+                           "the same calm rate")
         finally:
             for server in servers:
                 server.process.terminate()
                 server.process.wait(timeout=30)
-    hub, prism = maxima["hub"], maxima["Prism"]
+    report([s.name for s in servers], maxima, waits, calm, valid, args)
+
+
+def report(names: list[str], maxima: dict[str, tuple[float, float]],
+           waits: dict[str, tuple[float, float]], calm: dict[str, tuple[float, float]],
+           valid: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"medians of {args.rounds} rounds:")
-    print(f"  saturation: hub {hub[0]:,.0f} req/s, Prism {prism[0]:,.0f} req/s — "
-          f"{hub[0] / prism[0]:.2f}× Prism (goal ≥ 3×)")
-    print(f"  CPU per call: hub {hub[1]:.0f} µs, Prism {prism[1]:.0f} µs "
-          f"({prism[1] / hub[1]:.2f}× less for the hub)")
-    for name in ("hub", "Prism"):
+    for name in names:
+        rps, cpu = maxima[name]
         p50, p99 = waits[name]
-        print(f"  {name} at half its maximum ({maxima[name][0] / 2:,.0f} req/s): "
-              f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-    print(f"  latency hub/Prism, each at half its own maximum: p50 "
-          f"{waits['hub'][0] / waits['Prism'][0]:.2f}, p99 "
-          f"{waits['hub'][1] / waits['Prism'][1]:.2f}")
-    for name in ("hub", "Prism"):
-        good, total, problems = valid[name]
-        print(f"  valid answers, {name}: {good}/{total} ({good / total:.0%}; goal 100 %)")
-        for problem, count in problems.most_common(5):
-            print(f"    {count}× {problem}")
+        good, total, _ = valid[name]
+        print(f"  {name:9} {rps:7,.0f} req/s, {cpu:5.0f} µs CPU/call; at half its maximum "
+              f"({rps / 2:,.0f} req/s) p50 {p50:.2f} ms, p99 {p99:.2f} ms; valid answers "
+              f"{good}/{total} ({good / total:.0%}); at {args.calm_rate:,.0f} req/s p50 "
+              f"{calm[name][0]:.2f} ms, p99 {calm[name][1]:.2f} ms")
+    hub, hub_wait = maxima["hub"], waits["hub"]
+    for name in names[1:]:
+        print(f"  hub/{name}: throughput {hub[0] / maxima[name][0]:.2f}× (goal ≥ 3×), CPU per "
+              f"call {hub[1] / maxima[name][1]:.2f}×, latency at half of each one's maximum "
+              f"p50 {hub_wait[0] / waits[name][0]:.2f}×, p99 {hub_wait[1] / waits[name][1]:.2f}×; "
+              f"at {args.calm_rate:,.0f} req/s p50 {calm['hub'][0] / calm[name][0]:.2f}×, p99 "
+              f"{calm['hub'][1] / calm[name][1]:.2f}×")
+    for name in names:
+        for problem, count in valid[name][2].most_common(5):
+            print(f"  {name}, invalid: {count}× {problem}")
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from random import Random
 
+from mock_servers import nts_spec_path
+
 from dpghub.catalog.openapi import normalize
 from dpghub.testbed.mock import MockSpec, Prefer
 from dpghub.testbed.mock.korean import business_number
-from mock_servers import nts_spec_path
 
 QUERY = [("serviceKey", "a-sandbox-key"), ("returnType", "JSON")]
 HEADERS = {"content-type": "application/json"}

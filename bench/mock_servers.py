@@ -53,15 +53,16 @@ def install_prism(folder: Path = PRISM_DIR) -> tuple[Path, str]:
     return command, json.loads(manifest.read_text())["version"]
 
 
-def start_prism(spec: Path, folder: Path = PRISM_DIR) -> Server:
-    """`prism mock` in its default mode (static examples, request validation, one process,
-    logging each call at `info` as it does out of the box)."""
+def start_prism(spec: Path, folder: Path = PRISM_DIR, *, dynamic: bool = False) -> Server:
+    """`prism mock` as it runs out of the box (static examples, request validation, one
+    process, each call logged at `info`), or with `--dynamic` (an answer generated from the
+    schema for each call, as the hub makes one for each distinct request)."""
     command, version = install_prism(folder)
     port = free_port()
     process = subprocess.Popen([str(command), "mock", str(spec), "-p", str(port),
-                                "-h", "127.0.0.1"],
+                                "-h", "127.0.0.1", *(["--dynamic"] if dynamic else [])],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return Server("Prism", process, f"http://127.0.0.1:{port}",
+    return Server("Prism -d" if dynamic else "Prism", process, f"http://127.0.0.1:{port}",
                   {"Authorization": "bench-prism-key"}, version)
 
 
