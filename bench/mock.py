@@ -58,14 +58,14 @@ def saturate(servers: list[Server], scripts: dict[str, Path], args: argparse.Nam
 
 
 def latency(servers: list[Server], rates: dict[str, float], args: argparse.Namespace,
-            label: str) -> dict[str, tuple[float, float]]:
+            label: str, seed: int) -> dict[str, tuple[float, float]]:
     """Median p50 and p99 (ms) of each server at its rate."""
     seen: dict[str, list[tuple[float, float]]] = {s.name: [] for s in servers}
     for round_ in range(1, args.rounds + 1):
         line = []
         for server in servers:
             rate = rates[server.name]
-            got, failed, late = asyncio.run(open_loop(server, rate, args.seconds, round_))
+            got, failed, late = asyncio.run(open_loop(server, rate, args.seconds, seed + round_))
             if failed:
                 raise RuntimeError(f"{server.name}: {failed} answers were not 200")
             seen[server.name].append((pct(got, .5), pct(got, .99)))
@@ -120,9 +120,9 @@ def main() -> None:
                   flush=True)
             maxima = saturate(servers, scripts, args)
             waits = latency(servers, {name: rps / 2 for name, (rps, _) in maxima.items()},
-                            args, "half of each one's maximum")
+                            args, "half of each one's maximum", 0)
             calm = latency(servers, {s.name: args.calm_rate for s in servers}, args,
-                           "the same calm rate")
+                           "the same calm rate", 100)
         finally:
             for server in servers:
                 server.process.terminate()
