@@ -64,11 +64,14 @@ def _limits() -> None:
 
 def _in_child(document: dict[str, Any], method: str, path: str,
               seeds: int = 1) -> dict[str, Any]:
+    done = None
     try:
         done = subprocess.run([sys.executable, "-c", CHILD, method, path, str(seeds)],
                               input=json.dumps(document), capture_output=True, text=True,
                               timeout=CHILD_SECONDS, preexec_fn=_limits)
     except subprocess.TimeoutExpired:
+        pass
+    if done is None:
         pytest.fail(f"{method} {path[:60]}… kept the mock busy past {CHILD_SECONDS} s")
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
