@@ -163,8 +163,8 @@ class ValidationCreate(Schema):
     headers: dict[str, str] = Field(
         default_factory=dict, max_length=5, examples=[{"X-API-Key": "dev-only-key"}],
         description="Sent with every case (the dev server's own test credential; use one "
-        "for development only — it is kept with the job). With them, calls without "
-        "credentials are also tried and must be refused")
+        "for development only; the run uses it, the hub does not keep it). With them, calls "
+        "without credentials are also tried and must be refused")
 
 
 class FailureRead(Schema):

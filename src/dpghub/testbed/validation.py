@@ -27,6 +27,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     """The handler of `testbed.validate` jobs (registered by `testbed.jobs`)."""
     settings = ctx.extras["settings"]
     validation_id = int(ctx.params["validation_id"])
+    headers = dict(ctx.params.get("headers") or {})
+    _forget_headers(ctx)
     with ctx.factory() as session:
         validation = session.get(Validation, validation_id)
         if validation is None:
@@ -56,7 +58,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         return False
 
     with guard.guarding(networks):      # and every connection the run opens, when opened
-        result = contract.run(document, url, headers=dict(ctx.params.get("headers") or {}),
+        result = contract.run(document, url, headers=headers,
                               max_cases=max_cases, max_time_s=MAX_SECONDS, progress=progress,
                               response_time_limit_ms=int(ctx.params.get("time_limit_ms")
                                                          or 2000),
@@ -73,6 +75,20 @@ def run(ctx: JobContext) -> dict[str, Any]:
     envelope = contract.sign(report, load_signing_key(settings.home), KEY_ID)
     _store(ctx, validation_id, state="done", passed=result.passed, report=envelope)
     return {"validation_id": validation_id, "passed": result.passed, **result.counts}
+
+
+def _forget_headers(ctx: JobContext) -> None:
+    """The dev credentials a validation was given live in this run's memory only: they are
+    taken out of the job's stored parameters as it starts (secrets are kept as hashes or
+    not at all)."""
+    if not ctx.params.get("headers"):
+        return
+    with ctx.factory() as session:
+        job = session.get(jobs.Job, ctx.job_id)
+        if job is not None:
+            job.params = {k: v for k, v in job.params.items() if k != "headers"} | {
+                "headers": {name: "***" for name in job.params.get("headers") or {}}}
+            session.commit()
 
 
 def _store(ctx: JobContext, validation_id: int, **values: Any) -> None:

@@ -27,6 +27,12 @@ Maker = Callable[[Random], Any]
 SAME_REF = 2        # how often one $ref may be entered on one path from the root
 MAX_DEPTH = 48      # schema steps from the root, whatever they are
 MAX_NODES = 20000   # schema steps compiled for one answer
+# A document is anyone's who may register a service, and answers are built in the hub's own
+# process: what one answer may cost is bounded, so `minItems: 100000000` (or three nested
+# arrays of a thousand) is an operation the mock cannot serve, not a hub that stops
+MAX_ITEMS = 1000        # minItems, minProperties
+MAX_LENGTH = 65_536     # minLength
+BUDGET = 250_000        # one answer: an item or property costs 1, a string 1 per 64 characters
 Stack = tuple[str, ...]
 
 
@@ -119,7 +125,7 @@ class Generator:
             return lambda rng: rng.random() < 0.5
         if kind == "null":
             return constant(None)
-        return self._string(schema, name, description)
+        return _charged(self._string(schema, name, description))
 
     def _branches(self, schema: dict[str, Any], key: str, stack: Stack, depth: int,
                   name: str, description: str) -> Maker:
@@ -185,7 +191,7 @@ class Generator:
                 raise Unsatisfiable(f"an object needs more properties than maxProperties "
                                     f"({most}) allows")
             del fields[optional[-1]]
-        least = schema.get("minProperties", 0)
+        least = _at_most(schema, "minProperties", MAX_ITEMS)
         if not properties and isinstance(extra, dict) and not self._flag(extra, self.hidden):
             least = max(least, 1)
         extras: list[tuple[str, Maker]] = []
@@ -197,7 +203,10 @@ class Generator:
                                  stack, depth + 1, "", "")
             extras = [(f"{name or 'key'}{i + 1}", make) for i in range(least - len(fields))]
         every = fields + extras
-        return lambda rng: {key: make(rng) for key, make in every}
+        def members(rng: Random) -> dict[str, Any]:
+            charge(rng, len(every))
+            return {key: make(rng) for key, make in every}
+        return members
 
     def _flag(self, schema: Any, flag: str) -> bool:
         if not isinstance(schema, dict):
@@ -208,7 +217,7 @@ class Generator:
         return isinstance(target, dict) and target.get(flag) is True
 
     def _array(self, schema: dict[str, Any], stack: Stack, depth: int, name: str) -> Maker:
-        least, most = schema.get("minItems", 0), schema.get("maxItems")
+        least, most = _at_most(schema, "minItems", MAX_ITEMS), schema.get("maxItems")
         items = schema.get("items", {})
         prefix = schema.get("prefixItems") or (items if isinstance(items, list) else [])
         if prefix:
@@ -224,10 +233,13 @@ class Generator:
         if base > top:
             raise Unsatisfiable(f"minItems ({least}) is more than maxItems ({most})")
         if schema.get("uniqueItems") is not True:
-            return lambda rng: [item(rng) for _ in range(between(rng, base, top))]
+            def many(rng: Random) -> list[Any]:
+                count = charge(rng, between(rng, base, top))
+                return [item(rng) for _ in range(count)]
+            return many
 
         def unique(rng: Random) -> list[Any]:
-            count, out, seen = between(rng, base, top), [], set()
+            count, out, seen = charge(rng, between(rng, base, top)), [], set()
             for _ in range(count * 8):
                 value = item(rng)
                 key = repr(value)
@@ -245,7 +257,7 @@ class Generator:
     def _tuple(self, schema: dict[str, Any], prefix: list[Any], stack: Stack, depth: int,
                name: str) -> Maker:
         """An array whose first items each have their own schema (prefixItems)."""
-        least, most = schema.get("minItems", 0), schema.get("maxItems")
+        least, most = _at_most(schema, "minItems", MAX_ITEMS), schema.get("maxItems")
         count = len(prefix) if most is None else min(most, len(prefix))
         makers = [self._compile(p, stack, depth + 1, name, "") for p in prefix[:count]]
         rest = schema.get("items")
@@ -254,10 +266,13 @@ class Generator:
                 raise Unsatisfiable(f"minItems ({least}) asks for more items than "
                                     "prefixItems lists, and no others are allowed")
             makers += [self._compile(rest, stack, depth + 1, name, "")] * (least - count)
-        return lambda rng: [make(rng) for make in makers]
+        def items(rng: Random) -> list[Any]:
+            charge(rng, len(makers))
+            return [make(rng) for make in makers]
+        return items
 
     def _string(self, schema: dict[str, Any], name: str, description: str) -> Maker:
-        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        low, high = _at_most(schema, "minLength", MAX_LENGTH), schema.get("maxLength")
         pattern, fmt = schema.get("pattern"), schema.get("format")
         example = self._example(schema)
         if isinstance(pattern, str):
@@ -303,6 +318,34 @@ class Generator:
         if example in (None, "") or not self.checker.of(schema).is_valid(example):
             return None
         return example
+
+
+def _at_most(schema: dict[str, Any], keyword: str, most: int) -> int:
+    """The schema's lower bound `keyword`, when the mock can build that many."""
+    least = schema.get(keyword, 0)
+    if isinstance(least, int | float) and least > most:
+        raise Unsatisfiable(f"{keyword} ({least}) asks for more than the mock builds "
+                            f"({most:,})")
+    return int(least) if isinstance(least, int | float) else 0
+
+
+def charge(rng: Random, cost: int) -> int:
+    """Counts `cost` against the answer's budget (kept on its Random, one per answer);
+    returns it, or raises Unsatisfiable when the answer would cost more than BUDGET."""
+    spent = getattr(rng, "mock_spent", 0) + cost
+    if spent > BUDGET:
+        raise Unsatisfiable(f"the answer would hold more than the mock builds ({BUDGET:,} "
+                            "values)")
+    rng.mock_spent = spent  # type: ignore[attr-defined]
+    return cost
+
+
+def _charged(make: Maker) -> Maker:
+    def charged(rng: Random) -> Any:
+        value = make(rng)
+        charge(rng, 1 + len(value) // 64 if isinstance(value, str) else 1)
+        return value
+    return charged
 
 
 def _failing(reason: str) -> Maker:

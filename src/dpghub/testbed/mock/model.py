@@ -29,7 +29,7 @@ class Phrase(NamedTuple):
             template.format(**values)
 
 
-def phrase(key: str, **params: Any) -> Phrase:
+def phrase(key: str, /, **params: Any) -> Phrase:
     return Phrase(key, tuple(params.items()))
 
 

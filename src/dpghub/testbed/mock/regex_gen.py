@@ -22,6 +22,7 @@ CLASSES = {"d": DIGITS, "w": WORD, "s": SPACE}
 NEGATED = {"D": [(65, 90), (97, 122)], "W": [(45, 45), (46, 46)], "S": [(65, 90), (97, 122)]}
 SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "0": "\0"}
 MAX_REPEAT = 1000
+MAX_TEXT = 65_536     # characters of one generated string
 HANGUL = (0xAC00, 0xD7A3)    # [가-힣]: drawn from syllables Korean words use
 SYLLABLES = "가나다라마바사아자차카타파하고노도로모보소오조초코토포호구누두루무부수우주기니디리미비시이지" \
     "민서준현우은하윤연영재성승유원태희경석혜빈율건한국정보공데터서울대전부산강남"
@@ -168,19 +169,31 @@ def parsed(pattern: str) -> tuple[Node, re.Pattern[str], bool, bool]:
     return tree, compiled, pattern.startswith("^"), pattern.endswith("$")
 
 
-def build(node: Node, rng: Random, spread: int) -> str:
+def build(node: Node, rng: Random, spread: int, left: list[int]) -> str:
+    """A string of the pattern's tree; `left` counts down the characters it may still have:
+    nested repeats multiply (`((((a*)*)*)*)…` drew strings of many millions for some
+    seeds, and a request picks the seed)."""
     kind = node[0]
     if kind == "lit":
-        return node[1]
+        return _spend(node[1], left)
     if kind == "seq":
-        return "".join(build(n, rng, spread) for n in node[1])
+        return "".join(build(n, rng, spread, left) for n in node[1])
     if kind == "alt":
-        return build(pick(rng, node[1]), rng, spread)
+        return build(pick(rng, node[1]), rng, spread, left)
     if kind == "set":
-        return character(node[1], node[2], rng)
+        return _spend(character(node[1], node[2], rng), left)
     low, high = node[2], node[3]
     top = min(high if high is not None else MAX_REPEAT, low + spread)
-    return "".join(build(node[1], rng, spread) for _ in range(between(rng, low, max(low, top))))
+    return "".join(build(node[1], rng, spread, left)
+                   for _ in range(between(rng, low, max(low, top))))
+
+
+def _spend(text: str, left: list[int]) -> str:
+    left[0] -= len(text)
+    if left[0] < 0:
+        raise Unsatisfiable(f"the pattern asks for strings longer than the mock builds "
+                            f"({MAX_TEXT:,} characters)")
+    return text
 
 
 def character(ranges: list[tuple[int, int]], negated: bool, rng: Random) -> str:
@@ -203,7 +216,7 @@ def matching(pattern: str, rng: Random, min_length: int = 0,
     tree, compiled, anchored_start, anchored_end = parsed(pattern)
     for attempt in range(30):
         spread = (3, 0, 8, 16)[attempt % 4]
-        text = build(tree, rng, spread)
+        text = build(tree, rng, spread, [MAX_TEXT])
         if len(text) < min_length and not anchored_end:
             text += "0" * (min_length - len(text))
         elif len(text) < min_length and not anchored_start:

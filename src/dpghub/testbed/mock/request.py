@@ -83,7 +83,7 @@ def parse(media: Media, media_type: str, body: bytes,
     if is_json(media_type) or (media.media_type == "*/*" and body[:1] in (b"{", b"[")):
         try:
             return json.loads(body), None
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:   # nested past reading
             return None, Violation.of("body", "body", "syntax", "not json",
                                       subject=phrase("request body"), expected=str(exc))
     if media_type == "application/x-www-form-urlencoded":

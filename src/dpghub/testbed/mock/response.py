@@ -47,7 +47,7 @@ def check(op: Operation, status: int, headers: dict[str, str], body: bytes) -> l
     if is_json(media_type):
         try:
             value = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:   # nested past reading
             return [*found, Violation.of("body", "body", "syntax", "not json",
                                          subject=phrase("answer body"), expected=str(exc))]
         found += violations(media.validator, value, "body", "body", "response")

@@ -24,17 +24,33 @@ class Route:
         return (-literal, len(self.names))
 
 
-def compile_template(template: str) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+def compile_template(template: str) -> tuple[re.Pattern[str] | None, tuple[str, ...], str]:
+    """(the template's matcher, its parameter names, why it cannot be served or "").
+
+    Matching must not backtrack: a request path is the caller's, and Python's regular
+    expressions hold the whole process while they try (`/{a}.{b}.{c}.json` against a long
+    path of dots took minutes). So a parameter followed by more of the same segment stops at
+    the first character of the text that follows it, which leaves each match one way to go;
+    parameters side by side (`{a}{b}`) cannot be told apart: the path is matched, and its
+    operations answer why they cannot be served."""
     names = tuple(PARAM.findall(template))
     if not names:
-        return None, ()
-    parts, last = [], 0
-    for found in PARAM.finditer(template):
-        parts.append(re.escape(template[last:found.start()]))
-        parts.append("([^/]+)")
-        last = found.end()
-    parts.append(re.escape(template[last:]))
-    return re.compile("".join(parts) + r"\Z"), names
+        return None, (), ""
+    found = list(PARAM.finditer(template))
+    parts, problem = [re.escape(template[:found[0].start()])], ""
+    for index, param in enumerate(found):
+        end = found[index + 1].start() if index + 1 < len(found) else len(template)
+        after = template[param.end():end]
+        if index + 1 < len(found) and not after:
+            problem = problem or (f"the parameters {param.group(0)}{found[index + 1].group(0)} "
+                                  "stand side by side and cannot be told apart")
+            parts.append("()")               # matched (linearly), then answered with why
+            continue
+        last_of_segment = index + 1 == len(found) or "/" in after
+        stop = "/" if last_of_segment else "/" + after[0]
+        parts.append(f"([^{re.escape(stop)}]+)")
+        parts.append(re.escape(after))
+    return re.compile("".join(parts) + r"\Z"), names, problem
 
 
 def base_paths(document: dict[str, Any]) -> list[str]:

@@ -63,8 +63,13 @@ FORMATS: dict[str, Maker] = {
 
 def fit_length(text: str, low: int, high: int | None, rng: Random) -> str:
     """`text` padded or cut to an allowed length (Korean words pad it)."""
-    while len(text) < low:
-        text = f"{text} {pick(rng, WORDS)}" if text else pick(rng, WORDS)
+    if len(text) < low:                   # words gathered, then joined once
+        words, size = [text] if text else [], len(text)
+        while size < low:
+            word = pick(rng, WORDS)
+            size += len(word) + (1 if words else 0)
+            words.append(word)
+        text = " ".join(words)
     if high is not None and len(text) > high:
         text = text[:high].rstrip() if high > 0 else ""
         if len(text) < low:

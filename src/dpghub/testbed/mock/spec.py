@@ -79,7 +79,11 @@ class MockSpec:
                     xml_only.append(_xml_only(op))
                 except Exception as exc:  # noqa: BLE001 - recorded, never raised
                     methods[name] = broken[(name, template)] = _sentence(name, template, exc)
-            pattern, names = compile_template(template)
+            pattern, names, problem = compile_template(template)
+            if problem:
+                methods = {name: _sentence(name, template, Unsatisfiable(problem))
+                           for name in methods}
+                broken.update({(name, template): reason for name, reason in methods.items()})
             routes.append(Route(template, pattern, names, methods))
         return cls(Router(routes, base_paths(document)), broken, answerer,
                    faults.is_datagokr(document), bool(xml_only) and all(xml_only))

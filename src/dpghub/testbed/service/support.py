@@ -66,13 +66,17 @@ def get(session: Session, *, actor: Actor, ticket_id: int) -> tuple[Ticket, Proj
 
 def list_(session: Session, *, actor: Actor, project: Project | None = None,
           state: str | None = None, queue: bool = False) -> list[Ticket]:
-    """A project's tickets (its people), or the support queue (staff): every project's."""
+    """A project's tickets (its people), or the support queue (staff): every project's.
+    One's own questions are listed while one may still read their project, as each ticket
+    is (someone taken out of a project reads its answers no more)."""
     query = select(Ticket).options(selectinload(Ticket.answers)).order_by(Ticket.id.desc())
+    own = False
     if queue or project is None:
         if not can(actor, "testbed.support.answer"):
             if actor.user_id is None:
                 authorize(actor, "testbed.support.answer")
             query = query.where(Ticket.asker_id == actor.user_id)   # one's own questions
+            own = True
     else:
         authorize(actor, "testbed.project.read", project)
         query = query.where(Ticket.project_id == project.id)
@@ -81,7 +85,12 @@ def list_(session: Session, *, actor: Actor, project: Project | None = None,
             raise Invalid("Unknown state {state}: open, answered or closed",
                           code="invalid_state", field="state", state=state)
         query = query.where(Ticket.state == state)
-    return list(session.scalars(query.limit(500)))
+    found = list(session.scalars(query.limit(500)))
+    if own:
+        readable = {pid for pid in {t.project_id for t in found}
+                    if can(actor, "testbed.project.read", projects.load(session, pid))}
+        found = [t for t in found if t.project_id in readable]
+    return found
 
 
 def answer(session: Session, *, actor: Actor, ticket: Ticket, project: Project,
