@@ -18,6 +18,7 @@ Everything shares this machine's cores (wrk and the client too), so both figures
 floors; the servers run in turn, `--rounds` times, and the medians are reported. The issue's
 goal: ≥ 3× Prism's throughput with 100 % valid answers.
     .venv/bin/python bench/mock.py [--seconds 10] [--rounds 3] [--samples 200]
+                                   [--prism-dynamic] [--prism-silent]
     .venv/bin/python bench/mock.py --in-process [...]      the engine alone (mock_engine.py)
 """
 
@@ -97,6 +98,8 @@ def main() -> None:
                         help="a rate every server keeps up with, for latency at equal load")
     parser.add_argument("--prism-dynamic", action="store_true",
                         help="also Prism with --dynamic (an answer generated for each call)")
+    parser.add_argument("--prism-silent", action="store_true",
+                        help="also Prism with its log silenced (-v silent)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -108,6 +111,8 @@ def main() -> None:
         servers = [start_hub(work, spec), start_prism(spec)]
         if args.prism_dynamic:
             servers.append(start_prism(spec, dynamic=True))
+        if args.prism_silent:
+            servers.append(start_prism(spec, silent=True))
         try:
             for server in servers:
                 wait_for(server.base.split("/sandbox")[0] + "/")
@@ -138,7 +143,7 @@ def report(names: list[str], maxima: dict[str, tuple[float, float]],
         rps, cpu = maxima[name]
         p50, p99 = waits[name]
         good, total, _ = valid[name]
-        print(f"  {name:9} {rps:7,.0f} req/s, {cpu:5.0f} µs CPU/call; at half its maximum "
+        print(f"  {name:14} {rps:7,.0f} req/s, {cpu:5.0f} µs CPU/call; at half its maximum "
               f"({rps / 2:,.0f} req/s) p50 {p50:.2f} ms, p99 {p99:.2f} ms; valid answers "
               f"{good}/{total} ({good / total:.0%}); at {args.calm_rate:,.0f} req/s p50 "
               f"{calm[name][0]:.2f} ms, p99 {calm[name][1]:.2f} ms")

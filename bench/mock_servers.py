@@ -53,16 +53,20 @@ def install_prism(folder: Path = PRISM_DIR) -> tuple[Path, str]:
     return command, json.loads(manifest.read_text())["version"]
 
 
-def start_prism(spec: Path, folder: Path = PRISM_DIR, *, dynamic: bool = False) -> Server:
+def start_prism(spec: Path, folder: Path = PRISM_DIR, *, dynamic: bool = False,
+                silent: bool = False) -> Server:
     """`prism mock` as it runs out of the box (static examples, request validation, one
-    process, each call logged at `info`), or with `--dynamic` (an answer generated from the
-    schema for each call, as the hub makes one for each distinct request)."""
+    process, each call logged at `info` — its counterpart of the hub's inspector), with
+    `--dynamic` (an answer generated from the schema for each call, as the hub makes one for
+    each distinct request), or with its log silenced (`-v silent`)."""
     command, version = install_prism(folder)
     port = free_port()
+    options = [*(["--dynamic"] if dynamic else []), *(["-v", "silent"] if silent else [])]
     process = subprocess.Popen([str(command), "mock", str(spec), "-p", str(port),
-                                "-h", "127.0.0.1", *(["--dynamic"] if dynamic else [])],
+                                "-h", "127.0.0.1", *options],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return Server("Prism -d" if dynamic else "Prism", process, f"http://127.0.0.1:{port}",
+    name = "Prism" + (" -d" if dynamic else "") + (" silent" if silent else "")
+    return Server(name, process, f"http://127.0.0.1:{port}",
                   {"Authorization": "bench-prism-key"}, version)
 
 
