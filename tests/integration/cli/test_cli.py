@@ -161,10 +161,12 @@ def test_commands_that_run_jobs_know_every_kind(cli_env: str,
     from dpghub.analysis.service import DERIVE_JOB
     from dpghub.core import jobs
     from dpghub.lake.service import INGEST_JOB, RESTORE_JOB
+    from dpghub.testbed.service import synthetic, validations
 
     run("init")
     monkeypatch.setattr(jobs, "HANDLERS", {})       # as in a fresh process
     monkeypatch.setattr(jobs, "RECOVERY_HOOKS", [])
     run("audit", "verify")                           # any command that opens the hub
-    assert set(jobs.HANDLERS) == {INGEST_JOB, RESTORE_JOB, DERIVE_JOB}
+    assert set(jobs.HANDLERS) == {INGEST_JOB, RESTORE_JOB, DERIVE_JOB, synthetic.JOB,
+                                  validations.JOB}
     assert len(jobs.RECOVERY_HOOKS) == 1
