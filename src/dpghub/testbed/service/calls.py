@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ...catalog import service as catalog
 from ...core.errors import Forbidden, NotFound, Unauthenticated
 from ...core.pagination import check_limit, decode_cursor, encode_cursor
-from ...gateway.credentials import SANDBOX_KEY_PREFIX
+from ...gateway.credentials import SANDBOX_KEY_PREFIX, key_digest
 from ...identity.policy import Actor, authorize
 from .. import schemas
 from ..models import Project, ProjectResource, SandboxKey, SandboxRequest
-from .projects import key_digest
 
 EXCERPT = 4096        # characters of a request's or answer's body the inspector keeps
 

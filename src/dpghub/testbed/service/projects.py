@@ -7,7 +7,6 @@ project's expiry ends every key at once (its data stays until the project is del
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -19,7 +18,7 @@ from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
 from ...core.netcheck import NetworkPolicy, check_upstream
-from ...gateway.credentials import SANDBOX_KEY_PREFIX
+from ...gateway.credentials import SANDBOX_KEY_PREFIX, key_digest
 from ...identity import service as identity
 from ...identity.models import Organization
 from ...identity.policy import Actor, authorize
@@ -224,10 +223,6 @@ def set_upstream(session: Session, *, actor: Actor, project: Project, org: str, 
 
 
 # --- keys ----------------------------------------------------------------------------------
-
-
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def keys_of(session: Session, project: Project) -> list[SandboxKey]:
