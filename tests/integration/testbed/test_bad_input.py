@@ -4,9 +4,14 @@ cannot fully serve, a dev server that is down, synthetic copies of an empty, a o
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from dpghub.core import jobs
+from dpghub.core.db import utcnow
+from dpghub.core.jobs import Job, JobState, recover
 from tests.conftest import Hub
 from tests.support.lake import Lake
 from tests.support.loopback import free_port
@@ -117,3 +122,28 @@ def test_synthetic_copies_of_awkward_tables(world: Sandbox) -> None:
         params={"limit": 1}, headers={"X-API-Key": world.key}).json()
     # the same schema as the real rows: 1,000 columns and the hub's provenance column
     assert read["columns"] == [f"c{i}" for i in range(1000)] + ["_source_file"]
+
+
+def test_work_whose_job_died_with_the_hub_reads_as_failed_after_a_restart(
+        world: Sandbox) -> None:
+    """A hub stopped mid-job: recovery fails the job (one attempt), and the copy and the
+    validation it was making say so instead of staying queued for ever."""
+    lake = Lake(world.hub)
+    lake.create("one")
+    lake.ingest_ok("one", ("one.csv", "이름,나이\n홍길동,42\n김철수,37\n".encode()))
+    pid = world.project["id"]
+    world.hub.app.state.job_runner.stop()             # the hub's job threads are gone
+    copy = world.api("POST", f"/projects/{pid}/synthetic", json={"dataset": "molit/one"}).json()
+    validation = world.api("POST", f"/projects/{pid}/validations", json={
+        "service": "nts/nts-businessman", "url": "http://127.0.0.1:9"}).json()
+    long_ago = utcnow() - timedelta(hours=1)
+    with world.hub.session() as s:                      # as a process that died mid-run left them
+        s.execute(update(Job).where(Job.id.in_([copy["job_id"], validation["job_id"]]))
+                  .values(state=JobState.running, attempts=1, heartbeat_at=long_ago))
+    assert world.api("GET", f"/validations/{validation['id']}").json()["state"] == "running"
+    assert recover(world.hub.factory) == 2              # the restart's recovery
+    [read] = [c for c in world.api("GET", f"/projects/{pid}/synthetic").json()
+              if c["id"] == copy["id"]]
+    assert read["state"] == "failed" and "process stopped" in read["error"]
+    report = world.api("GET", f"/validations/{validation['id']}").json()
+    assert report["state"] == "failed" and "process stopped" in report["error"]

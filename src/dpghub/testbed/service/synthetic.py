@@ -22,6 +22,7 @@ from ...lake.storage import LakeStorage
 from ...lake.tables import VersionData, open_table, version_data
 from .. import schemas
 from ..models import Project, SyntheticCopy
+from .progress import settled
 from .projects import is_expired
 
 JOB = "testbed.synthesize"
@@ -111,11 +112,12 @@ def copy_read(session: Session, copy: SyntheticCopy) -> schemas.SyntheticRead:
     org = dataset.organization.slug
     withheld = _withheld(session, copy)
     shown = withheld is None
+    state, error = settled(session, copy.job_id, copy.state, copy.error)
     return schemas.SyntheticRead(
         id=copy.id, dataset=f"{org}/{dataset.slug}",
         table=f"sandbox.{table_name(org, dataset.slug)}", source_version=copy.source_version,
-        rows=copy.rows, state=copy.state if shown else "withheld",
-        error=copy.error if shown else str(withheld), job_id=copy.job_id,
+        rows=copy.rows, state=state if shown else "withheld",
+        error=error if shown else str(withheld), job_id=copy.job_id,
         quality=(copy.quality or {}) if shown else {},
         privacy=(copy.privacy or {}) if shown else {}, created_at=copy.created_at)
 

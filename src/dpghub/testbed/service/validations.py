@@ -17,6 +17,7 @@ from ...core.netcheck import NetworkPolicy, check_upstream
 from ...identity.policy import Actor, authorize
 from .. import schemas
 from ..models import Project, Validation
+from .progress import settled
 from .projects import load
 
 JOB = "testbed.validate"
@@ -92,11 +93,12 @@ def validation_read(session: Session, validation: Validation) -> schemas.Validat
     service = catalog.get_service_by_id(session, validation.service_id)
     envelope = validation.report or {}
     report = envelope.get("report", {})
+    state, error = settled(session, validation.job_id, validation.state, validation.error)
     return schemas.ValidationRead(
         id=validation.id, project_id=validation.project_id,
         service=f"{service.organization.slug}/{service.slug}", url=validation.url,
-        max_cases=validation.max_cases, state=validation.state, passed=validation.passed,
-        error=validation.error, job_id=validation.job_id,
+        max_cases=validation.max_cases, state=state, passed=validation.passed,
+        error=error, job_id=validation.job_id,
         operations=report.get("operations", []),
         failures=[schemas.FailureRead(**{k: f.get(k) for k in (
             "operation", "check", "message", "curl", "status", "response_excerpt")})
