@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import Hub, unavailable
 from tests.support.lake import KR
 
@@ -67,3 +69,11 @@ def make_testbed(hub: Hub) -> Sandbox:
     key = hub.client.post(f"/api/v1/testbed/projects/{project['id']}/keys", headers=developer)
     assert key.status_code == 201, key.text
     return Sandbox(hub, provider, developer, dev, project, key.json()["key"])
+
+
+@pytest.fixture(name="hub")
+def sqlite_only_hub(sqlite_hub: Hub) -> Hub:
+    """`hub` on SQLite only, for a module that imports this: what it tests does not depend on
+    the database (the rules of projects, keys, tickets and copies run on PostgreSQL too, in
+    their own modules and the journey)."""
+    return sqlite_hub

@@ -15,14 +15,11 @@ from dpghub.core.jobs import Job, JobState, recover
 from tests.conftest import Hub
 from tests.support.lake import Lake
 from tests.support.loopback import free_port
-from tests.support.sandbox import Sandbox, make_testbed
-
-
-@pytest.fixture
-def hub(sqlite_hub: Hub) -> Hub:
-    """SQLite only: what this module tests does not depend on the database (the projects',
-    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
-    return sqlite_hub
+from tests.support.sandbox import (
+    Sandbox,
+    make_testbed,
+    sqlite_only_hub,  # noqa: F401 — `hub` is SQLite here
+)
 
 LOOPING = {
     "openapi": "3.0.3", "info": {"title": "순환 명세", "version": "1"},

@@ -18,14 +18,8 @@ from dpghub.identity import schemas, service
 from dpghub.identity.policy import CLI
 from tests.conftest import Hub
 from tests.support.identity import csrf_of
+from tests.support.sandbox import sqlite_only_hub  # noqa: F401 — `hub` is SQLite here
 from tests.support.testbed_pages import PROJECT, Startup, start_project, supporter, visitor
-
-
-@pytest.fixture
-def hub(sqlite_hub: Hub) -> Hub:
-    """SQLite only: what this module tests does not depend on the database (the projects',
-    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
-    return sqlite_hub
 
 
 @pytest.fixture

@@ -14,14 +14,8 @@ import pytest
 from tests.conftest import Hub
 from tests.support.devserver import KEY, devserver
 from tests.support.lake import Lake
+from tests.support.sandbox import sqlite_only_hub  # noqa: F401 — `hub` is SQLite here
 from tests.support.testbed_pages import Startup, finish, shops_csv, start_project
-
-
-@pytest.fixture
-def hub(sqlite_hub: Hub) -> Hub:
-    """SQLite only: what this module tests does not depend on the database (the projects',
-    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
-    return sqlite_hub
 
 
 @pytest.fixture

@@ -14,17 +14,14 @@ import pytest
 
 from dpghub.core import jobs
 from dpghub.testbed.models import ProjectResource
-from tests.conftest import Hub, build_hub
+from tests.conftest import build_hub
 from tests.support.hostile import Hostile, Recorder
 from tests.support.loopback import free_port, serve_asgi
-from tests.support.sandbox import Sandbox, make_testbed
-
-
-@pytest.fixture
-def hub(sqlite_hub: Hub) -> Hub:
-    """SQLite only: what this module tests does not depend on the database (the projects',
-    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
-    return sqlite_hub
+from tests.support.sandbox import (
+    Sandbox,
+    make_testbed,
+    sqlite_only_hub,  # noqa: F401 — `hub` is SQLite here
+)
 
 # the catalogue's test API (api.odcloud.kr) resolves to TEST-NET-1 in the tests, so that
 # network stays allowed; loopback, private and link-local addresses are out

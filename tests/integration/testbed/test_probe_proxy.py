@@ -14,14 +14,11 @@ from dpghub.testbed import sandbox
 from tests.conftest import Hub
 from tests.support.hostile import Hostile, Recorder
 from tests.support.loopback import serve_asgi
-from tests.support.sandbox import Sandbox, make_testbed
-
-
-@pytest.fixture
-def hub(sqlite_hub: Hub) -> Hub:
-    """SQLite only: what this module tests does not depend on the database (the projects',
-    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
-    return sqlite_hub
+from tests.support.sandbox import (
+    Sandbox,
+    make_testbed,
+    sqlite_only_hub,  # noqa: F401 — `hub` is SQLite here
+)
 
 
 @pytest.fixture

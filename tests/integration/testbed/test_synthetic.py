@@ -13,14 +13,11 @@ from dpghub.core import jobs
 from tests.conftest import Hub
 from tests.support.identity import sign_in
 from tests.support.lake import LIBRARY, Lake, kr  # noqa: F401 — the fixture
-from tests.support.sandbox import Sandbox, make_testbed
-
-
-@pytest.fixture
-def hub(sqlite_hub: Hub) -> Hub:
-    """SQLite only: what this module tests does not depend on the database (the projects',
-    keys' and tickets' rules run on PostgreSQL too, in their own modules and the journey)."""
-    return sqlite_hub
+from tests.support.sandbox import (
+    Sandbox,
+    make_testbed,
+    sqlite_only_hub,  # noqa: F401 — `hub` is SQLite here
+)
 
 
 @pytest.fixture
