@@ -200,9 +200,7 @@ def list_tickets(session: DbSession, actor: ApiActor, state: str | None = None,
                                                                project_id=project)
     tickets = service.support.list_(session, actor=actor, project=found, state=state,
                                     queue=found is None)
-    return [service.support.ticket_read(session, t, service.projects.load(session,
-                                                                          t.project_id))
-            for t in tickets]
+    return service.support.ticket_reads(session, tickets)
 
 
 @router.get("/testbed/tickets/{ticket_id}", response_model=schemas.TicketRead,

@@ -274,9 +274,7 @@ def queue(request: Request, session: DbSession, actor: SignedInPageActor) -> Res
     state = request.query_params.get("state") or None
     tickets = service.support.list_(session, actor=actor, queue=True, state=state)
     return render(request, "testbed/queue.html", {
-        "tickets": [service.support.ticket_read(session, t,
-                                                service.projects.load(session, t.project_id))
-                    for t in tickets],
+        "tickets": service.support.ticket_reads(session, tickets),
         "stats": service.support.stats(tickets), "state": state,
         "staff": can(actor, "testbed.support.answer")})
 

@@ -239,3 +239,12 @@ def faq_fingerprint() -> tuple[Any, ...]:
 
 
 FAQ_SOURCE = Source("faq", faq_records, faq_fingerprint)
+
+
+def ticket_reads(session: Session, tickets: list[Ticket]) -> list[schemas.TicketRead]:
+    """Many tickets as read, each project loaded once (a queue holds many of one project)."""
+    loaded: dict[int, Project] = {}
+    for ticket in tickets:
+        if ticket.project_id not in loaded:
+            loaded[ticket.project_id] = projects.load(session, ticket.project_id)
+    return [ticket_read(session, t, loaded[t.project_id]) for t in tickets]
