@@ -101,3 +101,21 @@ def test_the_command_line_validates_and_writes_its_reports(
     passed = CliRunner().invoke(cli, args)
     assert passed.exit_code == 0, passed.output
     assert "PASSED" in passed.output
+
+
+def test_the_command_line_names_bad_input_in_one_line(
+        world: Sandbox, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DPGHUB_HOME", str(world.hub.settings.home))
+    monkeypatch.setenv("DPGHUB_DATABASE_URL", world.hub.settings.database_url or "")
+    runner = CliRunner()
+    unnamed = runner.invoke(cli, ["testbed", "validate", "bizcheck"])
+    assert unnamed.exit_code == 2 and "ORG/SLUG" in unnamed.output
+    assert "Traceback" not in unnamed.output
+    header = runner.invoke(cli, ["testbed", "validate", "startup/bizcheck", "--header", "nocolon"])
+    assert header.exit_code == 2 and "--header" in header.output
+    unknown = runner.invoke(cli, ["testbed", "validate", "startup/nope"])
+    assert unknown.exit_code == 1 and "startup/nope" in unknown.output
+    garbage = tmp_path / "report.json"
+    garbage.write_text("not json")
+    unread = runner.invoke(cli, ["testbed", "verify-report", str(garbage)])
+    assert unread.exit_code == 2 and "report.json" in unread.output
