@@ -28,7 +28,7 @@ from ..gateway.credentials import SANDBOX_KEY_PREFIX, is_app_credential, present
 from ..gateway.faults import style_of
 from ..gateway.upstream import AddressRefused, UpstreamError
 from ..web.datagokr import service_key
-from .mock import MockSpec, Prefer, is_datagokr, render_match, render_violations
+from .mock import MockSpec, Prefer, render_match, render_violations
 from .refusals import FAULTS, render
 from .service import calls, projects
 
@@ -49,7 +49,7 @@ class Sandbox:
         self.state = state
         self.inspector = calls.Inspector(state.session_factory)
         self._grants: dict[str, tuple[float, int, calls.KeyGrant | None]] = {}
-        self._specs: dict[tuple[str, str], tuple[float, calls.Contract, MockSpec, bool]] = {}
+        self._specs: dict[tuple[str, str], tuple[float, calls.Contract, MockSpec]] = {}
         self._loading: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
         self._flush_pending = False
         self._prefix = secrets.token_hex(4)
@@ -74,28 +74,28 @@ class Sandbox:
         self._grants[credential] = (now, generation, found)
         return found
 
-    async def spec(self, org: str, slug: str) -> tuple[calls.Contract, MockSpec, bool] | None:
+    async def spec(self, org: str, slug: str) -> tuple[calls.Contract, MockSpec] | None:
         now = time.monotonic()
         cached = self._specs.get((org, slug))
         if cached and now - cached[0] < SPEC_TTL:
-            return cached[1], cached[2], cached[3]
+            return cached[1], cached[2]
         return await self._shared(("spec", org, slug), self._load_spec, org, slug, now)
 
     async def _load_spec(self, org: str, slug: str, now: float
-                         ) -> tuple[calls.Contract, MockSpec, bool] | None:
+                         ) -> tuple[calls.Contract, MockSpec] | None:
         cached = self._specs.get((org, slug))
         if cached:
             stamp = await asyncio.to_thread(self._read, calls.contract_stamp, org, slug)
             if stamp == cached[1].updated_at:
                 self._specs[(org, slug)] = (now, *cached[1:])
-                return cached[1], cached[2], cached[3]
+                return cached[1], cached[2]
         contract = await asyncio.to_thread(self._read, calls.contract_of, org, slug)
         if contract is None:
             self._specs.pop((org, slug), None)
             return None
         spec = MockSpec.build(contract.document)
-        self._specs[(org, slug)] = (now, contract, spec, is_datagokr(contract.document))
-        return contract, spec, self._specs[(org, slug)][3]
+        self._specs[(org, slug)] = (now, contract, spec)    # the spec knows its own style
+        return contract, spec
 
     async def _shared(self, key: tuple[Any, ...], load: Any, *args: Any) -> Any:
         """One read for all the calls that find the same entry stale at once. Without it,
@@ -192,7 +192,7 @@ class Sandbox:
         if found is None:
             await refuse("no_service")
             return
-        contract, spec, _ = found
+        contract, spec = found
         body = await _read_body(receive, MAX_BODY)
         if body is None:
             await refuse("too_large")
