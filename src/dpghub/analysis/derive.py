@@ -63,7 +63,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
                                      "{columns}; give them distinct names with AS",
                                      code="duplicate_columns", columns=", ".join(twice))
             columns = [{"name": f.name, "type": service.hub_type(f.type)} for f in schema]
-            counted = _counting(pa.RecordBatchReader.from_batches(schema, batches), ctx)
+            counted = jobs.counting(pa.RecordBatchReader.from_batches(schema, batches), ctx)
             written = tables.write(uri, storage.storage_options, counted, mode="replace",
                                    keys=[], job_id=ctx.job_id)
         else:
@@ -78,6 +78,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     source = storage.relation(profiler, data.files, "profiled", data.schema) if data.files \
         else None
     stats = profiling.profile(profiler, source, columns, data.null_counts)
+    scans = lake.scan_version(profiler, source, columns)
     profiler.close()
     with ctx.factory() as session:
         dataset = lake.get_dataset_by_id(session, ctx.params["dataset_id"])
@@ -87,7 +88,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             row_count=written.row_count, rows_written=written.row_count, columns=columns,
             schema_changes={"derived_from": [{k: u[k] for k in ("org", "name", "version")}
                                              for u in used]},
-            source_files=[], profile=stats)
+            source_files=[], profile=stats, scans=scans)
         derivation = session.get(Derivation, dataset.id)
         assert derivation is not None
         derivation.inputs = [{k: u[k] for k in ("dataset_id", "org", "name", "version")}
@@ -99,13 +100,3 @@ def run(ctx: JobContext) -> dict[str, Any]:
                                                version=u["version"]).model_dump()
                            for u in used]}
 
-
-def _counting(reader: pa.RecordBatchReader, ctx: JobContext) -> pa.RecordBatchReader:
-    def batches():  # type: ignore[no-untyped-def]
-        rows = 0
-        for batch in reader:
-            rows += batch.num_rows
-            ctx.progress(rows_done=rows)
-            yield batch
-
-    return pa.RecordBatchReader.from_batches(reader.schema, batches())

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import JSON, Boolean, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -373,3 +374,16 @@ def wait(factory: sessionmaker[Session], job_id: int, *, timeout: float = 60.0,
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} did not finish in {timeout} s")
         time.sleep(0.1)
+
+
+def counting(reader: Any, ctx: JobContext) -> Any:
+    """`reader` (a pyarrow RecordBatchReader) passed on batch by batch, each batch's rows
+    added to the job's progress as it goes by."""
+    def batches():  # type: ignore[no-untyped-def]
+        rows = 0
+        for batch in reader:
+            rows += batch.num_rows
+            ctx.progress(rows_done=rows)
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _hasher = PasswordHasher()
 # A hash to verify against when the account does not exist, so timing does not reveal it.
@@ -80,3 +82,24 @@ def load_signing_key(home: Path) -> Ed25519PrivateKey:
 def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+# --- keys derived from the hub's secret ----------------------------------------------------
+
+
+def derived_key(secret: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose (a pseudonymisation key of an organization, the sealing
+    key of linkage salts), derived from the hub's secret so that no key is stored anywhere."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"dpghub:" + purpose.encode()).derive(secret)
+
+
+def seal(secret: bytes, purpose: str, data: bytes) -> bytes:
+    """`data` encrypted and authenticated (AES-256-GCM) with a key derived for `purpose`."""
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(derived_key(secret, purpose)).encrypt(nonce, data, purpose.encode())
+
+
+def unseal(secret: bytes, purpose: str, sealed: bytes) -> bytes:
+    return AESGCM(derived_key(secret, purpose)).decrypt(sealed[:12], sealed[12:],
+                                                        purpose.encode())

@@ -16,7 +16,7 @@ from ..core.errors import Forbidden, Unauthenticated
 from .models import Organization, Role, User
 
 ROLE_RANK = {Role.member: 1, Role.editor: 2, Role.admin: 3}
-PLATFORM_ROLES = ("supporter", "key_manager")   # granted by operators, per user
+PLATFORM_ROLES = ("supporter", "key_manager", "reviewer")   # granted by operators, per user
 
 
 class Rule(StrEnum):
@@ -34,6 +34,8 @@ class Rule(StrEnum):
     data_sampler = "data_sampler"    # a sample of the rows: as data_reader, or a development
     #                                  subscription the owner approved
     data_owner = "data_owner"        # received files: anyone when open, else members only
+    key_manager = "key_manager"      # holders of linkage salts for combinations (and operators)
+    reviewer = "reviewer"            # members of export review committees (and operators)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ register("identity.token.manage", Rule.self_, write=True,
 register("identity.user.list", Rule.operator, write=False,
          description="List every user of the hub")
 register("identity.platform_role.grant", Rule.operator, write=True,
-         description="Grant or take back a platform role (supporter, key_manager)")
+         description="Grant or take back a platform role (supporter, key_manager, reviewer)")
 register("core.audit.read", Rule.operator, write=False,
          description="Read and verify the audit log")
 register("core.job.read", Rule.org_member, write=False,
@@ -145,6 +147,41 @@ register("testbed.project.manage", Rule.org_editor, write=True,
          description="Change a sandbox project's members, expiry and limits; delete it")
 register("testbed.support.answer", Rule.supporter, write=True,
          description="See the support queue; assign, answer and publish tickets as FAQ")
+
+register("privacy.findings.read", Rule.anyone, write=False,
+         description="See which columns of a dataset hold personal data (masked examples only "
+         "for those who may read its rows)")
+register("privacy.risk.read", Rule.data_reader, write=False,
+         description="Compute the re-identification risk (k-anonymity, l-diversity) of a "
+         "dataset version one may read")
+register("privacy.settings.update", Rule.org_editor, write=True,
+         description="Set a dataset's minimum cell size for safe-zone answers")
+register("privacy.pseudonymise", Rule.org_editor, write=True,
+         description="Build a pseudonymised dataset of the organization from one of its datasets")
+register("privacy.tokens.read", Rule.org_admin, write=False,
+         description="Read the token mapping table of a pseudonymisation (the owner's admins)")
+register("privacy.combination.request", Rule.org_editor, write=True,
+         description="Ask for a combination of datasets of several organizations into a safe "
+         "zone of the organization")
+register("privacy.combination.read", Rule.authenticated, write=False,
+         description="See a combination request (its requester, the datasets' owners and the "
+         "key managers)")
+register("privacy.combination.approve", Rule.org_admin, write=True,
+         description="Approve or reject the use of the organization's dataset in a combination")
+register("privacy.combination.key", Rule.key_manager, write=True,
+         description="Approve a combination with a linkage salt of one's own (key managers)")
+register("privacy.zone.create", Rule.org_editor, write=True,
+         description="Open a safe analysis zone (데이터안심구역) of the organization")
+register("privacy.zone.read", Rule.participant, write=False,
+         description="See a safe zone: its sources, analysts, query log and exports")
+register("privacy.zone.manage", Rule.org_editor, write=True,
+         description="Add or remove a safe zone's analysts and sources")
+register("privacy.zone.approve", Rule.org_admin, write=True,
+         description="Approve or reject a safe zone's use of the organization's dataset")
+register("privacy.zone.query", Rule.participant, write=True,
+         description="Query a safe zone (approved analysts only; only checked aggregates leave)")
+register("privacy.export.review", Rule.reviewer, write=True,
+         description="Review export requests of safe zones (never one's own organization's)")
 
 
 @dataclass(frozen=True)
@@ -270,8 +307,8 @@ def _granted(actor: Actor, rule: Rule, resource: Any) -> bool:
         return True
     if rule is Rule.self_:
         return isinstance(resource, User) and resource.id == actor.user_id
-    if rule is Rule.supporter:
-        return "supporter" in actor.platform_roles
+    if rule in (Rule.supporter, Rule.key_manager, Rule.reviewer):
+        return rule.value in actor.platform_roles
     if rule is Rule.participant:
         if actor.user_id in getattr(resource, "participant_ids", ()):
             return True
@@ -303,4 +340,6 @@ _REFUSALS = {
     Rule.operator: "Only platform operators may do this",
     Rule.supporter: "Only the testbed's support staff may do this",
     Rule.participant: "Only members of this project may do this",
+    Rule.key_manager: "Only key managers may do this",
+    Rule.reviewer: "Only export reviewers may do this",
 }

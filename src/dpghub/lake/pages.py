@@ -90,7 +90,7 @@ def _dataset_page(request: Request, session: Any, actor: Any, org: str, name: st
                "preview": preview, "preview_error": preview_error,
                "can_edit": can(actor, "lake.dataset.ingest", dataset),
                "can_read_raw": can(actor, "lake.raw.read", dataset),
-               **service.described(session, dataset),   # e.g. a derivation, from analysis
+               **service.described(session, dataset, actor),   # e.g. a derivation, from analysis
                "base_url": request.app.state.settings.base_url.rstrip("/"),
                "canonical": f"/datasets/{org}/{name}", **extra}
     return render(request, "lake/dataset.html", context)

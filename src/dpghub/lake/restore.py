@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import jobs
+from ..core.duck import job_connection
 from ..core.jobs import JobContext
 from . import service, tables
 from .storage import LakeStorage
@@ -30,6 +31,17 @@ def run(ctx: JobContext) -> dict[str, Any]:
         table = tables.open_table(uri, storage.storage_options, done)
         assert table is not None
         written = tables.Written(done, tables.row_count(table))
+    settings = ctx.extras["settings"]
+    scratch = settings.home / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    con = job_connection(settings, scratch)
+    try:   # the restored rows are looked at again: the scanners may know more than then
+        data = tables.version_data(uri, storage.storage_options, written.delta_version)
+        source = storage.relation(con, data.files, "restored", data.schema) if data.files \
+            else None
+        scans = service.scan_version(con, source, columns)
+    finally:
+        con.close()
     with ctx.factory() as session:
         dataset = service.get_dataset_by_id(session, ctx.params["dataset_id"])
         version = service.record_version(
@@ -37,7 +49,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             operation="restore", delta_version=written.delta_version,
             row_count=written.row_count, rows_written=0, columns=columns,
             schema_changes={"restored_from": ctx.params["version"]}, source_files=sources,
-            profile=profile)
+            profile=profile, scans=scans)
         session.commit()
         return {"version": version.version, "row_count": written.row_count,
                 "restored_from": ctx.params["version"]}

@@ -49,8 +49,9 @@ def on_access_change(hook: AccessHook) -> None:
 
 
 # What a higher domain adds to a dataset's description (analysis: how a derived dataset was
-# made), registered at start-up like the access hooks: session, dataset → named sections.
-Describer = Callable[[Session, "Dataset"], dict[str, Any]]
+# made; privacy: personal data found), registered at start-up like the access hooks: session,
+# dataset, the reader → named sections.
+Describer = Callable[[Session, "Dataset", Actor], dict[str, Any]]
 DESCRIBERS: list[Describer] = []
 
 
@@ -59,12 +60,37 @@ def on_describe(describer: Describer) -> None:
         DESCRIBERS.append(describer)
 
 
-def described(session: Session, dataset: Dataset) -> dict[str, Any]:
-    """The sections higher domains add to this dataset's page."""
+def described(session: Session, dataset: Dataset, actor: Actor) -> dict[str, Any]:
+    """The sections higher domains add to this dataset's page, as `actor` may see them."""
     sections: dict[str, Any] = {}
     for describer in DESCRIBERS:
-        sections.update(describer(session, dataset))
+        sections.update(describer(session, dataset, actor))
     return sections
+
+
+# A higher domain's look at the rows of every new version (privacy: personal data in each
+# column), registered at start-up like the hooks above. The job that writes the version calls
+# it over the version's files (con, table expression, columns); what it returns is called in
+# the version's own transaction, so the version and what was found are stored together.
+VersionRecorder = Callable[[Session, "Dataset", "DatasetVersion"], None]
+VersionScanner = Callable[[Any, str, list[dict[str, Any]]], VersionRecorder]
+SCANNERS: list[VersionScanner] = []
+
+
+def on_new_version(scanner: VersionScanner) -> None:
+    if scanner not in SCANNERS:
+        SCANNERS.append(scanner)
+
+
+def scan_version(con: Any, source: str | None, columns: list[dict[str, Any]]
+                 ) -> list[VersionRecorder]:
+    """Run every registered scanner over a version's rows (`source`: a DuckDB table
+    expression, None for an empty version)."""
+    if source is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE __version_rows AS SELECT 1 AS x WHERE false")
+        return [scanner(con, "__version_rows", []) for scanner in SCANNERS]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __version_rows AS SELECT * FROM {source}")
+    return [scanner(con, "__version_rows", columns) for scanner in SCANNERS]
 
 
 # --- what the catalogue indexes -------------------------------------------------------------
@@ -246,9 +272,10 @@ def record_version(
     session: Session, *, dataset: Dataset, job: dict[str, Any], operation: str,
     delta_version: int, row_count: int, rows_written: int, columns: list[dict[str, Any]],
     schema_changes: dict[str, Any], source_files: list[dict[str, Any]],
-    profile: dict[str, Any] | None,
+    profile: dict[str, Any] | None, scans: list[VersionRecorder] | None = None,
 ) -> DatasetVersion:
-    """The catalog side of a committed table version (called by the job, in one transaction)."""
+    """The catalog side of a committed table version (called by the job, in one transaction),
+    with what the scanners found in its rows (`scan_version`)."""
     number = (session.scalar(select(func.max(DatasetVersion.version))
                              .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
     version = DatasetVersion(
@@ -268,6 +295,8 @@ def record_version(
                      "version": number, "delta_version": delta_version, "rows": row_count,
                      "rows_written": rows_written, "schema_changes": schema_changes,
                      "files": [{"name": f["name"], "sha256": f["sha256"]} for f in source_files]})
+    for recorder in scans or ():
+        recorder(session, dataset, version)
     return version
 
 

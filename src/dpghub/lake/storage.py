@@ -86,6 +86,13 @@ class LakeStorage:
             return f"{self.uri}/sandbox/s{copy_id}"
         return str(Path(self.root) / "sandbox" / f"s{copy_id}")
 
+    def private_uri(self, kind: str, name: str) -> str:
+        """A table of a higher domain that is no dataset (privacy: token mappings, combined
+        results), apart from the datasets' tables like the sandbox's copies."""
+        if self.remote:
+            return f"{self.uri}/private/{kind}/{name}"
+        return str(Path(self.root) / "private" / kind / name)
+
     def table_path(self, dataset_id: int) -> str:
         """The table's folder as `self.fs` names it."""
         return f"{self.root}/tables/d{dataset_id}"

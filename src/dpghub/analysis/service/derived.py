@@ -154,7 +154,7 @@ def keep_at_least_inputs_access(session: Session, dataset: Dataset) -> None:
         session.flush()
 
 
-def derivation_section(session: Session, dataset: Dataset) -> dict[str, Any]:
+def derivation_section(session: Session, dataset: Dataset, actor: Actor) -> dict[str, Any]:
     """For the dataset's page: how a derived dataset was made and whether an input moved on
     (`derivation` is None for other datasets)."""
     found = session.get(Derivation, dataset.id)

@@ -54,6 +54,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         data = tables.version_data(uri, storage.storage_options, outcome["delta_version"])
         source = storage.relation(con, data.files, "profiled", data.schema) if data.files else None
         stats = profiling.profile(con, source, outcome["columns"], data.null_counts)
+        ctx.progress(message="looking for personal data", force=True)
+        scans = service.scan_version(con, source, outcome["columns"])
         con.close()
         with ctx.factory() as session:
             dataset = service.get_dataset_by_id(session, params["dataset_id"])
@@ -62,7 +64,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
                 delta_version=outcome["delta_version"], row_count=outcome["row_count"],
                 rows_written=outcome["rows_written"], columns=outcome["columns"],
                 schema_changes=outcome["schema_changes"], source_files=outcome["files"],
-                profile=stats)
+                profile=stats, scans=scans)
             session.commit()
             number = version.version
         ctx.progress(rows_done=outcome["rows_written"], message="done", force=True)
