@@ -59,6 +59,9 @@ from .lake import api as lake_api
 from .lake import datagokr, vocabulary
 from .lake import pages as lake_pages
 from .lake.storage import LakeStorage
+from .privacy import api as privacy_api
+from .privacy import pages as privacy_pages
+from .privacy import service as privacy_service
 from .testbed import api as testbed_api
 from .testbed import api_work as testbed_work
 from .testbed import pages as testbed_pages
@@ -161,6 +164,7 @@ def register_hooks() -> None:
     # a sandbox key on the JSON API reads its project's synthetic data, and nothing else
     dependencies.register_scheme(testbed_service.calls.is_sandbox_key, _sandbox_actor)
     catalog_records.add_source(testbed_service.support.FAQ_SOURCE)  # the FAQ is searchable
+    privacy_service.register_hooks()       # personal data: scanned, never published open
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:
@@ -264,12 +268,13 @@ def create_app(settings: Settings | None = None, *,
             (health.router, checked), (analysis_api.router, checked),
             (lake_api.router, checked), (catalog_api.router, checked),
             (gateway_api.router, checked), (testbed_api.router, checked),
-            (testbed_work.router, checked),
+            (testbed_work.router, checked), (privacy_api.router, checked),
             (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
-            (analysis_pages.router, []), (testbed_pages.router, [])):
+            (analysis_pages.router, []), (testbed_pages.router, []),
+            (privacy_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)

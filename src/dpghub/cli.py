@@ -236,16 +236,41 @@ def user_password(
     out.print(f"Password of {email} changed" + (f": [bold]{password}[/bold]" if generated else "."))
 
 
+ROLE_HELP = "supporter (testbed support), key_manager (linkage salts) or reviewer (exports)."
+
+
+@user_app.command("grant")
+def user_grant(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    role: Annotated[str, typer.Argument(help=ROLE_HELP)],
+) -> None:
+    """Grant a platform role."""
+    _set_role(email, role, granted=True)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    role: Annotated[str, typer.Argument(help=ROLE_HELP)],
+) -> None:
+    """Take a platform role back."""
+    _set_role(email, role, granted=False)
+
+
 @user_app.command("role")
 def user_role(
     email: Annotated[str, typer.Argument(help="The user's e-mail.")],
-    role: Annotated[str, typer.Argument(help="supporter or key_manager.")],
+    role: Annotated[str, typer.Argument(help=ROLE_HELP)],
     revoke: Annotated[bool, typer.Option("--revoke", help="Take the role back.")] = False,
 ) -> None:
-    """Grant a platform role (the testbed's support staff: supporter), or take it back."""
+    """Grant a platform role, or take it back with --revoke (as `grant` and `revoke`)."""
+    _set_role(email, role, granted=not revoke)
+
+
+def _set_role(email: str, role: str, *, granted: bool) -> None:
     with hub_session() as (_, session):
         user = service.get_user_by_email(session, email)
-        service.set_platform_role(session, actor=CLI, user=user, role=role, granted=not revoke)
+        service.set_platform_role(session, actor=CLI, user=user, role=role, granted=granted)
         roles = user.platform_roles or "-"
     out.print(f"Platform roles of {email}: {roles}")
 

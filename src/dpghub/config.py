@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     query_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one SQL query in the sandbox, in MiB."
     )
+    privacy_export_reviewers: int = Field(
+        default=3, ge=3, le=7, description="Reviewers who must approve before a result leaves "
+        "a safe zone (an export review committee has 3 to 7 members; none may come from the "
+        "applicant's organization)."
+    )
     query_workers: int = Field(
         default=2, ge=1, description="Query worker processes per hub process: each runs one "
         "SQL query at a time, apart from the hub, under an operating-system memory limit. One "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .analysis import jobs as analysis_jobs
 from .lake import jobs as lake_jobs
+from .privacy import jobs as privacy_jobs
 from .testbed import jobs as testbed_jobs
 
 
@@ -19,3 +20,4 @@ def register_jobs() -> None:
     lake_jobs.register_jobs()
     analysis_jobs.register_jobs()
     testbed_jobs.register_jobs()
+    privacy_jobs.register_jobs()

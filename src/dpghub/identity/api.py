@@ -175,6 +175,37 @@ def revoke_token(token_id: Id, session: DbSession, actor: ApiActor) -> schemas.T
         service.revoke_token(session, actor=actor, user=user, token_id=token_id))
 
 
+class PlatformRolesRead(BaseModel):
+    id: int
+    email: str
+    platform_roles: list[str]
+
+
+@router.post("/users/{user_id}/roles/{role}", response_model=PlatformRolesRead,
+             tags=["operator"], responses=responses(401, 403, 404, 422))
+def grant_role(user_id: Id, role: str, session: DbSession, actor: ApiActor) -> PlatformRolesRead:
+    """Operators only: grant a platform role — `supporter` (the testbed's support desk),
+    `key_manager` (linkage salts for combinations) or `reviewer` (export review committees)."""
+    return _roles(service.set_platform_role(session, actor=actor,
+                                            user=service.get_user(session, user_id),
+                                            role=role, granted=True))
+
+
+@router.delete("/users/{user_id}/roles/{role}", response_model=PlatformRolesRead,
+               tags=["operator"], responses=responses(401, 403, 404, 422))
+def revoke_role(user_id: Id, role: str, session: DbSession,
+                actor: ApiActor) -> PlatformRolesRead:
+    """Operators only: take a platform role back."""
+    return _roles(service.set_platform_role(session, actor=actor,
+                                            user=service.get_user(session, user_id),
+                                            role=role, granted=False))
+
+
+def _roles(user: object) -> PlatformRolesRead:
+    return PlatformRolesRead(id=user.id, email=user.email,  # type: ignore[attr-defined]
+                             platform_roles=(user.platform_roles or "").split())  # type: ignore
+
+
 class AuditEventRead(BaseModel):
     seq: int
     at: str

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from ..core.types import Email, Schema, Slug
-from ..lake.schemas import Access
+from ..lake.schemas import AccessLevel
 
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")]
 TableName = Annotated[str, StringConstraints(strip_whitespace=True,
@@ -49,7 +49,7 @@ class PseudonymiseRequest(Schema):
                          description="Name of the new dataset of the same organization")
     title_ko: str | None = Field(default=None, max_length=300)
     title_en: str | None = Field(default=None, max_length=300)
-    access: Access | None = Field(default=None, description="Default: the source's level")
+    access: AccessLevel | None = Field(default=None, description="Default: the source's level")
     plan: dict[str, dict[str, Any]] = Field(
         min_length=1, max_length=2000,
         examples=[{"주민등록번호": {"action": "generalise", "to": "age_band", "width": 10},
@@ -100,6 +100,14 @@ class Decision(Schema):
     comment: str = Field(default="", max_length=4000)
 
 
+class CombinationDecision(Schema):
+    dataset: Ref | None = Field(default=None, examples=["hospital/patients"],
+                                description="An owner's decision on this dataset; leave it "
+                                "out for a key manager's decision")
+    verdict: Verdict
+    comment: str = Field(default="", max_length=4000)
+
+
 class CombinationPartRead(Schema):
     dataset: str
     columns: list[str]
@@ -132,6 +140,7 @@ class CombinationRead(Schema):
 
 
 class ZoneCreate(Schema):
+    org: Slug = Field(examples=["welfare-institute"], description="The zone's organization")
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                            max_length=63)] = Field(examples=["복지연구"])
     purpose: str = Field(default="", max_length=4000)

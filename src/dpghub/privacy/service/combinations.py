@@ -15,7 +15,6 @@ from ...core import audit, jobs
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
 from ...core.security import seal
-from ...identity.models import Organization
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from .. import schemas
@@ -27,14 +26,12 @@ JOB = "privacy.combine"
 SALT_PURPOSE = "privacy:linkage-salt"
 
 
-def request(session: Session, *, actor: Actor, org: Organization,
-            data: schemas.CombinationCreate) -> Combination:
-    authorize(actor, "privacy.combination.request", org)
+def request(session: Session, *, actor: Actor, data: schemas.CombinationCreate
+            ) -> Combination:
+    """Asked by editors of the zone's organization: the result goes into that zone."""
     zone = zone_service.get(session, actor=actor, zone_id=data.zone)
-    if zone.org_id != org.id:
-        raise Invalid("Safe zone {zone} belongs to another organization; a combination's "
-                      "result goes into a zone of the requester", code="zone_of_other_org",
-                      field="zone", zone=zone.name)
+    org = zone.organization
+    authorize(actor, "privacy.combination.request", org)
     if any(c.name == data.name for c in _of_zone(session, zone)):
         raise Conflict("Zone {zone} already has a combination named {name}",
                        code="combination_exists", field="name", zone=zone.name, name=data.name)
@@ -167,6 +164,20 @@ def approve_key(session: Session, *, actor: Actor, combination: Combination,
                  target_type="combination", target_id=combination.id, org_id=combination.org_id,
                  details={"salt": salt.id})
     _start_when_ready(session, combination)
+    session.flush()
+    return combination
+
+
+def reject_key(session: Session, *, actor: Actor, combination: Combination,
+               comment: str) -> Combination:
+    """A key manager refuses to salt the combination (with the reason): it ends."""
+    authorize(actor, "privacy.combination.key")
+    _open(combination)
+    combination.state = CombinationState.rejected
+    combination.error = comment or None
+    audit.record(session, actor=actor, action="privacy.combination.key_reject",
+                 target_type="combination", target_id=combination.id, org_id=combination.org_id,
+                 details={"comment": comment})
     session.flush()
     return combination
 

@@ -3,9 +3,11 @@ per-column plan; the plan and what was done per column stay with it as its recor
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
+import pyarrow.csv as pacsv
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from ...core import audit, jobs
 from ...core.errors import Forbidden, Invalid, NotFound
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
+from ...lake import tables
 from ...lake.models import Dataset
 from ...lake.schemas import DatasetCreate
 from .. import pseudo, schemas
@@ -109,6 +112,19 @@ def tokens_of(session: Session, *, actor: Actor, found: Pseudonymisation, column
                  target_type="dataset", target_id=target.table_name, org_id=target.org_id,
                  details={"pseudonymisation": found.id, "column": column})
     return target
+
+
+def token_csv(session: Session, *, actor: Actor, found: Pseudonymisation, column: str,
+              storage: Any) -> bytes:
+    """The mapping of a token column as CSV (value, token), for the owner's admins."""
+    tokens_of(session, actor=actor, found=found, column=column)
+    table = tables.open_table(token_table_uri(storage, found, column), storage.storage_options)
+    if table is None:
+        raise NotFound("The token mapping of {column} is missing", code="tokens_missing",
+                       column=column)
+    out = io.BytesIO()
+    pacsv.write_csv(table.to_pyarrow_table(), out)
+    return out.getvalue()
 
 
 def section(session: Session, dataset: Dataset, actor: Actor) -> dict[str, Any]:

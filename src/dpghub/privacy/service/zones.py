@@ -11,7 +11,6 @@ from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
 from ...identity import service as identity
-from ...identity.models import Organization
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from ...lake.models import Dataset
@@ -19,8 +18,8 @@ from .. import schemas
 from ..models import Combination, Zone, ZoneAnalyst, ZoneSource
 
 
-def create(session: Session, *, actor: Actor, org: Organization,
-           data: schemas.ZoneCreate) -> Zone:
+def create(session: Session, *, actor: Actor, data: schemas.ZoneCreate) -> Zone:
+    org = identity.get_org_by_slug(session, data.org)
     authorize(actor, "privacy.zone.create", org)
     if session.scalar(select(Zone.id).where(Zone.org_id == org.id, Zone.name == data.name)):
         raise Conflict("{org} already has a safe zone named {name}", code="zone_exists",
