@@ -19,7 +19,7 @@ def test_hmac_is_pythons_hmac_sha256_and_stable(run: Run) -> None:
                        [{"phone": "010-1234-5678", "n": 42}, {"phone": "010-1234-5678", "n": 42},
                         {"phone": "010-9999-0000", "n": None}],
                        {"phone": {"action": "hmac"}, "n": {"action": "hmac"}})
-    expected = hmac.new(KEY, "010-1234-5678".encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(KEY, b"010-1234-5678", hashlib.sha256).hexdigest()
     assert rows[0]["phone"] == rows[1]["phone"] == expected
     assert rows[2]["phone"] != expected and re.fullmatch(r"[0-9a-f]{64}", rows[2]["phone"])
     assert rows[0]["n"] == hmac.new(KEY, b"42", hashlib.sha256).hexdigest()
@@ -37,6 +37,7 @@ def test_hmac_depends_on_the_key(run: Run) -> None:
                    hmac_key=b"another key of thirty-two bytes!")
     assert first == again
     assert first != other
+    assert first[0]["name"] == hmac.new(KEY, "홍길동".encode(), hashlib.sha256).hexdigest()
 
 
 @pytest.mark.parametrize(("key", "code"), [(None, "hmac_key_missing"), (b"", "hmac_key_missing"),
