@@ -40,8 +40,8 @@ class KeepPlan(_Action):
 
 class MaskPlan(_Action):
     action: Literal["mask"]
-    keep_start: int = Field(0, ge=0)
-    keep_end: int = Field(4, ge=0)
+    keep_start: int = Field(0, ge=0, le=100)
+    keep_end: int = Field(4, ge=0, le=100)
     char: str = Field("*", min_length=1, max_length=1)
 
 

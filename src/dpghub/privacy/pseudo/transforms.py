@@ -50,16 +50,18 @@ def _mask(column: str, model: MaskPlan) -> Transform:
     """Letters and digits masked, separators kept; a value with no more maskable characters
     than keep_start + keep_end is masked whole (keeping it would reveal it all)."""
     start, end = model.keep_start, model.keep_end
-    char = model.char.replace("'", "''")
-    maskable = f"lambda x: NOT contains('{SEPARATORS}', x)"
-    count = f"len(list_filter(chars, {maskable}))"
-    rank = f"len(list_filter(chars[1:i], {maskable}))"
-    sql = (f"array_to_string(list_transform([string_split(CAST({column} AS VARCHAR), '')], "
-           f"lambda chars: list_transform(chars, lambda ch, i: CASE "
-           f"WHEN contains('{SEPARATORS}', ch) THEN ch "
-           f"WHEN {count} <= {start + end} THEN '{char}' "
-           f"WHEN {rank} <= {start} OR {rank} > {count} - {end} THEN ch "
-           f"ELSE '{char}' END))[1], '')")
+    char = model.char.replace("'", "''").replace("\\", "\\\\")
+    maskable, separator = f"[^{SEPARATORS}]", f"[{SEPARATORS}]"
+    whole = f"regexp_replace(s, '{maskable}', '{char}', 'g')"
+    # the kept ends, each with the separators inside it; what lies between them is masked
+    head = f"regexp_extract(s, '^({separator}*{maskable}){{{start}}}')"
+    tail = f"regexp_extract(s, '({maskable}{separator}*){{{end}}}$')"
+    middle = f"substr(s, length({head}) + 1, length(s) - length({head}) - length({tail}))"
+    count = f"length(regexp_replace(s, '{separator}', '', 'g'))"
+    sql = (f"list_transform([CAST({column} AS VARCHAR)], lambda s: CASE "
+           f"WHEN {count} <= {start + end} THEN {whole} "
+           f"ELSE {head} || regexp_replace({middle}, '{maskable}', '{char}', 'g') || {tail} "
+           f"END)[1]")
     kept = [f"the first {start}" if start else "", f"the last {end}" if end else ""]
     said = " and ".join(k for k in kept if k)
     detail = (f"masked with '{model.char}' all but {said} letters or digits, separators kept"

@@ -48,3 +48,12 @@ def test_numbers_and_dates_are_masked_as_text(run: Run) -> None:
     assert rows == [{"n": "*****67"}, {"n": None}]
     assert result.out_columns == [{"name": "n", "type": "text"}]
     assert (result.record[0]["nulls"], result.record[0]["changed"]) == (1, 1)
+
+
+def test_any_mask_character_is_written_as_itself(run: Run) -> None:
+    rows, _ = run({"a": "text", "b": "text", "c": "text"},
+                  [{"a": "가나다-라마", "b": "가나다-라마", "c": "가나다-라마"}],
+                  {"a": {"action": "mask", "keep_start": 1, "keep_end": 1, "char": "\\"},
+                   "b": {"action": "mask", "keep_start": 1, "keep_end": 1, "char": "'"},
+                   "c": {"action": "mask", "keep_start": 1, "keep_end": 1, "char": "$"}})
+    assert rows == [{"a": "가\\\\-\\마", "b": "가''-'마", "c": "가$$-$마"}]
