@@ -85,7 +85,7 @@ def risk_report(con: duckdb.DuckDBPyConnection, relation: str, quasi: list[str],
     suggestions = []
     for position, column in enumerate(quasi):
         for change, expression in _coarsenings(con, source, column, types[column]):
-            trial = [e for e in expressions]
+            trial = list(expressions)
             if expression is None:
                 del trial[position]
             else:
@@ -93,7 +93,8 @@ def risk_report(con: duckdb.DuckDBPyConnection, relation: str, quasi: list[str],
             got = _classes(con, source, trial, k)
             suggestions.append(Suggestion(column, change, expression or "", got[3], got[0],
                                           got[1]))
-    suggestions.sort(key=lambda s: (s.records_at_risk, -s.classes, s.column, s.change))
+    # stable: within a tie, the order made above (column order, finer change first)
+    suggestions.sort(key=lambda s: (s.records_at_risk, -s.classes))
     return RiskReport(tuple(quasi), k, records, classes, smallest, under, at_risk,
                       at_risk / records if records else 0.0, smallest, diversity,
                       tuple(suggestions))
