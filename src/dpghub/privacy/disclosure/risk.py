@@ -120,8 +120,7 @@ def _classes(con: duckdb.DuckDBPyConnection, source: str, expressions: list[str]
     row = con.execute(
         "SELECT count(*), coalesce(min(c), 0), count(*) FILTER (WHERE c < $k), "
         "coalesce(sum(c) FILTER (WHERE c < $k), 0), coalesce(sum(c), 0) "
-        f"FROM (SELECT count(*) AS c FROM {source}{group})", {"k": k}).fetchone()
-    assert row is not None
+        f"FROM (SELECT count(*) AS c FROM {source}{group})", {"k": k}).fetchall()[0]
     return tuple(int(v) for v in row)  # type: ignore[return-value]
 
 
@@ -131,8 +130,7 @@ def _diversity(con: duckdb.DuckDBPyConnection, source: str, expressions: list[st
         "SELECT coalesce(min(d), 0), count(*) FILTER (WHERE d < 2), "
         "coalesce(sum(c) FILTER (WHERE d < 2), 0) FROM (SELECT count(DISTINCT "
         f"{_ident(column)}) AS d, count(*) AS c FROM {source} "
-        f"GROUP BY {', '.join(expressions)})").fetchone()
-    assert row is not None
+        f"GROUP BY {', '.join(expressions)})").fetchall()[0]
     return Diversity(column, int(row[0]), int(row[1]), int(row[2]))
 
 
@@ -159,7 +157,7 @@ def _code_length(con: duckdb.DuckDBPyConnection, source: str, name: str) -> int:
     """The longest value when every value is a code (letters and digits, no spaces), else 0."""
     row = con.execute(
         f"SELECT max(length({name})), bool_and(regexp_full_match({name}, '[0-9A-Za-z]+')) "
-        f"FROM {source} WHERE {name} IS NOT NULL").fetchone()
-    if row is None or row[0] is None or not row[1] or row[0] > CODE_LENGTH:
+        f"FROM {source} WHERE {name} IS NOT NULL").fetchall()[0]
+    if row[0] is None or not row[1] or row[0] > CODE_LENGTH:
         return 0
     return int(row[0])
