@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from ..identity.dependencies import ApiActor
 from ..lake import service as lake
 from ..web.context import DbSession, HubSettings, wake_jobs
 from ..web.params import Id, OptionalId
 from ..web.problems import responses
-from ..identity.dependencies import ApiActor
 from . import schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
