@@ -1,0 +1,1 @@
+"""Privacy: personal-data detection, pseudonymisation, combination, safe zone, export review."""
