@@ -270,7 +270,7 @@ DATE_KINDS = ("birth_date",)
 
 def extract_sql(family: Family, value: str) -> str:
     """The first candidate of `family` in the text `value`, or ''."""
-    guard = family.guard.format(v=value)
+    guard = family.guard.replace("{v}", value)
     if family.whole:
         found = f"CASE WHEN regexp_full_match({value}, {sql_text(family.pattern)}) THEN {value} ELSE '' END"
     else:
@@ -279,7 +279,7 @@ def extract_sql(family: Family, value: str) -> str:
 
 
 def field_sql(family: Family, candidate: str) -> Fields:
-    return {name: template.format(c=candidate) for name, template in family.fields.items()}
+    return {name: template.replace("{c}", candidate) for name, template in family.fields.items()}
 
 
 def match_sql(rule: KindRule, family: Family, fields: Fields, value: str | None) -> str:

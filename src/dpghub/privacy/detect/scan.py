@@ -94,7 +94,7 @@ def _plan(index: int, column: dict) -> _Plan:
             members = [rule.kind for rule in RULES.values() if rule.family == family_name]
             if needs_hint and not hinted.intersection(members):
                 continue
-            families[family_name] = template.format(v=source)
+            families[family_name] = template.replace("{v}", source)
     elif kind_of in (DATE, TIMESTAMP):
         plan.layer1[v] = f"CAST({source} AS DATE)"
         if "birth_date" in hinted:
@@ -183,18 +183,39 @@ def _findings(plan: _Plan, row: dict) -> list[Finding]:
     return sorted(found, key=lambda finding: (-finding.confidence, -finding.share))
 
 
+def tally(con: duckdb.DuckDBPyConnection, relation: str,
+          columns: list[dict]) -> dict[tuple[str, str], dict[str, int]]:
+    """The raw counts behind the findings, per (column, kind) searched: `matched`, `shaped`
+    (values of the kind's shape, valid or not) and `total` — for benchmarks and reviews."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for plan, row in _rows(con, relation, columns):
+        for kind in plan.kinds:
+            counts[(plan.name, kind)] = {"matched": row[f"m{plan.index}_{kind}"],
+                                         "shaped": row[f"s{plan.index}_{kind}"],
+                                         "total": row[f"t{plan.index}"]}
+    return counts
+
+
+def _rows(con: duckdb.DuckDBPyConnection, relation: str,
+          columns: list[dict]) -> list[tuple[_Plan, dict]]:
+    plans = [_plan(index, column) for index, column in enumerate(columns)]
+    source = _quote(relation) if _plain(relation) else relation
+    answers = []
+    for start in range(0, len(plans), COLUMNS_PER_QUERY):
+        group = plans[start:start + COLUMNS_PER_QUERY]
+        cursor = con.execute(_query(source, group))
+        names = [description[0] for description in cursor.description]
+        row = dict(zip(names, cursor.fetchone(), strict=True))
+        answers += [(plan, row) for plan in group]
+    return answers
+
+
 def scan(con: duckdb.DuckDBPyConnection, relation: str, columns: list[dict]) -> list[Finding]:
     """Findings worth reporting (confidence >= REPORT_THRESHOLD) over every value of
     `relation` (a table or view on `con`): columns in the order given, best kind first."""
-    plans = [_plan(index, column) for index, column in enumerate(columns)]
     findings: list[Finding] = []
-    for start in range(0, len(plans), COLUMNS_PER_QUERY):
-        group = plans[start:start + COLUMNS_PER_QUERY]
-        cursor = con.execute(_query(_quote(relation) if _plain(relation) else relation, group))
-        names = [description[0] for description in cursor.description]
-        row = dict(zip(names, cursor.fetchone(), strict=True))
-        for plan in group:
-            findings += _findings(plan, row)
+    for plan, row in _rows(con, relation, columns):
+        findings += _findings(plan, row)
     return findings
 
 
