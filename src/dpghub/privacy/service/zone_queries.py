@@ -39,9 +39,9 @@ def query(session: Session, *, actor: Actor, zone: Zone, data: schemas.ZoneQuery
     try:
         answer = _answer(session, actor, zone, data, storage, queries)
     except HubError as refused:
-        reason = refused.message.format(**refused.params) if refused.params else refused.message
+        reason = f"{refused.code}: {refused}"[:2000]
         keep_after_failure(session, lambda own: _log(own, zone.id, actor, data.sql, [], [], [],
-                                                     0.0, f"{refused.code}: {reason}"[:2000]))
+                                                     0.0, reason))
         raise
     return answer
 
