@@ -112,7 +112,10 @@ RULES = {
     "data_sampler": "as for rows, and apps with an approved development subscription",
     "data_owner": "open data: anyone; restricted and sensitive: members of the owner",
     "supporter": "the testbed's support staff (platform role `supporter`) and operators",
-    "participant": "members of the project's organization and its invited collaborators",
+    "participant": "members of the organization of the project (or safe zone) and the people "
+                   "it names: invited collaborators, zone analysts",
+    "key_manager": "key managers (platform role `key_manager`) and operators",
+    "reviewer": "export reviewers (platform role `reviewer`) and operators",
 }
 
 

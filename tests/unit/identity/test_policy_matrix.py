@@ -15,6 +15,7 @@ from dpghub.core.jobs import Job
 from dpghub.identity.models import Organization, Role, User
 from dpghub.identity.policy import ACTIONS, ANONYMOUS, Actor, authorize
 from dpghub.lake.models import Dataset
+from dpghub.privacy.models import Zone, ZoneAnalyst
 from dpghub.testbed.models import Project, ProjectMember
 
 ORG_A = Organization(id=1, slug="org-a")
@@ -30,6 +31,8 @@ OTHER = User(id=11, email="other@example.com")
 PROJECT_A = Project(id=20, org_id=1, name="p", members=[
     ProjectMember(user_id=12, role="collaborator", accepted_at=datetime(2026, 1, 1, tzinfo=UTC)),
     ProjectMember(user_id=13, role="collaborator", accepted_at=None)])
+# a safe zone of A with an analyst from elsewhere (user 12)
+ZONE_A = Zone(id=30, org_id=1, name="z", analysts=[ZoneAnalyst(user_id=12)])
 
 
 def person(roles: dict[int, Role] | None = None, *, operator: bool = False,
@@ -50,6 +53,10 @@ ACTORS = {
     "invited": Actor(user_id=13, email="invited@example.com", via="session"),
     "supporter": Actor(user_id=14, email="help@example.com", via="session",
                        platform_roles=frozenset({"supporter"})),
+    "key_manager": Actor(user_id=15, email="keys@example.com", via="session",
+                         platform_roles=frozenset({"key_manager"})),
+    "reviewer": Actor(user_id=16, email="review@example.com", via="session",
+                      platform_roles=frozenset({"reviewer"})),
     # an app whose approved subscription covers RESTRICTED_A (and, wrongly asked, SENSITIVE_A)
     "app_a": Actor(via="app", email="org-b/3", datasets=frozenset({6, 7})),
     # an app whose approved development subscription covers RESTRICTED_A: a sample only
@@ -58,9 +65,10 @@ ACTORS = {
 EVERYONE = set(ACTORS)
 APPS = {"app_a", "app_dev"}
 SIGNED_IN = EVERYONE - {"anonymous"} - APPS
-SELF = SIGNED_IN - {"collaborator", "invited", "supporter"}   # the actors who are user 10
+SELF = SIGNED_IN - {"collaborator", "invited", "supporter", "key_manager",
+                    "reviewer"}   # the actors who are user 10
 MEMBERS_A = {"member_a", "editor_a", "admin_a"}
-DATA_ACTIONS = {"lake.rows.read", "lake.rows.sample", "lake.raw.read"}
+DATA_ACTIONS = {"lake.rows.read", "lake.rows.sample", "lake.raw.read", "privacy.risk.read"}
 
 # action -> (resource, actors allowed)
 EXPECTED: dict[str, tuple[object, set[str]]] = {
@@ -110,6 +118,24 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "testbed.project.work": (PROJECT_A, MEMBERS_A | {"collaborator", "operator"}),
     "testbed.project.manage": (PROJECT_A, {"editor_a", "admin_a", "operator"}),
     "testbed.support.answer": (None, {"supporter", "operator"}),
+    # which columns hold personal data is metadata (examples are shown to row readers only)
+    "privacy.findings.read": (RESTRICTED_A, EVERYONE),
+    # class sizes tell about rows: as reading them (operators run the platform, not the data)
+    "privacy.risk.read": (RESTRICTED_A, MEMBERS_A | {"app_a"}),
+    "privacy.settings.update": (DATASET_A, {"editor_a", "admin_a", "operator"}),
+    "privacy.pseudonymise": (DATASET_A, {"editor_a", "admin_a", "operator"}),
+    "privacy.tokens.read": (DATASET_A, {"admin_a", "operator"}),
+    "privacy.combination.request": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    "privacy.combination.read": (None, SIGNED_IN),
+    "privacy.combination.approve": (DATASET_A, {"admin_a", "operator"}),
+    "privacy.combination.key": (None, {"key_manager", "operator"}),
+    "privacy.zone.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    # a zone: the organization's members and its analysts (only analysts query: the service)
+    "privacy.zone.read": (ZONE_A, MEMBERS_A | {"collaborator", "operator"}),
+    "privacy.zone.manage": (ZONE_A, {"editor_a", "admin_a", "operator"}),
+    "privacy.zone.approve": (DATASET_A, {"admin_a", "operator"}),
+    "privacy.zone.query": (ZONE_A, MEMBERS_A | {"collaborator", "operator"}),
+    "privacy.export.review": (None, {"reviewer", "operator"}),
 }
 
 
