@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from ..identity.dependencies import ApiActor
+from ..identity.dependencies import ApiActor, OptionalApiActor
 from ..lake import service as lake
 from ..web.context import DbSession, HubSettings, wake_jobs
 from ..web.params import Id, OptionalId
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
 @router.get("/privacy/datasets/{org}/{name}/findings", response_model=schemas.FindingsRead,
             responses=responses(404))
-def get_findings(org: str, name: str, session: DbSession, actor: ApiActor,
+def get_findings(org: str, name: str, session: DbSession, actor: OptionalApiActor,
                  version: OptionalId = None) -> schemas.FindingsRead:
     """Personal data found in each column of a version (the current one by default): kind,
     share of values, confidence, and a masked example for those who may read the rows.
@@ -150,7 +150,7 @@ def approve_combination(combination_id: Id, data: schemas.CombinationDecision, r
                                                     comment=data.comment)
         else:
             found = service.combinations.approve_key(session, actor=actor, combination=found,
-                                                     secret=settings.secret())
+                                                     secret=settings.secret)
     else:
         found = service.combinations.decide(session, actor=actor, combination=found,
                                             dataset_ref=data.dataset, verdict=data.verdict,

@@ -41,7 +41,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             raise jobs.JobFailed("The combination or its salt no longer exists", code="gone")
         salt_row = session.get(Salt, found.salt_id)
         assert salt_row is not None
-        salt = unseal(settings.secret(), combinations.SALT_PURPOSE, salt_row.sealed)
+        salt = unseal(settings.secret, combinations.SALT_PURPOSE, salt_row.sealed)
         parts = []
         for part in found.parts:
             dataset = lake.get_dataset_by_id(session, part.dataset_id)
@@ -79,7 +79,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
             counts.append((scalar(con, f"SELECT count(*) FROM p{i}"),
                            scalar(con, f"SELECT count(*) FROM p{i} WHERE {others}")))
         ctx.progress(message="joining", force=True)
-        reader = con.execute(f"SELECT * EXCLUDE (__link) FROM {joined}").fetch_record_batch()
+        reader = con.sql(f"SELECT * EXCLUDE (__link) FROM {joined}").to_arrow_reader(
+            batch_size=100_000)
         written = tables.write(result_uri(storage, ctx.params["combination_id"]),
                                storage.storage_options, jobs.counting(reader, ctx),
                                mode="replace", keys=[], job_id=ctx.job_id)

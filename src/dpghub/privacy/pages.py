@@ -309,7 +309,7 @@ async def approve_combination(combination_id: Id, request: Request, session: DbS
             else:
                 service.combinations.approve_key(
                     session, actor=actor, combination=found,
-                    secret=request.app.state.settings.secret())
+                    secret=request.app.state.settings.secret)
         else:
             service.combinations.decide(session, actor=actor, combination=found,
                                         dataset_ref=data.dataset, verdict=data.verdict,

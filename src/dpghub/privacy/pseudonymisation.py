@@ -59,7 +59,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         con.execute(f"CREATE OR REPLACE TEMP VIEW __source AS SELECT * FROM {relation}")
         ctx.progress(message="pseudonymising", force=True)
         result = pseudo.pseudonymise(con, "__source", source_columns, plan,
-                                     hmac_key=hmac_key(settings.secret(), org_id),
+                                     hmac_key=hmac_key(settings.secret, org_id),
                                      regions=index_for(settings.home),
                                      today=date.fromisoformat(ctx.params["today"]))
         uri = storage.table_uri(target_id)

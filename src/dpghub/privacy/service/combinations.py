@@ -119,7 +119,7 @@ def list_(session: Session, *, actor: Actor) -> list[Combination]:
 
 
 def decide(session: Session, *, actor: Actor, combination: Combination, dataset_ref: str,
-           verdict: str, comment: str, settings_secret: bytes) -> Combination:
+           verdict: str, comment: str) -> Combination:
     """An owner's decision on its dataset's part."""
     _open(combination)
     org_slug, _, slug = dataset_ref.partition("/")

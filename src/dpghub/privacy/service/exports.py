@@ -19,7 +19,8 @@ from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
 from ...identity.policy import Actor, authorize
-from .. import disclosure, schemas
+from .. import schemas
+from ..disclosure.risk import risk_report
 from ..models import ExportRequest, ExportReview, ExportState, Zone, ZoneQuery
 from . import zones
 
@@ -99,7 +100,7 @@ def _risk(table: pa.Table, quasi: list[str], k: int) -> dict[str, Any]:
                                  "enable_external_access": False})
     try:
         con.register("export_rows", table)
-        return disclosure.risk_report(con, "export_rows", quasi, k=k).as_dict()
+        return risk_report(con, "export_rows", quasi, k=k).as_dict()
     finally:
         con.close()
 

@@ -36,9 +36,8 @@ def request(session: Session, *, actor: Actor, source: Dataset,
                                  data=DatasetCreate(
                                      slug=data.target,
                                      title_ko=data.title_ko or f"{source.title_ko} (가명처리)",
-                                     title_en=data.title_en or (
-                                         f"{source.title_en} (pseudonymised)"
-                                         if source.title_en else None),
+                                     title_en=data.title_en or
+                                     f"{source.title_en or source.slug} (pseudonymised)",
                                      description_ko=source.description_ko,
                                      keywords=["가명처리", "pseudonymised"],
                                      access=str(data.access or source.access)))

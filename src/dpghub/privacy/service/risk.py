@@ -18,7 +18,7 @@ from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from ...lake.models import Dataset
 from ...lake.tables import version_data
-from .. import disclosure
+from ..disclosure.risk import risk_report
 
 TIME_LIMIT_SECONDS = 60
 
@@ -36,7 +36,7 @@ def report(session: Session, *, actor: Actor, dataset: Dataset, settings: Settin
         sandbox.lock(con, [sandbox.View("risk_rows", tuple(data.files), data.schema)],
                      index_for(settings.home), storage)
         timer.start()
-        result = disclosure.risk_report(con, "risk_rows", quasi, k=k,
+        result = risk_report(con, "risk_rows", quasi, k=k,
                                         sensitive=sensitive or None)
     except duckdb.InterruptException as exc:
         raise sandbox.QueryTimeout() from exc
