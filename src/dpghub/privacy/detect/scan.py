@@ -36,7 +36,7 @@ from dpghub.privacy.detect.score import REPORT_THRESHOLD, confidence
 COLUMNS_PER_QUERY = 48
 TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN = (
     "text", "integer", "decimal", "date", "timestamp", "boolean")
-TYPES = (TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN)
+TYPES = (TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN, "time")
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _plan(index: int, column: dict) -> _Plan:
             plan.layer3[f"s{index}_birth_date"] = f"c{index}_birth <> ''"
             plan.layer3[f"m{index}_birth_date"] = f"c{index}_birth <> ''"
             plan.kinds = ("birth_date",)
-    else:  # decimals are measures and booleans flags: not identifiers
+    else:  # decimals are measures, booleans flags, times of day: not identifiers
         plan.layer1[v] = source
     plan.value = v
     kinds: list[str] = list(plan.kinds)
