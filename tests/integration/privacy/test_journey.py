@@ -138,3 +138,26 @@ def test_two_providers_a_combination_a_safe_zone_and_an_export(hub: Hub) -> None
     operator = w.hub.make_user(operator=True)
     downloads = w.ok(operator, "GET", "/audit", params={"action": "privacy.export.download"})
     assert [e["details"]["sha256"] for e in downloads] == [digest]
+
+
+def test_a_pseudonymised_dataset_is_in_the_lineage(hub: Hub) -> None:
+    w = make_world(hub)
+    w.ingest(w.hospital_admin, "hospital", "patients", "patients.csv", hospital_csv(w.persons),
+             access="sensitive")
+    made = w.ok(w.hospital_admin, "POST", "/privacy/datasets/hospital/patients/pseudonymise",
+                202, json={"target": "patients-pseudo",
+                           "plan": {"주민등록번호": {"action": "hmac"}, "성명": {"action": "drop"},
+                                    "연락처": {"action": "token"}}})
+    w.wait(w.hospital_admin, made["job_id"])
+    graph = w.ok(None, "GET", "/lineage")
+    assert {"source": "hospital/patients", "target": "hospital/patients-pseudo",
+            "version": 1} in graph["edges"]
+    # the tokens' mapping: the owner's admins only
+    tokens = w.call(w.hospital_admin, "GET",
+                    f"/privacy/pseudonymisations/{made['id']}/tokens/연락처")
+    assert tokens.status_code == 200, tokens.text
+    lines = list(csv.reader(io.StringIO(tokens.text)))
+    assert lines[0] == ["value", "token"] and len(lines) == 201
+    assert all(token.startswith("tk_") and value.startswith("010-") for value, token in lines[1:])
+    assert w.call(w.researcher, "GET",
+                  f"/privacy/pseudonymisations/{made['id']}/tokens/연락처").status_code == 403

@@ -14,6 +14,7 @@ from .derived import (  # noqa: F401
     keep_at_least_inputs_access,
     lineage,
     lineage_of,
+    on_lineage,
     refresh_derived,
     register_hooks,
     staleness,

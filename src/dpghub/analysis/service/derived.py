@@ -3,6 +3,7 @@ their lineage and staleness."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -194,8 +195,20 @@ def staleness(session: Session, dataset: Dataset) -> list[dict[str, Any]]:
     return stale
 
 
+# Datasets a higher domain makes from others (privacy: pseudonymised datasets), registered at
+# start-up: session → (source id, source version, made id) for the lineage graph.
+LineageSource = Callable[[Session], list[tuple[int, int, int]]]
+LINEAGE_SOURCES: list[LineageSource] = []
+
+
+def on_lineage(source: LineageSource) -> None:
+    if source not in LINEAGE_SOURCES:
+        LINEAGE_SOURCES.append(source)
+
+
 def lineage(session: Session) -> schemas.Lineage:
-    """The graph of datasets feeding derived datasets, across the hub."""
+    """The graph of datasets feeding derived datasets (and the datasets higher domains make
+    from others), across the hub."""
     nodes: dict[int, schemas.LineageNode] = {}
     edges = []
 
@@ -217,6 +230,13 @@ def lineage(session: Session) -> schemas.Lineage:
             if source is not None:
                 edges.append(schemas.LineageEdge(source=node(source, False, False),
                                                  target=target_ref, version=item["version"]))
+    for provider in LINEAGE_SOURCES:
+        for source_id, version, made_id in provider(session):
+            source, made = session.get(Dataset, source_id), session.get(Dataset, made_id)
+            if source is not None and made is not None:
+                edges.append(schemas.LineageEdge(source=node(source, False, False),
+                                                 target=node(made, True, False),
+                                                 version=version))
     return schemas.Lineage(nodes=list(nodes.values()), edges=edges)
 
 

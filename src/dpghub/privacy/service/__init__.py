@@ -3,6 +3,7 @@ publish it, minimum cell sizes), pseudonyms (가명처리), risk (k-anonymity of
 combinations (결합), zones and zone_queries (데이터안심구역), exports (반출심사).
 Routes use them as `service.zones.create(…)`, and so on."""
 
+from ...analysis import service as analysis
 from ...lake import service as lake
 from . import (  # noqa: F401
     combinations,
@@ -22,3 +23,4 @@ def register_hooks() -> None:
     lake.on_access_change(findings.refuse_open)
     lake.on_describe(findings.section)
     lake.on_describe(pseudonyms.section)
+    analysis.on_lineage(pseudonyms.lineage_edges)

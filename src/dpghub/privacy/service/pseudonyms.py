@@ -131,3 +131,9 @@ def section(session: Session, dataset: Dataset, actor: Actor) -> dict[str, Any]:
     made = of_target(session, dataset)
     return {"pseudonymised_from": record_read(session, made) if made else None,
             "pseudonymised_into": [record_read(session, p) for p in of_source(session, dataset)]}
+
+
+def lineage_edges(session: Session) -> list[tuple[int, int, int]]:
+    """For the hub's lineage graph: each pseudonymised dataset and the version it came from."""
+    return [(p.source_id, p.source_version or 0, p.target_id)
+            for p in session.scalars(select(Pseudonymisation))]
