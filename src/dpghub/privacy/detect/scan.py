@@ -22,10 +22,10 @@ from dpghub.privacy.detect.kinds import KINDS
 from dpghub.privacy.detect.mask import mask
 from dpghub.privacy.detect.patterns import (
     COMMON_SURNAMES,
-    THING_ENDINGS,
     FAMILIES,
     NUMBER_FAMILIES,
     RULES,
+    THING_ENDINGS,
     candidate_sql,
     extract_sql,
     field_sql,
