@@ -32,6 +32,9 @@ SURNAMES_ONE = ("김이박최정강조윤장임한오서신권황안송류유전
                 "엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉"
                 "사부가복태목형피두감음빈동온호범좌팽승간상갈시견당화창옹순")
 COMMON_SURNAMES = ("김", "이", "박")   # ~44% of Koreans; a name column shows them, a word list not
+# last syllables of places, bodies and things (강동구, 이천시, 박물관, 김해시), rare in given names
+THING_ENDINGS = ("시", "군", "구", "동", "읍", "면", "리", "관", "점", "역", "실", "과", "팀", "청",
+                 "층", "로", "길", "회", "단", "당", "국", "처", "소", "품", "물", "기", "권")
 
 _SURNAME = "(?:" + "|".join(SURNAMES_TWO) + "|[" + SURNAMES_ONE + "])"
 _REGIONS = "서울|부산|경기|강원|충북|충남|전북|전남|경북|경남|제주|대구|인천|광주|대전|울산|세종"

@@ -25,6 +25,7 @@ from dpghub.privacy.detect.patterns import (
     FAMILIES,
     NUMBER_FAMILIES,
     RULES,
+    THING_ENDINGS,
     candidate_sql,
     extract_sql,
     field_sql,
@@ -130,6 +131,8 @@ def _plan(index: int, column: dict) -> _Plan:
         if family_name == "name":
             common = ", ".join(sql_text(s) for s in COMMON_SURNAMES)
             plan.layer3[f"k{index}"] = f"{c} <> '' AND left({c}, 1) IN ({common})"
+            endings = ", ".join(sql_text(s) for s in THING_ENDINGS)
+            plan.layer3[f"j{index}"] = f"{c} <> '' AND right({c}, 1) IN ({endings})"
     plan.layer2[v] = v
     plan.layer3[v] = v
     plan.layer4[f"t{index}"] = f"count({v})"
@@ -140,6 +143,7 @@ def _plan(index: int, column: dict) -> _Plan:
         plan.layer4[f"e{index}_{kind}"] = f"any_value({family_column}) FILTER (WHERE m{index}_{kind})"
     if f"k{index}" in plan.layer3:
         plan.layer4[f"k{index}"] = f"count_if(k{index})"
+        plan.layer4[f"j{index}"] = f"count_if(j{index})"
     plan.kinds = tuple(kinds)
     return plan
 
@@ -172,7 +176,8 @@ def _findings(plan: _Plan, row: dict) -> list[Finding]:
         hint = context(plan.name, kind)
         score = confidence(kind, matched=matched, shaped=row[f"s{plan.index}_{kind}"],
                            total=total, hint=hint,
-                           common_surnames=row.get(f"k{plan.index}") or 0)
+                           common_surnames=row.get(f"k{plan.index}") or 0,
+                           thing_endings=row.get(f"j{plan.index}") or 0)
         if score < REPORT_THRESHOLD:
             continue
         direct = KINDS[kind].direct or (kind == "landline" and is_person(plan.name))

@@ -10,7 +10,8 @@ checks, and what the column's name says.
 - name: a hint for the kind adds 0.3; a column about things (코드, 수량, 주문번호) takes 0.5.
 - account and birth_date are digits and dates that many columns hold, so they need the name's
   hint; a person's name needs the hint or a column of nothing but names with the usual share
-  of 김/이/박 (a column of three-syllable words does not have it).
+  of 김/이/박 and few place-like endings (a column of three-syllable words, 강동구 or
+  박물관, fails one of the two).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ WITH_HINT: dict[str, float] = {"account": 0.8, "birth_date": 0.9, "person_name":
 HINT_BONUS = 0.3
 THING_PENALTY = 0.5
 NAMES_SHARE = 0.9           # a column of names without a hint: nearly every value a name …
-COMMON_SURNAME_SHARE = 0.25  # … and at least this share starting with 김, 이 or 박
+COMMON_SURNAME_SHARE = 0.25  # … and at least this share starting with 김, 이 or 박 …
+THING_ENDING_SHARE = 0.1     # … and few ending like a place or a thing (구, 시, 관)
 
 
 def _clamp(value: float) -> float:
@@ -34,14 +36,16 @@ def _clamp(value: float) -> float:
 
 
 def confidence(kind: str, *, matched: int, shaped: int, total: int, hint: int,
-               common_surnames: int = 0) -> float:
+               common_surnames: int = 0, thing_endings: int = 0) -> float:
     if matched == 0 or total == 0:
         return 0.0
     share = matched / total
     evidence = _clamp((matched / max(shaped, matched) - 0.3) / 0.6)
     spread = 0.7 + 0.3 * min(1.0, share / 0.5)
     if kind == "person_name":
-        names = hint > 0 or (share >= NAMES_SHARE and common_surnames / matched >= COMMON_SURNAME_SHARE)
+        names = hint > 0 or (share >= NAMES_SHARE
+                             and common_surnames / matched >= COMMON_SURNAME_SHARE
+                             and thing_endings / matched < THING_ENDING_SHARE)
         return round(_clamp(0.9 * min(1.0, share / 0.6)) if names else 0.0, 3)
     if kind in WITH_HINT:
         return round(WITH_HINT[kind] * evidence * spread if hint > 0 else 0.0, 3)
