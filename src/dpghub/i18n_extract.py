@@ -46,8 +46,17 @@ def _enum_labels() -> set[str]:
     labels |= {JobState.queued, JobState.running, *JobState.finished, "restore"}
     labels |= {"file", "line", "column", "value"}
     labels |= {p.value for p in Plan} | {s.value for s in SubscriptionStatus}
-    labels |= _testbed_labels()
+    labels |= _testbed_labels() | _privacy_labels()
     return labels
+
+
+def _privacy_labels() -> set[str]:
+    # states of combinations and exports, decisions, and why a cell was hidden
+    from .privacy.models import CombinationState, ExportState
+
+    labels = {s.value for s in CombinationState} | {s.value for s in ExportState}
+    return labels | {"approve", "reject", "pending", "primary", "secondary", "dominance",
+                     "difference"}
 
 
 def _testbed_labels() -> set[str]:
