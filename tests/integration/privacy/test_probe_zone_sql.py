@@ -51,3 +51,27 @@ def test_an_error_message_never_quotes_a_value(hub: Hub) -> None:
     # a mistake in the SQL itself keeps its detail
     typo = ask(w, zone, "SELECT count(*) AS n FROM hospital.patients WHERE 없는열 = 1")
     assert typo.status_code == 422 and "없는열" in typo.json()["detail"]
+
+
+def test_a_group_key_of_a_small_group_is_hidden_with_its_values(hub: Hub) -> None:
+    """`GROUP BY 성명` padded with one large group (so it is not one group per record) listed
+    every name; a `WHERE 성명 = …` with `GROUP BY 진단코드` showed that person's diagnosis."""
+    w = make_world(hub)
+    zone = zone_over_patients(w)
+    for sql in ["SELECT CASE WHEN 진단코드 = 'E11' THEN 성명 ELSE '-' END AS who, "
+                "count(*) AS n FROM hospital.patients GROUP BY 1",
+                "SELECT 성명 || '' AS who, count(*) AS n FROM hospital.patients GROUP BY 1",
+                "SELECT 주민등록번호, 진단코드, count(*) AS n FROM hospital.patients "
+                "GROUP BY ALL ORDER BY 주민등록번호"]:
+        answer = ask(w, zone, sql)
+        assert answer.status_code in (200, 422), answer.text
+        assert leaked(w, answer.text) == [], (sql, answer.text[:300])
+    person = w.persons[5]
+    answer = w.ok(w.researcher, "POST", f"/privacy/zones/{zone}/query", json={
+        "sql": f"SELECT 진단코드, count(*) AS n FROM hospital.patients "
+               f"WHERE 성명 = '{person.name}' GROUP BY 1"})
+    assert all(row == [None, None] for row in answer["rows"]), answer
+    # large groups keep their keys
+    answer = w.ok(w.researcher, "POST", f"/privacy/zones/{zone}/query", json={
+        "sql": "SELECT 진단코드, count(*) AS n FROM hospital.patients GROUP BY 1 ORDER BY 1"})
+    assert [row[0] for row in answer["rows"]] == ["E11", "I10", "J45"]
