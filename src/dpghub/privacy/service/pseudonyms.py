@@ -142,7 +142,10 @@ def token_csv(session: Session, *, actor: Actor, found: Pseudonymisation, column
 
 
 def section(session: Session, dataset: Dataset, actor: Actor) -> dict[str, Any]:
-    """For the dataset's page: how it was pseudonymised, or what was made from it."""
+    """For the dataset's page: how it was pseudonymised, or what was made from it — to the
+    owner's members and operators, as the records are through the API."""
+    if not actor.is_operator and actor.role_in(dataset.org_id) is None:
+        return {"pseudonymised_from": None, "pseudonymised_into": []}
     made = of_target(session, dataset)
     return {"pseudonymised_from": record_read(session, made) if made else None,
             "pseudonymised_into": [record_read(session, p) for p in of_source(session, dataset)]}
