@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import Hub
 from tests.support.identity import sign_in
-from tests.support.privacy import World, hospital_csv, make_world
+from tests.support.privacy import World, hospital_csv, make_world, welfare_csv
 
 
 def tokenised(w: World) -> int:
@@ -66,3 +66,23 @@ def test_the_dataset_page_shows_pseudonymisations_to_the_owner_only(sqlite_hub: 
     assert "patients-tok" in owner.get("/privacy/datasets/hospital/patients").text
     page = outsider.get("/privacy/datasets/hospital/patients")
     assert page.status_code == 200 and "patients-tok" not in page.text
+
+
+def test_an_operator_cannot_approve_a_combination_for_the_owner(sqlite_hub: Hub) -> None:
+    w = make_world(sqlite_hub)
+    w.ingest(w.hospital_admin, "hospital", "patients", "patients.csv", hospital_csv(w.persons),
+             access="sensitive")
+    w.ingest(w.agency_admin, "welfare", "recipients", "recipients.csv", welfare_csv(w.persons),
+             access="sensitive")
+    zone = w.ok(w.researcher, "POST", "/privacy/zones", 201,
+                json={"org": "institute", "name": "op", "k": 5, "purpose": "probe"})
+    cid = w.ok(w.researcher, "POST", "/privacy/combinations", 201, json={
+        "name": "c", "zone": zone["id"], "purpose": "probe",
+        "datasets": [{"dataset": "hospital/patients", "columns": ["주민등록번호"]},
+                     {"dataset": "welfare/recipients", "columns": ["주민번호"]}]})["id"]
+    operator = sqlite_hub.make_user(operator=True)
+    answer = w.call(operator, "POST", f"/privacy/combinations/{cid}/approve",
+                    json={"dataset": "hospital/patients", "verdict": "approve"})
+    assert answer.status_code == 403, answer.text
+    parts = w.ok(w.researcher, "GET", f"/privacy/combinations/{cid}")["parts"]
+    assert all(p["decision"] is None for p in parts), parts
