@@ -65,8 +65,9 @@ def pseudonymise(org: str, name: str, data: schemas.PseudonymiseRequest, request
 def get_pseudonymisation(pseudonymisation_id: Id, session: DbSession,
                          actor: ApiActor) -> schemas.PseudonymisationRead:
     """The pseudonymisation record: source version, plan, what was done per column."""
-    return service.pseudonyms.record_read(session,
-                                          service.pseudonyms.get(session, pseudonymisation_id))
+    found = service.pseudonyms.get_visible(session, actor=actor,
+                                           pseudonymisation_id=pseudonymisation_id)
+    return service.pseudonyms.record_read(session, found)
 
 
 @router.get("/privacy/pseudonymisations/{pseudonymisation_id}/tokens/{column}",

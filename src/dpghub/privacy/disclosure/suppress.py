@@ -2,7 +2,9 @@
 
 Rules, in order (each hidden cell says why):
 
-- `primary`: a group of fewer than k source rows (`__n < k`) hides all its values; a count
+- `primary`: a group of fewer than k source rows (`__n < k`) hides all its values and its
+  group keys (`GROUP BY name` would list names; `WHERE name = '…' GROUP BY diagnosis` would
+  show that person's diagnosis); a count
   measure between 1 and k-1 hides itself (a large group with few of a kind); a sum or mean
   with fewer than k non-zero contributors hides itself.
 - `dominance`: a sum or mean where one record makes more than `dominance` (80%) of the sum of
@@ -92,8 +94,8 @@ def align_counts(cells: pa.Table | list[dict[str, Any]], base: pa.Table | list[d
 def _primary(i: int, row: dict[str, Any], n: int, n0: int | None, plan: ZoneQuery, k: int,
              dominance: float, hidden: dict[tuple[int, str], str]) -> None:
     every = [m.name for m in plan.measures] + [COUNT_COLUMN]
-    if n < k:
-        _hide(hidden, i, every, "primary")
+    if n < k:   # the key of a small group is itself a record's value (a name, a diagnosis)
+        _hide(hidden, i, [*every, *plan.groups], "primary")
     if n0 is not None and 0 < n0 - n < k:
         _hide(hidden, i, every, "difference")
     failed = {j: reason for j, a in enumerate(plan.aggregates)

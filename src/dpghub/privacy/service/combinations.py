@@ -129,6 +129,7 @@ def decide(session: Session, *, actor: Actor, combination: Combination, dataset_
         raise Invalid("{dataset} is not part of this combination", code="not_a_part",
                       field="dataset", dataset=dataset_ref)
     authorize(actor, "privacy.combination.approve", dataset)
+    zone_service.require_owner_admin(actor, dataset)
     part.decision, part.decided_by, part.decided_at = verdict, actor.user_id, utcnow()
     part.comment = comment
     audit.record(session, actor=actor, action=f"privacy.combination.{verdict}",

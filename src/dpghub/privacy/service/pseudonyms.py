@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ...core import audit, jobs
 from ...core.errors import Forbidden, Invalid, NotFound
+from ...identity.models import Role
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from ...lake import tables
@@ -68,6 +69,17 @@ def get(session: Session, pseudonymisation_id: int) -> Pseudonymisation:
     return found
 
 
+def get_visible(session: Session, *, actor: Actor, pseudonymisation_id: int
+                ) -> Pseudonymisation:
+    """The record, for members of the owner organization and operators only: it names the
+    owner's datasets, its plan and what a job's error said about its values."""
+    found = get(session, pseudonymisation_id)
+    if not actor.is_operator and actor.role_in(found.org_id) is None:
+        raise NotFound("Pseudonymisation {id} does not exist", code="pseudonymisation_not_found",
+                       id=pseudonymisation_id)
+    return found
+
+
 def of_target(session: Session, dataset: Dataset) -> Pseudonymisation | None:
     return session.scalar(select(Pseudonymisation).where(
         Pseudonymisation.target_id == dataset.id))
@@ -100,6 +112,9 @@ def tokens_of(session: Session, *, actor: Actor, found: Pseudonymisation, column
     the target dataset; the route streams the table."""
     target = lake.get_dataset_by_id(session, found.target_id)
     authorize(actor, "privacy.tokens.read", target)
+    if actor.role_in(target.org_id) is not Role.admin:   # operators pass authorize, not this
+        raise Forbidden("Only admins of {org} may read a token mapping: it undoes the "
+                        "pseudonymisation", code="forbidden", org=target.organization.slug)
     if actor.via == "app":
         raise Forbidden("Token mappings are never read through an app", code="forbidden")
     if column not in found.token_columns:
@@ -127,7 +142,10 @@ def token_csv(session: Session, *, actor: Actor, found: Pseudonymisation, column
 
 
 def section(session: Session, dataset: Dataset, actor: Actor) -> dict[str, Any]:
-    """For the dataset's page: how it was pseudonymised, or what was made from it."""
+    """For the dataset's page: how it was pseudonymised, or what was made from it — to the
+    owner's members and operators, as the records are through the API."""
+    if not actor.is_operator and actor.role_in(dataset.org_id) is None:
+        return {"pseudonymised_from": None, "pseudonymised_into": []}
     made = of_target(session, dataset)
     return {"pseudonymised_from": record_read(session, made) if made else None,
             "pseudonymised_into": [record_read(session, p) for p in of_source(session, dataset)]}

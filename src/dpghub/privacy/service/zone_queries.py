@@ -31,6 +31,7 @@ from . import findings, zones
 MAX_CELLS = 10_000          # groups one answer may have (all are needed for the margins)
 TIME_LIMIT_MS = 60_000
 DEFAULT_EPSILON = 0.5       # spent by a DP answer that names none
+NAME_ERRORS = ("Parser Error", "Binder Error", "Catalog Error")   # about the SQL, not data
 
 
 def query(session: Session, *, actor: Actor, zone: Zone, data: schemas.ZoneQueryRequest,
@@ -122,13 +123,30 @@ def _source_data(session: Session, source: ZoneSource, storage: LakeStorage) -> 
 
 
 def _run(queries: QueryPool, sql: str, resolve: Any) -> list[dict[str, Any]]:
-    found = analysis.run_over(queries=queries, sql=sql, tables=resolve, limit=MAX_CELLS,
-                              timeout_ms=TIME_LIMIT_MS)
+    try:
+        found = analysis.run_over(queries=queries, sql=sql, tables=resolve, limit=MAX_CELLS,
+                                  timeout_ms=TIME_LIMIT_MS)
+    except Invalid as failed:
+        raise _without_values(failed) from None
     if found.truncated:
         raise Invalid("The answer has more than {limit} groups; group by fewer or coarser "
                       "values", code="too_many_groups", field="sql", limit=MAX_CELLS)
     names = [c.name for c in found.columns]
     return [dict(zip(names, row, strict=True)) for row in found.rows]
+
+
+def _without_values(failed: Invalid) -> Invalid:
+    """DuckDB's message about a failed zone query, without the values it quotes: "could not
+    convert string '홍길동'" would let a record out through the error. Messages about the
+    query's text (syntax, names) keep their detail; the others keep only their kind."""
+    if failed.code not in ("query_error", "sandbox_refused"):
+        return failed
+    reason = str(failed.params.get("reason", failed))
+    kind, _, _ = reason.partition(":")
+    if kind.strip() in NAME_ERRORS:
+        return failed
+    return Invalid("The query failed in the zone ({kind}); the zone does not show the "
+                   "values involved", code=failed.code, field="sql", kind=kind.strip()[:80])
 
 
 def _noisy(session: Session, zone: Zone, data: schemas.ZoneQueryRequest, plan: Any,

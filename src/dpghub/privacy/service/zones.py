@@ -11,6 +11,7 @@ from ...core import audit
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, Invalid, NotFound
 from ...identity import service as identity
+from ...identity.models import Role
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from ...lake.models import Dataset
@@ -136,6 +137,7 @@ def decide(session: Session, *, actor: Actor, zone: Zone, dataset_ref: str, verd
         raise Invalid("{dataset} is not a source of this zone", code="not_a_source",
                       field="dataset", dataset=dataset_ref)
     authorize(actor, "privacy.zone.approve", dataset)
+    require_owner_admin(actor, dataset)
     source.decision, source.decided_by, source.decided_at = verdict, actor.user_id, utcnow()
     source.comment = comment
     source.approved_analysts = sorted(zone.participant_ids) if verdict == "approve" else []
@@ -145,6 +147,14 @@ def decide(session: Session, *, actor: Actor, zone: Zone, dataset_ref: str, verd
                           "comment": comment})
     session.flush()
     return source
+
+
+def require_owner_admin(actor: Actor, dataset: Dataset) -> None:
+    """The use of a dataset is its owner's decision: operators pass `authorize` for org
+    rules, but they do not speak for an organization they are not an admin of."""
+    if actor.role_in(dataset.org_id) is not Role.admin:
+        raise Forbidden("Only admins of the organization that owns {dataset} may decide on "
+                        "its use", code="forbidden", dataset=dataset.table_name)
 
 
 def require_analyst(actor: Actor, zone: Zone) -> None:
