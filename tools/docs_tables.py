@@ -114,8 +114,8 @@ RULES = {
     "supporter": "the testbed's support staff (platform role `supporter`) and operators",
     "participant": "members of the organization of the project (or safe zone) and the people "
                    "it names: invited collaborators, zone analysts",
-    "key_manager": "key managers (platform role `key_manager`) and operators",
-    "reviewer": "export reviewers (platform role `reviewer`) and operators",
+    "key_manager": "key managers (platform role `key_manager`; not operators as such)",
+    "reviewer": "export reviewers (platform role `reviewer`; not operators as such)",
 }
 
 

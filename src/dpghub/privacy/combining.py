@@ -24,7 +24,7 @@ from ..core.security import unseal
 from ..lake import service as lake
 from ..lake import tables
 from ..lake.readers import SOURCE_COLUMN
-from .models import Combination, CombinationState, Salt, Zone, ZoneSource
+from .models import Combination, CombinationState, Salt, ZoneSource
 from .service import combinations, findings
 
 
@@ -98,17 +98,13 @@ def run(ctx: JobContext) -> dict[str, Any]:
         zone = found.zone_id
         session.add(ZoneSource(zone_id=zone, combination_id=found.id, owner_org_id=found.org_id,
                                decision="approve", decided_at=utcnow(),
-                               approved_analysts=[a.user_id for a in _zone(session, zone)],
+                               approved_analysts=list(found.analysts or []),
                                comment="approved through the combination"))
         session.commit()
         return {"rows": written.row_count,
                 "parts": [{"dataset": p["slug"], "rows": r, "matched": m}
                           for p, (r, m) in zip(parts, counts, strict=True)]}
 
-
-def _zone(session: Any, zone_id: int) -> list[Any]:
-    zone = session.get(Zone, zone_id)
-    return list(zone.analysts) if zone else []
 
 
 def _name(column: str, part: dict[str, Any], parts: list[dict[str, Any]]) -> str:

@@ -119,6 +119,8 @@ class Combination(Base):
     job_id: Mapped[int | None] = mapped_column(Integer)
     rows: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    # the zone's analysts when the last approval was given: the result is open to them only
+    analysts: Mapped[list[int]] = mapped_column(JSON, default=list)
     requested_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-03 09:59:57.805334
+Create Date: 2026-12-03 10:40:42.396036
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('job_id', sa.Integer(), nullable=True),
     sa.Column('rows', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('analysts', sa.JSON(), nullable=False),
     sa.Column('requested_by', sa.Integer(), nullable=True),
     sa.Column('created_at', dpghub.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('done_at', dpghub.core.db.UTCDateTime(timezone=True), nullable=True),

@@ -195,6 +195,8 @@ def _start_when_ready(session: Session, combination: Combination) -> None:
     if combination.salt_id is None or any(p.decision != "approve" for p in combination.parts):
         return
     combination.state = CombinationState.approved
+    zone = session.get(Zone, combination.zone_id)
+    combination.analysts = sorted(zone.participant_ids) if zone else []
     job = jobs.enqueue(session, kind=JOB, params={"combination_id": combination.id},
                        org_id=combination.org_id, created_by=combination.requested_by)
     combination.job_id = job.id

@@ -164,6 +164,9 @@ def download(session: Session, *, actor: Actor, export: ExportRequest) -> tuple[
     if actor.user_id is None or actor.user_id != export.requested_by:
         raise Forbidden("Only the analyst who asked for the export may download it",
                         code="not_export_requester")
+    zone = session.get(Zone, export.zone_id)
+    if zone is None or actor.user_id not in zone.participant_ids:
+        raise Forbidden("You are no longer an analyst of this zone", code="not_zone_analyst")
     if export.state == ExportState.downloaded:
         raise Conflict("This export has already been downloaded; an approved request gives "
                        "one download", code="export_already_downloaded")

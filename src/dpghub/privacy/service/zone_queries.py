@@ -25,7 +25,7 @@ from .. import schemas
 from ..disclosure import dp
 from ..disclosure.plan import plan_query
 from ..disclosure.suppress import COUNT_COLUMN, align_counts, suppress
-from ..models import Zone, ZoneQuery, ZoneSource
+from ..models import Combination, Zone, ZoneQuery, ZoneSource
 from . import findings, zones
 
 MAX_CELLS = 10_000          # groups one answer may have (all are needed for the margins)
@@ -64,6 +64,10 @@ def _answer(session: Session, actor: Actor, zone: Zone, data: schemas.ZoneQueryR
         return tables[key]
 
     cells = _run(queries, plan.cells_sql, resolve)
+    counted = sum(int(c.get(COUNT_COLUMN) or 0) for c in cells)
+    if counted < k:    # the same answer whether the few records exist or not: no oracle
+        raise Invalid("This query counts fewer than {k} records in all; a safe zone answers "
+                      "only about larger groups", code="query_set_too_small", field="sql", k=k)
     n0 = None
     if plan.base_sql:
         n0 = align_counts(cells, _run(queries, plan.base_sql, resolve), plan)
@@ -103,10 +107,18 @@ def _tables(session: Session, actor: Actor, zone: Zone, storage: LakeStorage
         schema, name = zones.source_name(session, source)
         key = (schema.replace("-", "_").lower(), name.replace("-", "_").lower())
         tables[key] = _source_data(session, source, storage)
-        if source.dataset_id is not None:
-            dataset = lake.get_dataset_by_id(session, source.dataset_id)
-            k = max(k, findings.min_cell(session, dataset))
+        for dataset_id in _datasets_behind(session, source):
+            k = max(k, findings.min_cell(session, lake.get_dataset_by_id(session, dataset_id)))
     return tables, k
+
+
+def _datasets_behind(session: Session, source: ZoneSource) -> list[int]:
+    """The datasets a source reads: itself, or every part of a combination (whose owners'
+    minimum cell sizes hold for the combined rows too)."""
+    if source.dataset_id is not None:
+        return [source.dataset_id]
+    combination = session.get(Combination, source.combination_id)
+    return [p.dataset_id for p in combination.parts] if combination else []
 
 
 def _source_data(session: Session, source: ZoneSource, storage: LakeStorage) -> VersionData:
