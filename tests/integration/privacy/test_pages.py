@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import re
-import pytest
 
+import pytest
 from sqlalchemy import select
 
 from dpghub.core import jobs
 from dpghub.privacy.models import Pseudonymisation
 from tests.conftest import Hub
+from tests.support.identity import csrf_of
 from tests.support.privacy import SMALL, World, hospital_csv, make_world, welfare_csv
 from tests.support.testbed_pages import Visitor, visitor
 
@@ -213,16 +214,18 @@ def test_a_zone_and_a_combination_are_opened_and_decided_on_the_forms(world: Wor
     finish(world, combination["job_id"])
     done = text_of(researcher.get(page).text)
     assert "80.0% (160 / 200)" in done
-    # an owner's decision on a dataset not theirs is refused on the page with the reason
-    wrong = agency.client.post(f"{page}/approve", data={
-        "csrf_token": _token(agency, page), "dataset": "hospital/patients",
+    # a late decision is refused on the combination's page, with the reason
+    late = agency.client.post(f"{page}/approve", data={
+        "csrf_token": _token(agency, page), "dataset": "welfare/recipients",
         "verdict": "reject"})
-    assert 400 <= wrong.status_code < 500 and "<h1>" in wrong.text
-    assert zone_id
+    assert late.status_code == 409
+    assert 'id="form-error">This combination is done; decisions are over' in late.text
+    assert f"<h1>Combination #{cid}" in late.text
+    sources = text_of(researcher.get(f"/privacy/zones/{zone_id}").text)
+    assert "combined.patients_welfare" in sources
 
 
 def _token(who: Visitor, page: str) -> str:
-    from tests.support.identity import csrf_of
     return csrf_of(who.get(page).text)
 
 
