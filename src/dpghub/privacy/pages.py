@@ -27,6 +27,10 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)]
 ACTIONS = ("keep", "drop", "mask", "generalise", "hmac", "token")
 GENERALISATIONS = ("age_band", "birth_year", "sigungu", "sido", "month", "year", "range",
                    "top_bottom")
+# The form shows every option field on every row; only those of the chosen action are sent on,
+# so a width typed before the action was changed to "drop" does not refuse the plan
+FORM_OPTIONS = {"mask": ("keep_start", "keep_end"),
+                "generalise": ("to", "width", "low", "high")}
 
 
 @router.get("/privacy")
@@ -127,8 +131,8 @@ async def pseudonymise(org: str, name: str, request: Request, session: DbSession
     for key, value in form.items():
         if key.startswith("opt:") and value != "":
             column, _, option = key.removeprefix("opt:").rpartition(":")
-            if column in plan:
-                plan[column][option] = _number(value)
+            if column in plan and option in FORM_OPTIONS.get(plan[column]["action"], ()):
+                plan[column][option] = value if option == "to" else _number(value)
     data = {"target": form.get("target", ""), "plan": plan}
     if form.get("access"):
         data["access"] = form["access"]
