@@ -35,8 +35,8 @@ DEFAULT_EPSILON = 0.5       # spent by a DP answer that names none
 
 def query(session: Session, *, actor: Actor, zone: Zone, data: schemas.ZoneQueryRequest,
           storage: LakeStorage, queries: QueryPool) -> schemas.ZoneAnswer:
-    zones.require_analyst(actor, zone)
-    try:
+    try:    # refused to a non-analyst too: an attempt from outside is logged as well
+        zones.require_analyst(actor, zone)
         answer = _answer(session, actor, zone, data, storage, queries)
     except HubError as refused:
         reason = f"{refused.code}: {refused}"[:2000]
