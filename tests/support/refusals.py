@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import text
 
 from dpghub.identity.models import User
-from tests.support.privacy import World
+from tests.conftest import Hub
+from tests.support.privacy import Person, World, hospital_csv, make_world
 
 # every table a refused privacy request could write to; the zone query log is left out on
 # purpose: a refused zone query is logged (and tests check that entry separately)
@@ -60,3 +61,26 @@ def refused(answer: Any, status: int, code: str, *names: str,
         assert body.get("field") == field, body
     return body
 
+
+
+def watch_csv(persons: list[Person]) -> bytes:
+    """A researcher's small lookup table: one patient marked, by 주민등록번호."""
+    return f"주민등록번호,표시\n{persons[5].rrn},대상\n".encode()
+
+
+def zone_world(hub: Hub) -> tuple[World, int]:
+    """Patients (sensitive) and the institute's one-row lookup table, both sources of the
+    institute's safe zone (k = 5) and approved by their owners for the researcher."""
+    w = make_world(hub)
+    w.ingest(w.hospital_admin, "hospital", "patients", "patients.csv", hospital_csv(w.persons),
+             access="sensitive")
+    w.ingest(w.researcher, "institute", "watch", "watch.csv", watch_csv(w.persons),
+             access="sensitive")
+    zone = w.ok(w.researcher, "POST", "/privacy/zones", 201, json={
+        "org": "institute", "name": "환자 연구", "purpose": "진단별 통계", "k": 5,
+        "datasets": ["hospital/patients", "institute/watch"]})
+    w.ok(w.hospital_admin, "POST", f"/privacy/zones/{zone['id']}/approvals",
+         json={"dataset": "hospital/patients", "verdict": "approve"})
+    w.ok(w.researcher, "POST", f"/privacy/zones/{zone['id']}/approvals",
+         json={"dataset": "institute/watch", "verdict": "approve"})
+    return w, zone["id"]
