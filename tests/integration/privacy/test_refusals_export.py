@@ -47,6 +47,12 @@ def test_an_export_request_needs_a_purpose_and_a_query_of_its_zone(hub: Hub) -> 
     files = w.call(w.researcher, "POST", f"/privacy/zones/{zone}/exports/file",
                    data={"purpose": "  "}, files={"file": ("표.csv", b"a,b\n1,2\n")})
     refused(files, 422, "purpose_required", field="purpose")
+    refused(ask(w, zone, query_id=query_id, quasi=["나이대"]), 422, "unknown_column", "나이대",
+            field="quasi")
+    garbage = w.call(w.researcher, "POST", f"/privacy/zones/{zone}/exports/file",
+                     data={"purpose": "표", "quasi": "a"},
+                     files={"file": ("표.csv", b"\xff\xfe\x00a\n\"")})
+    refused(garbage, 422, "bad_csv", "표.csv", field="file")
 
     assert changed(before, state(w)) == []
     assert w.ok(w.reviewers[0], "GET", "/privacy/exports") == []
