@@ -99,14 +99,18 @@ def test_the_differencing_attack_is_refused(hub: Hub) -> None:
         f"SELECT 진단코드, count(*) AS n, avg(진료비) AS 평균 FROM hospital.patients "
         f"WHERE 성명 <> '{target.name}' GROUP BY 진단코드",
     ]
+    refusals = []
     for sql in attacks:
         answer = query(w, zone, sql)
         if answer.status_code == 200:       # or the cells that differ by one are hidden
             assert all(v is None for row in answer.json()["rows"] for v in row[-2:]), sql
         else:
             refused(answer, 422, "differencing", field="sql")
+            refusals.append(sql)
+    if len(refusals) < len(attacks):        # an answer with hidden cells is an audit event
+        before["audit_event"] = state(w)["audit_event"]
     assert changed(before, state(w)) == []
-    assert set(refused_in_log(w, zone)) <= set(attacks)
+    assert refused_in_log(w, zone) == refusals
 
 
 def test_only_analysts_the_owner_approved_may_query(hub: Hub) -> None:
