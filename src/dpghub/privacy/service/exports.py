@@ -56,7 +56,7 @@ def create(session: Session, *, actor: Actor, zone: Zone, data: schemas.ExportCr
         if table is None:
             raise Invalid("A re-identification report needs a CSV file", code="not_tabular",
                           field="quasi")
-        risk = _risk(table, data.quasi, zone.k)
+        risk = _risk(table, data.quasi, zone.k, filename)
     export = ExportRequest(zone_id=zone.id, org_id=zone.org_id, query_id=data.query_id,
                            purpose=data.purpose.strip(), contents=data.contents,
                            filename=filename, content=content,
@@ -95,12 +95,18 @@ def _read_csv(content: bytes) -> pa.Table:
                       field="file", reason=str(exc)) from exc
 
 
-def _risk(table: pa.Table, quasi: list[str], k: int) -> dict[str, Any]:
+def _risk(table: pa.Table, quasi: list[str], k: int, filename: str) -> dict[str, Any]:
     con = duckdb.connect(config={"memory_limit": "512MB", "threads": 1,
                                  "enable_external_access": False})
     try:
         con.register("export_rows", table)
         return risk_report(con, "export_rows", quasi, k=k).as_dict()
+    except Invalid as refused:
+        if refused.code != "unknown_table":     # the report's name for a table it cannot read
+            raise
+        raise Invalid("{file} cannot be read as a table: {reason}", code="bad_csv",
+                      field="file", file=filename, reason=refused.params.get("reason", ""),
+                      ) from None
     finally:
         con.close()
 

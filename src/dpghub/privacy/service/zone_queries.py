@@ -36,8 +36,8 @@ NAME_ERRORS = ("Parser Error", "Binder Error", "Catalog Error")   # about the SQ
 
 def query(session: Session, *, actor: Actor, zone: Zone, data: schemas.ZoneQueryRequest,
           storage: LakeStorage, queries: QueryPool) -> schemas.ZoneAnswer:
-    zones.require_analyst(actor, zone)
-    try:
+    try:    # refused to a non-analyst too: an attempt from outside is logged as well
+        zones.require_analyst(actor, zone)
         answer = _answer(session, actor, zone, data, storage, queries)
     except HubError as refused:
         reason = f"{refused.code}: {refused}"[:2000]

@@ -65,7 +65,14 @@ def get(session: Session, *, actor: Actor, zone_id: int) -> Zone:
     if zone is None:
         raise NotFound("Safe zone {id} does not exist", code="zone_not_found", id=zone_id)
     if not _may_see(actor, zone):
-        authorize(actor, "privacy.zone.read", zone)
+        try:
+            authorize(actor, "privacy.zone.read", zone)
+        except Forbidden as refused:
+            if refused.code != "forbidden":
+                raise
+            raise Forbidden("Only the analysts of safe zone {id}, the members of its "
+                            "organization and the owners of its data may see it",
+                            code="forbidden", id=zone_id) from refused
     return zone
 
 
@@ -158,10 +165,12 @@ def require_owner_admin(actor: Actor, dataset: Dataset) -> None:
 
 
 def require_analyst(actor: Actor, zone: Zone) -> None:
-    authorize(actor, "privacy.zone.query", zone)
+    """The analyst check comes first: the policy's own refusal would speak of a project's
+    members and carry no code of its own."""
     if actor.user_id is None or actor.user_id not in zone.participant_ids:
         raise Forbidden("Only the zone's analysts may query it or export from it",
                         code="not_zone_analyst")
+    authorize(actor, "privacy.zone.query", zone)
 
 
 def source_name(session: Session, source: ZoneSource) -> tuple[str, str]:
