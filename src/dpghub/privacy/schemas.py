@@ -51,7 +51,7 @@ class PseudonymiseRequest(Schema):
     title_en: str | None = Field(default=None, max_length=300)
     access: AccessLevel | None = Field(default=None, description="Default: the source's level")
     plan: dict[str, dict[str, Any]] = Field(
-        min_length=1, max_length=2000,
+        max_length=2000,
         examples=[{"주민등록번호": {"action": "generalise", "to": "age_band", "width": 10},
                    "성명": {"action": "drop"},
                    "연락처": {"action": "mask", "keep_start": 3, "keep_end": 4},
