@@ -42,7 +42,7 @@ from dpghub.privacy.detect.patterns import (
     sql_text,
 )
 from dpghub.privacy.detect.score import REPORT_THRESHOLD, confidence
-from dpghub.privacy.detect.survey import Target, survey
+from dpghub.privacy.detect.survey import Survey, Target, census, survey
 
 COLUMNS_PER_QUERY = 48
 TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN = (
@@ -214,17 +214,13 @@ def _select(layer: dict[str, str], extra: str = "") -> str:
 
 
 def _query(relation: str, plans: list[_Plan], weighted: bool = False) -> str:
-    """One query over `plans`; `weighted`: over the distinct values of the one column planned,
-    each with its count `n`."""
+    """One query over `plans`; `weighted`: the relation holds distinct values with their
+    count `n`."""
     layers: list[dict[str, str]] = [{}, {}, {}, {}]
     for plan in plans:
         for number, layer in enumerate((plan.layer1, plan.layer2, plan.layer3, plan.layer4)):
             layers[number].update(layer or {})
     n = "n" if weighted else ""
-    if weighted:
-        [plan] = plans
-        relation = (f"(SELECT {_quote(plan.name)}, count(*) AS n FROM {relation} "
-                    f"GROUP BY {_quote(plan.name)})")
     return (f"SELECT {_select(layers[3])} FROM (SELECT {_select(layers[2], n)} FROM "
             f"(SELECT {_select(layers[1], n)} FROM (SELECT {_select(layers[0], n)} "
             f"FROM {relation}) AS l1) AS l2) AS l3")
@@ -265,42 +261,76 @@ def tally(con: duckdb.DuckDBPyConnection, relation: str,
 
 
 DISTINCT_ROWS = 50_000     # from this many values a column may be checked per distinct value …
-DISTINCT_SHARE = 0.2       # … when it has at most this share of distinct values
+DISTINCT_SHARE = 0.5       # … when at most this share of them are distinct
+DISTINCT_TABLE = "__pii_distinct_values"
+
+
+def _families_worth_checking(name: str, searched: tuple[str, ...],
+                             found: Survey | None) -> tuple[str, ...]:
+    return tuple(f for f in searched if f == "birth" or (
+        found is not None and worth_checking(name, f, found.shapes[f], found.total)))
+
+
+def _by_value(con: duckdb.DuckDBPyConnection, source: str, index: int, column: dict,
+              target: Target | None, searched: tuple[str, ...]) -> tuple[_Plan, dict] | None:
+    """Survey and check one column over its distinct values (a temporary table of value and
+    count), each value's result weighted by its count."""
+    name = _quote(column["name"])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {DISTINCT_TABLE} AS "
+                f"SELECT {name}, count(*) AS n FROM {source} GROUP BY {name}")
+    try:
+        found = survey(con, DISTINCT_TABLE, [target], weighted=True)[index] if target else None
+        families = _families_worth_checking(column["name"], searched, found)
+        if not families:
+            return None
+        plan = _plan(index, column["name"], column["type"], families, weighted=True)
+        return plan, _answer(con, _query(DISTINCT_TABLE, [plan], weighted=True))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {DISTINCT_TABLE}")
 
 
 def _rows(con: duckdb.DuckDBPyConnection, relation: str,
           columns: list[dict]) -> list[tuple[_Plan, dict]]:
     """The survey, then the full checks of the pairs worth checking: (plan, counts) per column
-    with something to check."""
+    with something to check. Columns with many repeated values are surveyed and checked per
+    distinct value; the others per row, many columns in one query."""
     source = _quote(relation) if _plain(relation) else relation
     searched = {index: _searched(column["name"], _checked_type(column))
                 for index, column in enumerate(columns)}
-    targets = [Target(index, _quote(column["name"]), column["type"],
-                      tuple(f for f in searched[index] if f != "birth"))
-               for index, column in enumerate(columns)
-               if searched[index] and column["type"] in (TEXT, INTEGER)]
-    surveys = survey(con, source, targets)
-    batched: list[_Plan] = []
-    weighted: list[_Plan] = []
-    for index, column in enumerate(columns):
-        name, kind_of = column["name"], column["type"]
-        found = surveys.get(index)
-        families = tuple(f for f in searched[index] if f == "birth" or (
-            found and worth_checking(name, f, found.shapes[f], found.total)))
-        if not families:
-            continue
-        by_value = bool(found and found.total >= DISTINCT_ROWS
-                        and found.distinct <= DISTINCT_SHARE * found.total)
-        plan = _plan(index, name, kind_of, families, weighted=by_value)
-        (weighted if by_value else batched).append(plan)
+    searched = {index: families for index, families in searched.items() if families}
+    targets = {index: Target(index, _quote(columns[index]["name"]), columns[index]["type"],
+                             tuple(f for f in families if f != "birth"))
+               for index, families in searched.items()
+               if columns[index]["type"] in (TEXT, INTEGER)}
+    sizes = census(con, source, [searched_column(index, columns) for index in searched])
     answers = []
-    for plan in weighted:
-        answers.append((plan, _answer(con, _query(source, [plan], weighted=True))))
+    per_row: list[int] = []
+    for index in searched:
+        values, distinct = sizes[index]
+        if values >= DISTINCT_ROWS and distinct <= DISTINCT_SHARE * values:
+            answer = _by_value(con, source, index, columns[index], targets.get(index),
+                               searched[index])
+            answers += [answer] if answer else []
+        else:
+            per_row.append(index)
+    surveys = survey(con, source, [targets[i] for i in per_row if i in targets])
+    batched = []
+    for index in per_row:
+        families = _families_worth_checking(columns[index]["name"], searched[index],
+                                            surveys.get(index))
+        if families:
+            batched.append(_plan(index, columns[index]["name"], columns[index]["type"],
+                                 families))
     for start in range(0, len(batched), COLUMNS_PER_QUERY):
         group = batched[start:start + COLUMNS_PER_QUERY]
         row = _answer(con, _query(source, group))
         answers += [(plan, row) for plan in group]
     return sorted(answers, key=lambda answer: answer[0].index)
+
+
+def searched_column(index: int, columns: list[dict]) -> Target:
+    """A census target: the column alone."""
+    return Target(index, _quote(columns[index]["name"]), columns[index]["type"], ())
 
 
 def _answer(con: duckdb.DuckDBPyConnection, sql: str) -> dict:

@@ -34,7 +34,12 @@ class Survey:
     shapes: dict[str, int] = field(default_factory=dict)   # family → values of its shape
 
 
-def _aggregates(target: Target) -> dict[str, str]:
+def _counted(condition: str, weighted: bool) -> str:
+    return f"coalesce(sum(n) FILTER (WHERE {condition}), 0)" if weighted else (
+        f"count_if({condition})")
+
+
+def _aggregates(target: Target, weighted: bool) -> dict[str, str]:
     i = target.index
     if target.type == "text":
         value = f"NULLIF(trim(CAST({target.source} AS VARCHAR)), '')"
@@ -43,28 +48,44 @@ def _aggregates(target: Target) -> dict[str, str]:
         value = f"CAST({target.source} AS BIGINT)"
         tests = {name: "(" + NUMBER_SHAPES[name].replace("{v}", value) + ")"
                  for name in target.families}
-    aggregates = {f"t{i}": f"count({value})",
-                  f"d{i}": f"approx_count_distinct({target.source})"}
-    aggregates.update({f"f{i}_{name}": f"count_if({test})" for name, test in tests.items()})
+    aggregates = {f"t{i}": _counted(f"{value} IS NOT NULL", weighted),
+                  f"d{i}": "count(*)" if weighted else f"approx_count_distinct({target.source})"}
+    aggregates.update({f"f{i}_{name}": _counted(test, weighted) for name, test in tests.items()})
     return aggregates
 
 
-def survey(con: duckdb.DuckDBPyConnection, relation: str,
-           targets: list[Target]) -> dict[int, Survey]:
+def census(con: duckdb.DuckDBPyConnection, relation: str,
+           targets: list[Target]) -> dict[int, tuple[int, int]]:
+    """(non-null values, approximate distinct values) per target: hashing only, no regex."""
+    found: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(targets), COLUMNS_PER_QUERY):
+        group = targets[start:start + COLUMNS_PER_QUERY]
+        select = ", ".join(f"count({t.source}), approx_count_distinct({t.source})"
+                           for t in group)
+        row = con.execute(f"SELECT {select} FROM {relation}").fetchone()
+        for number, target in enumerate(group):
+            found[target.index] = (row[2 * number], row[2 * number + 1])
+    return found
+
+
+def survey(con: duckdb.DuckDBPyConnection, relation: str, targets: list[Target],
+           weighted: bool = False) -> dict[int, Survey]:
     """Counts per target, from one query per `COLUMNS_PER_QUERY` columns (each reads every
-    row of its columns)."""
+    row of its columns). `weighted`: the relation holds distinct values with their count `n`
+    (one target)."""
     surveys: dict[int, Survey] = {}
     for start in range(0, len(targets), COLUMNS_PER_QUERY):
         group = targets[start:start + COLUMNS_PER_QUERY]
         aggregates: dict[str, str] = {}
         for target in group:
-            aggregates.update(_aggregates(target))
+            aggregates.update(_aggregates(target, weighted))
         select = ", ".join(f"{sql} AS {alias}" for alias, sql in aggregates.items())
         cursor = con.execute(f"SELECT {select} FROM {relation}")
         names = [description[0] for description in cursor.description]
         row = dict(zip(names, cursor.fetchone(), strict=True))
         for target in group:
             i = target.index
-            surveys[i] = Survey(total=row[f"t{i}"], distinct=row[f"d{i}"],
-                                shapes={name: row[f"f{i}_{name}"] for name in target.families})
+            surveys[i] = Survey(total=row[f"t{i}"] or 0, distinct=row[f"d{i}"] or 0,
+                                shapes={name: row[f"f{i}_{name}"] or 0   # NULL: no rows
+                                        for name in target.families})
     return surveys
