@@ -42,7 +42,7 @@ from dpghub.privacy.detect.patterns import (
     sql_text,
 )
 from dpghub.privacy.detect.score import REPORT_THRESHOLD, confidence
-from dpghub.privacy.detect.survey import Survey, Target, census, survey
+from dpghub.privacy.detect.survey import Survey, Target, survey
 
 COLUMNS_PER_QUERY = 48
 TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN = (
@@ -260,8 +260,8 @@ def tally(con: duckdb.DuckDBPyConnection, relation: str,
     return counts
 
 
-DISTINCT_ROWS = 50_000     # from this many values a column may be checked per distinct value …
-DISTINCT_SHARE = 0.5       # … when at most this share of them are distinct
+DISTINCT_ROWS = 50_000     # from this many rows a column may be checked per distinct value …
+DISTINCT_SHARE = 0.5       # … when at most this share of its rows are distinct
 DISTINCT_TABLE = "__pii_distinct_values"
 
 
@@ -272,19 +272,24 @@ def _families_worth_checking(name: str, searched: tuple[str, ...],
 
 
 def _by_value(con: duckdb.DuckDBPyConnection, source: str, index: int, column: dict,
-              target: Target | None, searched: tuple[str, ...]) -> tuple[_Plan, dict] | None:
+              target: Target | None, searched: tuple[str, ...],
+              rows: int) -> tuple[bool, tuple[_Plan, dict] | None]:
     """Survey and check one column over its distinct values (a temporary table of value and
-    count), each value's result weighted by its count."""
+    count), each value's result weighted by its count. (False, None) when more than
+    `DISTINCT_SHARE` of the rows are distinct: the column is better checked per row."""
     name = _quote(column["name"])
     con.execute(f"CREATE OR REPLACE TEMP TABLE {DISTINCT_TABLE} AS "
                 f"SELECT {name}, count(*) AS n FROM {source} GROUP BY {name}")
     try:
+        [(distinct,)] = con.execute(f"SELECT count(*) FROM {DISTINCT_TABLE}").fetchall()
+        if distinct > DISTINCT_SHARE * rows:
+            return False, None
         found = survey(con, DISTINCT_TABLE, [target], weighted=True)[index] if target else None
         families = _families_worth_checking(column["name"], searched, found)
         if not families:
-            return None
+            return True, None
         plan = _plan(index, column["name"], column["type"], families, weighted=True)
-        return plan, _answer(con, _query(DISTINCT_TABLE, [plan], weighted=True))
+        return True, (plan, _answer(con, _query(DISTINCT_TABLE, [plan], weighted=True)))
     finally:
         con.execute(f"DROP TABLE IF EXISTS {DISTINCT_TABLE}")
 
@@ -302,16 +307,16 @@ def _rows(con: duckdb.DuckDBPyConnection, relation: str,
                              tuple(f for f in families if f != "birth"))
                for index, families in searched.items()
                if columns[index]["type"] in (TEXT, INTEGER)}
-    sizes = census(con, source, [searched_column(index, columns) for index in searched])
+    [(rows,)] = con.execute(f"SELECT count(*) FROM {source}").fetchall()
     answers = []
     per_row: list[int] = []
     for index in searched:
-        values, distinct = sizes[index]
-        if values >= DISTINCT_ROWS and distinct <= DISTINCT_SHARE * values:
-            answer = _by_value(con, source, index, columns[index], targets.get(index),
-                               searched[index])
-            answers += [answer] if answer else []
-        else:
+        done, answer = False, None
+        if rows >= DISTINCT_ROWS and columns[index]["type"] == TEXT:   # numbers: no regex
+            done, answer = _by_value(con, source, index, columns[index], targets.get(index),
+                                     searched[index], rows)
+        answers += [answer] if answer else []
+        if not done:
             per_row.append(index)
     surveys = survey(con, source, [targets[i] for i in per_row if i in targets])
     batched = []
@@ -326,11 +331,6 @@ def _rows(con: duckdb.DuckDBPyConnection, relation: str,
         row = _answer(con, _query(source, group))
         answers += [(plan, row) for plan in group]
     return sorted(answers, key=lambda answer: answer[0].index)
-
-
-def searched_column(index: int, columns: list[dict]) -> Target:
-    """A census target: the column alone."""
-    return Target(index, _quote(columns[index]["name"]), columns[index]["type"], ())
 
 
 def _answer(con: duckdb.DuckDBPyConnection, sql: str) -> dict:

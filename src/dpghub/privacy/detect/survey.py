@@ -54,20 +54,6 @@ def _aggregates(target: Target, weighted: bool) -> dict[str, str]:
     return aggregates
 
 
-def census(con: duckdb.DuckDBPyConnection, relation: str,
-           targets: list[Target]) -> dict[int, tuple[int, int]]:
-    """(non-null values, approximate distinct values) per target: hashing only, no regex."""
-    found: dict[int, tuple[int, int]] = {}
-    for start in range(0, len(targets), COLUMNS_PER_QUERY):
-        group = targets[start:start + COLUMNS_PER_QUERY]
-        select = ", ".join(f"count({t.source}), approx_count_distinct({t.source})"
-                           for t in group)
-        row = con.execute(f"SELECT {select} FROM {relation}").fetchone()
-        for number, target in enumerate(group):
-            found[target.index] = (row[2 * number], row[2 * number + 1])
-    return found
-
-
 def survey(con: duckdb.DuckDBPyConnection, relation: str, targets: list[Target],
            weighted: bool = False) -> dict[int, Survey]:
     """Counts per target, from one query per `COLUMNS_PER_QUERY` columns (each reads every
