@@ -30,7 +30,6 @@ class Target:
 @dataclass
 class Survey:
     total: int                       # non-null values (blank text counts as null)
-    distinct: int                    # approximate distinct values
     shapes: dict[str, int] = field(default_factory=dict)   # family → values of its shape
 
 
@@ -39,39 +38,59 @@ def _counted(condition: str, weighted: bool) -> str:
         f"count_if({condition})")
 
 
-def _aggregates(target: Target, weighted: bool) -> dict[str, str]:
-    i = target.index
-    if target.type == "text":
-        value = f"NULLIF(trim(CAST({target.source} AS VARCHAR)), '')"
-        tests = {name: shape_sql(FAMILIES[name], value) for name in target.families}
-    else:
+def _text_sql(relation: str, group: list[Target], weighted: bool) -> str:
+    """Text columns in long form (column number, value): each family's regex appears once
+    in the query, however many columns — DuckDB compiles every regex of a query, and a
+    query per column and family made wide tables slow before any row was read."""
+    numbers = ", ".join(str(target.index) for target in group)
+    values = ", ".join(f"NULLIF(trim(CAST({target.source} AS VARCHAR)), '')" for target in group)
+    aggregates = [f"{_counted('v IS NOT NULL', weighted)} AS t"]
+    for name, family in FAMILIES.items():
+        wanted = [str(target.index) for target in group if name in target.families]
+        if wanted:
+            test = shape_sql(family, "v")
+            if len(wanted) < len(group):
+                test = f"(i IN ({', '.join(wanted)}) AND {test})"
+            aggregates.append(f"{_counted(test, weighted)} AS f_{name}")
+    n = ", n" if weighted else ""
+    return (f"SELECT i, {', '.join(aggregates)} FROM (SELECT unnest([{numbers}]) AS i, "
+            f"unnest([{values}]) AS v{n} FROM {relation}) AS long GROUP BY i")
+
+
+def _integer_sql(relation: str, group: list[Target]) -> str:
+    """Integer columns side by side: range tests only, nothing to compile."""
+    aggregates = []
+    for target in group:
         value = f"CAST({target.source} AS BIGINT)"
-        tests = {name: "(" + NUMBER_SHAPES[name].replace("{v}", value) + ")"
-                 for name in target.families}
-    aggregates = {f"t{i}": _counted(f"{value} IS NOT NULL", weighted),
-                  f"d{i}": "count(*)" if weighted else f"approx_count_distinct({target.source})"}
-    aggregates.update({f"f{i}_{name}": _counted(test, weighted) for name, test in tests.items()})
-    return aggregates
+        aggregates.append(f"count({value})")
+        aggregates += [f"count_if({NUMBER_SHAPES[name].replace('{v}', value)})"
+                       for name in target.families]
+    return f"SELECT {', '.join(aggregates)} FROM {relation}"
 
 
 def survey(con: duckdb.DuckDBPyConnection, relation: str, targets: list[Target],
            weighted: bool = False) -> dict[int, Survey]:
-    """Counts per target, from one query per `COLUMNS_PER_QUERY` columns (each reads every
-    row of its columns). `weighted`: the relation holds distinct values with their count `n`
-    (one target)."""
+    """Counts per target, from one query per `COLUMNS_PER_QUERY` columns of a type (each
+    reads every row of its columns). `weighted`: the relation holds distinct values with
+    their count `n` (text targets)."""
     surveys: dict[int, Survey] = {}
-    for start in range(0, len(targets), COLUMNS_PER_QUERY):
-        group = targets[start:start + COLUMNS_PER_QUERY]
-        aggregates: dict[str, str] = {}
-        for target in group:
-            aggregates.update(_aggregates(target, weighted))
-        select = ", ".join(f"{sql} AS {alias}" for alias, sql in aggregates.items())
-        cursor = con.execute(f"SELECT {select} FROM {relation}")
+    texts = [target for target in targets if target.type == "text"]
+    numbers = [target for target in targets if target.type != "text"]
+    for start in range(0, len(texts), COLUMNS_PER_QUERY):
+        group = texts[start:start + COLUMNS_PER_QUERY]
+        cursor = con.execute(_text_sql(relation, group, weighted))
         names = [description[0] for description in cursor.description]
-        row = dict(zip(names, cursor.fetchone(), strict=True))
+        rows = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
         for target in group:
-            i = target.index
-            surveys[i] = Survey(total=row[f"t{i}"] or 0, distinct=row[f"d{i}"] or 0,
-                                shapes={name: row[f"f{i}_{name}"] or 0   # NULL: no rows
-                                        for name in target.families})
+            row = rows.get(target.index, {})   # no row: the relation is empty
+            surveys[target.index] = Survey(
+                total=row.get("t") or 0,
+                shapes={name: row.get(f"f_{name}") or 0 for name in target.families})
+    for start in range(0, len(numbers), COLUMNS_PER_QUERY):
+        group = numbers[start:start + COLUMNS_PER_QUERY]
+        row = iter(con.execute(_integer_sql(relation, group)).fetchone())
+        for target in group:
+            surveys[target.index] = Survey(
+                total=next(row) or 0,
+                shapes={name: next(row) or 0 for name in target.families})
     return surveys
