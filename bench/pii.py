@@ -146,11 +146,13 @@ def hub(csv: Path, memo_truth: np.ndarray) -> dict:
     con.execute("CREATE TABLE memo_truth AS SELECT * FROM (SELECT unnest($1) AS truth)",
                 [memo_truth.tolist()])
     con.execute("CREATE VIEW memo AS SELECT \"메모\", truth FROM pq POSITIONAL JOIN memo_truth")
-    memo_counts = {}
+    memo_counts, memo_totals = {}, {}
     for label in sorted(set(memo_truth.tolist())):
         con.execute(f"CREATE OR REPLACE VIEW memo_part AS SELECT \"메모\" FROM memo "
                     f"WHERE truth = '{label}'")
         memo_counts[label] = tally(con, "memo_part", [{"name": "메모", "type": "text"}])
+        [(memo_totals[label],)] = con.execute(
+            "SELECT count(NULLIF(trim(\"메모\"), '')) FROM memo_part").fetchall()
     totals = dict(zip(TRUTH, con.execute(
         "SELECT " + ", ".join(f'count("{name}")' for name in TRUTH) + " FROM pq").fetchone(),
         strict=True))
@@ -171,8 +173,8 @@ def hub(csv: Path, memo_truth: np.ndarray) -> dict:
                 fp += counts[(name, kind)]["matched"]
         on = ("메모", kind) in reported
         for label, part in memo_counts.items():
-            got = part.get(("메모", kind), {"matched": 0, "total": 0})
-            total = part[("메모", "email")]["total"]
+            got = part.get(("메모", kind), {"matched": 0})   # absent: ruled out by the survey
+            total = memo_totals[label]
             if label == kind:
                 tp += got["matched"] if on else 0
                 fn += total - (got["matched"] if on else 0)

@@ -267,6 +267,13 @@ NUMBER_FAMILIES: dict[str, tuple[str, bool]] = {
     "n10": ("CASE WHEN {v} BETWEEN 1000000000 AND 9999999999 "
             "THEN CAST({v} AS VARCHAR) ELSE '' END", True),
 }
+# The first pass's test per number family: a range, the same as the family's CASE above.
+NUMBER_SHAPES: dict[str, str] = {
+    "n13": "{v} BETWEEN 10000000000 AND 9999999999999",
+    "card": "{v} >= 1000000000000",
+    "phone": "{v} BETWEEN 100000000 AND 99999999999",
+    "n10": "{v} BETWEEN 1000000000 AND 9999999999",
+}
 TEXT_FAMILIES = tuple(FAMILIES)
 DATE_KINDS = ("birth_date",)
 
@@ -279,6 +286,15 @@ def extract_sql(family: Family, value: str) -> str:
     else:
         found = f"regexp_extract({value}, {sql_text(family.pattern)}, 1)"
     return f"CASE WHEN {value} IS NOT NULL AND {guard} THEN {found} ELSE '' END"
+
+
+def shape_sql(family: Family, value: str) -> str:
+    """Does the text `value` hold a candidate of `family`? The family's own pattern, tested
+    without extracting anything: RE2 answers a yes/no search with its fast automaton, while
+    extracting a group needs the slow one. True exactly where `extract_sql` is not ''."""
+    guard = family.guard.replace("{v}", value)
+    test = "regexp_full_match" if family.whole else "regexp_matches"
+    return f"({guard} AND {test}({value}, {sql_text(family.pattern)}))"
 
 
 def field_sql(family: Family, candidate: str) -> Fields:
