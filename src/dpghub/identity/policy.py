@@ -342,7 +342,7 @@ _REFUSALS = {
     Rule.org_admin: "Only admins of this organization may do this",
     Rule.operator: "Only platform operators may do this",
     Rule.supporter: "Only the testbed's support staff may do this",
-    Rule.participant: "Only members of this project may do this",
+    Rule.participant: "Only the people of this project or safe zone may do this",
     Rule.key_manager: "Only key managers may do this",
     Rule.reviewer: "Only export reviewers may do this",
 }
