@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,15 @@ def wait_job(api: httpx.Client, job_id: int) -> dict[str, Any]:
             return job
         assert time.monotonic() < deadline, f"job {job_id} still {job['state']}"
         time.sleep(0.2)  # poll interval while the hub's job runs
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page as someone sees it for an accessibility check: who (None: signed out), where,
+    what must be visible before the check, and what they do first (a form sent, say)."""
+
+    name: str
+    who: str | None
+    path: str
+    shows: str
+    act: Callable[[sync_api.Page], None] | None = None

@@ -23,6 +23,7 @@ from playwright import sync_api
 
 from tests.e2e.conftest import (
     WAIT_MS,
+    Screen,
     axe_violations,
     describe,
     dpghub,
@@ -181,15 +182,6 @@ def _refused_plan(page: sync_api.Page) -> None:
     page.locator("select[name='action:진료비']").select_option("generalise")
     page.locator("select[name='opt:진료비:to']").select_option("month")
     page.locator("form[action$='/pseudonymise'] button[type=submit]").click()
-
-
-@dataclass(frozen=True)
-class Screen:
-    name: str
-    who: str | None
-    path: str
-    shows: str
-    act: Callable[[sync_api.Page], None] | None = None
 
 
 SCREENS = [

@@ -23,6 +23,7 @@ from playwright import sync_api
 
 from tests.e2e.conftest import (
     WAIT_MS,
+    Screen,
     axe_violations,
     describe,
     dpghub,
@@ -164,15 +165,6 @@ def _refused_validation(page: sync_api.Page) -> None:
     page.locator("#v-url").fill("http://127.0.0.1:9/api")
     page.locator("#v-headers").fill("X-API-Key dev-only-key")
     page.locator("form[action$='/validations'] button[type=submit]").click()
-
-
-@dataclass(frozen=True)
-class Screen:
-    name: str
-    who: str | None
-    path: str
-    shows: str
-    act: Callable[[sync_api.Page], None] | None = None
 
 
 SCREENS = [
