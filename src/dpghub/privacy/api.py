@@ -145,17 +145,8 @@ def approve_combination(combination_id: Id, data: schemas.CombinationDecision, r
     """An owner's decision on its dataset (`dataset`, `verdict`), or — without `dataset` — a
     key manager's approval with a fresh salt of theirs. The last approval starts the job."""
     found = service.combinations.get(session, actor=actor, combination_id=combination_id)
-    if data.dataset is None:
-        if data.verdict == "reject":
-            found = service.combinations.reject_key(session, actor=actor, combination=found,
-                                                    comment=data.comment)
-        else:
-            found = service.combinations.approve_key(session, actor=actor, combination=found,
-                                                     secret=settings.secret)
-    else:
-        found = service.combinations.decide(session, actor=actor, combination=found,
-                                            dataset_ref=data.dataset, verdict=data.verdict,
-                                            comment=data.comment)
+    found = service.combinations.answer(session, actor=actor, combination=found, data=data,
+                                        secret=settings.secret)
     background.add_task(wake_jobs, request)
     return service.combinations.combination_read(session, found)
 

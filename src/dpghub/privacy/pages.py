@@ -305,19 +305,9 @@ async def approve_combination(combination_id: Id, request: Request, session: DbS
     form = await form_data(request)
     with attempt(session) as tried:
         found = service.combinations.get(session, actor=actor, combination_id=combination_id)
-        data = parse(schemas.CombinationDecision, form)
-        if data.dataset is None:
-            if data.verdict == "reject":
-                service.combinations.reject_key(session, actor=actor, combination=found,
-                                                comment=data.comment)
-            else:
-                service.combinations.approve_key(
-                    session, actor=actor, combination=found,
-                    secret=request.app.state.settings.secret)
-        else:
-            service.combinations.decide(session, actor=actor, combination=found,
-                                        dataset_ref=data.dataset, verdict=data.verdict,
-                                        comment=data.comment)
+        service.combinations.answer(session, actor=actor, combination=found,
+                                    data=parse(schemas.CombinationDecision, form),
+                                    secret=request.app.state.settings.secret)
     if (error := tried.error) is not None:
         return _combination(combination_id, request, session, actor, error=error,
                             status=error.status)

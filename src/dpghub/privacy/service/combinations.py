@@ -118,6 +118,18 @@ def list_(session: Session, *, actor: Actor) -> list[Combination]:
     return [c for c in every if c.org_id in mine or any(p.org_id in mine for p in c.parts)]
 
 
+def answer(session: Session, *, actor: Actor, combination: Combination,
+           data: schemas.CombinationDecision, secret: bytes) -> Combination:
+    """One decision as the API and the page take it: an owner's on its dataset, or — with
+    no dataset named — a key manager's."""
+    if data.dataset is not None:
+        return decide(session, actor=actor, combination=combination, dataset_ref=data.dataset,
+                      verdict=data.verdict, comment=data.comment)
+    if data.verdict == "reject":
+        return reject_key(session, actor=actor, combination=combination, comment=data.comment)
+    return approve_key(session, actor=actor, combination=combination, secret=secret)
+
+
 def decide(session: Session, *, actor: Actor, combination: Combination, dataset_ref: str,
            verdict: str, comment: str) -> Combination:
     """An owner's decision on its dataset's part."""
