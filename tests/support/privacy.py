@@ -128,14 +128,17 @@ class World:
             time.sleep(0.05)
 
 
-def make_world(hub: Hub) -> World:
-    """Three organizations and their people; the platform roles granted by an operator."""
-    hospital_admin = hub.make_user("privacy@hospital.example", name="병원 개인정보 담당")
-    agency_admin = hub.make_user("data@welfare.go.kr", name="복지부 데이터 담당")
-    researcher = hub.make_user("analyst@institute.re.kr", name="연구원")
-    key_manager = hub.make_user("keys@kisa.or.kr", name="결합키 관리")
-    reviewers = [hub.make_user(f"reviewer{i}@committee.kr", name=f"심사위원 {i}")
-                 for i in range(1, 4)]
+def make_world(hub: Hub, language: str = "ko") -> World:
+    """Three organizations and their people (who read the portal in `language`); the
+    platform roles granted by an operator."""
+    hospital_admin = hub.make_user("privacy@hospital.example", name="병원 개인정보 담당",
+                                   language=language)
+    agency_admin = hub.make_user("data@welfare.go.kr", name="복지부 데이터 담당",
+                                 language=language)
+    researcher = hub.make_user("analyst@institute.re.kr", name="연구원", language=language)
+    key_manager = hub.make_user("keys@kisa.or.kr", name="결합키 관리", language=language)
+    reviewers = [hub.make_user(f"reviewer{i}@committee.kr", name=f"심사위원 {i}",
+                               language=language) for i in range(1, 4)]
     hub.make_org("hospital", admin=hospital_admin, kind="company")
     hub.make_org("welfare", admin=agency_admin, kind="public")
     hub.make_org("institute", admin=researcher, kind="research")
