@@ -93,7 +93,9 @@ class Sandbox:
         if contract is None:
             self._specs.pop((org, slug), None)
             return None
-        spec = MockSpec.build(contract.document)
+        # off the event loop: a large document takes seconds to compile, and every other
+        # call of the hub would wait for it
+        spec = await asyncio.to_thread(MockSpec.build, contract.document)
         self._specs[(org, slug)] = (now, contract, spec)    # the spec knows its own style
         return contract, spec
 

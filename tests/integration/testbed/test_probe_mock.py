@@ -9,6 +9,7 @@ then goes through the running hub."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import resource
 import subprocess
@@ -157,3 +158,25 @@ def test_a_deeply_nested_body_is_a_400_not_a_crash(world: Sandbox) -> None:
     answer = _call(world, "deep", "/echo", "POST", content=body,
                    headers={"Content-Type": "application/json"})
     assert answer.status_code == 400, answer.text[:300]
+
+
+def test_a_mock_is_compiled_off_the_event_loop(world: Sandbox,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 300-operation document took seconds to compile, and compiled on the event loop it
+    stalled every other call of the hub meanwhile."""
+    from dpghub.testbed import sandbox as module
+
+    seen: list[bool] = []
+    build = module.MockSpec.build
+
+    def watched(document: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            seen.append(True)        # on the event loop's thread
+        except RuntimeError:
+            seen.append(False)
+        return build(document)
+
+    monkeypatch.setattr(module.MockSpec, "build", staticmethod(watched))
+    assert world.mock("/status", json={"b_no": ["2208162517"]}).status_code == 200
+    assert seen == [False]
