@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from dpghub.testbed.service import projects, synthetic
 from tests.conftest import Hub
 from tests.support.probe import World, make_world, wait_job
 
@@ -95,6 +96,9 @@ def test_a_copy_of_open_data_is_withheld_once_the_data_becomes_restricted(world:
     page = hub.client.get(f"/api/v1/testbed/projects/{pid}/synthetic",
                           headers={"X-API-Key": world.sandbox.key}).json()
     assert page[0]["quality"] == {}
+    with hub.session() as session:    # the copy's page shows no first rows either
+        made = synthetic.get(session, projects.load(session, pid), copy["id"])
+        assert synthetic.preview(session, hub.app.state.storage, made) is None
     # opened again, the copy is the startup's again
     hub.client.patch("/api/v1/datasets/agency/census", headers=world.agency,
                      json={"access": "open"})

@@ -135,8 +135,10 @@ def ready_data(session: Session, storage: LakeStorage, copy: SyntheticCopy) -> V
 
 def preview(session: Session, storage: LakeStorage, copy: SyntheticCopy, *, rows: int = 20
             ) -> pa.Table | None:
-    """The first rows of a ready copy (None before it is ready)."""
+    """The first rows of a ready copy (None before it is ready, and while it is withheld)."""
     if copy.state != "ready" or copy.delta_version is None:
+        return None
+    if _withheld(session, copy) is not None:
         return None
     table = open_table(storage.sandbox_uri(copy.id), storage.storage_options,
                        copy.delta_version)
