@@ -85,9 +85,10 @@ def get_tokens(pseudonymisation_id: Id, column: str, request: Request, session: 
 @router.get("/privacy/datasets/{org}/{name}/risk", responses=responses(401, 403, 404, 422))
 def get_risk(org: str, name: str, request: Request, session: DbSession, actor: ApiActor,
              settings: HubSettings,
-             quasi: Annotated[str, Query(min_length=1, max_length=2000,
-                                         description="Quasi-identifier columns, "
-                                         "comma-separated", examples=["성별,나이대,시군구"])],
+             quasi: Annotated[str | None, Query(max_length=2000,
+                                                description="Quasi-identifier columns, "
+                                                "comma-separated (at least one)",
+                                                examples=["성별,나이대,시군구"])] = None,
              k: Annotated[int, Query(ge=2, le=1000)] = 5,
              sensitive: Annotated[str | None, Query(max_length=2000, description="Sensitive "
                                                     "columns for l-diversity")] = None,
@@ -97,7 +98,7 @@ def get_risk(org: str, name: str, request: Request, session: DbSession, actor: A
     dataset = lake.get_dataset(session, org, name)
     return service.risk.report(session, actor=actor, dataset=dataset, settings=settings,
                                storage=request.app.state.storage,
-                               quasi=_names(quasi), k=k,
+                               quasi=_names(quasi or ""), k=k,
                                sensitive=_names(sensitive) if sensitive else [],
                                version=version)
 

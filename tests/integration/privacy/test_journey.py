@@ -162,3 +162,23 @@ def test_a_pseudonymised_dataset_is_in_the_lineage(hub: Hub) -> None:
     assert all(token.startswith("tk_") and value.startswith("010-") for value, token in lines[1:])
     assert w.call(w.researcher, "GET",
                   f"/privacy/pseudonymisations/{made['id']}/tokens/연락처").status_code == 403
+
+
+def test_the_risk_of_a_version_for_those_who_may_read_it(hub: Hub) -> None:
+    w = make_world(hub)
+    w.ingest(w.hospital_admin, "hospital", "patients", "patients.csv", hospital_csv(w.persons),
+             access="sensitive")
+    path = "/privacy/datasets/hospital/patients/risk"
+    report = w.ok(w.hospital_admin, "GET", path,
+                  params={"quasi": "진단코드", "k": 5, "sensitive": "진료비"})
+    assert report["records"] == 200 and report["smallest_class"] >= 5
+    assert report["records_at_risk"] == 0 and report["version"] == 1
+    # every address is its own class: all at risk, and a generalisation is suggested
+    report = w.ok(w.hospital_admin, "GET", path, params={"quasi": "주소,진단코드", "k": 5})
+    assert report["records_at_risk"] == 200 and report["suggestions"]
+    none = w.call(w.hospital_admin, "GET", path, params={"k": 5})
+    assert none.status_code == 422 and none.json()["code"] == "no_quasi_identifiers"
+    unknown = w.call(w.hospital_admin, "GET", path, params={"quasi": "없는열"})
+    assert unknown.status_code == 422 and "없는열" in unknown.json()["detail"]
+    # class sizes tell about rows: only those who may read them
+    assert w.call(w.researcher, "GET", path, params={"quasi": "진단코드"}).status_code == 403
