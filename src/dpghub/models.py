@@ -10,6 +10,7 @@ from .gateway import models as _gateway  # noqa: F401
 from .identity import models as _identity  # noqa: F401
 from .lake import models as _lake  # noqa: F401
 from .privacy import models as _privacy  # noqa: F401
+from .programmes import models as _programmes  # noqa: F401
 from .testbed import models as _testbed  # noqa: F401
 
 metadata = Base.metadata
