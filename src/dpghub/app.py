@@ -62,6 +62,8 @@ from .lake.storage import LakeStorage
 from .privacy import api as privacy_api
 from .privacy import pages as privacy_pages
 from .privacy import service as privacy_service
+from .programmes import api as programmes_api
+from .programmes import pages as programmes_pages
 from .testbed import api as testbed_api
 from .testbed import api_work as testbed_work
 from .testbed import pages as testbed_pages
@@ -269,12 +271,13 @@ def create_app(settings: Settings | None = None, *,
             (lake_api.router, checked), (catalog_api.router, checked),
             (gateway_api.router, checked), (testbed_api.router, checked),
             (testbed_work.router, checked), (privacy_api.router, checked),
+            (programmes_api.router, checked),
             (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
             (analysis_pages.router, []), (testbed_pages.router, []),
-            (privacy_pages.router, [])):
+            (privacy_pages.router, []), (programmes_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)
