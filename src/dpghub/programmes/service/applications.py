@@ -62,8 +62,11 @@ def update(session: Session, *, actor: Actor, application: Application,
         application.answers = dict(data.answers)
         changed["answers"] = sorted(data.answers)
     if data.members is not None:
-        orgs = _members(session, application.organization, data.members)
-        application.members = [ApplicationMember(org_id=o.id) for o in orgs]
+        wanted = [o.id for o in _members(session, application.organization, data.members)]
+        kept = {m.org_id: m for m in application.members if m.org_id in wanted}
+        # the same organization keeps its row: a new one would be inserted before the old
+        # one is deleted, against the unique (application, org) constraint
+        application.members = [kept.get(o) or ApplicationMember(org_id=o) for o in wanted]
         changed["members"] = data.members
     application.updated_at = now
     session.flush()

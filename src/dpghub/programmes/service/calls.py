@@ -73,15 +73,14 @@ def state(call: Call, now: datetime) -> str:
 def require_open(call: Call, now: datetime) -> None:
     """Applications are written and submitted only while the call is open."""
     current = state(call, now)
+    params = {"title": call.title, "opens_at": call.opens_at.isoformat(),
+              "closes_at": call.closes_at.isoformat()}
     if current == "upcoming":
-        raise _closed("Call {title} opens for applications only at {opens_at}", call)
+        raise Conflict("Call {title} opens for applications only at {opens_at}",
+                       code="call_closed", **params)
     if current != "open":
-        raise _closed("Call {title} is closed for applications since {closes_at}", call)
-
-
-def _closed(message: str, call: Call) -> Conflict:
-    return Conflict(message, code="call_closed", title=call.title,
-                    opens_at=call.opens_at.isoformat(), closes_at=call.closes_at.isoformat())
+        raise Conflict("Call {title} is closed for applications since {closes_at}",
+                       code="call_closed", **params)
 
 
 def criterion(call: Call, key: str) -> dict[str, float | str]:

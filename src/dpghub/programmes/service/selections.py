@@ -26,9 +26,6 @@ from ..models import (
 )
 from . import applications, calls, notices
 
-SELECTED = "Your application {title} to {call} was selected: {reason}"
-DECLINED = "Your application {title} to {call} was not selected: {reason}"
-
 
 def select_(session: Session, *, actor: Actor, call: Call, data: schemas.SelectionCreate,
             now: datetime) -> schemas.SelectionRead:
@@ -109,17 +106,24 @@ def _check(session: Session, call: Call, submitted: dict[int, Application],
 def _decide(session: Session, application: Application, state: ApplicationState,
             reason: str, now: datetime) -> None:
     application.state, application.reason, application.decided_at = state, reason, now
-    text = SELECTED if state is ApplicationState.selected else DECLINED
     told: set[int] = set()
     for org_id in application.org_ids:
         org = identity.get_org_by_id(session, org_id)
         for membership in identity.list_members(session, actor=SYSTEM, org=org):
-            if membership.user_id not in told:
-                told.add(membership.user_id)
-                notices.notify(session, membership.user_id, text,
-                               f"/programmes/applications/{application.id}",
-                               title=application.title, call=application.call.title,
-                               reason=reason)
+            if membership.user_id in told:
+                continue
+            told.add(membership.user_id)
+            params = {"title": application.title, "call": application.call.title,
+                      "reason": reason}
+            link = f"/programmes/applications/{application.id}"
+            if state is ApplicationState.selected:
+                notices.notify(session, membership.user_id,
+                               "Your application {title} to {call} was selected: {reason}",
+                               link, **params)
+            else:
+                notices.notify(session, membership.user_id,
+                               "Your application {title} to {call} was not selected: "
+                               "{reason}", link, **params)
 
 
 @dataclass(frozen=True)
