@@ -161,6 +161,7 @@ def test_commands_that_run_jobs_know_every_kind(cli_env: str,
     from dpghub.analysis.service import DERIVE_JOB
     from dpghub.core import jobs
     from dpghub.lake.service import INGEST_JOB, RESTORE_JOB
+    from dpghub.privacy.service import combinations, pseudonyms
     from dpghub.testbed.service import synthetic, validations
 
     run("init")
@@ -168,5 +169,5 @@ def test_commands_that_run_jobs_know_every_kind(cli_env: str,
     monkeypatch.setattr(jobs, "RECOVERY_HOOKS", [])
     run("audit", "verify")                           # any command that opens the hub
     assert set(jobs.HANDLERS) == {INGEST_JOB, RESTORE_JOB, DERIVE_JOB, synthetic.JOB,
-                                  validations.JOB}
+                                  validations.JOB, pseudonyms.JOB, combinations.JOB}
     assert len(jobs.RECOVERY_HOOKS) == 1

@@ -60,14 +60,15 @@ def test_a_join_with_a_small_lookup_table_shows_no_small_cell(hub: Hub) -> None:
     marked = w.ok(w.researcher, "POST", f"/privacy/zones/{zone}/query", json={"sql": (
         "SELECT w.표시, count(*) AS n, avg(p.진료비) AS 평균 FROM hospital.patients p "
         "LEFT JOIN institute.watch w ON p.주민등록번호 = w.주민등록번호 GROUP BY 1")})
-    rows = {row[0]: row[1:] for row in marked["rows"]}
-    assert rows["대상"] == [None, None], marked
-    # the other group is hidden too: the total (another query) minus it would give the one
-    assert all(values == [None, None] for values in rows.values()), marked
-    inner = w.ok(w.researcher, "POST", f"/privacy/zones/{zone}/query", json={"sql": (
+    # the small group is hidden, key and all; the other group is hidden too: the total
+    # (another query) minus it would give the one
+    assert "대상" not in str(marked["rows"]), marked
+    assert all(row[1:] == [None, None] for row in marked["rows"]), marked
+    inner = w.call(w.researcher, "POST", f"/privacy/zones/{zone}/query", json={"sql": (
         "SELECT count(*) AS n, sum(p.진료비) AS s FROM hospital.patients p "
         "JOIN institute.watch w ON p.주민등록번호 = w.주민등록번호")})
-    assert inner["rows"] in ([[None, None]], []), inner
+    assert inner.status_code == 422 and inner.json()["code"] == "query_set_too_small", \
+        inner.text
 
 
 def test_having_shows_no_small_group(hub: Hub) -> None:

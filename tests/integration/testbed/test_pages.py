@@ -216,7 +216,7 @@ def test_strangers_get_a_page_saying_why(startup: Startup) -> None:
     for path in (startup.page, f"/testbed/tickets/{ticket['id']}"):
         refused = stranger.get(path)
         assert refused.status_code == 403, path
-        assert "이 프로젝트의 구성원만 할 수 있습니다" in refused.text
+        assert "이 프로젝트 또는 안심구역의 참여자만 할 수 있습니다" in refused.text
         assert "<code>forbidden</code>" in refused.text
     token = csrf_of(stranger.get("/testbed").text)
     posted = stranger.client.post(f"{startup.page}/keys", data={"csrf_token": token})
