@@ -41,6 +41,8 @@ class Rule(StrEnum):
     #                                  people it names in `reviewer_ids` (a call's reviewers)
     call_reviewer = "call_reviewer"  # the people the resource names in `reviewer_ids` only
     #                                  (assigned by operators; not operators as such)
+    team = "team"                    # members of any organization the resource names in
+    #                                  `org_ids` (an agile project's lead and consortium)
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,26 @@ register("programmes.selection.decide", Rule.operator, write=True,
 register("programmes.report.submit", Rule.org_editor, write=True,
          description="Submit a progress report on the lead organization's agreement")
 
+register("agile.project.create", Rule.org_editor, write=True,
+         description="Start an agile service project led by the organization")
+register("agile.project.read", Rule.team, write=False,
+         description="See an agile project: backlog, board, iterations, releases, deployments, "
+         "incidents and tokens (the consortium's people)")
+register("agile.project.work", Rule.team, write=True,
+         description="Work in an agile project: items, board moves, iterations, releases, "
+         "incidents, triage of its service's feedback")
+register("agile.project.manage", Rule.org_editor, write=True,
+         description="Create and revoke an agile project's CI tokens (the lead's editors)")
+register("agile.public.read", Rule.anyone, write=False,
+         description="See a service's feedback, changelog and delivery metrics")
+register("agile.feedback.give", Rule.anyone, write=True,
+         description="Give feedback on a service (anonymously only where the service allows "
+         "it)")
+register("agile.feedback.vote", Rule.authenticated, write=True,
+         description="Vote for and comment on a service's feedback")
+register("agile.feedback.settings", Rule.org_editor, write=True,
+         description="Allow or refuse anonymous feedback on the organization's service")
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -240,7 +262,7 @@ class Actor:
     def audit_ref(self) -> str:
         if self.via == "system":
             return f"system:{self.email or 'hub'}"
-        if self.via in ("app", "sandbox"):
+        if self.via in ("app", "sandbox", "ci"):
             return f"{self.via}:{self.email}"
         if self.user_id is None:
             return "anonymous"
@@ -346,6 +368,9 @@ def _granted(actor: Actor, rule: Rule, resource: Any) -> bool:
             return True
         return rule is Rule.applicant and any(
             actor.role_in(org_id) is not None for org_id in getattr(resource, "org_ids", ()))
+    if rule is Rule.team:
+        return any(actor.role_in(org_id) is not None for org_id in getattr(resource, "org_ids",
+                                                                            ()))
     if rule is Rule.participant:
         if actor.user_id in getattr(resource, "participant_ids", ()):
             return True
@@ -382,4 +407,5 @@ _REFUSALS = {
     Rule.applicant: "Only the applying organizations, the call's reviewers and operators may "
                     "do this",
     Rule.call_reviewer: "Only the reviewers assigned to this call may do this",
+    Rule.team: "Only the people of this project's consortium may do this",
 }

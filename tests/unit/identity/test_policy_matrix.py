@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dpghub.agile.models import AgileProject
+from dpghub.agile.models import ConsortiumMember
+from dpghub.catalog.models import Service
 from dpghub.core.errors import Forbidden, Unauthenticated
 from dpghub.core.jobs import Job
 from dpghub.identity.models import Organization, Role, User
@@ -39,6 +42,9 @@ ZONE_A = Zone(id=30, org_id=1, name="z", analysts=[ZoneAnalyst(user_id=12)])
 CALL = Call(id=40, programme="agile", title="c", reviewers=[Reviewer(user_id=16)])
 APPLICATION_A = Application(id=41, org_id=1, call=CALL, members=[ApplicationMember(org_id=2)])
 AGREEMENT_A = Agreement(id=42, org_id=1, application=APPLICATION_A)
+# an agile project led by A with B in its consortium, and a registered service of A
+AGILE_A = AgileProject(id=50, org_id=1, name="p", members=[ConsortiumMember(org_id=2)])
+SERVICE_A = Service(id=60, org_id=1, slug="s")
 
 
 def person(roles: dict[int, Role] | None = None, *, operator: bool = False,
@@ -156,6 +162,16 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "programmes.selection.read": (CALL, {"operator"}),
     "programmes.selection.decide": (CALL, {"operator"}),
     "programmes.report.submit": (AGREEMENT_A, {"editor_a", "admin_a", "operator"}),
+    "agile.project.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    # the consortium (lead A and member B) works in the project; tokens are the lead's
+    "agile.project.read": (AGILE_A, MEMBERS_A | {"admin_b", "operator"}),
+    "agile.project.work": (AGILE_A, MEMBERS_A | {"admin_b", "operator"}),
+    "agile.project.manage": (AGILE_A, {"editor_a", "admin_a", "operator"}),
+    "agile.public.read": (SERVICE_A, EVERYONE),
+    # anonymous feedback is decided by the service's setting, in the service
+    "agile.feedback.give": (SERVICE_A, EVERYONE),
+    "agile.feedback.vote": (None, SIGNED_IN),
+    "agile.feedback.settings": (SERVICE_A, {"editor_a", "admin_a", "operator"}),
 }
 
 
