@@ -26,7 +26,7 @@ Since = Annotated[schemas.SeoulDateTime | None, Query(
     alias="from", description="Start of the window (default: 12 weeks before `to`)",
     examples=["2026-05-04T00:00:00+09:00"])]
 Until = Annotated[schemas.SeoulDateTime | None, Query(
-    description="End of the window, excluded (default: now)")]
+    alias="to", description="End of the window, excluded (default: now)")]
 
 
 def _now(request: Request) -> datetime:

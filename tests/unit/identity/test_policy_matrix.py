@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dpghub.agile.models import AgileProject
-from dpghub.agile.models import ConsortiumMember
+from dpghub.agile.models import AgileProject, ConsortiumMember
 from dpghub.catalog.models import Service
 from dpghub.core.errors import Forbidden, Unauthenticated
 from dpghub.core.jobs import Job

@@ -27,7 +27,7 @@ class Gcra:
         interval = self.period / self.count
         with self._lock:
             tat = max(self._tat.get(key, now), now)
-            allowed_at = tat - interval * self.burst
+            allowed_at = tat - interval * (self.burst - 1)
             if now < allowed_at:
                 return (allowed_at - now).total_seconds()
             self._tat[key] = tat + interval
