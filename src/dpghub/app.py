@@ -23,6 +23,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from . import __version__
 from .agile import api as agile_api
+from .agile import pages as agile_pages
 from .agile import service as agile_service
 from .analysis import api as analysis_api
 from .analysis import pages as analysis_pages
@@ -171,6 +172,7 @@ def register_hooks() -> None:
     privacy_service.register_hooks()       # personal data: scanned, never published open
     # an agile project's CI token sends its project's deployments and incidents, nothing else
     dependencies.register_scheme(agile_service.tokens.is_project_token, _ci_actor)
+    catalog_pages.add_service_panel(agile_pages.feedback_panel)  # feedback on service pages
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:
@@ -287,7 +289,8 @@ def create_app(settings: Settings | None = None, *,
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
             (analysis_pages.router, []), (testbed_pages.router, []),
-            (privacy_pages.router, []), (programmes_pages.router, [])):
+            (privacy_pages.router, []), (programmes_pages.router, []),
+            (agile_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)
