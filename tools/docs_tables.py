@@ -119,6 +119,7 @@ RULES = {
     "applicant": "members of the applying organizations (a consortium's lead and members) "
                  "and the call's assigned reviewers",
     "call_reviewer": "the reviewers operators assigned to the call (not operators as such)",
+    "team": "people of the project's lead and consortium member organizations, operators",
 }
 
 
