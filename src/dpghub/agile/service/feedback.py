@@ -257,15 +257,19 @@ def set_status(session: Session, *, actor: Actor, project: AgileProject, feedbac
     params = {"number": feedback.id, "service": service.title_ko, "status": status}
     link = f"/services/{_service_ref(service)}#feedback-{feedback.id}"
     if release is not None:
-        text = "Your feedback #{number} on {service} was completed in release {version}"
         params["version"] = release.version
-    elif target is not None:
-        text = "Your feedback #{number} on {service} was merged into #{target}"
+    if target is not None:
         params["target"] = target.id
-    else:
-        text = "Your feedback #{number} on {service} is now {status}"
     for user_id in followers(session, feedback):
-        notices.notify(session, user_id, text, link, **params)
+        if release is not None:
+            notices.notify(session, user_id, "Your feedback #{number} on {service} was "
+                           "completed in release {version}", link, **params)
+        elif target is not None:
+            notices.notify(session, user_id, "Your feedback #{number} on {service} was merged "
+                           "into #{target}", link, **params)
+        else:
+            notices.notify(session, user_id, "Your feedback #{number} on {service} is now "
+                           "{status}", link, **params)
 
 
 def followers(session: Session, feedback: Feedback) -> list[int]:
