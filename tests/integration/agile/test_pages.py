@@ -54,7 +54,7 @@ def test_feedback_on_the_service_page_and_the_metrics_page(sqlite_hub: Hub) -> N
     assert "Your vote was counted." in words(voted.text)
     again = other.submit("/services/mois/minwon-guide", f"/feedback/{given['id']}/vote")
     assert f"You already voted for feedback {given['id']}" in words(again.text)
-    anonymous = visitor(sqlite_hub)
+    anonymous = visitor(sqlite_hub, **{"accept-language": "en"})
     shown = anonymous.get("/services/mois/minwon-guide").text
     assert "Sign in to give feedback" in words(shown)
 
