@@ -116,6 +116,10 @@ RULES = {
                    "it names: invited collaborators, zone analysts",
     "key_manager": "key managers (platform role `key_manager`; not operators as such)",
     "reviewer": "export reviewers (platform role `reviewer`; not operators as such)",
+    "applicant": "members of the applying organizations (a consortium's lead and members) "
+                 "and the call's assigned reviewers",
+    "call_reviewer": "the reviewers operators assigned to the call (not operators as such)",
+    "team": "people of the project's lead and consortium member organizations, operators",
 }
 
 

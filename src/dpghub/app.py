@@ -22,6 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from . import __version__
+from .agile import api as agile_api
+from .agile import pages as agile_pages
+from .agile import service as agile_service
 from .analysis import api as analysis_api
 from .analysis import pages as analysis_pages
 from .analysis import service as analysis_service
@@ -62,6 +65,8 @@ from .lake.storage import LakeStorage
 from .privacy import api as privacy_api
 from .privacy import pages as privacy_pages
 from .privacy import service as privacy_service
+from .programmes import api as programmes_api
+from .programmes import pages as programmes_pages
 from .testbed import api as testbed_api
 from .testbed import api_work as testbed_work
 from .testbed import pages as testbed_pages
@@ -165,12 +170,19 @@ def register_hooks() -> None:
     dependencies.register_scheme(testbed_service.calls.is_sandbox_key, _sandbox_actor)
     catalog_records.add_source(testbed_service.support.FAQ_SOURCE)  # the FAQ is searchable
     privacy_service.register_hooks()       # personal data: scanned, never published open
+    # an agile project's CI token sends its project's deployments and incidents, nothing else
+    dependencies.register_scheme(agile_service.tokens.is_project_token, _ci_actor)
+    catalog_pages.add_service_panel(agile_pages.feedback_panel)  # feedback on service pages
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:
     """An app's key or token as an actor outside the gateway (the rows API, data.go.kr)."""
     return gateway_service.actor_for_credential(session, credential,
                                                 request.app.state.signing_key)
+
+
+def _ci_actor(session: Any, credential: str, request: Any) -> Any:
+    return agile_service.tokens.actor_for(session, credential, request.url.path)
 
 
 def _sandbox_actor(session: Any, credential: str, request: Any) -> Any:
@@ -224,6 +236,8 @@ def create_app(settings: Settings | None = None, *,
     )
     app.state.settings = settings
     app.state.clock = utcnow          # the time rules that wait see (tests set their own)
+    app.state.agile_feedback_limiter = agile_service.limits.feedback_limiter(
+        lambda: app.state.clock())
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.usage = UsageCounter()
@@ -269,12 +283,14 @@ def create_app(settings: Settings | None = None, *,
             (lake_api.router, checked), (catalog_api.router, checked),
             (gateway_api.router, checked), (testbed_api.router, checked),
             (testbed_work.router, checked), (privacy_api.router, checked),
+            (programmes_api.router, checked), (agile_api.router, checked),
             (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
             (analysis_pages.router, []), (testbed_pages.router, []),
-            (privacy_pages.router, [])):
+            (privacy_pages.router, []), (programmes_pages.router, []),
+            (agile_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)

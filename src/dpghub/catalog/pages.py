@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -41,13 +43,28 @@ def services(request: Request, session: DbSession, actor: PageActor,
                      for s in service.list_services(session, org=org)], "org": org})
 
 
+# Sections a higher domain adds to a service's page (agile: the feedback form), registered in
+# `app.register_hooks`: each gets (request, session, actor, service) and gives a template and
+# its context, or None to add nothing.
+ServicePanel = Callable[[Request, Any, Any, Any], "tuple[str, dict[str, Any]] | None"]
+SERVICE_PANELS: list[ServicePanel] = []
+
+
+def add_service_panel(panel: ServicePanel) -> None:
+    if panel not in SERVICE_PANELS:
+        SERVICE_PANELS.append(panel)
+
+
 @router.get("/services/{org}/{slug}")
 def service_page(org: str, slug: str, request: Request, session: DbSession,
                  actor: PageActor) -> Response:
     found = service.get_service(session, org, slug)
+    panels = [p for p in (panel(request, session, actor, found) for panel in SERVICE_PANELS)
+              if p is not None]
     return render(request, "catalog/service.html", {
         "service": found, "operations": openapi.operations(found.openapi),
-        "servers": [s.get("url", "") for s in found.openapi.get("servers", [])]})
+        "servers": [s.get("url", "") for s in found.openapi.get("servers", [])],
+        "panels": panels})
 
 
 @router.get("/search")

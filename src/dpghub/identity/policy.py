@@ -36,6 +36,13 @@ class Rule(StrEnum):
     data_owner = "data_owner"        # received files: anyone when open, else members only
     key_manager = "key_manager"      # holders of linkage salts for combinations (not operators)
     reviewer = "reviewer"            # members of export review committees (not operators)
+    applicant = "applicant"          # members of any organization the resource names in
+    #                                  `org_ids` (a consortium's lead and members), and the
+    #                                  people it names in `reviewer_ids` (a call's reviewers)
+    call_reviewer = "call_reviewer"  # the people the resource names in `reviewer_ids` only
+    #                                  (assigned by operators; not operators as such)
+    team = "team"                    # members of any organization the resource names in
+    #                                  `org_ids` (an agile project's lead and consortium)
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,50 @@ register("privacy.zone.query", Rule.participant, write=True,
 register("privacy.export.review", Rule.reviewer, write=True,
          description="Review export requests of safe zones (never one's own organization's)")
 
+register("programmes.call.create", Rule.operator, write=True,
+         description="Open a call for participants (공모) of a programme")
+register("programmes.call.read", Rule.anyone, write=False,
+         description="See calls for participants, their criteria and the public dashboard")
+register("programmes.application.create", Rule.org_editor, write=True,
+         description="Apply to a call for the organization (as a lead, alone or with a "
+         "consortium)")
+register("programmes.application.update", Rule.org_editor, write=True,
+         description="Edit and submit the lead organization's application")
+register("programmes.application.read", Rule.applicant, write=False,
+         description="See an application, its outcome and agreement (the applying "
+         "organizations, the call's reviewers, operators)")
+register("programmes.review.assign", Rule.operator, write=True,
+         description="Assign reviewers to a call")
+register("programmes.review.score", Rule.call_reviewer, write=True,
+         description="Score an application of a call one reviews (never one's own "
+         "organization's)")
+register("programmes.selection.read", Rule.operator, write=False,
+         description="See the ranking of a call and the applicants' names and scores")
+register("programmes.selection.decide", Rule.operator, write=True,
+         description="Select participants of a call; every applicant is told the reason")
+register("programmes.report.submit", Rule.org_editor, write=True,
+         description="Submit a progress report on the lead organization's agreement")
+
+register("agile.project.create", Rule.org_editor, write=True,
+         description="Start an agile service project led by the organization")
+register("agile.project.read", Rule.team, write=False,
+         description="See an agile project: backlog, board, iterations, releases, deployments, "
+         "incidents and tokens (the consortium's people)")
+register("agile.project.work", Rule.team, write=True,
+         description="Work in an agile project: items, board moves, iterations, releases, "
+         "incidents, triage of its service's feedback")
+register("agile.project.manage", Rule.org_editor, write=True,
+         description="Create and revoke an agile project's CI tokens (the lead's editors)")
+register("agile.public.read", Rule.anyone, write=False,
+         description="See a service's feedback, changelog and delivery metrics")
+register("agile.feedback.give", Rule.anyone, write=True,
+         description="Give feedback on a service (anonymously only where the service allows "
+         "it)")
+register("agile.feedback.vote", Rule.authenticated, write=True,
+         description="Vote for and comment on a service's feedback")
+register("agile.feedback.settings", Rule.org_editor, write=True,
+         description="Allow or refuse anonymous feedback on the organization's service")
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -211,7 +262,7 @@ class Actor:
     def audit_ref(self) -> str:
         if self.via == "system":
             return f"system:{self.email or 'hub'}"
-        if self.via in ("app", "sandbox"):
+        if self.via in ("app", "sandbox", "ci"):
             return f"{self.via}:{self.email}"
         if self.user_id is None:
             return "anonymous"
@@ -265,7 +316,7 @@ def authorize(actor: Actor, action: str, resource: Any = None) -> None:
 _DATA_RULES = (Rule.data_reader, Rule.data_sampler, Rule.data_owner)
 # roles operators give to named people, and do not hold by being operators: a key manager
 # holds salts apart from the platform, a reviewer judges exports apart from it
-_NAMED_ROLES = (Rule.key_manager, Rule.reviewer)
+_NAMED_ROLES = (Rule.key_manager, Rule.reviewer, Rule.call_reviewer)
 
 
 def _authorize_data(actor: Actor, resource: Any, rule: Rule) -> None:
@@ -312,6 +363,14 @@ def _granted(actor: Actor, rule: Rule, resource: Any) -> bool:
         return isinstance(resource, User) and resource.id == actor.user_id
     if rule in (Rule.supporter, Rule.key_manager, Rule.reviewer):
         return rule.value in actor.platform_roles
+    if rule in (Rule.applicant, Rule.call_reviewer):
+        if actor.user_id is not None and actor.user_id in getattr(resource, "reviewer_ids", ()):
+            return True
+        return rule is Rule.applicant and any(
+            actor.role_in(org_id) is not None for org_id in getattr(resource, "org_ids", ()))
+    if rule is Rule.team:
+        return any(actor.role_in(org_id) is not None for org_id in getattr(resource, "org_ids",
+                                                                            ()))
     if rule is Rule.participant:
         if actor.user_id in getattr(resource, "participant_ids", ()):
             return True
@@ -345,4 +404,8 @@ _REFUSALS = {
     Rule.participant: "Only the people of this project or safe zone may do this",
     Rule.key_manager: "Only key managers may do this",
     Rule.reviewer: "Only export reviewers may do this",
+    Rule.applicant: "Only the applying organizations, the call's reviewers and operators may "
+                    "do this",
+    Rule.call_reviewer: "Only the reviewers assigned to this call may do this",
+    Rule.team: "Only the people of this project's consortium may do this",
 }

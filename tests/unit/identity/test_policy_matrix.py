@@ -10,12 +10,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dpghub.agile.models import AgileProject, ConsortiumMember
+from dpghub.catalog.models import Service
 from dpghub.core.errors import Forbidden, Unauthenticated
 from dpghub.core.jobs import Job
 from dpghub.identity.models import Organization, Role, User
 from dpghub.identity.policy import ACTIONS, ANONYMOUS, Actor, authorize
 from dpghub.lake.models import Dataset
 from dpghub.privacy.models import Zone, ZoneAnalyst
+from dpghub.programmes.models import Agreement, Application, ApplicationMember, Call, Reviewer
 from dpghub.testbed.models import Project, ProjectMember
 
 ORG_A = Organization(id=1, slug="org-a")
@@ -33,6 +36,14 @@ PROJECT_A = Project(id=20, org_id=1, name="p", members=[
     ProjectMember(user_id=13, role="collaborator", accepted_at=None)])
 # a safe zone of A with an analyst from elsewhere (user 12)
 ZONE_A = Zone(id=30, org_id=1, name="z", analysts=[ZoneAnalyst(user_id=12)])
+# a call whose assigned reviewer is user 16, and an application led by A with B in its
+# consortium
+CALL = Call(id=40, programme="agile", title="c", reviewers=[Reviewer(user_id=16)])
+APPLICATION_A = Application(id=41, org_id=1, call=CALL, members=[ApplicationMember(org_id=2)])
+AGREEMENT_A = Agreement(id=42, org_id=1, application=APPLICATION_A)
+# an agile project led by A with B in its consortium, and a registered service of A
+AGILE_A = AgileProject(id=50, org_id=1, name="p", members=[ConsortiumMember(org_id=2)])
+SERVICE_A = Service(id=60, org_id=1, slug="s")
 
 
 def person(roles: dict[int, Role] | None = None, *, operator: bool = False,
@@ -137,6 +148,29 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "privacy.zone.approve": (DATASET_A, {"admin_a", "operator"}),
     "privacy.zone.query": (ZONE_A, MEMBERS_A | {"collaborator", "operator"}),
     "privacy.export.review": (None, {"reviewer"}),
+    "programmes.call.create": (None, {"operator"}),
+    "programmes.call.read": (CALL, EVERYONE),
+    "programmes.application.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    # the lead's editors write the application; consortium members (B) read it
+    "programmes.application.update": (APPLICATION_A, {"editor_a", "admin_a", "operator"}),
+    "programmes.application.read": (APPLICATION_A, MEMBERS_A | {"admin_b", "reviewer",
+                                                                "operator"}),
+    "programmes.review.assign": (CALL, {"operator"}),
+    # the assigned reviewer only: operators select, they do not score by office
+    "programmes.review.score": (APPLICATION_A, {"reviewer"}),
+    "programmes.selection.read": (CALL, {"operator"}),
+    "programmes.selection.decide": (CALL, {"operator"}),
+    "programmes.report.submit": (AGREEMENT_A, {"editor_a", "admin_a", "operator"}),
+    "agile.project.create": (ORG_A, {"editor_a", "admin_a", "operator"}),
+    # the consortium (lead A and member B) works in the project; tokens are the lead's
+    "agile.project.read": (AGILE_A, MEMBERS_A | {"admin_b", "operator"}),
+    "agile.project.work": (AGILE_A, MEMBERS_A | {"admin_b", "operator"}),
+    "agile.project.manage": (AGILE_A, {"editor_a", "admin_a", "operator"}),
+    "agile.public.read": (SERVICE_A, EVERYONE),
+    # anonymous feedback is decided by the service's setting, in the service
+    "agile.feedback.give": (SERVICE_A, EVERYONE),
+    "agile.feedback.vote": (None, SIGNED_IN),
+    "agile.feedback.settings": (SERVICE_A, {"editor_a", "admin_a", "operator"}),
 }
 
 

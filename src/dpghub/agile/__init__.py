@@ -1,0 +1,1 @@
+"""Agile service projects: backlog, iterations, releases, deployments, feedback, metrics."""

@@ -1,0 +1,179 @@
+"""Agile pages: my projects and notices (/agile), a project's board (cards move with plain
+forms, no script) with its backlog form, releases and deployments, the delivery metrics with
+charts and their exact definitions, and the feedback section of a service's page (a catalogue
+panel registered in `app.register_hooks`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ..catalog import service as catalog
+from ..core.errors import HubError
+from ..identity.dependencies import PageActor, SignedInPageActor
+from ..identity.policy import can
+from ..web import csrf
+from ..web.context import DbSession
+from ..web.forms import attempt, form_data, parse
+from ..web.params import Id
+from ..web.templating import redirect, render
+from . import schemas, service
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+STATES = ("backlog", "selected", "in_progress", "done")
+METRICS = ("deployment_frequency", "lead_time_median_hours", "change_failure_rate",
+           "time_to_restore_median_hours", "feedback_lead_time_median_hours",
+           "feedback_response_median_hours")
+
+
+def _now(request: Request) -> Any:
+    return request.app.state.clock()
+
+
+@router.get("/agile")
+def home(request: Request, session: DbSession, actor: PageActor) -> Response:
+    return render(request, "agile/home.html", {
+        "projects": [service.projects.project_read(session, p)
+                     for p in service.projects.list_(session, actor=actor)]
+        if actor.user_id else [],
+        "notices": service.notices.of_user(session, actor=actor, unread_only=True),
+        "metrics": METRICS})
+
+
+@router.post("/agile/notices/read")
+def read_notices(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
+    service.notices.mark_read(session, actor=actor)
+    return redirect(request, "/agile")
+
+
+# --- a project's board ---------------------------------------------------------------------
+
+
+@router.get("/agile/projects/{project_id}")
+def project_page(project_id: Id, request: Request, session: DbSession,
+                 actor: SignedInPageActor) -> Response:
+    return _project(project_id, request, session, actor)
+
+
+def _project(project_id: int, request: Request, session: Any, actor: Any,
+             error: HubError | None = None, status: int = 200) -> Response:
+    project = service.projects.get(session, actor=actor, project_id=project_id)
+    return render(request, "agile/project.html", {
+        "project": service.projects.project_read(session, project),
+        "board": service.items.board(session, actor=actor, project=project),
+        "states": STATES,
+        "iterations": [service.iterations.iteration_read(i) for i in
+                       service.iterations.list_(session, actor=actor, project=project)],
+        "releases": service.releases.list_(session, project),
+        "deployments": service.deployments.list_(session, actor=actor, project=project)[:20],
+        "can_work": can(actor, "agile.project.work", project),
+        "error": error}, status=status)
+
+
+@router.post("/agile/projects/{project_id}/items")
+async def add_item(project_id: Id, request: Request, session: DbSession,
+                   actor: SignedInPageActor) -> Response:
+    form = await form_data(request)
+    form["acceptance"] = [line.strip() for line in str(form.get("acceptance", "")).splitlines()
+                          if line.strip()]
+    form["labels"] = [t.strip() for t in str(form.get("labels", "")).split(",") if t.strip()]
+    if form.get("estimate") == "":
+        form.pop("estimate")
+    with attempt(session) as tried:
+        project = service.projects.load(session, project_id)
+        service.items.create(session, actor=actor, project=project,
+                             data=parse(schemas.ItemCreate, form), now=_now(request))
+    if (error := tried.error) is not None:
+        return _project(project_id, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/agile/projects/{project_id}", "The item was added.")
+
+
+@router.post("/agile/projects/{project_id}/items/{item_id}/move")
+async def move_item(project_id: Id, item_id: Id, request: Request, session: DbSession,
+                    actor: SignedInPageActor) -> Response:
+    form = await form_data(request)
+    with attempt(session) as tried:
+        project = service.projects.load(session, project_id)
+        item = service.items.get(session, project, item_id)
+        service.items.update(session, actor=actor, project=project, item=item,
+                             data=parse(schemas.ItemUpdate, {"state": form.get("state")}),
+                             now=_now(request))
+    if (error := tried.error) is not None:
+        return _project(project_id, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/agile/projects/{project_id}#item-{item_id}", "The card moved.")
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+@router.get("/agile/projects/{project_id}/metrics")
+def metrics_page(project_id: Id, request: Request, session: DbSession,
+                 actor: PageActor) -> Response:
+    project = service.projects.load(session, project_id)
+    found = service.metrics.metrics(session, actor=actor, project=project, start=None,
+                                    end=None, now=_now(request))
+    charts = {}
+    for name in ("deployment_frequency", "lead_time_median_hours", "change_failure_rate"):
+        values = [getattr(w, name) or 0 for w in found.weeks]
+        top = max(values) or 1
+        charts[name] = [(w.week, v, round(v / top * 100)) for w, v in zip(found.weeks, values,
+                                                                           strict=True)]
+    return render(request, "agile/metrics.html", {
+        "project": service.projects.project_read(session, project), "metrics": found,
+        "names": METRICS, "charts": charts})
+
+
+@router.get("/agile/metrics")
+def definitions(request: Request, actor: PageActor) -> Response:
+    """The exact definitions of the delivery metrics."""
+    return render(request, "agile/definitions.html", {})
+
+
+# --- feedback on a service's page ----------------------------------------------------------
+
+
+def feedback_panel(request: Request, session: Any, actor: Any,
+                   found: Any) -> tuple[str, dict[str, Any]] | None:
+    """The catalogue's service page shows the feedback and its form (a registered panel)."""
+    ref = f"{found.organization.slug}/{found.slug}"
+    return "agile/_feedback.html", {
+        "ref": ref,
+        "feedback": [service.feedback.feedback_read(session, f) for f in
+                     service.feedback.list_(session, org=found.organization.slug,
+                                            slug=found.slug)][:50],
+        "anonymous": service.feedback.allows_anonymous(session, found.id),
+        "changelog": service.changelog.entries(session, org=found.organization.slug,
+                                               slug=found.slug)[:5]}
+
+
+@router.post("/services/{org}/{slug}/feedback")
+async def give_feedback(org: str, slug: str, request: Request, session: DbSession,
+                        actor: PageActor) -> Response:
+    form = await form_data(request)
+    if form.get("rating") == "":
+        form.pop("rating")
+    catalog.get_service(session, org, slug)        # 404 for a service that does not exist
+    with attempt(session) as tried:
+        service.feedback.give(session, actor=actor, org=org, slug=slug,
+                              data=parse(schemas.FeedbackCreate, form), now=_now(request),
+                              limiter=request.app.state.agile_feedback_limiter,
+                              address=request.client.host if request.client else "")
+    if (error := tried.error) is not None:
+        return redirect(request, f"/services/{org}/{slug}#feedback", error.message,
+                        **error.params)
+    return redirect(request, f"/services/{org}/{slug}#feedback", "Thank you for your feedback.")
+
+
+@router.post("/feedback/{feedback_id}/vote")
+def vote(feedback_id: Id, request: Request, session: DbSession,
+         actor: SignedInPageActor) -> Response:
+    found = service.feedback.get(session, feedback_id)
+    with attempt(session) as tried:
+        service.feedback.vote(session, actor=actor, feedback=found, now=_now(request))
+    target = catalog.get_service_by_id(session, found.service_id)
+    url = f"/services/{target.organization.slug}/{target.slug}#feedback-{feedback_id}"
+    if (error := tried.error) is not None:
+        return redirect(request, url, error.message, **error.params)
+    return redirect(request, url, "Your vote was counted.")

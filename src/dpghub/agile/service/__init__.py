@@ -1,0 +1,20 @@
+"""Every agile rule, by subject: projects (consortium, the service built, from a selection),
+tokens (CI), items (backlog and board), iterations, releases, deployments, incidents,
+metrics, feedback (giving, votes, comments, triage, statuses, merging), notices, changelog
+(and its Atom feed), limits (abuse limits of feedback). Routes use them as
+`service.projects.create(…)`, and so on."""
+
+from . import (  # noqa: F401
+    changelog,
+    deployments,
+    feedback,
+    incidents,
+    items,
+    iterations,
+    limits,
+    metrics,
+    notices,
+    projects,
+    releases,
+    tokens,
+)
