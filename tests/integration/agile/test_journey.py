@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dpghub.identity.models import Organization
+from dpghub.identity.models import Organization, User
 from tests.conftest import Hub
 from tests.support import agile, programmes
 
@@ -168,3 +168,53 @@ def test_from_the_call_to_the_metrics_and_the_dashboard(
     assert (figures["calls"], figures["applicants"], figures["selected"],
             figures["budget_granted_krw"]) == (1, 2, 1, 400_000_000)
     assert [o["slug"] for o in figures["call_figures"][0]["selected"]] == ["mois"]
+
+
+def _selected_consortium(w: agile.World, p: programmes.World,
+                         programme: str = "agile") -> int:
+    """A call of `programme` won by the mois consortium (gamma declined): its agreement."""
+    p.at(programmes.OPENS + timedelta(days=1))
+    call = p.call(programme=programme)
+    consortium = p.apply(w.lead_editor, call["id"], "mois", members=["alpha", "beta"])
+    alone = p.apply(w.outsider, call["id"], "gamma")
+    p.at(programmes.CLOSES + timedelta(hours=1))
+    decided = w.post(f"/api/v1/programmes/calls/{call['id']}/selection", w.operator, {
+        "selected": [{"application": consortium["id"], "reason": "평가 1위"}],
+        "declined": [{"application": alone["id"], "reason": "미달"}],
+        "starts_on": "2026-05-01", "ends_on": "2026-12-31", "deliverables": []})
+    assert decided.status_code == 200, decided.text
+    return int(decided.json()["agreements"][0])
+
+
+def test_a_project_from_an_agreement_only_for_its_lead_once(
+        hub: Hub, worlds: tuple[agile.World, programmes.World]) -> None:
+    w, p = worlds
+    agreement = _selected_consortium(w, p)
+    other = _selected_consortium(w, p, programme="ai_support")
+    w.at(agile.START)
+
+    def start(user: User, **body: object) -> tuple[int, str | None]:
+        sent = w.post("/api/v1/agile/projects", user, {"name": "민원 안내 서비스", **body})
+        return sent.status_code, sent.json().get("code")
+
+    # a member company is no lead; the declined rival has no selection; another programme's
+    # agreement is no agile one; a member's admin cannot act for the lead; no such agreement
+    assert start(w.alpha_admin, org="alpha", agreement=agreement) == (
+        422, "not_an_agile_selection")
+    assert start(w.outsider, org="gamma", agreement=agreement) == (
+        422, "not_an_agile_selection")
+    assert start(w.lead_editor, org="mois", agreement=other) == (
+        422, "not_an_agile_selection")
+    assert start(w.alpha_admin, org="mois", agreement=agreement)[0] == 403
+    assert start(w.lead_editor, org="mois", agreement=agreement + other + 1) == (
+        422, "not_an_agile_selection")
+    assert w.get("/api/v1/agile/projects", w.operator).json() == []      # nothing made
+
+    made = w.post("/api/v1/agile/projects", w.lead_editor, {
+        "org": "mois", "name": "민원 안내 서비스", "agreement": agreement,
+        "ends_on": "2026-10-31"})
+    assert made.status_code == 201, made.text
+    assert (made.json()["starts_on"], made.json()["ends_on"]) == ("2026-05-01", "2026-10-31")
+    # a member company's people see the project they are part of
+    seen = w.get("/api/v1/agile/projects", w.beta_admin).json()
+    assert [x["id"] for x in seen] == [made.json()["id"]]
