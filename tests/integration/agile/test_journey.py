@@ -81,13 +81,9 @@ def test_from_the_call_to_the_metrics_and_the_dashboard(
         "org": "mois", "name": "또 하나", "agreement": agreement_id})
     assert (again.status_code, again.json()["code"]) == (409, "agreement_has_project")
 
-    # --- backlog, iteration ---------------------------------------------------------------
+    # --- the backlog ----------------------------------------------------------------------
     font = w.item(pid, "글자 크기 조절", 3)
     search = w.item(pid, "민원 검색", 8, priority=2)
-    planned = w.post(f"/api/v1/agile/projects/{pid}/iterations", w.lead_editor, {
-        "name": "스프린트 1", "goal": "처리 상황 알림", "starts_on": "2026-05-04",
-        "ends_on": "2026-05-15", "items": [font["id"]]})
-    assert planned.status_code == 201, planned.text
 
     # --- feedback, a vote, the triage (4 h after the feedback) ----------------------------
     w.at(kst(4, 10))
@@ -99,9 +95,18 @@ def test_from_the_call_to_the_metrics_and_the_dashboard(
     notify = w.item(pid, "처리 상황 알림", 5, feedback=[fid])
     assert notify["feedback"] == [fid]
     assert w.get(f"/api/v1/feedback/{fid}").json()["status"] == "planned"
+
+    # --- an iteration planned from the backlog: 5 + 3 points committed -------------------
+    planned = w.post(f"/api/v1/agile/projects/{pid}/iterations", w.lead_editor, {
+        "name": "스프린트 1", "goal": "처리 상황 알림", "starts_on": "2026-05-04",
+        "ends_on": "2026-05-15", "items": [notify["id"], font["id"]]})
+    assert planned.status_code == 201, planned.text
+    iteration = planned.json()
+    assert (iteration["committed"], iteration["committed_points"]) == (
+        [notify["id"], font["id"]], 8.0)
     board = w.get(f"/api/v1/agile/projects/{pid}/board", w.alpha_admin).json()
-    assert [c["id"] for c in board["selected"]] == [font["id"]]
-    assert {c["id"] for c in board["backlog"]} == {search["id"], notify["id"]}
+    assert {c["id"] for c in board["selected"]} == {notify["id"], font["id"]}
+    assert [c["id"] for c in board["backlog"]] == [search["id"]]
     moved = w.patch(f"/api/v1/agile/projects/{pid}/items/{notify['id']}", w.alpha_admin,
                     {"state": "in_progress"})
     assert moved.status_code == 200, moved.text
@@ -130,7 +135,10 @@ def test_from_the_call_to_the_metrics_and_the_dashboard(
     assert released.status_code == 201, released.text
     items = {i["id"]: i["state"] for i in
              w.get(f"/api/v1/agile/projects/{pid}/items", w.alpha_admin).json()}
-    assert items[notify["id"]] == "done"
+    assert (items[notify["id"]], items[font["id"]]) == ("done", "selected")
+    sprint = w.get(f"/api/v1/agile/projects/{pid}/iterations", w.alpha_admin).json()
+    assert [(x["id"], x["done"], x["velocity"]) for x in sprint] == [
+        (iteration["id"], [notify["id"]], 5.0)]
     done = w.get(f"/api/v1/feedback/{fid}").json()
     assert (done["status"], done["release"]) == ("completed", released.json()["id"])
     for user in (w.citizens[0], w.citizens[1]):
