@@ -175,7 +175,14 @@ def test_from_the_call_to_the_metrics_and_the_dashboard(
     figures = next(x for x in public["programmes"] if x["programme"] == "agile")
     assert (figures["calls"], figures["applicants"], figures["selected"],
             figures["budget_granted_krw"]) == (1, 2, 1, 400_000_000)
-    assert [o["slug"] for o in figures["call_figures"][0]["selected"]] == ["mois"]
+    shown = figures["call_figures"]
+    assert [(c["id"], c["applicants"], [o["slug"] for o in c["selected"]],
+             c["budget_granted_krw"], c["ranking"]) for c in shown] == [
+        (call["id"], 2, ["mois"], 400_000_000, None)]       # names and scores: operators
+    operators = w.get("/api/v1/programmes/dashboard", w.operator).json()
+    rows = next(x for x in operators["programmes"] if x["programme"] == "agile")
+    assert [(r["application"], r["score"]) for r in rows["call_figures"][0]["ranking"]] == [
+        (consortium["id"], 76.0), (alone["id"], 50.0)]    # (86 + 66) ÷ 2; 50 from both
 
 
 def _selected_consortium(w: agile.World, p: programmes.World,
