@@ -42,7 +42,8 @@ def _now(request: Request) -> datetime:
 def create_project(data: schemas.ProjectCreate, session: DbSession,
                    actor: ApiActor) -> schemas.ProjectRead:
     """Start a project led by `org` (its editors, or operators), directly or from the
-    `agreement` of an `agile` programme selection (lead, members and period from it)."""
+    `agreement` of an `agile` programme selection `org` won as lead (members and period from
+    it, or within it)."""
     project = service.projects.create(session, actor=actor, data=data)
     return service.projects.project_read(session, project)
 

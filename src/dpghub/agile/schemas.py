@@ -55,8 +55,8 @@ class ProjectCreate(Schema):
     testbed_project: int | None = Field(default=None, ge=1,
                                         description="Its sandbox project in the testbed")
     agreement: int | None = Field(default=None, ge=1, description=(
-        "The agreement of the `agile` programme's selection it starts from: the lead, "
-        "members and period come from the selection when not given"))
+        "The agreement of an `agile` programme selection `org` won as lead: the members "
+        "and period come from it when not given, and given ones must keep within it"))
     starts_on: IsoDate | None = Field(default=None, examples=["2026-05-01"])
     ends_on: IsoDate | None = Field(default=None, examples=["2026-12-31"])
 

@@ -5,6 +5,8 @@ period."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,9 +29,10 @@ def create(session: Session, *, actor: Actor, data: schemas.ProjectCreate) -> Ag
     members, starts_on, ends_on = list(data.members), data.starts_on, data.ends_on
     if data.agreement is not None:
         agreement = _agreement(session, actor, lead, data.agreement)
-        if not members:
-            members = [identity.get_org_by_id(session, m.org_id).slug
-                       for m in agreement.application.members]
+        consortium = [identity.get_org_by_id(session, m.org_id).slug
+                      for m in agreement.application.members]
+        members = members or consortium
+        _within_agreement(agreement, members, consortium, starts_on, ends_on)
         starts_on = starts_on or agreement.starts_on
         ends_on = ends_on or agreement.ends_on
     if starts_on is None or ends_on is None:
@@ -68,6 +71,23 @@ def _agreement(session: Session, actor: Actor, lead: Organization, agreement_id:
         raise Conflict("Agreement {id} already has its project", code="agreement_has_project",
                        id=agreement_id)
     return programmes.agreements.get(session, actor=actor, agreement_id=agreement_id)
+
+
+def _within_agreement(agreement, members: list[str], consortium: list[str],  # type: ignore[no-untyped-def]
+                      starts_on: date | None, ends_on: date | None) -> None:
+    """A project from an agreement keeps to it: the selected consortium, within its period
+    (a narrower consortium or period is the lead's choice)."""
+    for i, slug in enumerate(members):
+        if slug not in consortium:
+            raise Invalid("{slug} is no member of the consortium of agreement {id}",
+                          code="not_in_agreement", field=f"members.{i}", slug=slug,
+                          id=agreement.id)
+    for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if day is not None and not agreement.starts_on <= day <= agreement.ends_on:
+            raise Invalid("{day} is outside agreement {id}'s period, {starts} to {ends}",
+                          code="outside_agreement", field=name, day=day.isoformat(),
+                          id=agreement.id, starts=agreement.starts_on.isoformat(),
+                          ends=agreement.ends_on.isoformat())
 
 
 def _members(session: Session, lead: Organization, slugs: list[str]) -> list[Organization]:
