@@ -223,13 +223,22 @@ def test_a_project_from_an_agreement_only_for_its_lead_once(
     assert start(w.alpha_admin, org="mois", agreement=agreement)[0] == 403
     assert start(w.lead_editor, org="mois", agreement=agreement + other + 1) == (
         422, "not_an_agile_selection")
+    # given members and period keep within the agreement: its consortium, its days
+    assert start(w.lead_editor, org="mois", agreement=agreement, members=["alpha", "gamma"]) == (
+        422, "not_in_agreement")
+    assert start(w.lead_editor, org="mois", agreement=agreement, starts_on="2026-04-01") == (
+        422, "outside_agreement")
+    assert start(w.lead_editor, org="mois", agreement=agreement, ends_on="2027-01-31") == (
+        422, "outside_agreement")
     assert w.get("/api/v1/agile/projects", w.operator).json() == []      # nothing made
 
     made = w.post("/api/v1/agile/projects", w.lead_editor, {
         "org": "mois", "name": "민원 안내 서비스", "agreement": agreement,
-        "ends_on": "2026-10-31"})
+        "members": ["beta"], "ends_on": "2026-10-31"})
     assert made.status_code == 201, made.text
     assert (made.json()["starts_on"], made.json()["ends_on"]) == ("2026-05-01", "2026-10-31")
+    assert [m["slug"] for m in made.json()["members"]] == ["beta"]   # a narrower consortium
     # a member company's people see the project they are part of
     seen = w.get("/api/v1/agile/projects", w.beta_admin).json()
     assert [x["id"] for x in seen] == [made.json()["id"]]
+    assert w.get("/api/v1/agile/projects", w.alpha_admin).json() == []
