@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
                "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge",
-               "Fault", "Unresolved", "Outside", "notify", "_act"}
+               "Fault", "Unresolved", "Outside", "notify", "_act", "Figure"}
 TEMPLATE_CALL = re.compile(r"""_\(\s*(?P<q>["'])(?P<id>.+?)(?P=q)\s*[,)]""", re.S)
 
 
@@ -73,7 +73,8 @@ def _python_messages(tree: ast.AST) -> set[str]:
             if name in ERROR_CALLS:
                 # where the message is: a flash after the URL, a notice after the user; the
                 # testbed pages' `_act(request, session, actor, project_id, work, flash)`
-                position = {"redirect": 2, "Fault": 3, "notify": 2, "_act": 5}.get(name, 0)
+                position = {"redirect": 2, "Fault": 3, "notify": 2, "_act": 5,
+                            "Figure": 1}.get(name, 0)
                 args = node.args
                 if len(args) > position and isinstance(args[position], ast.Constant) and \
                         isinstance(args[position].value, str):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit, netcheck
+from ..core import months as months_of
 from ..core.db import utcnow
 from ..core.errors import Conflict, Invalid, NotFound
 from ..core.pagination import decode_cursor, encode_cursor
@@ -136,3 +137,14 @@ def page_read(result: search_index.Result, next_cursor: str | None,
                                           label=facet_label(result, name, v, lang))
                        for v, c in pairs] for name, pairs in result.facets.items()},
         next_cursor=next_cursor)
+
+
+def monthly_figures(session: Session, months: list[str]) -> dict[str, dict[str, float]]:
+    """Registered services at the end of each month (Asia/Seoul): the dashboard's figure."""
+    start, end = months_of.bounds(months)
+    before = session.scalar(select(func.count(Service.id)).where(Service.created_at < start))
+    month = months_of.seoul_month(Service.created_at)
+    per_month = dict(session.execute(
+        select(month, func.count(Service.id))
+        .where(Service.created_at >= start, Service.created_at < end).group_by(month)).all())
+    return {"services": months_of.cumulative(before or 0, per_month, months)}

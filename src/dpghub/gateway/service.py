@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..catalog import service as catalog
 from ..core import audit
+from ..core import months as months_of
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from ..identity.models import Organization
@@ -17,7 +18,15 @@ from ..identity.policy import Actor, authorize, can
 from ..lake import service as lake
 from . import credentials, schemas
 from .bell import mark_changed
-from .models import App, AppKey, GatewayState, Plan, Subscription, SubscriptionStatus
+from .models import (
+    App,
+    AppKey,
+    CallRecord,
+    GatewayState,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+)
 
 ACTIVE_KEYS = 2             # a primary and a secondary, so keys rotate without downtime
 DEVELOPMENT_LIMITS = (5.0, 1_000)         # requests per second, calls per day
@@ -328,3 +337,35 @@ def actor_for_credential(session: Session, credential: str | None, signing_key: 
     samples = frozenset(d for d, plan in live if plan != Plan.production) - datasets
     return Actor(via="app", email=f"{app.organization.slug}/{app.id}", datasets=datasets,
                  samples=samples, scopes=frozenset({"read"}))
+
+
+# --- figures other domains read ------------------------------------------------------------
+
+FAILED = ("upstream_error", "timeout")   # the service failed its caller (refusals are ours)
+
+
+def error_counts(session: Session, service_ids: list[int], since: datetime,
+                 until: datetime) -> dict[int, tuple[int, int]]:
+    """Per service, (calls, failed calls) in [since, until): calls the hub refused itself
+    (keys, limits) are no calls of the service; a failed one is an upstream error, a
+    timeout or a 5xx answer. The agile error watch reads this."""
+    if not service_ids:
+        return {}
+    failed = case((CallRecord.outcome.in_(FAILED) | (CallRecord.status >= 500), 1), else_=0)
+    rows = session.execute(
+        select(CallRecord.service_id, func.count(CallRecord.id), func.sum(failed))
+        .where(CallRecord.service_id.in_(service_ids), CallRecord.at >= since,
+               CallRecord.at < until, CallRecord.outcome != "refused")
+        .group_by(CallRecord.service_id))
+    return {sid: (int(calls), int(errors or 0)) for sid, calls, errors in rows}
+
+
+def monthly_figures(session: Session, months: list[str]) -> dict[str, dict[str, float]]:
+    """Calls through the gateway in each month (Asia/Seoul), refusals left out."""
+    start, end = months_of.bounds(months)
+    month = months_of.seoul_month(CallRecord.at)
+    per_month = dict(session.execute(
+        select(month, func.count(CallRecord.id))
+        .where(CallRecord.at >= start, CallRecord.at < end, CallRecord.outcome != "refused")
+        .group_by(month)).all())
+    return {"gateway_calls": {m: per_month.get(m, 0) for m in months}}

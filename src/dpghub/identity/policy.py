@@ -211,6 +211,9 @@ register("programmes.selection.read", Rule.operator, write=False,
          description="See the ranking of a call and the applicants' names and scores")
 register("programmes.selection.decide", Rule.operator, write=True,
          description="Select participants of a call; every applicant is told the reason")
+register("programmes.figures.read", Rule.operator, write=False,
+         description="See the hub's monthly figures kept for operators on the programme "
+         "dashboard (every dataset, sandbox projects, validations, AI tokens)")
 register("programmes.report.submit", Rule.org_editor, write=True,
          description="Submit a progress report on the lead organization's agreement")
 

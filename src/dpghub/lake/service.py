@@ -10,13 +10,14 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit, jobs, usage
+from ..core import months as months_of
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.pagination import check_limit, decode_cursor, encode_cursor
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize, can
 from . import schemas
-from .models import Dataset, DatasetVersion, RawFile
+from .models import AccessLevel, Dataset, DatasetVersion, RawFile
 from .storage import LakeStorage
 
 INGEST_JOB = "lake.ingest"
@@ -398,3 +399,39 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int) -> jobs.Job:
     audit.record(session, actor=actor, action="core.job.cancel", target_type="job",
                  target_id=job.id, org_id=job.org_id)
     return job
+
+
+def monthly_figures(session: Session, months: list[str]) -> dict[str, dict[str, float]]:
+    """Datasets and their rows at the end of each month (Asia/Seoul), all and open ones — the
+    programme dashboard's lake figures. Rows are the latest version's rows at that moment;
+    'open' is a dataset's access level today (the lake keeps no history of it)."""
+    end = months_of.bounds(months)[1]
+    access = dict(session.execute(select(Dataset.id, Dataset.access)
+                                  .where(Dataset.created_at < end)).all())
+    created = session.execute(select(Dataset.id, Dataset.created_at)
+                              .where(Dataset.created_at < end)
+                              .order_by(Dataset.created_at)).all()
+    versions = session.execute(select(DatasetVersion.dataset_id, DatasetVersion.created_at,
+                                      DatasetVersion.row_count)
+                               .where(DatasetVersion.created_at < end)
+                               .order_by(DatasetVersion.created_at, DatasetVersion.id)).all()
+    ends = [months_of.bounds([m])[1] for m in months]
+    figures: dict[str, dict[str, float]] = {k: {} for k in ("datasets", "datasets_open",
+                                                            "rows", "rows_open")}
+    rows_now: dict[int, int] = {}
+    d = v = 0
+    count = count_open = 0
+    for month, boundary in zip(months, ends, strict=True):
+        while d < len(created) and created[d][1] < boundary:
+            count += 1
+            count_open += access.get(created[d][0]) == AccessLevel.open
+            d += 1
+        while v < len(versions) and versions[v][1] < boundary:
+            rows_now[versions[v][0]] = versions[v][2]
+            v += 1
+        figures["datasets"][month] = count
+        figures["datasets_open"][month] = count_open
+        figures["rows"][month] = sum(rows_now.values())
+        figures["rows_open"][month] = sum(n for i, n in rows_now.items()
+                                          if access.get(i) == AccessLevel.open)
+    return figures

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response
 
 from ..identity.dependencies import ApiActor, OptionalApiActor
 from ..identity.policy import can
-from ..web.context import DbSession
+from ..web.context import DbSession, Lang
 from ..web.params import Id
 from ..web.problems import responses
 from . import schemas, service
@@ -199,9 +200,33 @@ def submit_report(agreement_id: Id, data: schemas.ReportCreate, session: DbSessi
 # --- dashboard -----------------------------------------------------------------------------
 
 
-@router.get("/dashboard", response_model=schemas.Dashboard)
-def dashboard(request: Request, session: DbSession,
-              actor: OptionalApiActor) -> schemas.Dashboard:
+FromMonth = Annotated[str | None, Query(alias="from", examples=["2026-01"], description=(
+    "The first month, YYYY-MM in Asia/Seoul (default: eleven months before `to`)"))]
+ToMonth = Annotated[str | None, Query(alias="to", examples=["2026-12"], description=(
+    "The last month, YYYY-MM (default: this month)"))]
+
+
+@router.get("/dashboard", response_model=schemas.Dashboard, responses=responses(422))
+def dashboard(request: Request, session: DbSession, actor: OptionalApiActor, lang: Lang,
+              start: FromMonth = None, end: ToMonth = None) -> schemas.Dashboard:
     """Per programme: calls, applicants, selected participants, budget granted (public);
-    each call's ranking with the applicants' names and scores for operators."""
-    return service.dashboard.figures(session, actor=actor, now=_now(request))
+    each call's ranking with the applicants' names and scores for operators. `hub`: the
+    hub's figures per month — open datasets and their rows, services, gateway calls, agile
+    releases, feedback answered for everyone; every dataset, sandbox projects, validations
+    passed and AI tokens for operators too."""
+    return service.dashboard.figures(session, actor=actor, now=_now(request), start=start,
+                                     end=end, language=lang)
+
+
+@router.get("/dashboard.csv", response_class=Response, responses={
+    **responses(422), 200: {"content": {"text/csv": {"example": "month,datasets_open\r\n"
+                                                                 "2026-05,12\r\n"}}}})
+def dashboard_csv(request: Request, session: DbSession, actor: OptionalApiActor, lang: Lang,
+                  start: FromMonth = None, end: ToMonth = None) -> Response:
+    """The hub's monthly figures as CSV (UTF-8 with BOM, so Excel reads the Korean): one row
+    per month, one column per figure the caller may see."""
+    found = service.dashboard.monthly(session, actor=actor, now=_now(request), start=start,
+                                      end=end, language=lang)
+    name = f"dpghub-figures-{found.months[0]}-{found.months[-1]}.csv"
+    return Response("\ufeff" + service.dashboard.as_csv(found), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

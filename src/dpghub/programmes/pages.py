@@ -15,7 +15,7 @@ from ..identity import service as identity
 from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
 from ..web import csrf
-from ..web.context import DbSession
+from ..web.context import DbSession, Lang
 from ..web.forms import attempt, form_data, parse
 from ..web.params import Id
 from ..web.templating import redirect, render
@@ -302,6 +302,15 @@ async def select(call_id: Id, request: Request, session: DbSession,
 
 
 @router.get("/programmes/dashboard")
-def dashboard(request: Request, session: DbSession, actor: PageActor) -> Response:
-    return render(request, "programmes/dashboard.html", {
-        "dashboard": service.dashboard.figures(session, actor=actor, now=_now(request))})
+def dashboard(request: Request, session: DbSession, actor: PageActor, lang: Lang) -> Response:
+    start = request.query_params.get("from") or None
+    end = request.query_params.get("to") or None
+    try:
+        found = service.dashboard.figures(session, actor=actor, now=_now(request),
+                                          start=start, end=end, language=lang)
+    except Invalid as error:     # a month mistyped in the form: the default months, and why
+        found = service.dashboard.figures(session, actor=actor, now=_now(request),
+                                          language=lang)
+        return render(request, "programmes/dashboard.html", {"dashboard": found,
+                                                             "error": error}, status=422)
+    return render(request, "programmes/dashboard.html", {"dashboard": found})

@@ -233,8 +233,24 @@ class ProgrammeFigures(Schema):
     call_figures: list[CallFigures]
 
 
+class MonthlySeries(Schema):
+    key: str = Field(examples=["gateway_calls"])
+    label: str = Field(description="Its name in the reader's language", examples=["게이트웨이 호출"])
+    public: bool = Field(description="Shown to everyone (else to operators only)")
+    stock: bool = Field(description="A count at each month's end (else: within the month)")
+    values: list[float] = Field(description="One value per month of `months`, in order")
+    available: bool = Field(default=True, description=(
+        "False while the domain that counts it is not installed (values are then zeros)"))
+
+
+class HubFigures(Schema):
+    months: list[str] = Field(examples=[["2026-05", "2026-06"]],
+                              description="Calendar months in Asia/Seoul, oldest first")
+    series: list[MonthlySeries]
+
+
 class Dashboard(Schema):
     as_of: datetime
     programmes: list[ProgrammeFigures]
-    # the hub-wide figures per month and the agile and AI parts come with their domains
-    # (issue 17's second half): they will be further keys here, public or operators-only
+    hub: HubFigures = Field(description=(
+        "The hub's figures per month: the public ones for everyone, the rest for operators"))

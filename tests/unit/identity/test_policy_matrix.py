@@ -159,6 +159,7 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     # the assigned reviewer only: operators select, they do not score by office
     "programmes.review.score": (APPLICATION_A, {"reviewer"}),
     "programmes.selection.read": (CALL, {"operator"}),
+    "programmes.figures.read": (None, {"operator"}),
     "programmes.selection.decide": (CALL, {"operator"}),
     "programmes.report.submit": (AGREEMENT_A, {"editor_a", "admin_a", "operator"}),
     "agile.project.create": (ORG_A, {"editor_a", "admin_a", "operator"}),

@@ -1,0 +1,96 @@
+"""Calendar months in Asia/Seoul, as SQL and as Python: the hub's monthly figures count what
+happened in a Korean month, whichever database holds the timestamps (stored as UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from .errors import Invalid
+
+KST = timezone(timedelta(hours=9))   # Korea keeps no daylight saving time (since 1988)
+MAX_MONTHS = 120
+
+
+class seoul_month(FunctionElement[str]):  # noqa: N801 — reads as a SQL function
+    """`seoul_month(column)`: the Seoul calendar month of a UTC timestamp as 'YYYY-MM'."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(seoul_month)
+def _month_postgresql(element: seoul_month, compiler: Any, **kw: Any) -> str:
+    return f"to_char(timezone('Asia/Seoul', {compiler.process(element.clauses, **kw)}), " \
+        "'YYYY-MM')"
+
+
+@compiles(seoul_month, "sqlite")
+def _month_sqlite(element: seoul_month, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps the UTC timestamp as text; strftime reads it and adds Seoul's offset
+    # (the sqlite3 driver takes '?' parameters: a '%' here is a plain character)
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+9 hours')"
+
+
+def month_of(moment: datetime) -> str:
+    return moment.astimezone(KST).strftime("%Y-%m")
+
+
+def parse_month(text: str, field: str) -> date:
+    """'2026-05' → the first day of that month; anything else is a 422 naming the field."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise Invalid("{field} is no month written as YYYY-MM: {value}", code="bad_month",
+                      field=field, value=text[:20]) from None
+
+
+def _next(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def months_between(start: str | None, end: str | None, now: datetime,
+                   default: int = 12) -> list[str]:
+    """The months from `start` to `end` inclusive ('YYYY-MM'); by default the `default`
+    months up to the one `now` is in. More than ten years, or an end before the start: 422."""
+    last = parse_month(end, "to") if end else parse_month(month_of(now), "to")
+    if start:
+        first = parse_month(start, "from")
+    else:
+        first = last
+        for _ in range(default - 1):
+            first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    if first > last:
+        raise Invalid("The month range ends before it starts: {start} to {end}",
+                      code="bad_period", field="to", start=first.strftime("%Y-%m"),
+                      end=last.strftime("%Y-%m"))
+    months = []
+    while first <= last:
+        months.append(first.strftime("%Y-%m"))
+        if len(months) > MAX_MONTHS:
+            raise Invalid("At most {limit} months at once", code="too_many_months",
+                          field="from", limit=MAX_MONTHS)
+        first = _next(first)
+    return months
+
+
+def bounds(months: list[str]) -> tuple[datetime, datetime]:
+    """The UTC instants where the first month starts and the month after the last starts."""
+    first = parse_month(months[0], "from")
+    after = _next(parse_month(months[-1], "to"))
+    return (datetime(first.year, first.month, 1, tzinfo=KST).astimezone(UTC),
+            datetime(after.year, after.month, 1, tzinfo=KST).astimezone(UTC))
+
+
+def cumulative(before: float, per_month: dict[str, float], months: list[str]) -> dict[str, float]:
+    """A stock at each month's end: what there was before the range plus each month's change."""
+    total, out = before, {}
+    for month in months:
+        total += per_month.get(month, 0)
+        out[month] = total
+    return out
