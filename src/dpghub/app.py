@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -67,6 +68,7 @@ from .privacy import pages as privacy_pages
 from .privacy import service as privacy_service
 from .programmes import api as programmes_api
 from .programmes import pages as programmes_pages
+from .programmes import service as programmes_service
 from .testbed import api as testbed_api
 from .testbed import api_work as testbed_work
 from .testbed import pages as testbed_pages
@@ -89,6 +91,8 @@ portal's account page or with `dpghub token create`). Errors are `application/pr
 with a stable `code` and, for bad input, the `field` at fault. Messages follow
 `Accept-Language` (Korean by default, English on request).
 """
+
+log = logging.getLogger("dpghub")
 
 
 class HubApp(FastAPI):
@@ -173,6 +177,10 @@ def register_hooks() -> None:
     # an agile project's CI token sends its project's deployments and incidents, nothing else
     dependencies.register_scheme(agile_service.tokens.is_project_token, _ci_actor)
     catalog_pages.add_service_panel(agile_pages.feedback_panel)  # feedback on service pages
+    # the programme dashboard counts sandbox projects, validations, agile's releases and
+    # answered feedback per month
+    programmes_service.dashboard.add_provider(testbed_service.figures.monthly_figures)
+    programmes_service.dashboard.add_provider(agile_service.figures.monthly_figures)
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:
@@ -212,12 +220,16 @@ def create_app(settings: Settings | None = None, *,
             runner.start()
         app.state.job_runner = runner
         flusher = asyncio.create_task(_flush_usage(app))
+        watcher = (asyncio.create_task(_watch_errors(app, settings.agile_watch_seconds))
+                   if settings.agile_watch_seconds else None)
         app.state.recorder.start()
         app.state.queries.start()
         yield
         app.state.queries.stop()
         app.state.sandbox.inspector.flush()
         flusher.cancel()
+        if watcher is not None:
+            watcher.cancel()
         await app.state.gateway.close()
         app.state.recorder.stop()
         if runner is not None:
@@ -328,6 +340,22 @@ async def _flush_usage(app: FastAPI, every: float = 10.0) -> None:
             await asyncio.to_thread(app.state.usage.flush, app.state.session_factory)
         except Exception:  # noqa: BLE001 — the database may be busy; the counts are kept
             continue
+
+
+async def _watch_errors(app: FastAPI, every: float) -> None:
+    """Opens and resolves agile incidents from the gateway's error rate (agile's watch)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(watch_once, app)
+        except Exception:  # noqa: BLE001 — a busy database: the next look sees the same calls
+            log.warning("the agile error watch failed; it looks again", exc_info=True)
+
+
+def watch_once(app: FastAPI) -> list[Any]:
+    """One look of the error watch, in its own transaction, at the app's clock."""
+    with app.state.session_factory() as session, session.begin():
+        return agile_service.watch.check(session, now=app.state.clock())
 
 
 def _redis(url: str | None):  # type: ignore[no-untyped-def]

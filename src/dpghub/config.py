@@ -136,6 +136,10 @@ class Settings(BaseSettings):
         default=30, ge=2, description="A running job whose worker has not signalled for this "
         "long is taken as interrupted (retried, or failed when out of attempts)."
     )
+    agile_watch_seconds: int = Field(
+        default=60, ge=0, description="How often each hub process looks at the gateway's "
+        "error rate of agile projects' services to open or resolve incidents (0: never)."
+    )
     job_memory_mb: int = Field(
         default=1024, ge=64, description="Memory limit of one ingestion or derived-dataset "
         "job, in MiB (DuckDB spills to disk beyond it)."

@@ -39,12 +39,12 @@ def _now(request: Request) -> datetime:
 
 @router.post("/agile/projects", status_code=201, response_model=schemas.ProjectRead,
              responses=responses(401, 403, 404, 409, 422))
-def create_project(data: schemas.ProjectCreate, session: DbSession,
+def create_project(data: schemas.ProjectCreate, request: Request, session: DbSession,
                    actor: ApiActor) -> schemas.ProjectRead:
     """Start a project led by `org` (its editors, or operators), directly or from the
     `agreement` of an `agile` programme selection `org` won as lead (members and period from
     it, or within it)."""
-    project = service.projects.create(session, actor=actor, data=data)
+    project = service.projects.create(session, actor=actor, data=data, now=_now(request))
     return service.projects.project_read(session, project)
 
 
@@ -245,6 +245,19 @@ def resolve_incident(project_id: Id, incident_id: Id, data: schemas.IncidentUpda
     who = _team_or_ci(request, session, project.id, actor)
     return service.incidents.incident_read(service.incidents.resolve(
         session, actor=who, project=project, incident_id=incident_id, data=data))
+
+
+@router.put(P + "/alert", response_model=schemas.ProjectRead,
+            responses=responses(401, 403, 404, 422))
+def set_alert(project_id: Id, data: schemas.AlertSettings, session: DbSession,
+              actor: ApiActor) -> schemas.ProjectRead:
+    """When the gateway's error watch opens an incident for the project's service: more than
+    `error_rate` of at least `min_calls` calls over 5 minutes failed (the lead's editors;
+    `error_rate: null` turns it off). It resolves the incident once the service is healthy
+    again for a whole window."""
+    project = service.projects.get(session, actor=actor, project_id=project_id)
+    return service.projects.project_read(session, service.incidents.set_alert(
+        session, actor=actor, project=project, data=data))
 
 
 @router.get(P + "/incidents", response_model=list[schemas.IncidentRead],

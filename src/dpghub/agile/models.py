@@ -14,10 +14,12 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +82,10 @@ class AgileProject(Base):
         ForeignKey("programmes_agreement.id", ondelete="SET NULL"), unique=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # the gateway opens an incident when the service's error rate over 5 minutes passes this
+    # share (None: never) on at least `alert_min_calls` calls (watch.py)
+    alert_error_rate: Mapped[float | None] = mapped_column(Float, default=0.05)
+    alert_min_calls: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -224,11 +230,17 @@ class Incident(Base):
     """A time the service was broken for its users, from opening to restoring."""
 
     __tablename__ = "agile_incident"
+    __table_args__ = (   # one open incident from the gateway per project, however many watch
+        Index("uq_agile_incident_gateway_open", "project_id", unique=True,
+              sqlite_where=text("source = 'gateway' AND resolved_at IS NULL"),
+              postgresql_where=text("source = 'gateway' AND resolved_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("agile_project.id", ondelete="CASCADE"),
                                             index=True)
     title: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(20), default="team",
+                                        server_default="team")   # team | ci | gateway
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(Integer)

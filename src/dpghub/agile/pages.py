@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from ..catalog import service as catalog
 from ..core.errors import HubError
+from ..identity import service as identity
 from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
 from ..web import csrf
@@ -42,6 +43,47 @@ def home(request: Request, session: DbSession, actor: PageActor) -> Response:
         "metrics": METRICS})
 
 
+# --- starting a project --------------------------------------------------------------------
+
+
+@router.get("/agile/new")
+def new_project(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
+    return _new(request, session, actor)
+
+
+def _new(request: Request, session: Any, actor: Any, error: HubError | None = None,
+         status: int = 200, form: dict[str, Any] | None = None) -> Response:
+    """The form to start a project: the organizations one may lead for, and the agreements of
+    `agile` selections they won as lead and have not used yet."""
+    orgs = [org for org, _ in identity.orgs_of(session, actor.user_id)
+            if can(actor, "agile.project.create", org)]
+    return render(request, "agile/new.html", {
+        "orgs": orgs, "agreements": service.projects.open_agreements(session, orgs),
+        "error": error, "form": form or {}}, status=status)
+
+
+def _words(value: Any, sep: str = ",") -> list[str]:
+    """A text field of several slugs or references (comma or line separated)."""
+    text = " ".join(value) if isinstance(value, list) else str(value or "")
+    return [w.strip() for w in text.replace("\n", sep).split(sep) if w.strip()]
+
+
+@router.post("/agile/projects")
+async def create_project(request: Request, session: DbSession,
+                         actor: SignedInPageActor) -> Response:
+    form = await form_data(request)
+    data: dict[str, Any] = {k: v for k, v in form.items() if v != ""}
+    data["members"] = _words(form.get("members"))
+    data["datasets"] = _words(form.get("datasets"))
+    with attempt(session) as tried:
+        project = service.projects.create(session, actor=actor,
+                                          data=parse(schemas.ProjectCreate, data),
+                                          now=_now(request))
+    if (error := tried.error) is not None:
+        return _new(request, session, actor, error=error, status=error.status, form=form)
+    return redirect(request, f"/agile/projects/{project.id}", "The project was created.")
+
+
 @router.post("/agile/notices/read")
 def read_notices(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
     service.notices.mark_read(session, actor=actor)
@@ -60,14 +102,19 @@ def project_page(project_id: Id, request: Request, session: DbSession,
 def _project(project_id: int, request: Request, session: Any, actor: Any,
              error: HubError | None = None, status: int = 200) -> Response:
     project = service.projects.get(session, actor=actor, project_id=project_id)
+    board = service.items.board(session, actor=actor, project=project)
     return render(request, "agile/project.html", {
         "project": service.projects.project_read(session, project),
-        "board": service.items.board(session, actor=actor, project=project),
+        "board": board, "today": _now(request).date(),
         "states": STATES,
         "iterations": [service.iterations.iteration_read(i) for i in
                        service.iterations.list_(session, actor=actor, project=project)],
         "releases": service.releases.list_(session, project),
         "deployments": service.deployments.list_(session, actor=actor, project=project)[:20],
+        "feedback": [service.feedback.feedback_read(session, f)
+                     for f in service.feedback.of_service(session, project.service_id)]
+        if project.service_id is not None else [],
+        "incidents": service.incidents.list_(session, actor=actor, project=project)[:20],
         "can_work": can(actor, "agile.project.work", project),
         "error": error}, status=status)
 
@@ -103,6 +150,40 @@ async def move_item(project_id: Id, item_id: Id, request: Request, session: DbSe
     if (error := tried.error) is not None:
         return _project(project_id, request, session, actor, error=error, status=error.status)
     return redirect(request, f"/agile/projects/{project_id}#item-{item_id}", "The card moved.")
+
+
+@router.post("/agile/projects/{project_id}/iterations")
+async def plan_iteration(project_id: Id, request: Request, session: DbSession,
+                         actor: SignedInPageActor) -> Response:
+    """Plan an iteration: its period and goal, and the backlog items ticked on the form."""
+    form = await form_data(request)
+    items = form.get("items", [])
+    form["items"] = [items] if isinstance(items, str) else items
+    with attempt(session) as tried:
+        project = service.projects.load(session, project_id)
+        service.iterations.create(session, actor=actor, project=project,
+                                  data=parse(schemas.IterationCreate, form))
+    if (error := tried.error) is not None:
+        return _project(project_id, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/agile/projects/{project_id}#iter-h",
+                    "The iteration was planned.")
+
+
+@router.post("/agile/projects/{project_id}/feedback/{feedback_id}")
+async def triage_feedback(project_id: Id, feedback_id: Id, request: Request,
+                          session: DbSession, actor: SignedInPageActor) -> Response:
+    """The team's answer to a feedback: a status, a backlog item it goes into, or a merge."""
+    form = await form_data(request)
+    data = {k: v for k, v in form.items() if v != ""}
+    with attempt(session) as tried:
+        project = service.projects.load(session, project_id)
+        found = service.feedback.of_project(session, project, feedback_id, "feedback")
+        service.feedback.update(session, actor=actor, feedback=found,
+                                data=parse(schemas.FeedbackUpdate, data), now=_now(request))
+    if (error := tried.error) is not None:
+        return _project(project_id, request, session, actor, error=error, status=error.status)
+    return redirect(request, f"/agile/projects/{project_id}#fb-{feedback_id}",
+                    "The feedback was answered.")
 
 
 # --- metrics -------------------------------------------------------------------------------

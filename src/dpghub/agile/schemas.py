@@ -61,6 +61,14 @@ class ProjectCreate(Schema):
     ends_on: IsoDate | None = Field(default=None, examples=["2026-12-31"])
 
 
+class AlertSettings(Schema):
+    error_rate: float | None = Field(gt=0, le=1, examples=[0.05], description=(
+        "Open an incident when more than this share of the service's calls over 5 minutes "
+        "fail (upstream errors, timeouts, 5xx); null: never"))
+    min_calls: int = Field(default=20, ge=1, le=1_000_000, description=(
+        "Only with at least this many calls in those 5 minutes"))
+
+
 class ProjectRead(Schema):
     id: int
     name: str
@@ -73,6 +81,7 @@ class ProjectRead(Schema):
     agreement: int | None
     starts_on: date
     ends_on: date
+    alert: AlertSettings = Field(description="When the gateway opens an incident")
     created_at: datetime
 
 
@@ -222,6 +231,8 @@ class IncidentRead(Schema):
     id: int
     project: int
     title: str
+    source: str = Field(description="Who opened it: `team`, `ci` (a project token) or "
+                        "`gateway` (the error watch)")
     opened_at: datetime
     resolved_at: datetime | None
 

@@ -303,12 +303,16 @@ def of_project(session: Session, project: AgileProject, feedback_id: int,
 
 def list_(session: Session, *, org: str, slug: str) -> list[Feedback]:
     """A service's feedback, the most voted first (duplicates last)."""
-    service = catalog.get_service(session, org, slug)
-    rows = list(session.scalars(select(Feedback).where(Feedback.service_id == service.id)
+    return of_service(session, catalog.get_service(session, org, slug).id)
+
+
+def of_service(session: Session, service_id: int) -> list[Feedback]:
+    """The feedback on a service known by its id, the most voted first (duplicates last)."""
+    rows = list(session.scalars(select(Feedback).where(Feedback.service_id == service_id)
                                 .order_by(Feedback.id)))
     counts = dict(session.execute(
         select(Vote.feedback_id, func.count(Vote.id)).join(Feedback)
-        .where(Feedback.service_id == service.id).group_by(Vote.feedback_id)).all())
+        .where(Feedback.service_id == service_id).group_by(Vote.feedback_id)).all())
     return sorted(rows, key=lambda f: (f.merged_into_id is not None, -counts.get(f.id, 0),
                                        f.id))
 

@@ -1,5 +1,5 @@
 """Incidents: times the service was broken for its users, opened and resolved by the team (or
-its CI with a project token). Triggering them from the gateway's error rate is still to come."""
+its CI with a project token); the gateway's error watch opens its own (watch.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def open_(session: Session, *, actor: Actor, project: AgileProject,
         authorize(actor, "agile.project.work", project)
     _check_order(data.opened_at, data.resolved_at)
     found = Incident(project_id=project.id, title=data.title, opened_at=data.opened_at,
-                     resolved_at=data.resolved_at, created_by=actor.user_id)
+                     resolved_at=data.resolved_at, created_by=actor.user_id,
+                     source="ci" if actor.via == "ci" else "team")
     session.add(found)
     session.flush()
     record(session, actor, project, "agile.incident.open", "agile_incident", found.id,
@@ -61,4 +62,16 @@ def list_(session: Session, *, actor: Actor, project: AgileProject) -> list[Inci
 
 def incident_read(found: Incident) -> schemas.IncidentRead:
     return schemas.IncidentRead(id=found.id, project=found.project_id, title=found.title,
-                                opened_at=found.opened_at, resolved_at=found.resolved_at)
+                                source=found.source, opened_at=found.opened_at,
+                                resolved_at=found.resolved_at)
+
+
+def set_alert(session: Session, *, actor: Actor, project: AgileProject,
+              data: schemas.AlertSettings) -> AgileProject:
+    """When the gateway's error watch opens an incident for the project's service."""
+    authorize(actor, "agile.project.manage", project)
+    project.alert_error_rate, project.alert_min_calls = data.error_rate, data.min_calls
+    session.flush()
+    record(session, actor, project, "agile.project.alert", "agile_project", project.id,
+           error_rate=data.error_rate, min_calls=data.min_calls)
+    return project

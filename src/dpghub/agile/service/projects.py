@@ -5,9 +5,10 @@ period."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ...catalog import service as catalog
@@ -23,7 +24,8 @@ from ..models import AgileProject, ConsortiumMember
 from .common import record
 
 
-def create(session: Session, *, actor: Actor, data: schemas.ProjectCreate) -> AgileProject:
+def create(session: Session, *, actor: Actor, data: schemas.ProjectCreate,
+           now: datetime) -> AgileProject:
     lead = identity.get_org_by_slug(session, data.org)
     authorize(actor, "agile.project.create", lead)
     members, starts_on, ends_on = list(data.members), data.starts_on, data.ends_on
@@ -42,13 +44,20 @@ def create(session: Session, *, actor: Actor, data: schemas.ProjectCreate) -> Ag
         raise Invalid("A project ends after it starts", code="bad_period", field="ends_on")
     project = AgileProject(org_id=lead.id, name=data.name, goal=data.goal,
                            agreement_id=data.agreement, starts_on=starts_on, ends_on=ends_on,
-                           created_by=actor.user_id)
+                           created_by=actor.user_id, created_at=now, alert_error_rate=0.05,
+                           alert_min_calls=20)
     project.members = [ConsortiumMember(org_id=o.id) for o in _members(session, lead, members)]
     if data.service is not None:
         project.service_id = _service(session, data.service).id
     project.dataset_ids = [_dataset(session, ref, i) for i, ref in enumerate(data.datasets)]
-    session.add(project)
-    session.flush()
+    try:
+        with session.begin_nested():      # two requests for one agreement or service at once
+            session.add(project)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("The agreement or the service already has its project",
+                       code="agreement_has_project" if data.agreement is not None
+                       else "service_has_project") from None
     if data.testbed_project is not None:
         project.testbed_project_id = _testbed(session, project, data.testbed_project)
     session.flush()
@@ -71,6 +80,16 @@ def _agreement(session: Session, actor: Actor, lead: Organization, agreement_id:
         raise Conflict("Agreement {id} already has its project", code="agreement_has_project",
                        id=agreement_id)
     return programmes.agreements.get(session, actor=actor, agreement_id=agreement_id)
+
+
+def open_agreements(session: Session, orgs: list[Organization]) -> list[tuple[str, int]]:
+    """(org slug, agreement id) of the `agile` selections these organizations won as lead and
+    have no project yet: what the page offers to start a project from."""
+    used = set(session.scalars(select(AgileProject.agreement_id)
+                               .where(AgileProject.agreement_id.is_not(None))))
+    return [(org.slug, s.agreement) for org in orgs
+            for s in programmes.selections.of_org(session, org.id, "agile")
+            if s.lead and s.agreement is not None and s.agreement not in used]
 
 
 def _within_agreement(agreement, members: list[str], consortium: list[str],  # type: ignore[no-untyped-def]
@@ -197,4 +216,7 @@ def project_read(session: Session, project: AgileProject) -> schemas.ProjectRead
         members=[ref(identity.get_org_by_id(session, m.org_id)) for m in project.members],
         service=service_ref(session, project), datasets=datasets,
         testbed_project=project.testbed_project_id, agreement=project.agreement_id,
-        starts_on=project.starts_on, ends_on=project.ends_on, created_at=project.created_at)
+        starts_on=project.starts_on, ends_on=project.ends_on,
+        alert=schemas.AlertSettings(error_rate=project.alert_error_rate,
+                                    min_calls=project.alert_min_calls),
+        created_at=project.created_at)
