@@ -183,6 +183,14 @@ def test_from_the_call_to_the_metrics_and_the_dashboard(
     rows = next(x for x in operators["programmes"] if x["programme"] == "agile")
     assert [(r["application"], r["score"]) for r in rows["call_figures"][0]["ranking"]] == [
         (consortium["id"], 76.0), (alone["id"], 50.0)]    # (86 + 66) ÷ 2; 50 from both
+    # the hub's monthly figures: May (the clock's month) and the eleven before it by default
+    hub_figures = public["hub"]
+    assert hub_figures["months"][-1] == "2026-05" and len(hub_figures["months"]) == 12
+    may = {s["key"]: s["values"][-1] for s in hub_figures["series"]}
+    assert (may["agile_releases"], may["feedback_answered"]) == (1, 1)
+    assert "sandbox_projects" not in may                 # operators' figures
+    assert {s["key"] for s in operators["hub"]["series"]} >= {"sandbox_projects",
+                                                             "validations_passed", "ai_tokens"}
 
 
 def _selected_consortium(w: agile.World, p: programmes.World,

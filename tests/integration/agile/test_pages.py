@@ -9,6 +9,7 @@ import re
 
 from tests.conftest import Hub
 from tests.support.agile import make_world
+from tests.support.identity import csrf_of
 from tests.support.testbed_pages import visitor
 
 
@@ -62,3 +63,69 @@ def test_feedback_on_the_service_page_and_the_metrics_page(sqlite_hub: Hub) -> N
     assert metrics.status_code == 200
     assert "Change failure rate" in words(metrics.text) and "<svg" in metrics.text
     assert "divided by the window's length in weeks" in words(metrics.text)
+
+
+def test_a_project_is_started_an_iteration_planned_and_feedback_answered_with_forms(
+        sqlite_hub: Hub) -> None:
+    w = make_world(sqlite_hub, language="en")
+    lead = visitor(sqlite_hub, w.lead_editor)
+    form = lead.get("/agile/new")
+    assert form.status_code == 200 and 'name="members"' in form.text
+    refused = lead.submit("/agile/new", "/agile/projects", {
+        "org": "mois", "name": "Civil guide", "members": "alpha, nobody",
+        "starts_on": "2026-05-01", "ends_on": "2026-12-31"})
+    assert refused.status_code == 422
+    assert "Organization nobody does not exist" in words(refused.text)
+    assert 'value="Civil guide"' in refused.text                 # what was typed stays
+    made = lead.submit("/agile/new", "/agile/projects", {
+        "org": "mois", "name": "Civil guide", "goal": "Half the waiting",
+        "members": "alpha, beta", "service": "mois/minwon-guide", "datasets": "",
+        "starts_on": "2026-05-01", "ends_on": "2026-12-31"})
+    assert made.status_code == 200, made.text
+    assert "The project was created." in words(made.text)
+    [project] = w.get("/api/v1/agile/projects", w.lead_editor).json()
+    assert ([m["slug"] for m in project["members"]], project["service"]) == (
+        ["alpha", "beta"], "mois/minwon-guide")
+    assert project["created_at"].startswith("2026-05-04")        # the hub's clock
+    # a company's admin leads for the company only; a citizen of no organization for none
+    offered = visitor(sqlite_hub, w.alpha_admin).get("/agile/new").text
+    assert 'value="alpha"' in offered and 'value="mois"' not in offered
+    citizen = visitor(sqlite_hub, w.citizens[0])
+    assert "Only the editors of an organization" in words(citizen.get("/agile/new").text)
+
+    pid = project["id"]
+    page = f"/agile/projects/{pid}"
+    a, b = w.item(pid, "Alerts", 5), w.item(pid, "Search", 3)
+    planned = lead.submit(page, f"{page}/iterations", {
+        "name": "Sprint 1", "goal": "alerts", "starts_on": "2026-05-04",
+        "ends_on": "2026-05-15", "items": [str(a["id"]), str(b["id"])]})
+    assert planned.status_code == 200, planned.text
+    assert "The iteration was planned." in words(planned.text)
+    [sprint] = w.get(f"{'/api'}/v1/agile/projects/{pid}/iterations", w.lead_editor).json()
+    assert (sprint["committed"], sprint["committed_points"]) == ([a["id"], b["id"]], 8.0)
+    backwards = lead.submit(page, f"{page}/iterations", {
+        "name": "Sprint 2", "starts_on": "2026-05-20", "ends_on": "2026-05-18"})
+    assert backwards.status_code == 422 and "ends after it starts" in words(backwards.text)
+
+    first = w.feedback(w.citizens[0], "Tell me where my request is").json()
+    second = w.feedback(w.citizens[1], "Where is my request?").json()
+    team = visitor(sqlite_hub, w.alpha_admin)
+    shown = team.get(page).text
+    assert "Tell me where my request is" in words(shown)
+    triaged = team.submit(page, f"{page}/feedback/{first['id']}",
+                          {"status": "", "item": str(a["id"]), "merge_into": ""})
+    assert "The feedback was answered." in words(triaged.text)
+    answered = w.get(f"/api/v1/feedback/{first['id']}").json()
+    assert (answered["status"], answered["item"]) == ("planned", a["id"])
+    merged = team.submit(page, f"{page}/feedback/{second['id']}",
+                         {"status": "", "item": "", "merge_into": str(first["id"])})
+    assert merged.status_code == 200, merged.text
+    assert w.get(f"/api/v1/feedback/{second['id']}").json()["merged_into"] == first["id"]
+    itself = team.submit(page, f"{page}/feedback/{first['id']}", {"merge_into": str(first["id"])})
+    assert itself.status_code == 422
+    outsider = visitor(sqlite_hub, w.outsider)      # no form for them; a forged post: 403
+    token = csrf_of(outsider.get("/services/mois/minwon-guide").text)
+    forged = outsider.client.post(f"{page}/feedback/{first['id']}",
+                                  data={"csrf_token": token, "status": "declined"})
+    assert forged.status_code == 403
+    assert w.get(f"/api/v1/feedback/{first['id']}").json()["status"] == "planned"
