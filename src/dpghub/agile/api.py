@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..core.errors import Forbidden, Unauthenticated
+from ..identity import service as identity
 from ..identity.dependencies import ApiActor, OptionalApiActor, bearer_token, require_user
 from ..identity.policy import Actor
 from ..web.context import DbSession
@@ -286,7 +287,7 @@ def notices(session: DbSession, actor: ApiActor) -> list[schemas.NoticeRead]:
     message ids with their values filled in)."""
     return [schemas.NoticeRead(id=n.id, text=n.text.format(**n.params), link=n.link,
                                created_at=n.created_at, read=n.read_at is not None)
-            for n in service.notices.of_user(session, actor=actor)]
+            for n in identity.of_user(session, actor=actor, domain="agile")]
 
 
 # --- feedback ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Agile tables: service projects (a consortium building a public service), their CI tokens,
 backlog items, iterations, releases, deployment events and incidents; citizens' feedback on
-registered services with votes and comments; per-service feedback settings; portal notices."""
+registered services with votes and comments; per-service feedback settings. (Portal notices
+are identity's `Notice`, with domain "agile".)"""
 
 from __future__ import annotations
 
@@ -306,18 +307,3 @@ class ServiceSetting(Base):
     anonymous_feedback: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class FeedbackNotice(Base):
-    """A line in a person's portal: a feedback they gave or voted on changed status."""
-
-    __tablename__ = "agile_notice"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("hub_user.id", ondelete="CASCADE"),
-                                         index=True)
-    text: Mapped[str] = mapped_column(Text)            # an English message id with {params}
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    link: Mapped[str] = mapped_column(String(500), default="")
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -39,7 +39,7 @@ def home(request: Request, session: DbSession, actor: PageActor) -> Response:
         "projects": [service.projects.project_read(session, p)
                      for p in service.projects.list_(session, actor=actor)]
         if actor.user_id else [],
-        "notices": service.notices.of_user(session, actor=actor, unread_only=True),
+        "notices": identity.of_user(session, actor=actor, domain="agile", unread_only=True),
         "metrics": METRICS})
 
 
@@ -86,7 +86,7 @@ async def create_project(request: Request, session: DbSession,
 
 @router.post("/agile/notices/read")
 def read_notices(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
-    service.notices.mark_read(session, actor=actor)
+    identity.mark_read(session, actor=actor, domain="agile")
     return redirect(request, "/agile")
 
 

@@ -1,6 +1,7 @@
 """Programme tables: calls (공모) with their assigned reviewers, applications (a lead
 organization and its consortium members) with their reviewers' scores, the agreements of the
-selected participants with their progress reports, and the portal notices of this domain."""
+selected participants with their progress reports. (Portal notices are identity's `Notice`,
+with domain "programmes".)"""
 
 from __future__ import annotations
 
@@ -196,18 +197,3 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agreement: Mapped[Agreement] = relationship(back_populates="reports")
-
-
-class Notice(Base):
-    """A line in a person's portal: the outcome of an application, with its reason."""
-
-    __tablename__ = "programmes_notice"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("hub_user.id", ondelete="CASCADE"),
-                                         index=True)
-    text: Mapped[str] = mapped_column(Text)            # an English message id: "… {call}"
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    link: Mapped[str] = mapped_column(String(500), default="")
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

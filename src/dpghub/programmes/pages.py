@@ -46,7 +46,8 @@ def _home(request: Request, session: Any, actor: Any, error: HubError | None = N
                  for a in service.applications.mine(session, actor=actor)],
         "reviewing": [service.calls.call_read(c, now)
                       for c in service.reviews.calls_reviewed_by(session, actor=actor)],
-        "notices": service.notices.unread(session, actor=actor),
+        "notices": identity.of_user(session, actor=actor, domain="programmes",
+                                    unread_only=True, limit=20),
         "can_create": can(actor, "programmes.call.create"),
         "programmes": PROGRAMMES, "error": error}, status=status)
 
@@ -90,7 +91,7 @@ def _lines(text: Any) -> list[str]:
 
 @router.post("/programmes/notices/read")
 def read_notices(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
-    service.notices.mark_read(session, actor=actor)
+    identity.mark_read(session, actor=actor, domain="programmes")
     return redirect(request, "/programmes")
 
 

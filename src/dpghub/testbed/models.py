@@ -229,18 +229,3 @@ class TicketAnswer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="answers")
-
-
-class Notice(Base):
-    """A line in a person's portal: a ticket answered, an invitation to a project."""
-
-    __tablename__ = "testbed_notice"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("hub_user.id", ondelete="CASCADE"),
-                                         index=True)
-    text: Mapped[str] = mapped_column(Text)            # an English message id: "… {name}"
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    link: Mapped[str] = mapped_column(String(500), default="")
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -42,7 +42,8 @@ def _home(request: Request, session: Any, actor: Any, error: HubError | None = N
         "services": catalog.list_services(session), "error": error,
         "invited": [p for p in projects if actor.user_id in {
             m.user_id for m in p.members if m.accepted_at is None}],
-        "notices": service.notices.unread(session, actor=actor),
+        "notices": identity.of_user(session, actor=actor, domain="testbed", unread_only=True,
+                                    limit=20),
         "faq": service.support.faq(session)[:5],
         "staff": can(actor, "testbed.support.answer")}, status=status)
 
@@ -65,7 +66,7 @@ async def create_project(request: Request, session: DbSession,
 
 @router.post("/testbed/notices/read")
 def notices_read(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
-    service.notices.mark_read(session, actor=actor)
+    identity.mark_read(session, actor=actor, domain="testbed")
     return redirect(request, "/testbed")
 
 

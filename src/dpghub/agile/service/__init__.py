@@ -1,9 +1,9 @@
 """Every agile rule, by subject: projects (consortium, the service built, from a selection),
 tokens (CI), items (backlog and board), iterations, releases, deployments, incidents,
-metrics, feedback (giving, votes, comments, triage, statuses, merging), notices, changelog
-(and its Atom feed), limits (abuse limits of feedback), watch (incidents from the gateway's
-error rate), figures (for the programme dashboard). Routes use them as
-`service.projects.create(…)`, and so on."""
+metrics, feedback (giving, votes, comments, triage, statuses, merging; the notices it leaves
+are identity's), changelog (and its Atom feed), limits (abuse limits of feedback), watch
+(incidents from the gateway's error rate), figures (for the programme dashboard). Routes use
+them as `service.projects.create(…)`, and so on."""
 
 from . import (  # noqa: F401
     changelog,
@@ -15,7 +15,6 @@ from . import (  # noqa: F401
     iterations,
     limits,
     metrics,
-    notices,
     projects,
     releases,
     tokens,

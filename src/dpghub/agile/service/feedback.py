@@ -27,7 +27,6 @@ from ..models import (
     ServiceSetting,
     Vote,
 )
-from . import notices
 from .common import record
 from .limits import Gcra
 
@@ -262,14 +261,15 @@ def set_status(session: Session, *, actor: Actor, project: AgileProject, feedbac
         params["target"] = target.id
     for user_id in followers(session, feedback):
         if release is not None:
-            notices.notify(session, user_id, "Your feedback #{number} on {service} was "
-                           "completed in release {version}", link, **params)
+            identity.notify(session, user_id, "Your feedback #{number} on {service} was "
+                            "completed in release {version}", link, domain="agile", now=now,
+                            **params)
         elif target is not None:
-            notices.notify(session, user_id, "Your feedback #{number} on {service} was merged "
-                           "into #{target}", link, **params)
+            identity.notify(session, user_id, "Your feedback #{number} on {service} was "
+                            "merged into #{target}", link, domain="agile", now=now, **params)
         else:
-            notices.notify(session, user_id, "Your feedback #{number} on {service} is now "
-                           "{status}", link, **params)
+            identity.notify(session, user_id, "Your feedback #{number} on {service} is now "
+                            "{status}", link, domain="agile", now=now, **params)
 
 
 def followers(session: Session, feedback: Feedback) -> list[int]:

@@ -1,5 +1,6 @@
 """Every identity rule, by subject: organizations, accounts and signing in, web sign-ins,
-personal API tokens, members and invitations, and what operators read.
+personal API tokens, members and invitations, what operators read, and the portal notices
+every domain leaves in a person's inbox.
 
 Functions take a session and the acting `Actor`, check permission with `authorize`, change
 state, write the audit event, and flush. The caller (request or command) commits once. Other
@@ -31,6 +32,12 @@ from .members import (  # noqa: F401
     remove_member,
     update_member,
     user_read,
+)
+from .notices import (  # noqa: F401
+    mark_read,
+    notify,
+    of_user,
+    unread_count,
 )
 from .operator import (  # noqa: F401
     audit_events,

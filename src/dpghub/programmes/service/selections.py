@@ -24,7 +24,7 @@ from ..models import (
     ApplicationState,
     Call,
 )
-from . import applications, calls, notices
+from . import applications, calls
 
 
 def select_(session: Session, *, actor: Actor, call: Call, data: schemas.SelectionCreate,
@@ -117,13 +117,13 @@ def _decide(session: Session, application: Application, state: ApplicationState,
                       "reason": reason}
             link = f"/programmes/applications/{application.id}"
             if state is ApplicationState.selected:
-                notices.notify(session, membership.user_id,
-                               "Your application {title} to {call} was selected: {reason}",
-                               link, **params)
+                identity.notify(session, membership.user_id,
+                                "Your application {title} to {call} was selected: {reason}",
+                                link, domain="programmes", now=now, **params)
             else:
-                notices.notify(session, membership.user_id,
-                               "Your application {title} to {call} was not selected: "
-                               "{reason}", link, **params)
+                identity.notify(session, membership.user_id,
+                                "Your application {title} to {call} was not selected: "
+                                "{reason}", link, domain="programmes", now=now, **params)
 
 
 @dataclass(frozen=True)

@@ -2,4 +2,4 @@
 sandbox calls read and leave (calls), synthetic copies, validations and the support desk.
 Routes use them as `service.projects.create(…)`, and so on."""
 
-from . import calls, figures, notices, projects, support, synthetic, validations  # noqa: F401
+from . import calls, figures, projects, support, synthetic, validations  # noqa: F401

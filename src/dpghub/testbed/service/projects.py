@@ -25,7 +25,6 @@ from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from .. import schemas
 from ..models import Project, ProjectMember, ProjectResource, SandboxKey, Stage, Validation
-from .notices import notify
 
 ACTIVE_KEYS = 5
 GENERATION = [0]     # moved on by every change a sandbox call's cache must see (this process)
@@ -154,8 +153,9 @@ def add_member(session: Session, *, actor: Actor, project: Project, email: str,
     session.flush()
     _audit(session, actor, project, "member.add", user_id=user.id, role=member.role)
     if not inside:
-        notify(session, user.id, "You are invited to the sandbox project {name}",
-               f"/testbed/projects/{project.id}", name=project.name)
+        identity.notify(session, user.id, "You are invited to the sandbox project {name}",
+                        f"/testbed/projects/{project.id}", domain="testbed", now=now,
+                        name=project.name)
     return member
 
 

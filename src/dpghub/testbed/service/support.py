@@ -20,7 +20,6 @@ from ...identity.policy import Actor, authorize, can
 from .. import schemas
 from ..models import Project, SandboxRequest, Ticket, TicketAnswer, TicketState
 from . import projects
-from .notices import notify
 
 
 def _audit(session: Session, actor: Actor, ticket: Ticket, action: str, org_id: int | None,
@@ -48,8 +47,9 @@ def create(session: Session, *, actor: Actor, project: Project, data: schemas.Ti
     _audit(session, actor, ticket, "create", project.org_id, project=project.id,
            category=data.category, priority=data.priority)
     for staff in identity.users_with_role(session, "supporter"):
-        notify(session, staff.id, "New support question: {title}",
-               f"/testbed/tickets/{ticket.id}", title=ticket.title)
+        identity.notify(session, staff.id, "New support question: {title}",
+                        f"/testbed/tickets/{ticket.id}", domain="testbed", now=now,
+                        title=ticket.title)
     return ticket
 
 
@@ -112,8 +112,9 @@ def answer(session: Session, *, actor: Actor, ticket: Ticket, project: Project,
         if ticket.assignee_id is None:
             ticket.assignee_id = actor.user_id
         if ticket.asker_id != actor.user_id:
-            notify(session, ticket.asker_id, "Your question was answered: {title}",
-                   f"/testbed/tickets/{ticket.id}", title=ticket.title)
+            identity.notify(session, ticket.asker_id, "Your question was answered: {title}",
+                            f"/testbed/tickets/{ticket.id}", domain="testbed", now=now,
+                            title=ticket.title)
     else:
         ticket.state = TicketState.open
     if data.close:
