@@ -15,7 +15,7 @@ from tests.support.refusals import refused
 
 WATCHED = ("agile_project", "agile_token", "agile_item", "agile_iteration", "agile_release",
            "agile_deployment", "agile_incident", "agile_feedback", "agile_vote",
-           "agile_comment", "agile_notice", "audit_event")
+           "agile_comment", "notice", "audit_event")
 
 
 def snapshot(w: World) -> dict[str, list[tuple[Any, ...]]]:

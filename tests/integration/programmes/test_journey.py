@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dpghub.core.audit import AuditEvent
-from dpghub.programmes.models import Notice
+from dpghub.identity.models import Notice
 from dpghub.programmes.service import selections
 from tests.conftest import Hub
 from tests.support.programmes import CLOSES, make_world
@@ -67,7 +67,8 @@ def test_a_consortium_is_selected_and_reports_progress(hub: Hub) -> None:
                           headers=hub.bearer(w.rival_editor)).json()
     assert (told["state"], told["reason"]) == ("declined", "공공 효과 점수 미달")
     with hub.session() as s:
-        lines = {(n.user_id, n.params["reason"]) for n in s.scalars(select(Notice))}
+        lines = {(n.user_id, n.params["reason"])
+                 for n in s.scalars(select(Notice).where(Notice.domain == "programmes"))}
     assert (w.rival_editor.id, "공공 효과 점수 미달") in lines
     for user in (w.agency_editor, w.company_a_admin, w.company_b_admin, w.conflicted):
         assert (user.id, "평가 1위") in lines                  # every consortium member's user

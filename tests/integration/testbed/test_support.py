@@ -10,7 +10,6 @@ import pytest
 from dpghub.core.db import utcnow
 from dpghub.identity import service as identity
 from dpghub.identity.policy import CLI
-from dpghub.testbed import service
 from tests.conftest import Hub
 from tests.support.sandbox import Sandbox, make_testbed
 
@@ -68,7 +67,8 @@ def test_the_asker_is_told_in_the_portal(world: Sandbox) -> None:
     world.api("POST", f"/tickets/{ticket['id']}/answers", who=staff, json={"body": "답변"})
     with world.hub.factory() as s:
         actor = world.hub.actor(world.developer_user)
-        texts = [n.text for n in service.notices.unread(s, actor=actor)]
+        texts = [n.text for n in identity.of_user(s, actor=actor, domain="testbed",
+                                                  unread_only=True)]
     assert "Your question was answered: {title}" in texts
 
 
