@@ -86,8 +86,12 @@ def signed_in_api_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
 
 
 def page_actor(request: Request, session: DbSession) -> Actor:
+    """The person signed in to the browser, or anonymous. On a signed-in GET the page's
+    header also shows how many notices are unread: one COUNT, left on the request."""
     actor = service.actor_from_web_session(session, request.cookies.get(SESSION_COOKIE))
     request.state.actor = actor
+    if actor.user_id is not None and request.method == "GET":
+        request.state.unread_notices = service.unread_count(session, actor=actor)
     return actor
 
 

@@ -1,4 +1,5 @@
-"""Identity pages: home, sign-up, sign-in, account and tokens, organizations, operator desk."""
+"""Identity pages: home, sign-up, sign-in, account and tokens, one's notices, organizations,
+operator desk."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .models import Membership, Organization, OrgKind, Role
 from .policy import Actor, can
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+NOTICES_SHOWN = 100     # the newest; older ones stay stored
 
 
 def _failed(request: Request, session: Any, template: str, context: dict[str, Any],
@@ -195,6 +197,22 @@ def account_token_revoke(token_id: Id, request: Request, session: DbSession,
     service.revoke_token(session, actor=actor, user=current_user(session, actor),
                          token_id=token_id)
     return redirect(request, "/account", "The token was revoked.")
+
+
+# --- notices -------------------------------------------------------------------------------
+
+
+@router.get("/notices")
+def notices(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
+    """Every domain's notices to the signed-in person, newest first."""
+    return render(request, "identity/notices.html",
+                  {"notices": service.of_user(session, actor=actor, limit=NOTICES_SHOWN)})
+
+
+@router.post("/notices/read")
+def notices_read(request: Request, session: DbSession, actor: SignedInPageActor) -> Response:
+    service.mark_read(session, actor=actor, now=request.app.state.clock())
+    return redirect(request, "/notices")
 
 
 # --- organizations -------------------------------------------------------------------------
