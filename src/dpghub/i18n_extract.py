@@ -90,7 +90,8 @@ def _python_messages(tree: ast.AST) -> set[str]:
                         isinstance(statement.value, ast.Constant):
                     found.add(str(statement.value.value))
         elif isinstance(node, ast.Assign) and any(
-                getattr(t, "id", None) in ("_REFUSALS", "TRANSLATED") for t in node.targets):
+                getattr(t, "id", None) in ("_REFUSALS", "TRANSLATED", "_STATUS_NOTICES")
+                for t in node.targets):
             if isinstance(node.value, ast.Dict):
                 found.update(str(v.value) for v in node.value.values
                              if isinstance(v, ast.Constant))

@@ -229,7 +229,8 @@ def test_team_moves_cards_and_citizen_gives_feedback(hub: Hub, browser: sync_api
         expect(page.get_by_role("heading", level=1)).to_have_text("애자일 사업")
         notices = page.get_by_role("region", name="알림")
         notice = notices.get_by_role("link", name=re.compile(
-            rf"^{re.escape(SERVICE_TITLE)}에 남긴 의견 #{feedback_id}의 상태가 .+ 바뀌었습니다$"))
+            rf"^{re.escape(SERVICE_TITLE)}에 남긴 의견 #{feedback_id}이\(가\) 개발 계획에 "
+            r"반영되었습니다$"))
         expect(notice).to_have_attribute("href", f"{service_page}#feedback-{feedback_id}")
         notice.click()
         expect(page).to_have_url(f"{hub.base}{service_page}#feedback-{feedback_id}")

@@ -59,7 +59,7 @@ def test_merging_combines_votes_and_everyone_is_told(hub: Hub) -> None:
     # everyone who gave or voted on the first — and the second's author — hears of "planned"
     for user in (w.citizens[0], w.citizens[1], w.citizens[2], w.outsider):
         lines = [n["text"] for n in w.get("/api/v1/agile/notices", user).json()]
-        assert f"Your feedback #{first['id']} on 민원 안내 is now planned" in lines, user.email
+        assert f"Your feedback #{first['id']} on 민원 안내 is planned" in lines, user.email
     assert w.get("/api/v1/agile/notices", w.alpha_admin).json() == []
 
 

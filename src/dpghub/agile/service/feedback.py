@@ -268,8 +268,18 @@ def set_status(session: Session, *, actor: Actor, project: AgileProject, feedbac
             identity.notify(session, user_id, "Your feedback #{number} on {service} was "
                             "merged into #{target}", link, domain="agile", now=now, **params)
         else:
-            identity.notify(session, user_id, "Your feedback #{number} on {service} is now "
-                            "{status}", link, domain="agile", now=now, **params)
+            identity.notify(session, user_id, _STATUS_NOTICES.get(status, _STATUS_NOTICES[
+                "open"]), link, domain="agile", now=now, **params)
+
+
+# one sentence per status, so each reads whole in Korean (a status word alone would not)
+_STATUS_NOTICES = {
+    "open": "Your feedback #{number} on {service} is open again",
+    "planned": "Your feedback #{number} on {service} is planned",
+    "started": "Work on your feedback #{number} on {service} has started",
+    "completed": "Your feedback #{number} on {service} was completed",
+    "declined": "Your feedback #{number} on {service} was declined",
+}
 
 
 def followers(session: Session, feedback: Feedback) -> list[int]:
