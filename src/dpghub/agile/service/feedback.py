@@ -137,9 +137,17 @@ def vote(session: Session, *, actor: Actor, feedback: Feedback, now: datetime) -
 
 
 def comment(session: Session, *, actor: Actor, feedback: Feedback,
-            data: schemas.CommentCreate, now: datetime) -> Comment:
+            data: schemas.CommentCreate, now: datetime, limiter: Gcra) -> Comment:
+    """A comment, public beside the feedback: as limited per person as feedback itself (its
+    own cells of the same limiter)."""
     authorize(actor, "agile.feedback.vote", feedback)
     _printable(data.text, "text")
+    wait = limiter.wait(f"comment:user:{actor.user_id}")
+    if wait > 0:
+        seconds = max(1, round(wait))
+        raise TooManyRequests("Too many comments from you in a short time; try again in "
+                              "{seconds} s", code="comment_rate_limited",
+                              headers={"Retry-After": str(seconds)}, seconds=seconds)
     found = Comment(feedback_id=feedback.id, user_id=actor.user_id, text=data.text,
                     created_at=now)
     session.add(found)
