@@ -118,8 +118,9 @@ def list_items(project_id: Id, session: DbSession, actor: ApiActor,
 def update_item(project_id: Id, item_id: Id, data: schemas.ItemUpdate, request: Request,
                 session: DbSession, actor: ApiActor) -> schemas.ItemRead:
     """Edit an item or move its card (`state`)."""
-    project = service.projects.load(session, project_id)
-    item = service.items.get(session, project, item_id)
+    project = service.projects.get(session, actor=actor, project_id=project_id,
+                                   action="agile.project.work")   # before the item is looked
+    item = service.items.get(session, project, item_id)            # for: no id probing
     item = service.items.update(session, actor=actor, project=project, item=item, data=data,
                                 now=_now(request))
     return service.items.item_read(session, item)
@@ -352,12 +353,13 @@ def vote(feedback_id: Id, request: Request, session: DbSession,
 
 
 @router.post("/feedback/{feedback_id}/comments", status_code=201,
-             response_model=schemas.CommentRead, responses=responses(401, 404, 422))
+             response_model=schemas.CommentRead, responses=responses(401, 404, 422, 429))
 def comment(feedback_id: Id, data: schemas.CommentCreate, request: Request,
             session: DbSession, actor: ApiActor) -> schemas.CommentRead:
     found = service.feedback.get(session, feedback_id)
     made = service.feedback.comment(session, actor=actor, feedback=found, data=data,
-                                    now=_now(request))
+                                    now=_now(request),
+                                    limiter=request.app.state.agile_feedback_limiter)
     return schemas.CommentRead(id=made.id, author=actor.display_name or "", text=made.text,
                                created_at=made.created_at)
 

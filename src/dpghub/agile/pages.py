@@ -142,7 +142,8 @@ async def move_item(project_id: Id, item_id: Id, request: Request, session: DbSe
                     actor: SignedInPageActor) -> Response:
     form = await form_data(request)
     with attempt(session) as tried:
-        project = service.projects.load(session, project_id)
+        project = service.projects.get(session, actor=actor, project_id=project_id,
+                                       action="agile.project.work")
         item = service.items.get(session, project, item_id)
         service.items.update(session, actor=actor, project=project, item=item,
                              data=parse(schemas.ItemUpdate, {"state": form.get("state")}),

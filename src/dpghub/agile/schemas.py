@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from ..core.types import IsoDate, IsoDateTime, Schema, Slug
 
@@ -108,11 +108,14 @@ class TokenCreated(TokenRead):
 # --- backlog, iterations ---------------------------------------------------------------------
 
 
+Criterion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=2000)]
+
+
 class ItemCreate(Schema):
     title: Title = Field(examples=["민원 진행 상황을 알림으로 받기"])
     story: Text = Field(default="", examples=["민원인으로서 처리 상황을 알림으로 받고 싶다"])
-    acceptance: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                      max_length=2000)]] = Field(
+    acceptance: list[Criterion] = Field(
         default_factory=list, max_length=50, examples=[["상태가 바뀌면 1분 안에 알림"]])
     priority: int = Field(default=3, ge=1, le=5, description="1 highest … 5 lowest")
     estimate: float | None = Field(default=None, ge=0, le=1000, allow_inf_nan=False,
@@ -123,13 +126,24 @@ class ItemCreate(Schema):
 
 
 class ItemUpdate(Schema):
+    """Only the fields given change; `estimate: null` clears the estimate, any other field
+    given as null is refused (an item always has a title, a priority, a state …)."""
+
     title: Title | None = None
     story: Text | None = None
-    acceptance: list[str] | None = None
+    acceptance: list[Criterion] | None = Field(default=None, max_length=50)
     priority: int | None = Field(default=None, ge=1, le=5)
     estimate: float | None = Field(default=None, ge=0, le=1000, allow_inf_nan=False)
-    labels: list[Label] | None = None
+    labels: list[Label] | None = Field(default=None, max_length=20)
     state: ItemStateName | None = Field(default=None, examples=["in_progress"])
+
+    @field_validator("title", "story", "acceptance", "priority", "labels", "state",
+                     mode="before")
+    @classmethod
+    def _given_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep it")
+        return value
 
 
 class ItemRead(Schema):

@@ -225,6 +225,9 @@ register("agile.project.read", Rule.team, write=False,
 register("agile.project.work", Rule.team, write=True,
          description="Work in an agile project: items, board moves, iterations, releases, "
          "incidents, triage of its service's feedback")
+register("agile.service.link", Rule.org_editor, write=True,
+         description="Link the organization's registered service to an agile project another "
+         "organization leads (its feedback and changelog are then that project's)")
 register("agile.project.manage", Rule.org_editor, write=True,
          description="Create and revoke an agile project's CI tokens (the lead's editors)")
 register("agile.public.read", Rule.anyone, write=False,
@@ -300,6 +303,9 @@ def authorize(actor: Actor, action: str, resource: Any = None) -> None:
     if spec is None:
         raise Forbidden("Unknown action {action} is refused", code="unknown_action", action=action)
     if spec.rule is Rule.anyone:
+        if spec.write and actor.is_authenticated and "write" not in actor.scopes:
+            raise Forbidden("This token has read scope only; this action needs write scope",
+                            code="insufficient_scope")   # anyone may; not a read-only token
         return
     if spec.rule in _DATA_RULES:
         _authorize_data(actor, resource, spec.rule)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ..core.errors import HubError, Invalid
+from ..core.errors import Forbidden, HubError, Invalid
 from ..identity import service as identity
 from ..identity.dependencies import PageActor, SignedInPageActor
 from ..identity.policy import can
@@ -173,8 +173,13 @@ def _application(application_id: int, request: Request, session: Any, actor: Any
                  error: HubError | None = None, status: int = 200) -> Response:
     found = service.applications.get(session, actor=actor, application_id=application_id)
     read = service.applications.application_read(session, found)
-    agreement = (service.agreements.agreement_read(service.agreements.get(
-        session, actor=actor, agreement_id=read.agreement)) if read.agreement else None)
+    signed = None
+    if read.agreement:
+        try:
+            signed = service.agreements.get(session, actor=actor, agreement_id=read.agreement)
+        except Forbidden:     # the call's reviewers read the application, not its agreement
+            signed = None
+    agreement = service.agreements.agreement_read(signed) if signed is not None else None
     reviewer = can(actor, "programmes.review.score", found)
     return render(request, "programmes/application.html", {
         "application": read,
@@ -184,10 +189,7 @@ def _application(application_id: int, request: Request, session: Any, actor: Any
         "reviewer": reviewer,
         "my_review": service.reviews.review_read(found, actor.user_id) if reviewer else None,
         "agreement": agreement,
-        "can_report": agreement is not None and can(actor, "programmes.report.submit",
-                                                    service.agreements.get(
-                                                        session, actor=actor,
-                                                        agreement_id=agreement.id)),
+        "can_report": signed is not None and can(actor, "programmes.report.submit", signed),
         "error": error}, status=status)
 
 

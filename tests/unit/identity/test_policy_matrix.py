@@ -167,6 +167,7 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "agile.project.read": (AGILE_A, MEMBERS_A | {"admin_b", "operator"}),
     "agile.project.work": (AGILE_A, MEMBERS_A | {"admin_b", "operator"}),
     "agile.project.manage": (AGILE_A, {"editor_a", "admin_a", "operator"}),
+    "agile.service.link": (SERVICE_A, {"editor_a", "admin_a", "operator"}),
     "agile.public.read": (SERVICE_A, EVERYONE),
     # anonymous feedback is decided by the service's setting, in the service
     "agile.feedback.give": (SERVICE_A, EVERYONE),

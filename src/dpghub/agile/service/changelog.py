@@ -4,6 +4,7 @@ with the items it delivered and the feedback it answered, and the same as an Ato
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
@@ -18,6 +19,9 @@ from . import feedback as feedback_rules
 from . import projects
 
 ATOM = "http://www.w3.org/2005/Atom"
+# what XML 1.0 cannot carry at all (outside its Char production): ElementTree escapes markup
+# but writes these as they are, and the feed is then no XML any reader takes
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def entries(session: Session, *, org: str, slug: str) -> list[schemas.ChangelogEntry]:
@@ -52,7 +56,7 @@ def atom(session: Session, *, org: str, slug: str, base_url: str, now: datetime)
             **attributes: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attributes)
         if text is not None:
-            element.text = text
+            element.text = NOT_XML.sub("", text)
         return element
 
     add(feed, "id", page)

@@ -6,6 +6,7 @@ in the portal when its status changes."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -33,6 +34,20 @@ from .limits import Gcra
 
 def _service_ref(service) -> str:  # type: ignore[no-untyped-def]
     return f"{service.organization.slug}/{service.slug}"
+
+
+# control characters (but tab, line feed and carriage return) and the two non-characters XML
+# cannot carry: PostgreSQL refuses U+0000 in text, and feed readers refuse the Atom feed that
+# holds any of them
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _printable(text: str, field: str) -> None:
+    found = CONTROL.search(text)
+    if found is not None:
+        raise Invalid("The text holds a control character (U+{char}) at position {position}; "
+                      "remove it", code="control_character", field=field,
+                      char=f"{ord(found.group()):04X}", position=found.start() + 1)
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -76,6 +91,7 @@ def give(session: Session, *, actor: Actor, org: str, slug: str, data: schemas.F
         raise Unauthenticated("Sign in to give feedback on {service}: it takes no anonymous "
                               "feedback", code="anonymous_feedback_off",
                               service=_service_ref(service))
+    _printable(data.text, "text")
     key = f"user:{actor.user_id}" if actor.user_id is not None else f"address:{address}"
     wait = limiter.wait(key)
     if wait > 0:
@@ -121,8 +137,17 @@ def vote(session: Session, *, actor: Actor, feedback: Feedback, now: datetime) -
 
 
 def comment(session: Session, *, actor: Actor, feedback: Feedback,
-            data: schemas.CommentCreate, now: datetime) -> Comment:
+            data: schemas.CommentCreate, now: datetime, limiter: Gcra) -> Comment:
+    """A comment, public beside the feedback: as limited per person as feedback itself (its
+    own cells of the same limiter)."""
     authorize(actor, "agile.feedback.vote", feedback)
+    _printable(data.text, "text")
+    wait = limiter.wait(f"comment:user:{actor.user_id}")
+    if wait > 0:
+        seconds = max(1, round(wait))
+        raise TooManyRequests("Too many comments from you in a short time; try again in "
+                              "{seconds} s", code="comment_rate_limited",
+                              headers={"Retry-After": str(seconds)}, seconds=seconds)
     found = Comment(feedback_id=feedback.id, user_id=actor.user_id, text=data.text,
                     created_at=now)
     session.add(found)

@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ...catalog import service as catalog
-from ...core.errors import Conflict, Invalid, NotFound
+from ...core.errors import Conflict, Forbidden, Invalid, NotFound
 from ...identity import service as identity
 from ...identity.models import Organization
-from ...identity.policy import Actor, authorize
+from ...identity.policy import Actor, authorize, can
 from ...lake import service as lake
 from ...programmes import service as programmes
 from ...testbed import service as testbed
@@ -48,7 +48,7 @@ def create(session: Session, *, actor: Actor, data: schemas.ProjectCreate,
                            alert_min_calls=20)
     project.members = [ConsortiumMember(org_id=o.id) for o in _members(session, lead, members)]
     if data.service is not None:
-        project.service_id = _service(session, data.service).id
+        project.service_id = _service(session, actor, lead, data.service).id
     project.dataset_ids = [_dataset(session, ref, i) for i, ref in enumerate(data.datasets)]
     try:
         with session.begin_nested():      # two requests for one agreement or service at once
@@ -133,12 +133,19 @@ def _split(ref: str, field: str) -> tuple[str, str]:
     return org, slug
 
 
-def _service(session: Session, ref: str):  # type: ignore[no-untyped-def]
+def _service(session: Session, actor: Actor, lead: Organization, ref: str):  # type: ignore[no-untyped-def]
+    """The registered service the project builds: the lead's own, or one whose organization's
+    editors link it themselves — a project speaks for the service (it triages the service's
+    feedback and writes its public changelog), so no one claims another's."""
     try:
         found = catalog.get_service(session, *_split(ref, "service"))
     except NotFound:
         raise Invalid("Service {ref} is not registered", code="unknown_service",
                       field="service", ref=ref) from None
+    if found.org_id != lead.id and not can(actor, "agile.service.link", found):
+        raise Forbidden("Service {ref} belongs to another organization; only its editors "
+                        "link it to a project", code="foreign_service", field="service",
+                        ref=ref)
     if session.scalar(select(AgileProject.id).where(AgileProject.service_id == found.id)):
         raise Conflict("Service {ref} already has its project", code="service_has_project",
                        ref=ref)

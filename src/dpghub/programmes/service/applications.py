@@ -7,6 +7,7 @@ signed consortium agreement is part of the paperwork outside it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -95,13 +96,29 @@ def submit(session: Session, *, actor: Actor, application: Application,
     return application
 
 
+@dataclass(frozen=True)
+class Readers:
+    """Who reads an application (`programmes.application.read`): its applying organizations,
+    and the call's reviewers once it is submitted — a draft is its writers' alone."""
+
+    org_ids: list[int]
+    reviewer_ids: list[int]
+
+
+def readers(application: Application) -> Readers:
+    submitted = application.state != ApplicationState.draft
+    return Readers(org_ids=application.org_ids,
+                   reviewer_ids=application.reviewer_ids if submitted else [])
+
+
 def get(session: Session, *, actor: Actor, application_id: int) -> Application:
-    """Seen by the applying organizations, the call's reviewers and operators."""
+    """Seen by the applying organizations, operators, and the call's reviewers once
+    submitted."""
     found = session.get(Application, application_id)
     if found is None:
         raise NotFound("Application {id} does not exist", code="application_not_found",
                        id=application_id)
-    authorize(actor, "programmes.application.read", found)
+    authorize(actor, "programmes.application.read", readers(found))
     return found
 
 
