@@ -47,7 +47,8 @@ Scripting (`ScriptedModel`, or the control endpoints outside `/v1`, which need n
 - `GET /_calls`: what reached `/v1`, in order: `{"method", "path", "query", "headers"
   (lower-case names; no `authorization`), "authorized", "body" (parsed JSON, else the text),
   "status", "stream", "chunks" (events sent), "completed" (the whole answer went out),
-  "disconnected" (the client went before that)}`.
+  "disconnected" (the client went before that)}`, and "error" (a traceback) should the
+  scripted model itself fail.
 
 `serve_scripted_model()` runs the process; the fixtures: `scripted_model_server` (one process
 a session) and `scripted_model` (that one, reset for each test). Register them in a conftest
@@ -70,6 +71,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -212,7 +214,8 @@ class Exchange:
         if released is not None:
             waiters.append(asyncio.ensure_future(released.wait()))
         try:
-            await asyncio.wait(waiters, timeout=None if ms is None else ms / 1000)
+            await asyncio.wait(waiters, timeout=None if ms is None else ms / 1000,
+                               return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
@@ -330,6 +333,10 @@ class ScriptedProvider:
         watcher = asyncio.ensure_future(exchange.watch())
         try:
             await self.answer(exchange, body)
+        except Exception as bug:                   # a bug here: a 500 the test can read
+            record["error"] = traceback.format_exc()
+            if record["status"] is None:
+                await exchange.whole(500, error_body(500, f"Scripted model bug: {bug!r}"), {})
         finally:
             watcher.cancel()
 
@@ -440,8 +447,14 @@ class ScriptedProvider:
     def embeddings(self, body: Any) -> dict[str, Any]:
         body = self.check(body, "model", "input")
         given = body["input"]
-        if isinstance(given, str) or (given and all(isinstance(t, int) for t in given)):
+        if isinstance(given, str) or (isinstance(given, list) and given
+                                      and all(isinstance(t, int) for t in given)):
             given = [given]
+        if not isinstance(given, list) or not given or not all(
+                isinstance(item, str) or (isinstance(item, list) and item and all(
+                    isinstance(t, int) for t in item)) for item in given):
+            raise Refused(400, "'input' must be a string, a list of strings, or token ids.",
+                          param="input")
         dims = int(body.get("dimensions") or DIMENSIONS)
         data, used = [], 0
         for index, item in enumerate(given):
@@ -561,6 +574,10 @@ def serve_scripted_model(key: str | None = None, wait: float = 10) -> Iterator[S
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+        if "Traceback" in output:          # a bug of the scripted model, not of the hub
+            raise RuntimeError(f"the scripted model failed: {output}")
 
 
 @pytest.fixture(scope="session")
