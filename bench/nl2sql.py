@@ -10,9 +10,10 @@ and the read permissions apply as to anyone):
    `{"sql": str, "columns": [...], "rows": [[...]], "refused": str | null}`, and compares the
    rows with the reference's (run through the query API when an answer carries SQL but no
    rows): the same multiset of rows, column names ignored, columns matched by their values
-   (extra columns in the answer are allowed), numbers equal within a tolerance that admits
-   another rounding of the same value, row order counted only where the question asks for an
-   order. A refusal counts as wrong. When the endpoint answers 404 the AI part is reported
+   (extra columns in the answer are allowed), numbers compared at the decimals the coarser of
+   the two gives (at least one where the reference has decimals: an answer may round, and a
+   ratio is not answered in whole numbers), row order counted only where the question asks
+   for an order. A refusal counts as wrong. When the endpoint answers 404 the AI part is reported
    as not available and only step 1 is reported.
 
 Provider: the hub answers with whatever NL→SQL provider it is configured with (the
@@ -39,10 +40,11 @@ import sys
 import tempfile
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,70 +87,65 @@ def normalise(value: Any) -> Any:
     return text
 
 
-def _decimals(value: float) -> int:
+MAX_PLACES = 6  # beyond this a float's digits are noise (0.1 + 0.2)
+
+
+def _places(value: float) -> int:
     exponent = Decimal(repr(value)).normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    return min(MAX_PLACES, max(0, -exponent)) if isinstance(exponent, int) else 0
 
 
-def same_number(a: float, b: float) -> bool:
-    """Equal, or one is the other rounded to its (non-zero) number of decimals."""
-    if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
-        return True
-    coarse, fine = sorted((a, b), key=_decimals)
-    places = _decimals(coarse)
-    if places == 0 or places >= _decimals(fine):
-        return False
-    return abs(fine - coarse) <= 0.5 * 10 ** -places + 1e-9
+def _column_places(rows: list[tuple], column: int) -> int:
+    return max((_places(row[column]) for row in rows if isinstance(row[column], float)),
+               default=0)
 
 
-def same_cell(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return same_number(a, b)
-    return a == b
+def _rounded(value: Any, places: int) -> Any:
+    """A number rounded half away from zero, as DuckDB's round() does; other cells as they are."""
+    if not isinstance(value, float) or not abs(value) < 1e15:  # also inf, beyond Decimal's 28
+        return value
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
 
 
-def _same_rows_unordered(reference: list[tuple], answer: list[tuple]) -> bool:
-    """Multiset equality of rows with numbers compared by same_number: rows are grouped by
-    their text cells (exact), then numbers are matched within each group."""
-    if len(reference) != len(answer):
-        return False
-    groups: dict[tuple, list[tuple]] = {}
-    for row in answer:
-        groups.setdefault(_text_key(row), []).append(row)
-    for row in reference:
-        group = groups.get(_text_key(row))
-        if not group:
-            return False
-        for i, other in enumerate(group):
-            if all(same_cell(x, y) for x, y in zip(row, other, strict=True)):
-                del group[i]
-                break
-        else:
-            return False
-    return True
+def _pair_places(reference: list[tuple], answer: list[tuple], i: int, j: int) -> int:
+    """The decimals reference column i and answer column j are compared at: the fewer of the
+    two (another rounding of the same value is the same answer), but at least one where the
+    reference has decimals (a ratio is not answered by whole numbers)."""
+    ref_places = _column_places(reference, i)
+    places = min(ref_places, _column_places(answer, j))
+    return max(places, 1) if ref_places else places
 
 
-def _text_key(row: tuple) -> tuple:
-    return tuple("#" if isinstance(cell, float) else cell for cell in row)
+def _canonical(rows: list[tuple], columns: Sequence[int], places: Sequence[int]) -> list[tuple]:
+    return [tuple(_rounded(row[c], p) for c, p in zip(columns, places, strict=True))
+            for row in rows]
 
 
-def _column_mappings(reference: list[tuple], answer: list[tuple], width: int,
-                     answer_width: int) -> Iterator[tuple[int, ...]]:
+def _column_mappings(reference: list[tuple], answer: list[tuple]
+                     ) -> Iterator[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Ways to pick, for each reference column, a distinct answer column holding the same
-    multiset of values; the identity first."""
-    fits = [[j for j in sorted(range(answer_width), key=lambda j, i=i: (j != i, j))
-             if _same_rows_unordered([(r[i],) for r in reference], [(a[j],) for a in answer])]
-            for i in range(width)]
+    multiset of values, with the decimals each pair is compared at; the identity first."""
+    width, answer_width = len(reference[0]), len(answer[0])
+    fits: list[list[tuple[int, int]]] = []
+    for i in range(width):
+        fits.append([])
+        for j in sorted(range(answer_width), key=lambda j, i=i: (j != i, j)):
+            places = _pair_places(reference, answer, i, j)
+            if Counter(_canonical(reference, [i], [places])) == \
+                    Counter(_canonical(answer, [j], [places])):
+                fits[i].append((j, places))
 
-    def extend(chosen: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    def extend(chosen: tuple[tuple[int, int], ...]) -> Iterator[tuple[tuple[int, int], ...]]:
         if len(chosen) == width:
             yield chosen
             return
-        for j in fits[len(chosen)]:
-            if j not in chosen:
-                yield from extend((*chosen, j))
+        for j, places in fits[len(chosen)]:
+            if j not in (c for c, _ in chosen):
+                yield from extend((*chosen, (j, places)))
 
-    return extend(())
+    for chosen in extend(()):
+        yield tuple(j for j, _ in chosen), tuple(p for _, p in chosen)
 
 
 @dataclass
@@ -159,24 +156,26 @@ class Verdict:
 
 def compare(reference: Sequence[Sequence[Any]], answer: Sequence[Sequence[Any]],
             order_by: Sequence[int] = ()) -> Verdict:
-    """Whether an answer's rows are the reference's (see the module's doc for the rules)."""
+    """Whether an answer's rows are the reference's: the same multiset of rows once each
+    reference column is paired with an answer column (names ignored, extra answer columns
+    allowed) and numbers are rounded to the decimals of the coarser of the two; the sequence of
+    the `order_by` columns (reference positions) the same too."""
     ref = [tuple(normalise(c) for c in row) for row in reference]
     got = [tuple(normalise(c) for c in row) for row in answer]
     if len(ref) != len(got):
         return Verdict(False, f"{len(got)} rows, expected {len(ref)}")
-    width = len(ref[0]) if ref else 0
-    answer_width = len(got[0]) if got else 0
-    if answer_width < width:
-        return Verdict(False, f"{answer_width} columns, expected at least {width}")
     if not ref:
         return Verdict(True)
+    width, answer_width = len(ref[0]), len(got[0])
+    if answer_width < width:
+        return Verdict(False, f"{answer_width} columns, expected at least {width}")
     order_wrong = False
-    for mapping in islice(_column_mappings(ref, got, width, answer_width), 1000):
-        projected = [tuple(row[j] for j in mapping) for row in got]
-        if not _same_rows_unordered(ref, projected):
+    for columns, places in islice(_column_mappings(ref, got), 1000):
+        expected = _canonical(ref, range(width), places)
+        found = _canonical(got, columns, places)
+        if Counter(expected) != Counter(found):
             continue
-        if all(same_cell(a[k], b[k]) for a, b in zip(ref, projected, strict=True)
-               for k in order_by):
+        if all(a[k] == b[k] for a, b in zip(expected, found, strict=True) for k in order_by):
             return Verdict(True)
         order_wrong = True
     return Verdict(False, "right rows in the wrong order" if order_wrong else "different rows")

@@ -27,8 +27,9 @@ Each question carries: `id`; `question`; `sql`, the reference (DuckDB's dialect 
 region functions, as `POST /api/v1/query` runs it); `expect`, what the answer should look
 like; and `order_by`, only where the question asks for an order: the reference's columns (by
 position) whose sequence of values the answer's rows must follow — ties may come in any order.
-Ratios and averages are rounded to two decimals in the references; bench/nl2sql.py compares
-numbers with a tolerance that admits other roundings of the same value.
+The references do not round ratios and averages: bench/nl2sql.py compares numbers at the
+decimals the answer gives (at least one where the reference has decimals), so an answer
+rounded to any number of places is the same answer.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ QUESTIONS: list[Question] = [
     lib AS (SELECT sigungu_code(시도명, 시군구명) AS code, count(*) AS n
             FROM mcst.libraries GROUP BY 1)
 SELECT region_name(pop.code) AS 시군구, coalesce(lib.n, 0) AS 도서관수,
-       round(coalesce(lib.n, 0) * 100000.0 / pop.인구, 2) AS 인구10만명당_도서관수
+       coalesce(lib.n, 0) * 100000.0 / pop.인구 AS 인구10만명당_도서관수
 FROM pop LEFT JOIN lib USING (code)""",
         "전국 시군구(인구 자료의 264개)마다 한 행: 이름, 도서관 수(없으면 0), 10만 명당 수. "
         "'구별'은 시군구 단위로 읽었다(서울만이면 seoul-lib-per-100k).",
@@ -113,7 +114,7 @@ ORDER BY "자료수(도서)" DESC LIMIT 10""",
     Question(
         "public-lib-seats-avg-by-sido",
         "시도별 공공도서관의 평균 열람좌석 수는?",
-        """SELECT region_name(sido_code(시도명)) AS 시도, round(avg(열람좌석수), 2) AS 평균좌석
+        """SELECT region_name(sido_code(시도명)) AS 시도, avg(열람좌석수) AS 평균좌석
 FROM mcst.libraries WHERE 도서관유형 = '공공도서관' GROUP BY 1""",
         "17행: 시도와 평균 좌석 수.",
     ),
@@ -121,7 +122,7 @@ FROM mcst.libraries WHERE 도서관유형 = '공공도서관' GROUP BY 1""",
         "small-lib-share-top-sido",
         "작은도서관 비중이 가장 높은 시도는 어디야?",
         """SELECT region_name(sido_code(시도명)) AS 시도,
-       round(100.0 * count(*) FILTER (WHERE 도서관유형 = '작은도서관') / count(*), 2) AS 비율
+       100.0 * count(*) FILTER (WHERE 도서관유형 = '작은도서관') / count(*) AS 비율
 FROM mcst.libraries GROUP BY 1 ORDER BY 비율 DESC LIMIT 1""",
         "한 행: 시도와 작은도서관 비율(%).",
     ),
@@ -183,7 +184,7 @@ GROUP BY 1""",
     Question(
         "public-lib-area-avg-top-sido",
         "공공도서관 평균 건물면적이 가장 넓은 시도 세 곳",
-        """SELECT region_name(sido_code(시도명)) AS 시도, round(avg(건물면적), 2) AS 평균건물면적
+        """SELECT region_name(sido_code(시도명)) AS 시도, avg(건물면적) AS 평균건물면적
 FROM mcst.libraries WHERE 도서관유형 = '공공도서관'
 GROUP BY 1 ORDER BY 2 DESC LIMIT 3""",
         "3행: 시도와 평균 건물면적(㎡).",
@@ -233,7 +234,7 @@ FROM me.ev_chargers GROUP BY 1""",
     Question(
         "ev-paid-parking-share",
         "주차료를 받는 충전소의 비율은 몇 퍼센트야?",
-        """SELECT round(100.0 * count(*) FILTER (WHERE upper(주차료부과여부) = 'Y') / count(*), 2)
+        """SELECT 100.0 * count(*) FILTER (WHERE upper(주차료부과여부) = 'Y') / count(*)
        AS 비율 FROM me.ev_chargers""",
         "한 값: 백분율.",
     ),
@@ -302,7 +303,7 @@ ORDER BY 인구 DESC LIMIT 5""",
         "pop-persons-per-household",
         "시도별 세대당 인구는 얼마야?",
         """SELECT region_name(sido_code(행정구역)) AS 시도,
-       round("2025년09월_총인구수" / "2025년09월_세대수", 2) AS 세대당인구
+       "2025년09월_총인구수" / "2025년09월_세대수" AS 세대당인구
 FROM mois.population WHERE 행정구역 LIKE '%00000000)'""",
         "17행: 시도와 세대당 인구(약 1.8~2.2).",
     ),
@@ -343,7 +344,7 @@ WHERE code LIKE '47%' AND code LIKE '%0' ORDER BY 인구 DESC""",
     lib AS (SELECT sigungu_code(시도명, 시군구명) AS code, count(*) AS n
             FROM mcst.libraries GROUP BY 1)
 SELECT region_name(pop.code) AS 구, coalesce(lib.n, 0) AS 도서관수,
-       round(coalesce(lib.n, 0) * 100000.0 / pop.인구, 2) AS 인구10만명당_도서관수
+       coalesce(lib.n, 0) * 100000.0 / pop.인구 AS 인구10만명당_도서관수
 FROM pop LEFT JOIN lib USING (code) WHERE pop.code LIKE '11%'""",
         "25행: 서울의 구, 도서관 수, 10만 명당 수.",
     ),
@@ -352,7 +353,7 @@ FROM pop LEFT JOIN lib USING (code) WHERE pop.code LIKE '11%'""",
         "시도별 인구 10만 명당 도서관 수",
         f"""WITH pop AS ({SIDO_POPULATION}),
     lib AS (SELECT sido_code(시도명) AS code, count(*) AS n FROM mcst.libraries GROUP BY 1)
-SELECT region_name(code) AS 시도, round(lib.n * 100000.0 / pop.인구, 2) AS 인구10만명당_도서관수
+SELECT region_name(code) AS 시도, lib.n * 100000.0 / pop.인구 AS 인구10만명당_도서관수
 FROM pop JOIN lib USING (code)""",
         "17행: 시도와 10만 명당 도서관 수.",
     ),
@@ -362,7 +363,7 @@ FROM pop JOIN lib USING (code)""",
         f"""WITH pop AS ({SIDO_POPULATION}),
     ev AS (SELECT sido_code(설치시도명) AS code, count(*) AS n FROM me.ev_chargers GROUP BY 1)
 SELECT region_name(code) AS 시도,
-       round(coalesce(ev.n, 0) * 100000.0 / pop.인구, 2) AS 인구10만명당_충전소수
+       coalesce(ev.n, 0) * 100000.0 / pop.인구 AS 인구10만명당_충전소수
 FROM pop LEFT JOIN ev USING (code)""",
         "17행(세종은 충전소 자료가 없어 0).",
     ),
@@ -371,7 +372,7 @@ FROM pop LEFT JOIN ev USING (code)""",
         "인구 대비 도서관이 가장 많은 시도 세 곳",
         f"""WITH pop AS ({SIDO_POPULATION}),
     lib AS (SELECT sido_code(시도명) AS code, count(*) AS n FROM mcst.libraries GROUP BY 1)
-SELECT region_name(code) AS 시도, round(lib.n * 100000.0 / pop.인구, 2) AS 인구10만명당_도서관수
+SELECT region_name(code) AS 시도, lib.n * 100000.0 / pop.인구 AS 인구10만명당_도서관수
 FROM pop JOIN lib USING (code) ORDER BY 2 DESC LIMIT 3""",
         "3행: 광주, 울산, … 와 10만 명당 수.",
     ),
@@ -381,7 +382,7 @@ FROM pop JOIN lib USING (code) ORDER BY 2 DESC LIMIT 3""",
         f"""WITH pop AS ({SIGUNGU_POPULATION}),
     lib AS (SELECT sigungu_code(시도명, 시군구명) AS code, count(*) AS n
             FROM mcst.libraries GROUP BY 1)
-SELECT region_name(code) AS 구, round(pop.인구 / lib.n, 2) AS 도서관당인구
+SELECT region_name(code) AS 구, pop.인구 / lib.n AS 도서관당인구
 FROM pop JOIN lib USING (code) WHERE code LIKE '11%' ORDER BY 2 DESC LIMIT 1""",
         "한 행: 구와 도서관 한 곳당 인구.",
     ),

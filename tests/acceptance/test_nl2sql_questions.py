@@ -37,11 +37,18 @@ def test_every_reference_sql_runs_on_the_sample_data(sqlite_hub: Hub, kr: Path) 
     assert set(loaded) == {"molit/bjd-codes", "mois/population", "mcst/libraries",
                            "me/ev-chargers", "mois/admin-codes"}, said
     analyst = hub.make_user()   # no membership, no platform role
-    results = check_references(hub.client, hub.bearer(analyst, ("read",)))
+    auth = hub.bearer(analyst, ("read",))
+    results = check_references(hub.client, auth)
     failed = {r.question.id: r.error for r in results if r.error}
     assert failed == {}
     for result in results:  # the columns an order is judged by are there
         assert all(k < len(result.rows[0]) for k in result.question.order_by), result.question.id
+    # Run again, each answer judged against its reference with its columns reversed (and its
+    # rows, where no order is asked): references give one answer, and the rules accept it
+    for first, again in zip(results, check_references(hub.client, auth), strict=True):
+        order = first.question.order_by
+        rows = [row[::-1] for row in (again.rows if order else again.rows[::-1])]
+        assert compare(first.rows, rows, order).correct, first.question.id
     done_when = next(r for r in results if r.question.question == DONE_WHEN)
     assert len(done_when.rows) == 264  # every 시군구 of the population file, 세종 once
     by_name = {row[0]: row[1:] for row in done_when.rows}
@@ -59,6 +66,9 @@ def test_every_reference_sql_runs_on_the_sample_data(sqlite_hub: Hub, kr: Path) 
     ([["서울", 12.3456]], [["서울", 12.3]], (), True),                           # rounded answer
     ([["서울", 12.31]], [["서울", 12.4]], (), False),
     ([["서울", 12.35]], [["서울", 12]], (), False),                              # not a rounding
+    ([["서울", 16.8642]], [["서울", 17]], (), False),                            # a ratio, whole
+    ([[0.125]], [[0.13]], (), True),                                             # half up
+    ([["a", 3.0], ["b", 3.34]], [["b", 3.3], ["a", 3]], (), True),
     ([[3517]], [["3,517"]], (), True),
     ([["노원구"]], [["노원구\u3000"]], (), True),                                # full-width space
     ([["서울"], ["서울"]], [["서울"]], (), False),                              # a multiset
