@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from dpghub import demo
@@ -15,7 +17,15 @@ from dpghub.identity.policy import CLI
 from tests.conftest import Hub
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from nl2sql import QUESTIONS, check_references, compare, question_problems  # noqa: E402
+from nl2sql import (  # noqa: E402
+    QUESTIONS,
+    NotAvailable,
+    Reference,
+    ask,
+    check_references,
+    compare,
+    question_problems,
+)
 
 DONE_WHEN = "구별 도서관 수와 인구 10만 명당 도서관 수"
 
@@ -49,6 +59,7 @@ def test_every_reference_sql_runs_on_the_sample_data(sqlite_hub: Hub, kr: Path) 
         order = first.question.order_by
         rows = [row[::-1] for row in (again.rows if order else again.rows[::-1])]
         assert compare(first.rows, rows, order).correct, first.question.id
+    asking(hub, auth, results)
     done_when = next(r for r in results if r.question.question == DONE_WHEN)
     assert len(done_when.rows) == 264  # every 시군구 of the population file, 세종 once
     by_name = {row[0]: row[1:] for row in done_when.rows}
@@ -77,3 +88,36 @@ def test_every_reference_sql_runs_on_the_sample_data(sqlite_hub: Hub, kr: Path) 
 def test_answers_compared_with_references(reference: list, answer: list, order_by: tuple,
                                           correct: bool) -> None:
     assert compare(reference, answer, order_by).correct is correct
+
+
+class ScriptedAI:
+    """The SQL API of the hub under test, and `POST /api/v1/ai/sql` answering from a script."""
+
+    def __init__(self, hub: Hub, answers: dict[str, httpx.Response]) -> None:
+        self.client, self.answers = hub.client, answers
+
+    def post(self, url: str, *, json: Any = None, headers: Any = None) -> httpx.Response:
+        if url == "/api/v1/ai/sql":
+            return self.answers[json["question"]]
+        return self.client.post(url, json=json, headers=headers)
+
+
+def asking(hub: Hub, auth: dict[str, str], results: list[Reference]) -> None:
+    """The benchmark's client of the coming endpoint: SQL without rows is run, a refusal and
+    other rows are wrong, a 404 means the feature is not there."""
+    echo, refuse, wrong = results[:3]
+
+    def answer(sql: str = "", rows: list | None = None, refused: str | None = None,
+               status: int = 200) -> httpx.Response:
+        return httpx.Response(status, json={"sql": sql, "columns": [], "rows": rows,
+                                            "refused": refused})
+
+    scripted = ScriptedAI(hub, {echo.question.question: answer(echo.question.sql),
+                                refuse.question.question: answer(refused="범위 밖의 질문"),
+                                wrong.question.question: answer("SELECT 1", [[1]])})
+    assert ask(scripted, auth, echo, None).verdict.correct
+    assert ask(scripted, auth, refuse, None).verdict.reason == "refused: 범위 밖의 질문"
+    assert not ask(scripted, auth, wrong, "scripted").verdict.correct
+    scripted.answers[echo.question.question] = answer(status=404)
+    with pytest.raises(NotAvailable):
+        ask(scripted, auth, echo, None)
