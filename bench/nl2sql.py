@@ -322,6 +322,9 @@ def main() -> None:
     args = parser.parse_args()
     if not KR.is_dir():
         sys.exit(f"missing {KR}")
+    unknown = set(args.only or ()) - {q.id for q in QUESTIONS}
+    if unknown:
+        sys.exit(f"no such question: {', '.join(sorted(unknown))}")
     questions = [q for q in QUESTIONS if not args.only or q.id in args.only]
     problems = question_problems() if not args.only else []
     model = os.environ.get(MODEL_ENV) or None
@@ -350,7 +353,7 @@ def main() -> None:
             for ref in references:
                 attempt = ask(client, headers, ref, model)
                 attempts.append(attempt)
-                mark = "ok  " if attempt.verdict.correct else "WRONG"
+                mark = "ok   " if attempt.verdict.correct else "WRONG"
                 print(f"  {mark} {ref.question.id:32} {attempt.seconds:6.2f} s "
                       f"{attempt.verdict.reason}")
                 if not attempt.verdict.correct and attempt.sql:
