@@ -65,7 +65,8 @@ QUESTIONS: list[Question] = [
 SELECT region_name(pop.code) AS 시군구, coalesce(lib.n, 0) AS 도서관수,
        coalesce(lib.n, 0) * 100000.0 / pop.인구 AS 인구10만명당_도서관수
 FROM pop LEFT JOIN lib USING (code)""",
-        "전국 시군구(인구 자료의 264개)마다 한 행: 이름, 도서관 수(없으면 0), 10만 명당 수. "
+        "전국 시군구(인구 자료의 264개)마다 한 행: 이름, 도서관 수(없으면 0), 10만 명당 수; "
+        "수원시와 그 구들처럼 시와 구가 모두 나오며 도서관은 대개 시에 잡힌다. "
         "'구별'은 시군구 단위로 읽었다(서울만이면 seoul-lib-per-100k).",
     ),
     # --- libraries ---------------------------------------------------------------------------
@@ -124,7 +125,7 @@ FROM mcst.libraries WHERE 도서관유형 = '공공도서관' GROUP BY 1""",
         """SELECT region_name(sido_code(시도명)) AS 시도,
        100.0 * count(*) FILTER (WHERE 도서관유형 = '작은도서관') / count(*) AS 비율
 FROM mcst.libraries GROUP BY 1 ORDER BY 비율 DESC LIMIT 1""",
-        "한 행: 시도와 작은도서관 비율(%).",
+        "한 행: 광주광역시, 약 88.3%.",
     ),
     Question(
         "lib-saturday",
@@ -236,7 +237,7 @@ FROM me.ev_chargers GROUP BY 1""",
         "주차료를 받는 충전소의 비율은 몇 퍼센트야?",
         """SELECT 100.0 * count(*) FILTER (WHERE upper(주차료부과여부) = 'Y') / count(*)
        AS 비율 FROM me.ev_chargers""",
-        "한 값: 백분율.",
+        "한 값: 약 21.1(%).",
     ),
     Question(
         "ev-24h",
@@ -297,7 +298,7 @@ ORDER BY 급속충전기대수 DESC LIMIT 4""",
         "인구가 가장 많은 시군구 5곳",
         f"""SELECT region_name(code) AS 시군구, 인구 FROM ({SIGUNGU_POPULATION})
 ORDER BY 인구 DESC LIMIT 5""",
-        "5행: 수원시, 용인시, 고양시 … (시와 그 구가 함께 있는 자료에서 시 단위).",
+        "5행: 수원시, 용인시, 고양시, 창원시, 화성시와 인구(시와 그 구가 함께 있는 자료에서 시 단위).",
     ),
     Question(
         "pop-persons-per-household",
@@ -374,7 +375,7 @@ FROM pop LEFT JOIN ev USING (code)""",
     lib AS (SELECT sido_code(시도명) AS code, count(*) AS n FROM mcst.libraries GROUP BY 1)
 SELECT region_name(code) AS 시도, lib.n * 100000.0 / pop.인구 AS 인구10만명당_도서관수
 FROM pop JOIN lib USING (code) ORDER BY 2 DESC LIMIT 3""",
-        "3행: 광주, 울산, … 와 10만 명당 수.",
+        "3행: 광주광역시 23.33, 울산광역시 13.73, 경상남도 10.15.",
     ),
     Question(
         "seoul-people-per-library-top",
@@ -384,7 +385,7 @@ FROM pop JOIN lib USING (code) ORDER BY 2 DESC LIMIT 3""",
             FROM mcst.libraries GROUP BY 1)
 SELECT region_name(code) AS 구, pop.인구 / lib.n AS 도서관당인구
 FROM pop JOIN lib USING (code) WHERE code LIKE '11%' ORDER BY 2 DESC LIMIT 1""",
-        "한 행: 구와 도서관 한 곳당 인구.",
+        "한 행: 강동구, 도서관 한 곳당 약 83,198명.",
     ),
     Question(
         "lib-and-ev-by-sido",
@@ -439,6 +440,6 @@ WHERE 생성일자 >= DATE '2020-01-01'""",
         """SELECT count(*) AS 코드수 FROM mois.admin_codes a
 JOIN molit.bjd_codes b USING (법정동코드)
 WHERE a.말소일자 IS NULL AND b.폐지여부 = '폐지'""",
-        "한 값: 두 코드표를 법정동코드로 이어 센 수.",
+        "한 값: 3517(두 코드표를 법정동코드로 이어 센 수; 대부분 강원·전북의 새 코드 체계와 군위군의 대구 편입).",
     ),
 ]
