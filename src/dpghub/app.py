@@ -26,6 +26,10 @@ from . import __version__
 from .agile import api as agile_api
 from .agile import pages as agile_pages
 from .agile import service as agile_service
+from .ai import api as ai_api
+from .ai import service as ai_service
+from .ai.proxy import PREFIX as AI_PREFIX
+from .ai.proxy import AiGateway
 from .analysis import api as analysis_api
 from .analysis import pages as analysis_pages
 from .analysis import service as analysis_service
@@ -112,8 +116,10 @@ class HubApp(FastAPI):
         if scope["type"] == "http":
             path = scope["path"]
             # the sandbox (/sandbox/…) answers like the gateway, on the gateway's side
+            # and so does the AI gateway (/ai/v1/…): apps call it with their keys
             handler = (self.state.gateway if path.startswith(GATEWAY_PREFIX) else
-                       self.state.sandbox if path.startswith(SANDBOX_PREFIX) else None)
+                       self.state.sandbox if path.startswith(SANDBOX_PREFIX) else
+                       self.state.ai if path.startswith(AI_PREFIX) else None)
             if self.gateway_hosts is None:
                 if handler is not None:
                     await handler(scope, receive, send)
@@ -181,6 +187,7 @@ def register_hooks() -> None:
     # answered feedback per month
     programmes_service.dashboard.add_provider(testbed_service.figures.monthly_figures)
     programmes_service.dashboard.add_provider(agile_service.figures.monthly_figures)
+    programmes_service.dashboard.add_provider(ai_service.ledger.monthly_figures)  # AI tokens
 
 
 def _app_actor(session: Any, credential: str, request: Any) -> Any:
@@ -222,6 +229,7 @@ def create_app(settings: Settings | None = None, *,
         flusher = asyncio.create_task(_flush_usage(app))
         watcher = (asyncio.create_task(_watch_errors(app, settings.agile_watch_seconds))
                    if settings.agile_watch_seconds else None)
+        ledger = asyncio.create_task(_flush_ai_ledger(app))
         app.state.recorder.start()
         app.state.queries.start()
         yield
@@ -230,11 +238,14 @@ def create_app(settings: Settings | None = None, *,
         flusher.cancel()
         if watcher is not None:
             watcher.cancel()
+        ledger.cancel()
+        await app.state.ai.close()
         await app.state.gateway.close()
         app.state.recorder.stop()
         if runner is not None:
             runner.stop()
         app.state.usage.flush(app.state.session_factory)
+        app.state.ai.flush()
         engine.dispose()
 
     app = HubApp(
@@ -274,6 +285,7 @@ def create_app(settings: Settings | None = None, *,
                                        resolver or system_resolver)
     app.state.gateway = Gateway(app.state)
     app.state.sandbox = Sandbox(app.state)
+    app.state.ai = AiGateway(app.state)
     app.state.queries = QueryPool(settings)   # SQL runs in its worker processes
     if settings.gateway_origin is not None:
         app.gateway_hosts = _hosts_of(settings.gateway_origin)
@@ -296,6 +308,7 @@ def create_app(settings: Settings | None = None, *,
             (gateway_api.router, checked), (testbed_api.router, checked),
             (testbed_work.router, checked), (privacy_api.router, checked),
             (programmes_api.router, checked), (agile_api.router, checked),
+            (ai_api.router, checked),
             (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
@@ -340,6 +353,16 @@ async def _flush_usage(app: FastAPI, every: float = 10.0) -> None:
             await asyncio.to_thread(app.state.usage.flush, app.state.session_factory)
         except Exception:  # noqa: BLE001 — the database may be busy; the counts are kept
             continue
+
+
+async def _flush_ai_ledger(app: FastAPI, every: float = 0.5) -> None:
+    """Writes the AI gateway's ledger rows in batches, off the calls' path."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(app.state.ai.flush)
+        except Exception:  # noqa: BLE001 — a busy database: the rows wait for the next round
+            log.warning("the AI ledger could not be written; it tries again", exc_info=True)
 
 
 async def _watch_errors(app: FastAPI, every: float) -> None:

@@ -1,6 +1,7 @@
 """Every table of the hub, imported in one place for migrations and tests."""
 
 from .agile import models as _agile  # noqa: F401
+from .ai import models as _ai  # noqa: F401
 from .analysis import models as _analysis  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
 from .core import audit as _audit  # noqa: F401

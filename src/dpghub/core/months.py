@@ -36,6 +36,28 @@ def _month_sqlite(element: seoul_month, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+9 hours')"
 
 
+class seoul_day(FunctionElement[str]):  # noqa: N801
+    """`seoul_day(column)`: the Seoul calendar day of a UTC timestamp as 'YYYY-MM-DD'."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(seoul_day)
+def _day_postgresql(element: seoul_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char(timezone('Asia/Seoul', {compiler.process(element.clauses, **kw)}), " \
+        "'YYYY-MM-DD')"
+
+
+@compiles(seoul_day, "sqlite")
+def _day_sqlite(element: seoul_day, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%Y-%m-%d', {compiler.process(element.clauses, **kw)}, '+9 hours')"
+
+
+def days(count: int) -> timedelta:
+    return timedelta(days=count)
+
+
 def month_of(moment: datetime) -> str:
     return moment.astimezone(KST).strftime("%Y-%m")
 

@@ -240,6 +240,16 @@ register("agile.feedback.vote", Rule.authenticated, write=True,
 register("agile.feedback.settings", Rule.org_editor, write=True,
          description="Allow or refuse anonymous feedback on the organization's service")
 
+register("ai.provider.manage", Rule.operator, write=True,
+         description="Register AI providers (OpenAI-compatible endpoints, their sealed secrets "
+         "and models) and list them")
+register("ai.budget.grant", Rule.operator, write=True,
+         description="Grant an organization its monthly AI credit (tokens)")
+register("ai.budget.read", Rule.org_member, write=False,
+         description="See the organization's AI credit: granted, used, left")
+register("ai.usage.read", Rule.org_member, write=False,
+         description="See the organization's (or its app's) AI usage per model and day")
+
 
 @dataclass(frozen=True)
 class Actor:

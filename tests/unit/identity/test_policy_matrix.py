@@ -173,6 +173,10 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "agile.feedback.give": (SERVICE_A, EVERYONE),
     "agile.feedback.vote": (None, SIGNED_IN),
     "agile.feedback.settings": (SERVICE_A, {"editor_a", "admin_a", "operator"}),
+    "ai.provider.manage": (None, {"operator"}),
+    "ai.budget.grant": (ORG_A, {"operator"}),
+    "ai.budget.read": (ORG_A, MEMBERS_A | {"operator"}),
+    "ai.usage.read": (ORG_A, MEMBERS_A | {"operator"}),
 }
 
 

@@ -1,0 +1,93 @@
+"""AI JSON routes: providers (operators), monthly budgets, usage. The OpenAI-compatible
+calls themselves are `/ai/v1/…`, answered by proxy.py before the framework."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from ..core.errors import Invalid
+from ..gateway import service as gateway
+from ..identity import service as identity
+from ..identity.dependencies import ApiActor
+from ..web.context import DbSession
+from ..web.params import Id
+from ..web.problems import responses
+from . import schemas, service
+
+router = APIRouter(prefix="/api/v1/ai", tags=["ai"])
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.clock()  # type: ignore[no-any-return]
+
+
+@router.post("/providers", status_code=201, response_model=schemas.ProviderRead,
+             responses=responses(401, 403, 409, 422))
+def create_provider(data: schemas.ProviderCreate, request: Request, session: DbSession,
+                    actor: ApiActor) -> schemas.ProviderRead:
+    """Register an OpenAI-compatible provider with its models (operators). `api_key` is
+    sealed under a key derived from the hub's secret and never shown again."""
+    found = service.providers.create(session, actor=actor, data=data,
+                                     secret=request.app.state.settings.secret)
+    request.app.state.ai.forget_routes()
+    return service.providers.provider_read(found)
+
+
+@router.get("/providers", response_model=list[schemas.ProviderRead],
+            responses=responses(401, 403))
+def list_providers(session: DbSession, actor: ApiActor) -> list[schemas.ProviderRead]:
+    """The providers and their models, without secrets (operators)."""
+    return [service.providers.provider_read(p)
+            for p in service.providers.list_(session, actor=actor)]
+
+
+@router.put("/budgets/{org}", response_model=schemas.BudgetRead,
+            responses=responses(401, 403, 404, 422))
+def set_budget(org: str, data: schemas.BudgetSet, request: Request, session: DbSession,
+               actor: ApiActor) -> schemas.BudgetRead:
+    """Grant the organization `tokens` for the month (operators): a call that would go over
+    it is refused before it is sent."""
+    found = identity.get_org_by_slug(session, org)
+    budget = service.budgets.set_(session, actor=actor, org=found, data=data,
+                                  now=_now(request))
+    return service.budgets.read(session, actor=actor, org=found, now=_now(request),
+                                month=budget.month, pending=_pending(request, found.id,
+                                                                     budget.month))
+
+
+@router.get("/budgets/{org}", response_model=schemas.BudgetRead,
+            responses=responses(401, 403, 404, 422))
+def get_budget(org: str, request: Request, session: DbSession, actor: ApiActor,
+               month: Annotated[str | None, Query(examples=["2026-05"])] = None
+               ) -> schemas.BudgetRead:
+    """Granted, used and left for the month (its members; operators)."""
+    found = identity.get_org_by_slug(session, org)
+    now = _now(request)
+    chosen = month or service.budgets.month_now(now)
+    return service.budgets.read(session, actor=actor, org=found, now=now, month=chosen,
+                                pending=_pending(request, found.id, chosen))
+
+
+@router.get("/usage", response_model=schemas.UsageRead, responses=responses(401, 403, 404,
+                                                                                 422))
+def usage(request: Request, session: DbSession, actor: ApiActor,
+          app: Annotated[Id | None, Query(description="One app's usage")] = None,
+          org: Annotated[str | None, Query(description="An organization's usage")] = None,
+          days: Annotated[int, Query(ge=1, le=366)] = 31) -> schemas.UsageRead:
+    """Calls, input and output tokens and cost (KRW) per model and Seoul day."""
+    request.app.state.ai.flush()      # what this process has not written yet counts too
+    if (app is None) == (org is None):
+        raise Invalid("Give one of app or org", code="app_or_org", field="org")
+    if org is not None:
+        return service.ledger.usage(session, actor=actor,
+                                    org=identity.get_org_by_slug(session, org), days=days,
+                                    now=_now(request))
+    found = gateway.get_app(session, actor=actor, app_id=app)   # type: ignore[arg-type]
+    return service.ledger.usage(session, actor=actor, app=found, days=days, now=_now(request))
+
+
+def _pending(request: Request, org_id: int, month: str) -> int:
+    return int(request.app.state.ai.pending.get((org_id, month), 0))

@@ -1,0 +1,110 @@
+"""AI tables: providers (an OpenAI-compatible endpoint with its sealed secret) and the models
+they serve under aliases, monthly token budgets of organizations, and the usage ledger (one
+row per call through the AI gateway)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import Base, UTCDateTime, utcnow
+
+
+class ModelKind(StrEnum):
+    chat = "chat"
+    embedding = "embedding"
+
+
+class Provider(Base):
+    """An OpenAI-compatible endpoint (CLOVA Studio, Mi:dm, EXAONE, vLLM, llama.cpp …). Its
+    secret is sealed with a key derived from the hub's secret and never shown again."""
+
+    __tablename__ = "ai_provider"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    base_url: Mapped[str] = mapped_column(String(1000))
+    secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    models: Mapped[list[ProviderModel]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", order_by="ProviderModel.id")
+
+
+class ProviderModel(Base):
+    """A model a provider serves, known to callers by its alias. Several providers may serve
+    one alias: `position` orders them (the first answers, the next ones are the fallbacks)."""
+
+    __tablename__ = "ai_model"
+    __table_args__ = (UniqueConstraint("provider_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("ai_provider.id", ondelete="CASCADE"),
+                                             index=True)
+    alias: Mapped[str] = mapped_column(String(100), index=True)
+    model: Mapped[str] = mapped_column(String(200))         # the provider's own name
+    kind: Mapped[str] = mapped_column(String(20), default=ModelKind.chat)
+    context: Mapped[int] = mapped_column(Integer)            # tokens, prompt and answer
+    price_in: Mapped[float] = mapped_column(Numeric(12, 4))  # KRW per 1,000 input tokens
+    price_out: Mapped[float] = mapped_column(Numeric(12, 4))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    provider: Mapped[Provider] = relationship(back_populates="models")
+
+
+class Budget(Base):
+    """An organization's AI credit for one month (Asia/Seoul): tokens granted."""
+
+    __tablename__ = "ai_budget"
+    __table_args__ = (UniqueConstraint("org_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"),
+                                        index=True)
+    month: Mapped[str] = mapped_column(String(7))            # YYYY-MM
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(100), default="operator")
+    granted_by: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One call through the AI gateway: who, which model where, the provider's own token
+    counts, its cost, how long it took, how it ended."""
+
+    __tablename__ = "ai_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)   # Seoul, for budgets
+    request_id: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    org_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    provider_id: Mapped[int | None] = mapped_column(Integer)
+    alias: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default=ModelKind.chat)
+    stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_krw: Mapped[float] = mapped_column(Numeric(16, 4), default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(30))  # ok | refused | provider_error | client_gone
+    fault: Mapped[str] = mapped_column(String(100), default="")

@@ -1,0 +1,449 @@
+"""The AI gateway's hot path: `/ai/v1/…` as a bare ASGI handler, OpenAI's wire format both ways.
+
+For each call: the app's key (`Authorization: Bearer`, as the `openai` SDK sends it, or
+`X-API-Key`) → the organization's credit for the month → the alias's candidates in order
+(fallbacks), each behind the gateway's circuit breaker, retried with back-off on connection
+errors, 429 and 5xx → the provider's answer relayed (server-sent events passed on event by
+event, the usage chunk read as it passes) → one ledger row, queued for the batch writer.
+
+Errors are OpenAI's shape with OpenAI's statuses, so the SDK raises what its users expect.
+The provider's secret is sent to the provider only; the caller's key never leaves the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from ..core import months as months_of
+from ..core.errors import Unauthenticated
+from ..gateway import service as gateway
+from ..gateway.breaker import Breakers
+from ..gateway.connection import UpstreamError
+from ..gateway.credentials import presented
+from ..gateway.upstream import Answer, Pool
+from . import wire
+from .service import budgets, ledger, providers
+from .service.providers import Candidate
+
+log = logging.getLogger("dpghub.ai")
+PREFIX = "/ai/v1/"
+MAX_BODY = 8 << 20                 # bytes of a request (long prompts, many embeddings)
+RETRIES = 2                        # more tries of one candidate after the first
+BACKOFF = (0.05, 0.2)              # seconds before the second and third try
+ROUTES_SECONDS = 5.0               # how long the providers' routes are kept in memory
+TIMEOUT = 300.0                    # a long answer streams for minutes
+RETRIED = {429, 500, 502, 503, 504}
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str, code: str, param: str | None = None,
+                 type_: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.param, self.type_ = (
+            status, message, code, param, type_)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class AiGateway:
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.pool = Pool(state.networks)
+        self.breakers = Breakers()
+        self._routes: dict[str, list[Candidate]] | None = None
+        self._routes_at = 0.0
+        self.queue: list[dict[str, Any]] = []
+        self.pending: dict[tuple[int, str], int] = {}     # tokens queued, not yet written
+        prefix = secrets.token_hex(4)
+        self._ids = (f"ai{prefix}{n:08x}" for n in itertools.count(1))
+
+    # --- the ledger's queue and the routes ---------------------------------------------------
+
+    def flush(self) -> int:
+        """Write the queued ledger rows (the app's loop calls this off the hot path)."""
+        taken, self.queue = self.queue, []
+        if not taken:
+            return 0
+        try:
+            with self.state.session_factory() as session, session.begin():
+                ledger.write(session, taken)
+        except Exception:
+            self.queue = taken + self.queue          # kept for the next round
+            raise
+        for record in taken:
+            key = (record.get("org_id") or 0, record["month"])
+            left = self.pending.get(key, 0) - record["input_tokens"] - record["output_tokens"]
+            if left > 0:
+                self.pending[key] = left
+            else:
+                self.pending.pop(key, None)
+        return len(taken)
+
+    def forget_routes(self) -> None:
+        self._routes = None
+
+    def _load_routes(self) -> dict[str, list[Candidate]]:
+        now = time.monotonic()
+        if self._routes is None or now - self._routes_at > ROUTES_SECONDS:
+            with self.state.session_factory() as session:
+                self._routes = providers.routes(session, self.state.settings.secret)
+            self._routes_at = now
+        return self._routes
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    # --- the call ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope["headers"]}
+        request_id = next(self._ids)
+        now = self.state.clock()
+        record: dict[str, Any] = {
+            "at": now.timestamp(), "month": months_of.month_of(now), "request_id": request_id,
+            "input_tokens": 0, "output_tokens": 0, "cost_krw": 0.0, "stream": False,
+            "kind": "chat", "status": 200, "outcome": "ok", "fault": ""}
+        try:
+            await self._serve(scope, receive, send, headers, record, started)
+        except Refusal as refusal:
+            record.update(status=refusal.status, outcome="refused", fault=refusal.code)
+            await _send_error(send, refusal, request_id)
+        finally:
+            record["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self._keep(record)
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        self.queue.append(record)
+        tokens = record["input_tokens"] + record["output_tokens"]
+        if tokens and record.get("org_id"):
+            key = (record["org_id"], record["month"])
+            self.pending[key] = self.pending.get(key, 0) + tokens
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send,
+                     headers: dict[str, str], record: dict[str, Any], started: float) -> None:
+        credential = presented(headers, [])
+        if credential is None:
+            raise Refusal(401, "No API key: send an app's key as `Authorization: Bearer …` "
+                          "(as the openai SDK does) or `X-API-Key`", "missing_api_key")
+        app_id, org_id = await asyncio.to_thread(self._app_for, credential)
+        record.update(app_id=app_id, org_id=org_id)
+        path, method = scope["path"][len(PREFIX):].rstrip("/"), scope["method"]
+        if path == "models" and method == "GET":
+            await self._models(send, org_id, record)
+            return
+        kind = {"chat/completions": "chat", "embeddings": "embedding"}.get(path)
+        if kind is None or method != "POST":
+            raise Refusal(404, f"Unknown route: {method} /ai/v1/{path}", "unknown_url")
+        body = await _read_json(receive, headers)
+        alias = body.get("model")
+        if not isinstance(alias, str) or not alias:
+            raise Refusal(400, "Say which model: `model` is required", "missing_model",
+                          param="model")
+        candidates = (await asyncio.to_thread(self._load_routes)).get(alias, [])
+        record.update(alias=alias, kind=kind, stream=bool(body.get("stream")))
+        if not candidates:
+            raise Refusal(404, f"The model `{alias}` does not exist or is not served here; "
+                          "GET /ai/v1/models lists those you may use", "model_not_found",
+                          param="model")
+        if candidates[0].kind != kind:
+            raise Refusal(400, f"The model `{alias}` is a {candidates[0].kind} model, not for "
+                          f"/ai/v1/{path}", "wrong_model_kind", param="model")
+        prompt = wire.estimate_tokens(body)
+        answer_max = _answer_max(body)
+        if prompt + answer_max > candidates[0].context:
+            raise Refusal(400, f"This model's maximum context length is "
+                          f"{candidates[0].context} tokens; the request needs about "
+                          f"{prompt + answer_max} ({prompt} in the prompt, {answer_max} for "
+                          "the answer)", "context_length_exceeded", param="messages")
+        await asyncio.to_thread(self._check_credit, org_id, record["month"],
+                                prompt + answer_max)
+        await self._forward(send, receive, path, body, candidates, record, started, prompt)
+
+    # --- what needs the database (run in a thread) -------------------------------------------
+
+    def _app_for(self, credential: str) -> tuple[int, int]:
+        with self.state.session_factory() as session:
+            try:
+                app = gateway.app_for_credential(session, credential,
+                                                 self.state.signing_key)
+            except Unauthenticated as refused:
+                raise Refusal(401, "Incorrect API key: it is no app's key, or it was revoked "
+                              "or has expired", "invalid_api_key") from refused
+            return app.id, app.org_id
+
+    def _check_credit(self, org_id: int, month: str, needed: int) -> None:
+        with self.state.session_factory() as session:
+            granted = budgets.granted(session, org_id, month)
+            used = budgets.used(session, org_id, month) + self.pending.get((org_id, month), 0)
+        if granted <= 0:
+            raise Refusal(429, f"Your organization has no AI credit for {month}; the AI-support "
+                          "programme or an operator grants it", "insufficient_quota")
+        if used + needed > granted:
+            raise Refusal(429, f"This call would go over your organization's AI credit: "
+                          f"{max(0, granted - used)} of {granted} tokens left for {month}, "
+                          f"about {needed} needed", "insufficient_quota")
+
+    async def _models(self, send: Send, org_id: int, record: dict[str, Any]) -> None:
+        month = record["month"]
+
+        def usable() -> list[dict[str, Any]]:
+            routes = self._load_routes()
+            with self.state.session_factory() as session:
+                if budgets.granted(session, org_id, month) <= 0:
+                    return []
+            return [{"id": alias, "object": "model", "created": 0,
+                     "owned_by": found[0].provider} for alias, found in sorted(routes.items())]
+
+        data = await asyncio.to_thread(usable)
+        await _send_json(send, 200, {"object": "list", "data": data}, record["request_id"])
+
+    # --- to the provider and back ------------------------------------------------------------
+
+    async def _forward(self, send: Send, receive: Receive, path: str, body: dict[str, Any],
+                       candidates: list[Candidate], record: dict[str, Any], started: float,
+                       prompt: int) -> None:
+        stream = bool(body.get("stream"))
+        wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        last: Refusal | None = None
+        for candidate in candidates:
+            breaker = self.breakers.get(candidate.base_url)
+            if not breaker.allow():
+                last = Refusal(503, f"The provider of `{candidate.alias}` is failing; calls "
+                               "pause for a moment", "provider_circuit_open")
+                continue
+            payload = {**body, "model": candidate.model}
+            if stream:       # the hub counts every streamed call, whether the caller asks
+                payload["stream_options"] = {**(body.get("stream_options") or {}),
+                                             "include_usage": True}
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            outgoing = [("content-type", "application/json"),
+                        ("accept", "text/event-stream" if stream else "application/json"),
+                        ("x-request-id", record["request_id"])]
+            if candidate.secret:
+                outgoing.append(("authorization", f"Bearer {candidate.secret}"))
+            for attempt in range(RETRIES + 1):
+                if attempt:
+                    await asyncio.sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
+                try:
+                    answer = await self.pool.request(
+                        "POST", f"{candidate.base_url}/{path}", outgoing, _once(data),
+                        timeout=TIMEOUT, content_length=len(data))
+                except (UpstreamError, TimeoutError, OSError) as failed:
+                    breaker.failure()
+                    last = Refusal(502, f"The provider of `{candidate.alias}` could not be "
+                                   f"reached ({type(failed).__name__})", "provider_unreachable")
+                    continue
+                if answer.status in RETRIED:
+                    text = await _drain(answer)
+                    if answer.status >= 500:
+                        breaker.failure()
+                    last = _provider_refusal(answer.status, text, candidate)
+                    continue
+                breaker.success()
+                record.update(provider_id=candidate.provider_id, model=candidate.model)
+                if answer.status >= 400:          # the provider's own refusal, as it said it
+                    text = await _drain(answer)
+                    raise _provider_refusal(answer.status, text, candidate)
+                if stream:
+                    await self._relay_stream(send, receive, answer, candidate, record,
+                                             started, prompt, wants_usage)
+                else:
+                    await self._relay_whole(send, answer, candidate, record, started)
+                return
+        assert last is not None
+        raise last
+
+    async def _relay_whole(self, send: Send, answer: Answer, candidate: Candidate,
+                           record: dict[str, Any], started: float) -> None:
+        try:
+            text = await _drain(answer)
+        except (UpstreamError, TimeoutError) as failed:
+            raise Refusal(502, f"The provider of `{candidate.alias}` broke off its answer "
+                          f"({type(failed).__name__})", "provider_broken_answer") from None
+        try:
+            parsed = json.loads(text)
+            if not isinstance(parsed, dict):
+                raise ValueError
+        except ValueError:
+            raise Refusal(502, f"The provider of `{candidate.alias}` answered with something "
+                          "that is not JSON", "provider_bad_answer") from None
+        usage = parsed.get("usage") if isinstance(parsed.get("usage"), dict) else {}
+        _count(record, candidate, usage)
+        record["ttft_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        await _send_bytes(send, 200, b"application/json", text, record["request_id"])
+
+    async def _relay_stream(self, send: Send, receive: Receive, answer: Answer,
+                            candidate: Candidate, record: dict[str, Any], started: float,
+                            prompt: int, wants_usage: bool) -> None:
+        events = wire.Events()
+        usage: dict[str, Any] | None = None
+        pieces = 0
+        gone = asyncio.get_running_loop().create_future()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-cache"), (b"x-request-id", record["request_id"].encode()),
+            (b"x-accel-buffering", b"no")]})
+        try:
+            more = True
+            while more:
+                reading = asyncio.ensure_future(answer.read())
+                await asyncio.wait({reading, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if gone.done():
+                    reading.cancel()
+                    raise _ClientGone()
+                chunk, more = reading.result()
+                out = []
+                for payload in events.feed(chunk):
+                    found = wire.usage_of(payload)
+                    if found is not None and wire.is_usage_only(payload):
+                        usage = found
+                        if not wants_usage:
+                            continue           # the hub asked for it; the caller did not
+                    elif payload != b"[DONE]" and wire.has_text(payload):
+                        if pieces == 0:
+                            record["ttft_ms"] = round((time.perf_counter() - started) * 1000,
+                                                      3)
+                        pieces += 1
+                    out.append(b"data: " + payload + b"\n\n")
+                if out:
+                    await send({"type": "http.response.body", "body": b"".join(out),
+                                "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except _ClientGone:
+            answer.close()                     # the provider's connection goes too
+            record.update(status=499, outcome="client_gone", fault="client_disconnected")
+        except (UpstreamError, TimeoutError) as failed:
+            answer.close()
+            record.update(status=502, outcome="provider_error", fault="provider_broken_stream")
+            error = json.loads(wire.error_body(502, f"The provider of `{candidate.alias}` "
+                                               f"broke off the stream "
+                                               f"({type(failed).__name__})",
+                                               "provider_broken_stream"))
+            try:
+                await send({"type": "http.response.body", "more_body": False,
+                            "body": b"data: " + json.dumps(error).encode() + b"\n\n"})
+            except OSError:
+                pass
+        finally:
+            watcher.cancel()
+            # what was used: the provider's own count, or (cut short) the prompt's estimate
+            # and one token per piece sent
+            _count(record, candidate, usage if usage is not None else
+                   {"prompt_tokens": prompt, "completion_tokens": pieces})
+
+
+# --- small parts ---------------------------------------------------------------------------
+
+
+def _answer_max(body: dict[str, Any]) -> int:
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 0
+
+
+def _count(record: dict[str, Any], candidate: Candidate, usage: dict[str, Any]) -> None:
+    given_in, given_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    tokens_in = given_in if isinstance(given_in, int) and given_in >= 0 else 0
+    tokens_out = given_out if isinstance(given_out, int) and given_out >= 0 else 0
+    record.update(input_tokens=tokens_in, output_tokens=tokens_out,
+                  cost_krw=candidate.cost(tokens_in, tokens_out))
+
+
+def _provider_refusal(status: int, text: bytes, candidate: Candidate) -> Refusal:
+    """The provider's error, in OpenAI's shape (its own message when it gave one)."""
+    message, code = f"The provider of `{candidate.alias}` answered {status}", "provider_error"
+    try:
+        error = json.loads(text).get("error")
+        if isinstance(error, dict):
+            message = str(error.get("message") or message)[:2000]
+            code = str(error.get("code") or code)[:100]
+    except (ValueError, AttributeError):
+        pass
+    if status == 429:
+        return Refusal(429, message, code, type_="rate_limit_error")
+    return Refusal(status if 400 <= status < 500 else 502, message, code)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _drain(answer: Answer) -> bytes:
+    parts, more = [], True
+    while more:
+        chunk, more = await answer.read()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _read_json(receive: Receive, headers: dict[str, str]) -> dict[str, Any]:
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise Refusal(413, f"The request is over {MAX_BODY >> 20} MiB", "request_too_large")
+    parts, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Refusal(499, "The client went away", "client_disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Refusal(413, f"The request is over {MAX_BODY >> 20} MiB",
+                          "request_too_large")
+        parts.append(chunk)
+        more = message.get("more_body", False)
+    try:
+        body = json.loads(b"".join(parts))
+    except ValueError:
+        raise Refusal(400, "The request body is not JSON", "invalid_json") from None
+    if not isinstance(body, dict):
+        raise Refusal(400, "The request body must be a JSON object", "invalid_json")
+    return body
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Future[None]) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            if not gone.done():
+                gone.set_result(None)
+            return
+
+
+async def _send_error(send: Send, refusal: Refusal, request_id: str) -> None:
+    body = wire.error_body(refusal.status, refusal.message, refusal.code, refusal.param,
+                           refusal.type_)
+    extra = [(b"retry-after", b"1")] if refusal.code == "rate_limit_exceeded" else []
+    try:
+        await _send_bytes(send, refusal.status, b"application/json", body, request_id, extra)
+    except OSError:
+        pass                                  # the client is gone: nothing to tell
+
+
+async def _send_json(send: Send, status: int, value: Any, request_id: str) -> None:
+    await _send_bytes(send, status, b"application/json",
+                      json.dumps(value, ensure_ascii=False).encode(), request_id)
+
+
+async def _send_bytes(send: Send, status: int, media: bytes, body: bytes, request_id: str,
+                      extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", media), (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})

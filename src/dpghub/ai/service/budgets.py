@@ -1,0 +1,64 @@
+"""Monthly AI credit of an organization (tokens, Asia/Seoul months): granted by operators or
+by a selection of the AI-support programme, spent by the calls in the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ...core import audit
+from ...core import months as months_of
+from ...identity.models import Organization
+from ...identity.policy import Actor, authorize
+from .. import schemas
+from ..models import Budget, LedgerEntry
+
+
+def set_(session: Session, *, actor: Actor, org: Organization, data: schemas.BudgetSet,
+         now: datetime, source: str = "operator") -> Budget:
+    authorize(actor, "ai.budget.grant", org)
+    month = data.month or months_of.month_of(now)
+    months_of.parse_month(month, "month")
+    found = session.scalar(select(Budget).where(Budget.org_id == org.id, Budget.month == month))
+    before = found.tokens if found is not None else None
+    if found is None:
+        found = Budget(org_id=org.id, month=month, tokens=data.tokens)
+        session.add(found)
+    found.tokens, found.source = data.tokens, source
+    found.granted_by, found.updated_at = actor.user_id, now
+    session.flush()
+    audit.record(session, actor=actor, action="ai.budget.set", target_type="organization",
+                 target_id=org.id, org_id=org.id,
+                 details={"month": month, "tokens": data.tokens, "before": before,
+                          "source": source})
+    return found
+
+
+def month_now(now: datetime) -> str:
+    return months_of.month_of(now)
+
+
+def granted(session: Session, org_id: int, month: str) -> int:
+    return int(session.scalar(select(Budget.tokens).where(Budget.org_id == org_id,
+                                                          Budget.month == month)) or 0)
+
+
+def used(session: Session, org_id: int, month: str) -> int:
+    """Tokens the ledger holds for the organization in the month (input and output)."""
+    return int(session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.input_tokens + LedgerEntry.output_tokens), 0))
+        .where(LedgerEntry.org_id == org_id, LedgerEntry.month == month)) or 0)
+
+
+def read(session: Session, *, actor: Actor, org: Organization, now: datetime,
+         month: str | None = None, pending: int = 0) -> schemas.BudgetRead:
+    authorize(actor, "ai.budget.read", org)
+    month = month or months_of.month_of(now)
+    months_of.parse_month(month, "month")
+    source = session.scalar(select(Budget.source).where(Budget.org_id == org.id,
+                                                        Budget.month == month))
+    given, spent = granted(session, org.id, month), used(session, org.id, month) + pending
+    return schemas.BudgetRead(org=org.slug, month=month, granted=given, used=spent,
+                              left=max(0, given - spent), source=source)

@@ -1,0 +1,228 @@
+"""The AI gateway as a company uses it: the `openai` SDK, unchanged, with `base_url` at the
+hub's `/ai/v1` and an app's key, against a scripted provider process on loopback. Answers,
+streams and usage pass through; the ledger holds the provider's own token counts; credit
+runs out with a clear 429; faults come back in OpenAI's shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from sqlalchemy import select
+
+from dpghub.ai.models import LedgerEntry, Provider
+from dpghub.ai.wire import estimate_tokens
+from dpghub.core.audit import AuditEvent
+from tests.conftest import Hub
+from tests.support.scripted_model import ScriptedModel, usage
+
+NOW = datetime(2026, 5, 14, 3, 0, tzinfo=UTC)      # May in Seoul
+
+
+@dataclass
+class Company:
+    hub: Hub
+    model: ScriptedModel
+    operator: Any
+    member: Any
+    key: str
+    app_id: int
+
+    def sdk(self, key: str | None = None) -> openai.OpenAI:
+        """The SDK as users make it; its HTTP client is the hub's test client."""
+        return openai.OpenAI(base_url="http://testserver/ai/v1", api_key=key or self.key,
+                             http_client=self.hub.client, max_retries=0)
+
+    def grant(self, tokens: int, org: str = "startup") -> httpx.Response:
+        return self.hub.client.put(f"/api/v1/ai/budgets/{org}", json={"tokens": tokens},
+                                   headers=self.hub.bearer(self.operator))
+
+    def ledger(self) -> list[LedgerEntry]:
+        self.hub.app.state.ai.flush()
+        with self.hub.session() as s:
+            return list(s.scalars(select(LedgerEntry).order_by(LedgerEntry.id)))
+
+    def budget(self) -> dict[str, Any]:
+        self.hub.app.state.ai.flush()
+        return self.hub.client.get("/api/v1/ai/budgets/startup",
+                                   headers=self.hub.bearer(self.member)).json()
+
+
+def _company(hub: Hub, model: ScriptedModel, **provider: Any) -> Company:
+    hub.app.state.clock = lambda: NOW
+    operator = hub.make_user(operator=True)
+    registered = hub.client.post("/api/v1/ai/providers", headers=hub.bearer(operator), json={
+        "name": "scripted", "base_url": model.base_url, "api_key": model.key,
+        "models": [{"alias": "hcx", "model": "scripted-chat", "context": 4096,
+                    "price_in": 0.5, "price_out": 2.0},
+                   {"alias": "embed", "model": "scripted-embed", "kind": "embedding",
+                    "context": 8192, "price_in": 0.1, "price_out": 0}], **provider})
+    assert registered.status_code == 201, registered.text
+    member = hub.make_user()
+    hub.make_org("startup", admin=member, kind="company")
+    made = hub.client.post("/api/v1/orgs/startup/apps", headers=hub.bearer(member),
+                           json={"name": "민원 챗봇"})
+    assert made.status_code == 201, made.text
+    return Company(hub, model, operator, member, made.json()["key"], made.json()["id"])
+
+
+@pytest.fixture
+def company(hub: Hub, scripted_model: ScriptedModel) -> Company:
+    return _company(hub, scripted_model)
+
+
+MESSAGES = [{"role": "system", "content": "당신은 민원 안내원입니다"},
+            {"role": "user", "content": "여권 발급 서류를 알려 주세요"}]
+
+
+def test_a_call_and_a_stream_with_the_sdk_and_their_ledger(company: Company) -> None:
+    assert company.grant(1_000_000).status_code == 200
+    client = company.sdk()
+    answer = client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert answer.choices[0].message.content == "echo: 여권 발급 서류를 알려 주세요"
+    expected = usage(MESSAGES, "echo: 여권 발급 서류를 알려 주세요")
+    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (  # type: ignore[union-attr]
+        expected["prompt_tokens"], expected["completion_tokens"])
+
+    # a stream whose caller asks for the usage chunk gets it, last, then [DONE]
+    chunks = list(client.chat.completions.create(
+        model="hcx", messages=MESSAGES, stream=True,  # type: ignore[arg-type]
+        stream_options={"include_usage": True}))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "echo: 여권 발급 서류를 알려 주세요"
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == expected["total_tokens"]  # type: ignore[union-attr]
+    # one that does not ask gets none, but the hub counts it all the same
+    quiet = list(client.chat.completions.create(model="hcx", messages=MESSAGES, stream=True))  # type: ignore[arg-type]
+    assert all(c.usage is None for c in quiet) and quiet[-1].choices
+    sent = company.model.calls()[-1]["body"]
+    assert sent["stream_options"] == {"include_usage": True} and sent["model"] == "scripted-chat"
+    assert "authorization" not in company.model.calls()[-1]["headers"]  # shown to no one
+
+    rows = company.ledger()
+    assert [(r.alias, r.stream, r.input_tokens, r.output_tokens, r.outcome) for r in rows] == [
+        ("hcx", False, expected["prompt_tokens"], expected["completion_tokens"], "ok"),
+        ("hcx", True, expected["prompt_tokens"], expected["completion_tokens"], "ok"),
+        ("hcx", True, expected["prompt_tokens"], expected["completion_tokens"], "ok")]
+    cost = (expected["prompt_tokens"] * 0.5 + expected["completion_tokens"] * 2.0) / 1000
+    assert float(rows[0].cost_krw) == pytest.approx(cost)
+    assert all(r.app_id == company.app_id and r.ttft_ms is not None for r in rows)
+    left = company.budget()
+    assert (left["granted"], left["used"]) == (1_000_000, 3 * expected["total_tokens"])
+    with company.hub.session() as s:
+        batches = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "ai.ledger.batch")))
+    assert sum(b.details["calls"] for b in batches) == 3    # every row under the audit chain
+
+    used = company.hub.client.get("/api/v1/ai/usage", params={"org": "startup"},
+                                  headers=company.hub.bearer(company.member)).json()
+    assert (used["calls"], used["rows"][0]["day"], used["rows"][0]["model"]) == (
+        3, "2026-05-14", "hcx")
+
+
+def test_embeddings_and_the_models_a_key_may_use(company: Company) -> None:
+    client = company.sdk()
+    assert [m.id for m in client.models.list()] == []        # no credit, no models
+    company.grant(10_000)
+    assert [m.id for m in client.models.list()] == ["embed", "hcx"]
+    vectors = client.embeddings.create(model="embed", input=["서울 도서관", "부산 충전소"])
+    assert len(vectors.data) == 2 and vectors.usage.prompt_tokens == 4
+    assert company.ledger()[-1].kind == "embedding"
+    with pytest.raises(openai.BadRequestError) as wrong:
+        client.embeddings.create(model="hcx", input="x")
+    assert wrong.value.code == "wrong_model_kind"
+
+
+def test_the_credit_runs_out_with_a_clear_429(company: Company) -> None:
+    client = company.sdk()
+    with pytest.raises(openai.RateLimitError) as none:
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert none.value.code == "insufficient_quota" and "no AI credit for 2026-05" in str(
+        none.value)
+    one_call = usage(MESSAGES, "echo: 여권 발급 서류를 알려 주세요")["total_tokens"]
+    needed = estimate_tokens({"messages": MESSAGES})       # the hub's cautious guess, before
+    assert needed > one_call                               # the provider counts
+    company.grant(needed + 5)
+    client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    calls = len(company.model.calls())
+    with pytest.raises(openai.RateLimitError) as over:
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert "would go over your organization's AI credit" in str(over.value)
+    assert len(company.model.calls()) == calls             # refused before it was sent
+    assert company.budget()["left"] == needed + 5 - one_call
+
+
+def test_refusals_in_openais_shape(company: Company) -> None:
+    company.grant(1_000_000)
+    with pytest.raises(openai.AuthenticationError) as bad_key:
+        company.sdk("dpk_not-a-key").chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert bad_key.value.code == "invalid_api_key"
+    client = company.sdk()
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.chat.completions.create(model="gpt-9", messages=MESSAGES)  # type: ignore[arg-type]
+    assert unknown.value.code == "model_not_found"
+    long = [{"role": "user", "content": "가" * 20_000}]
+    with pytest.raises(openai.BadRequestError) as too_long:
+        client.chat.completions.create(model="hcx", messages=long)  # type: ignore[arg-type]
+    assert too_long.value.code == "context_length_exceeded"
+    assert company.model.calls() == []                      # none of it reached the provider
+    raw = company.hub.client.post("/ai/v1/chat/completions", content=b"{not json",
+                                  headers={"Authorization": f"Bearer {company.key}"})
+    assert raw.status_code == 400 and raw.json()["error"]["code"] == "invalid_json"
+    # a revoked key is refused from the next call
+    keys = company.hub.client.get(f"/api/v1/apps/{company.app_id}",
+                                  headers=company.hub.bearer(company.member)).json()["keys"]
+    revoked = company.hub.client.delete(f"/api/v1/apps/{company.app_id}/keys/{keys[0]['id']}",
+                                        headers=company.hub.bearer(company.member))
+    assert revoked.status_code == 200, revoked.text
+    with pytest.raises(openai.AuthenticationError):
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+
+
+def test_retries_fallbacks_and_a_provider_that_fails(
+        hub: Hub, scripted_model: ScriptedModel) -> None:
+    company = _company(hub, scripted_model)
+    company.grant(1_000_000)
+    client = company.sdk()
+    # two 503s, then an answer: retried with back-off on the same provider
+    scripted_model.script({"status": 503}, {"status": 429})
+    answer = client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert answer.choices[0].message.content.startswith("echo:")  # type: ignore[union-attr]
+    assert [c["status"] for c in scripted_model.calls()] == [503, 429, 200]
+    # three failures: the provider's own words come back
+    scripted_model.reset()
+    scripted_model.script(*[{"status": 500, "error": {"message": "GPU 부족"}}] * 3)
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    # an answer that is not JSON is a 502 naming the fault, not a string in the SDK's hands
+    scripted_model.script({"non_json": True})
+    with pytest.raises(openai.APIStatusError) as broken:
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert broken.value.status_code == 502 and broken.value.code == "provider_bad_answer"
+    # a stream broken off after 3 chunks: the SDK raises, the ledger keeps what was sent
+    scripted_model.script({"broken_stream_after": 3})
+    with pytest.raises(openai.APIError):
+        list(client.chat.completions.create(model="hcx", messages=MESSAGES, stream=True))  # type: ignore[arg-type]
+    last = company.ledger()[-1]
+    assert (last.outcome, last.fault) == ("provider_error", "provider_broken_stream")
+    # no usage chunk came: the hub's estimate of the prompt, one token per piece sent
+    assert (last.input_tokens, last.output_tokens) == (estimate_tokens({"messages": MESSAGES}),
+                                                       2)
+
+
+def test_the_secret_is_sealed_and_never_shown(company: Company) -> None:
+    listed = company.hub.client.get("/api/v1/ai/providers",
+                                    headers=company.hub.bearer(company.operator))
+    assert listed.status_code == 200 and listed.json()[0]["has_secret"] is True
+    assert company.model.key not in listed.text
+    with company.hub.session() as s:
+        stored = s.scalars(select(Provider)).one()
+        assert company.model.key.encode() not in (stored.secret_sealed or b"")
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action ==
+                                                          "ai.provider.create")))
+    assert company.model.key not in str(events[0].details)
+    member = company.hub.client.get("/api/v1/ai/providers",
+                                    headers=company.hub.bearer(company.member))
+    assert member.status_code == 403
