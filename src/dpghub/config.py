@@ -136,6 +136,10 @@ class Settings(BaseSettings):
         default=30, ge=2, description="A running job whose worker has not signalled for this "
         "long is taken as interrupted (retried, or failed when out of attempts)."
     )
+    ai_assist_model: str | None = Field(
+        default=None, description="The AI gateway's model alias the hub's own AI features "
+        "(ask the data, catalogue Q&A) use; they are off while it is unset or not served."
+    )
     agile_watch_seconds: int = Field(
         default=60, ge=0, description="How often each hub process looks at the gateway's "
         "error rate of agile projects' services to open or resolve incidents (0: never)."

@@ -104,6 +104,51 @@ class AiGateway:
     async def close(self) -> None:
         await self.pool.close()
 
+    # --- the hub's own calls (its AI features) ------------------------------------------------
+
+    async def complete(self, messages: list[dict[str, Any]], *, purpose: str,
+                       user_id: int | None = None, org_id: int | None = None,
+                       max_tokens: int = 1024, temperature: float = 0.0) -> str:
+        """A chat answer for one of the hub's own features, through the same routes,
+        retries, fallbacks and circuit breakers as any caller's, with a ledger row
+        (`fault` names the purpose; no app). Raises `Refusal` when no model is configured or
+        the providers fail."""
+        alias = self.state.settings.ai_assist_model
+        candidates = (await asyncio.to_thread(self._load_routes)).get(alias or "", [])
+        if not alias or not candidates or candidates[0].kind != "chat":
+            raise Refusal(503, "The hub's AI features are off: no chat model is configured "
+                          "(DPGHUB_AI_ASSIST_MODEL)", "ai_features_off")
+        now = self.state.clock()
+        started = time.perf_counter()
+        record: dict[str, Any] = {
+            "at": now.timestamp(), "month": months_of.month_of(now),
+            "request_id": next(self._ids), "input_tokens": 0, "output_tokens": 0,
+            "cost_krw": 0.0, "stream": False, "kind": "chat", "status": 200, "outcome": "ok",
+            "fault": f"hub:{purpose}", "alias": alias, "org_id": org_id}
+        captured: list[bytes] = []
+
+        async def keep(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                captured.append(message.get("body", b""))
+
+        body = {"model": alias, "messages": messages, "max_tokens": max_tokens,
+                "temperature": temperature}
+        try:
+            await self._forward(keep, _never, "chat/completions", body, candidates, record,
+                                started, wire.estimate_tokens(body))
+        except Refusal as refusal:
+            record.update(status=refusal.status, outcome="refused", fault=refusal.code)
+            raise
+        finally:
+            record["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self._keep(record)
+        answer = json.loads(b"".join(captured))
+        try:
+            return str(answer["choices"][0]["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError):
+            raise Refusal(502, "The model's answer has no message", "provider_bad_answer"
+                          ) from None
+
     # --- the call ----------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -378,6 +423,12 @@ def _provider_refusal(status: int, text: bytes, candidate: Candidate) -> Refusal
     if status == 429:
         return Refusal(429, message, code, type_="rate_limit_error")
     return Refusal(status if 400 <= status < 500 else 502, message, code)
+
+
+async def _never() -> dict[str, Any]:
+    """The hub's own calls have no client to go away."""
+    await asyncio.Event().wait()
+    return {"type": "http.disconnect"}
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
