@@ -31,6 +31,7 @@ from ..gateway.connection import UpstreamError
 from ..gateway.credentials import presented
 from ..gateway.upstream import Answer, Pool
 from . import wire
+from .limits import TokenRate
 from .service import budgets, ledger, providers
 from .service.providers import Candidate
 
@@ -46,10 +47,11 @@ RETRIED = {429, 500, 502, 503, 504}
 
 class Refusal(Exception):
     def __init__(self, status: int, message: str, code: str, param: str | None = None,
-                 type_: str | None = None) -> None:
+                 type_: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.param, self.type_ = (
             status, message, code, param, type_)
+        self.retry_after = retry_after
 
 
 class _ClientGone(Exception):
@@ -63,6 +65,7 @@ class AiGateway:
         self.breakers = Breakers()
         self._routes: dict[str, list[Candidate]] | None = None
         self._routes_at = 0.0
+        self.tokens = TokenRate(state.settings.ai_tokens_per_minute)
         self.queue: list[dict[str, Any]] = []
         self.pending: dict[tuple[int, str], int] = {}     # tokens queued, not yet written
         prefix = secrets.token_hex(4)
@@ -185,6 +188,14 @@ class AiGateway:
                           "(as the openai SDK does) or `X-API-Key`", "missing_api_key")
         app_id, org_id = await asyncio.to_thread(self._app_for, credential)
         record.update(app_id=app_id, org_id=org_id)
+        per_minute = self.state.settings.ai_requests_per_minute
+        if per_minute:
+            verdict = self.state.limits.check(f"ai-app:{app_id}", per_minute / 60.0, 10**12)
+            if not verdict.allowed:
+                raise Refusal(429, f"Rate limit reached: this app may make {per_minute} calls "
+                              f"a minute; try again in {max(1, round(verdict.retry_after))} s",
+                              "rate_limit_exceeded", type_="requests",
+                              retry_after=verdict.retry_after)
         path, method = scope["path"][len(PREFIX):].rstrip("/"), scope["method"]
         if path == "models" and method == "GET":
             await self._models(send, org_id, record)
@@ -215,7 +226,18 @@ class AiGateway:
                           "the answer)", "context_length_exceeded", param="messages")
         await asyncio.to_thread(self._check_credit, org_id, record["month"],
                                 prompt + answer_max)
-        await self._forward(send, receive, path, body, candidates, record, started, prompt)
+        estimate = prompt + answer_max
+        wait = self.tokens.take(org_id, estimate)
+        if wait > 0:
+            raise Refusal(429, f"Rate limit reached: your organization may use "
+                          f"{self.tokens.per_minute} tokens a minute; try "
+                          f"again in {max(1, round(wait))} s", "rate_limit_exceeded",
+                          type_="tokens", retry_after=wait)
+        try:
+            await self._forward(send, receive, path, body, candidates, record, started, prompt)
+        finally:
+            self.tokens.settle(org_id, record["input_tokens"] + record["output_tokens"]
+                               - estimate)
 
     # --- what needs the database (run in a thread) -------------------------------------------
 
@@ -480,7 +502,8 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Future[None]) -> Non
 async def _send_error(send: Send, refusal: Refusal, request_id: str) -> None:
     body = wire.error_body(refusal.status, refusal.message, refusal.code, refusal.param,
                            refusal.type_)
-    extra = [(b"retry-after", b"1")] if refusal.code == "rate_limit_exceeded" else []
+    extra = ([(b"retry-after", str(max(1, round(refusal.retry_after))).encode())]
+             if refusal.retry_after is not None else [])
     try:
         await _send_bytes(send, refusal.status, b"application/json", body, request_id, extra)
     except OSError:
