@@ -30,9 +30,10 @@ from ..gateway.breaker import Breakers
 from ..gateway.connection import UpstreamError
 from ..gateway.credentials import presented
 from ..gateway.upstream import Answer, Pool
+from ..privacy import service as privacy
 from . import wire
 from .limits import TokenRate
-from .service import budgets, ledger, providers
+from .service import budgets, ledger, providers, settings
 from .service.providers import Candidate
 
 log = logging.getLogger("dpghub.ai")
@@ -186,7 +187,7 @@ class AiGateway:
         if credential is None:
             raise Refusal(401, "No API key: send an app's key as `Authorization: Bearer …` "
                           "(as the openai SDK does) or `X-API-Key`", "missing_api_key")
-        app_id, org_id = await asyncio.to_thread(self._app_for, credential)
+        app_id, org_id, masking = await asyncio.to_thread(self._app_for, credential)
         record.update(app_id=app_id, org_id=org_id)
         per_minute = self.state.settings.ai_requests_per_minute
         if per_minute:
@@ -204,6 +205,8 @@ class AiGateway:
         if kind is None or method != "POST":
             raise Refusal(404, f"Unknown route: {method} /ai/v1/{path}", "unknown_url")
         body = await _read_json(receive, headers)
+        if masking:
+            record["masked"] = _mask(body)
         alias = body.get("model")
         if not isinstance(alias, str) or not alias:
             raise Refusal(400, "Say which model: `model` is required", "missing_model",
@@ -241,7 +244,8 @@ class AiGateway:
 
     # --- what needs the database (run in a thread) -------------------------------------------
 
-    def _app_for(self, credential: str) -> tuple[int, int]:
+    def _app_for(self, credential: str) -> tuple[int, int, bool]:
+        """The app, its organization, and whether that organization masks its prompts."""
         with self.state.session_factory() as session:
             try:
                 app = gateway.app_for_credential(session, credential,
@@ -249,7 +253,7 @@ class AiGateway:
             except Unauthenticated as refused:
                 raise Refusal(401, "Incorrect API key: it is no app's key, or it was revoked "
                               "or has expired", "invalid_api_key") from refused
-            return app.id, app.org_id
+            return app.id, app.org_id, settings.masks_prompts(session, app.org_id)
 
     def _check_credit(self, org_id: int, month: str, needed: int) -> None:
         with self.state.session_factory() as session:
@@ -414,6 +418,34 @@ class AiGateway:
 
 
 # --- small parts ---------------------------------------------------------------------------
+
+
+def _mask(body: dict[str, Any]) -> int:
+    """Mask personal data in every text of the request, in place; how many were masked."""
+    masked = 0
+
+    def clean(text: str) -> str:
+        nonlocal masked
+        cleaned, counts = privacy.text.mask_text(text)
+        masked += sum(counts.values())
+        return cleaned
+
+    for message in body.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = clean(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    part["text"] = clean(part["text"])
+    given = body.get("input")
+    if isinstance(given, str):
+        body["input"] = clean(given)
+    elif isinstance(given, list):
+        body["input"] = [clean(i) if isinstance(i, str) else i for i in given]
+    return masked
 
 
 def _answer_max(body: dict[str, Any]) -> int:

@@ -74,6 +74,16 @@ class BudgetRead(Schema):
     source: str | None
 
 
+class SettingsUpdate(Schema):
+    mask_prompts: bool = Field(examples=[True], description=(
+        "Mask 주민등록번호, phone numbers, e-mail addresses and card numbers in prompts and "
+        "embedding inputs before they leave the hub"))
+
+
+class SettingsRead(SettingsUpdate):
+    org: str
+
+
 class UsageRow(Schema):
     day: str = Field(examples=["2026-05-04"], description="Asia/Seoul")
     model: str

@@ -247,6 +247,8 @@ register("ai.budget.grant", Rule.operator, write=True,
          description="Grant an organization its monthly AI credit (tokens)")
 register("ai.budget.read", Rule.org_member, write=False,
          description="See the organization's AI credit: granted, used, left")
+register("ai.settings.manage", Rule.org_admin, write=True,
+         description="Choose whether the organization's AI prompts are masked of personal data")
 register("ai.usage.read", Rule.org_member, write=False,
          description="See the organization's (or its app's) AI usage per model and day")
 

@@ -285,3 +285,27 @@ def test_requests_and_tokens_per_minute(company: Company) -> None:
     assert "100 tokens a minute" in str(heavy.value)
     now[0] += 60
     client.chat.completions.create(model="hcx", messages=MESSAGES)   # type: ignore[arg-type]
+
+
+def test_personal_data_in_prompts_is_masked_when_the_organization_asks(
+        company: Company) -> None:
+    company.grant(1_000_000)
+    client = company.sdk()
+    said = [{"role": "user", "content": "제 주민번호 900101-1234567, 전화 010-1234-5678, "
+                                        "메일 hong@example.com 카드 4111 1111 1111 1111"}]
+    client.chat.completions.create(model="hcx", messages=said)  # type: ignore[arg-type]
+    assert "900101-1234567" in company.model.calls()[-1]["body"]["messages"][0]["content"]
+    path = "/api/v1/ai/settings/startup"
+    outsider = company.hub.make_user()
+    refused = company.hub.client.put(path, json={"mask_prompts": True},
+                                     headers=company.hub.bearer(outsider))
+    assert refused.status_code == 403
+    turned = company.hub.client.put(path, json={"mask_prompts": True},
+                                    headers=company.hub.bearer(company.member))
+    assert turned.status_code == 200 and turned.json()["mask_prompts"] is True
+    client.chat.completions.create(model="hcx", messages=said)  # type: ignore[arg-type]
+    left = company.model.calls()[-1]["body"]["messages"][0]["content"]
+    assert left == ("제 주민번호 900101-1******, 전화 010-****-5678, 메일 h***@example.com "
+                    "카드 4111 **** **** 1111")
+    client.embeddings.create(model="embed", input=["연락처 010-9876-5432"])
+    assert company.model.calls()[-1]["body"]["input"] == ["연락처 010-****-5432"]
