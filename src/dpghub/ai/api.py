@@ -53,6 +53,8 @@ def set_budget(org: str, data: schemas.BudgetSet, request: Request, session: DbS
     found = identity.get_org_by_slug(session, org)
     budget = service.budgets.set_(session, actor=actor, org=found, data=data,
                                   now=_now(request))
+    session.commit()                       # before the gateway reads it again
+    request.app.state.ai.forget_credit(found.id)
     return service.budgets.read(session, actor=actor, org=found, now=_now(request),
                                 month=budget.month, pending=_pending(request, found.id,
                                                                      budget.month))
@@ -103,9 +105,12 @@ def put_settings(org: str, data: schemas.SettingsUpdate, request: Request, sessi
                  actor: ApiActor) -> schemas.SettingsRead:
     """Mask personal data in the organization's prompts before they leave the hub (its
     admins; operators). Holds from the next call."""
-    return service.settings.update(session, actor=actor,
-                                   org=identity.get_org_by_slug(session, org), data=data,
-                                   now=_now(request))
+    found = identity.get_org_by_slug(session, org)
+    changed = service.settings.update(session, actor=actor, org=found, data=data,
+                                      now=_now(request))
+    session.commit()                       # before the gateway reads it again
+    request.app.state.ai.forget_credit(found.id)
+    return changed
 
 
 def _pending(request: Request, org_id: int, month: str) -> int:

@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -42,6 +43,7 @@ MAX_BODY = 8 << 20                 # bytes of a request (long prompts, many embe
 RETRIES = 2                        # more tries of one candidate after the first
 BACKOFF = (0.05, 0.2)              # seconds before the second and third try
 ROUTES_SECONDS = 5.0               # how long the providers' routes are kept in memory
+CREDIT_SECONDS = 2.0               # how long a budget and the ledger's sum are kept
 TIMEOUT = 300.0                    # a long answer streams for minutes
 RETRIED = {429, 500, 502, 503, 504}
 
@@ -69,6 +71,13 @@ class AiGateway:
         self.tokens = TokenRate(state.settings.ai_tokens_per_minute)
         self.queue: list[dict[str, Any]] = []
         self.pending: dict[tuple[int, str], int] = {}     # tokens queued, not yet written
+        self._lock = threading.Lock()                     # pending: the loop and the flusher
+        # caches, so that a call costs no database trip when nothing changed: keys until the
+        # gateway's generation moves (a key revoked anywhere), credit for CREDIT_SECONDS
+        self._keys: dict[str, tuple[int, int]] = {}
+        self._keys_generation: int | None = None
+        # (org, month) → (read at, granted, written, masks prompts)
+        self._credit: dict[tuple[int, str], tuple[float, int, int, bool]] = {}
         prefix = secrets.token_hex(4)
         self._ids = (f"ai{prefix}{n:08x}" for n in itertools.count(1))
 
@@ -76,23 +85,37 @@ class AiGateway:
 
     def flush(self) -> int:
         """Write the queued ledger rows (the app's loop calls this off the hot path)."""
-        taken, self.queue = self.queue, []
+        with self._lock:
+            taken, self.queue = self.queue, []
         if not taken:
             return 0
         try:
             with self.state.session_factory() as session, session.begin():
                 ledger.write(session, taken)
         except Exception:
-            self.queue = taken + self.queue          # kept for the next round
+            with self._lock:
+                self.queue = taken + self.queue      # kept for the next round
             raise
-        for record in taken:
-            key = (record.get("org_id") or 0, record["month"])
-            left = self.pending.get(key, 0) - record["input_tokens"] - record["output_tokens"]
-            if left > 0:
-                self.pending[key] = left
-            else:
-                self.pending.pop(key, None)
+        with self._lock:
+            for record in taken:
+                tokens = record["input_tokens"] + record["output_tokens"]
+                key = (record.get("org_id") or 0, record["month"])
+                left = self.pending.get(key, 0) - tokens
+                if left > 0:
+                    self.pending[key] = left
+                else:
+                    self.pending.pop(key, None)
+                cached = self._credit.get(key)
+                if cached is not None and tokens:   # now written: counted in the cache's sum
+                    self._credit[key] = (cached[0], cached[1], cached[2] + tokens, cached[3])
         return len(taken)
+
+    def forget_credit(self, org_id: int) -> None:
+        """A budget or a setting changed in this process: read them again at the next call
+        (other processes read them within CREDIT_SECONDS)."""
+        with self._lock:
+            for key in [k for k in self._credit if k[0] == org_id]:
+                del self._credit[key]
 
     def forget_routes(self) -> None:
         self._routes = None
@@ -104,6 +127,12 @@ class AiGateway:
                 self._routes = providers.routes(session, self.state.settings.secret)
             self._routes_at = now
         return self._routes
+
+    async def routes(self) -> dict[str, list[Candidate]]:
+        """The routes, read again in a thread only when they are due (else from memory)."""
+        if self._routes is not None and time.monotonic() - self._routes_at <= ROUTES_SECONDS:
+            return self._routes
+        return await asyncio.to_thread(self._load_routes)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -118,7 +147,7 @@ class AiGateway:
         (`fault` names the purpose; no app). Raises `Refusal` when no model is configured or
         the providers fail."""
         alias = self.state.settings.ai_assist_model
-        candidates = (await asyncio.to_thread(self._load_routes)).get(alias or "", [])
+        candidates = (await self.routes()).get(alias or "", [])
         if not alias or not candidates or candidates[0].kind != "chat":
             raise Refusal(503, "The hub's AI features are off: no chat model is configured "
                           "(DPGHUB_AI_ASSIST_MODEL)", "ai_features_off")
@@ -175,11 +204,14 @@ class AiGateway:
             self._keep(record)
 
     def _keep(self, record: dict[str, Any]) -> None:
-        self.queue.append(record)
+        if record.pop("unrecorded", False):
+            return                       # a listing of models is no call of a model
         tokens = record["input_tokens"] + record["output_tokens"]
-        if tokens and record.get("org_id"):
-            key = (record["org_id"], record["month"])
-            self.pending[key] = self.pending.get(key, 0) + tokens
+        with self._lock:
+            self.queue.append(record)
+            if tokens and record.get("org_id"):
+                key = (record["org_id"], record["month"])
+                self.pending[key] = self.pending.get(key, 0) + tokens
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send,
                      headers: dict[str, str], record: dict[str, Any], started: float) -> None:
@@ -187,7 +219,7 @@ class AiGateway:
         if credential is None:
             raise Refusal(401, "No API key: send an app's key as `Authorization: Bearer …` "
                           "(as the openai SDK does) or `X-API-Key`", "missing_api_key")
-        app_id, org_id, masking = await asyncio.to_thread(self._app_for, credential)
+        app_id, org_id = await self._client(credential)
         record.update(app_id=app_id, org_id=org_id)
         per_minute = self.state.settings.ai_requests_per_minute
         if per_minute:
@@ -205,13 +237,13 @@ class AiGateway:
         if kind is None or method != "POST":
             raise Refusal(404, f"Unknown route: {method} /ai/v1/{path}", "unknown_url")
         body = await _read_json(receive, headers)
-        if masking:
+        if (await self._organization(org_id, record["month"]))[3]:
             record["masked"] = _mask(body)
         alias = body.get("model")
         if not isinstance(alias, str) or not alias:
             raise Refusal(400, "Say which model: `model` is required", "missing_model",
                           param="model")
-        candidates = (await asyncio.to_thread(self._load_routes)).get(alias, [])
+        candidates = (await self.routes()).get(alias, [])
         record.update(alias=alias, kind=kind, stream=bool(body.get("stream")))
         if not candidates:
             raise Refusal(404, f"The model `{alias}` does not exist or is not served here; "
@@ -227,8 +259,7 @@ class AiGateway:
                           f"{candidates[0].context} tokens; the request needs about "
                           f"{prompt + answer_max} ({prompt} in the prompt, {answer_max} for "
                           "the answer)", "context_length_exceeded", param="messages")
-        await asyncio.to_thread(self._check_credit, org_id, record["month"],
-                                prompt + answer_max)
+        await self._check_credit(org_id, record["month"], prompt + answer_max)
         estimate = prompt + answer_max
         wait = self.tokens.take(org_id, estimate)
         if wait > 0:
@@ -244,8 +275,8 @@ class AiGateway:
 
     # --- what needs the database (run in a thread) -------------------------------------------
 
-    def _app_for(self, credential: str) -> tuple[int, int, bool]:
-        """The app, its organization, and whether that organization masks its prompts."""
+    def _app_for(self, credential: str) -> tuple[int, int]:
+        """The app and its organization."""
         with self.state.session_factory() as session:
             try:
                 app = gateway.app_for_credential(session, credential,
@@ -253,12 +284,47 @@ class AiGateway:
             except Unauthenticated as refused:
                 raise Refusal(401, "Incorrect API key: it is no app's key, or it was revoked "
                               "or has expired", "invalid_api_key") from refused
-            return app.id, app.org_id, settings.masks_prompts(session, app.org_id)
+            return app.id, app.org_id
 
-    def _check_credit(self, org_id: int, month: str, needed: int) -> None:
+    async def _client(self, credential: str) -> tuple[int, int]:
+        """The key's app and organization: from memory until the gateway's generation moves
+        (every key revoked or expired anywhere moves it)."""
+        lookups = self.state.gateway.lookups
+        if lookups.generation is None:           # the first read may open a connection
+            await asyncio.to_thread(lookups.fresh)
+        else:                                     # the gateway's own check: one primary-key
+            lookups.fresh()                       # read, or none while SQLite's bell is still
+        if lookups.generation != self._keys_generation or len(self._keys) > 100_000:
+            self._keys.clear()
+            self._keys_generation = lookups.generation
+        found = self._keys.get(credential)
+        if found is None:
+            found = await asyncio.to_thread(self._app_for, credential)
+            self._keys[credential] = found
+        return found
+
+    def _read_organization(self, org_id: int, month: str) -> tuple[float, int, int, bool]:
         with self.state.session_factory() as session:
-            granted = budgets.granted(session, org_id, month)
-            used = budgets.used(session, org_id, month) + self.pending.get((org_id, month), 0)
+            return (time.monotonic(), budgets.granted(session, org_id, month),
+                    budgets.used(session, org_id, month),
+                    settings.masks_prompts(session, org_id))
+
+    async def _organization(self, org_id: int, month: str) -> tuple[float, int, int, bool]:
+        """(read at, granted, the ledger's sum, masks prompts), read at most every
+        CREDIT_SECONDS; rows this process writes meanwhile are added as they are written."""
+        key = (org_id, month)
+        cached = self._credit.get(key)
+        if cached is None or time.monotonic() - cached[0] > CREDIT_SECONDS:
+            cached = await asyncio.to_thread(self._read_organization, org_id, month)
+            with self._lock:
+                self._credit[key] = cached
+        return cached
+
+    async def _check_credit(self, org_id: int, month: str, needed: int) -> None:
+        """Granted − used must cover the estimate; what this process queued counts at once,
+        other processes' calls within CREDIT_SECONDS."""
+        _, granted, written, _ = await self._organization(org_id, month)
+        used = written + self.pending.get((org_id, month), 0)
         if granted <= 0:
             raise Refusal(429, f"Your organization has no AI credit for {month}; the AI-support "
                           "programme or an operator grants it", "insufficient_quota")
@@ -279,6 +345,7 @@ class AiGateway:
                      "owned_by": found[0].provider} for alias, found in sorted(routes.items())]
 
         data = await asyncio.to_thread(usable)
+        record["unrecorded"] = True
         await _send_json(send, 200, {"object": "list", "data": data}, record["request_id"])
 
     # --- to the provider and back ------------------------------------------------------------

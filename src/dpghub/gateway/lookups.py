@@ -92,6 +92,12 @@ class Lookups:
             self._clients.clear()
             self._generation = generation
 
+    @property
+    def generation(self) -> int | None:
+        """The state's generation as `fresh` last read it: it moves with every change of a
+        key or subscription (the AI gateway drops its own key cache by it)."""
+        return self._generation
+
     def _read_generation(self) -> int | None:
         for _ in range(2):
             try:
