@@ -286,6 +286,7 @@ def create_app(settings: Settings | None = None, *,
     app.state.gateway = Gateway(app.state)
     app.state.sandbox = Sandbox(app.state)
     app.state.ai = AiGateway(app.state)
+    app.state.ai_assist_limits = ai_service.assist.limits(lambda: app.state.clock())
     app.state.queries = QueryPool(settings)   # SQL runs in its worker processes
     if settings.gateway_origin is not None:
         app.gateway_hosts = _hosts_of(settings.gateway_origin)

@@ -33,6 +33,7 @@ from ..gateway.upstream import Answer, Pool
 from . import wire
 from .service import budgets, ledger, providers
 from .service.providers import Candidate
+from .wire import Refusal
 
 log = logging.getLogger("dpghub.ai")
 PREFIX = "/ai/v1/"
@@ -42,14 +43,6 @@ BACKOFF = (0.05, 0.2)              # seconds before the second and third try
 ROUTES_SECONDS = 5.0               # how long the providers' routes are kept in memory
 TIMEOUT = 300.0                    # a long answer streams for minutes
 RETRIED = {429, 500, 502, 503, 504}
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, message: str, code: str, param: str | None = None,
-                 type_: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code, self.param, self.type_ = (
-            status, message, code, param, type_)
 
 
 class _ClientGone(Exception):
