@@ -24,7 +24,7 @@ from ...analysis import service as analysis
 from ...catalog import service as catalog
 from ...config import Settings
 from ...core.db import FAILURE_WRITES
-from ...core.errors import Forbidden, HubError, Unauthenticated, Unavailable
+from ...core.errors import Forbidden, HubError, Invalid, Unauthenticated, Unavailable
 from ...core.i18n import translate
 from ...identity.policy import Actor, authorize, can
 from ...lake import service as lake
@@ -63,12 +63,6 @@ class Answer:
     refusal: HubError | None = None
     repaired: bool = False
     tries: list[Tried] = field(default_factory=list)
-
-
-class ModelDeclined(HubError):
-    status = 422
-    code = "model_declined"
-    title = "The model wrote no statement"
 
 
 # --- the tables the prompt shows ------------------------------------------------------------
@@ -177,7 +171,7 @@ async def ask(session: Session, *, actor: Actor, question: str, complete: Comple
     for attempt in range(2):
         read = prompts.read_sql(text)
         if read.sql is None:
-            answer.refusal = ModelDeclined(
+            answer.refusal = Invalid(
                 "The model wrote no SQL statement: {reason}", code="model_declined",
                 reason=read.cannot or text.strip()[:300] or "—")
             return answer

@@ -103,7 +103,7 @@ def table_text(table: Table) -> str:
     about = " ".join(table.description.split())
     if len(about) > MAX_DESCRIPTION:
         about = about[:MAX_DESCRIPTION - 1] + "…"
-    facts = [f"{table.rows:,} rows" if table.rows is not None else "", about]
+    facts = [f"{table.rows:,} rows." if table.rows is not None else "", about]
     if any(facts):
         lines.append(" ".join(f for f in facts if f))
     for column in table.columns:
