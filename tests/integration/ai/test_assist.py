@@ -223,6 +223,10 @@ def test_refusals_come_back_refused_and_failures_are_repaired_once(world: World)
     assert second[:2] == first
     assert second[2] == {"role": "assistant", "content": "SELECT 없는열 FROM mcst.libraries"}
     assert "없는열" in second[3]["content"] and "not found" in second[3]["content"].lower()
+    history = world.hub.client.get("/api/v1/query/history",
+                                   headers=world.hub.bearer(world.analyst)).json()
+    assert [(h["sql"], h["error"] is None) for h in history[:2]] == [
+        (body["sql"], True), ("SELECT 없는열 FROM mcst.libraries", False)]
     # twice wrong: the second error is the answer, and the model is not asked a third time
     world.model.script({"answer": "SELECT 없는열 FROM mcst.libraries"},
                        {"answer": "SELECT 또없는열 FROM mcst.libraries"})

@@ -138,10 +138,12 @@ def run(session: Session, *, actor: Actor, storage: LakeStorage, settings: Setti
     except Unavailable:
         raise                          # the query service itself is busy or stopping
     except HubError as error:
-        # the request goes on: the failure's history row is written now, in its transaction
-        for write in session.info.pop(FAILURE_WRITES, []):
-            write(session)
-        session.flush()
+        # the request goes on: the history row the failure asked to keep is written now, in
+        # its transaction (and stays asked for, should the request fail later and roll back)
+        kept = session.info.get(FAILURE_WRITES) or []
+        if kept:
+            kept[-1](session)
+            session.flush()
         return Tried(sql, error=error)
 
 
