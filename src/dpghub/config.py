@@ -140,6 +140,15 @@ class Settings(BaseSettings):
         default=None, description="The AI gateway's model alias the hub's own AI features "
         "(ask the data, catalogue Q&A) use; they are off while it is unset or not served."
     )
+    ai_requests_per_minute: int = Field(
+        default=600, ge=0, description="Calls per minute one app may make to the AI gateway "
+        "(0: no limit); shared through Redis when it is configured."
+    )
+    ai_tokens_per_minute: int = Field(
+        default=1_000_000, ge=0, description="Tokens (estimated before, counted after) per "
+        "minute one organization may use through the AI gateway, per hub process (0: no "
+        "limit)."
+    )
     agile_watch_seconds: int = Field(
         default=60, ge=0, description="How often each hub process looks at the gateway's "
         "error rate of agile projects' services to open or resolve incidents (0: never)."

@@ -90,6 +90,25 @@ def usage(request: Request, session: DbSession, actor: ApiActor,
     return service.ledger.usage(session, actor=actor, app=found, days=days, now=_now(request))
 
 
+@router.get("/settings/{org}", response_model=schemas.SettingsRead,
+            responses=responses(401, 403, 404))
+def get_settings(org: str, session: DbSession, actor: ApiActor) -> schemas.SettingsRead:
+    """The organization's AI settings (its members; operators)."""
+    return service.settings.read(session, actor=actor, org=identity.get_org_by_slug(session,
+                                                                                    org))
+
+
+@router.put("/settings/{org}", response_model=schemas.SettingsRead,
+            responses=responses(401, 403, 404, 422))
+def put_settings(org: str, data: schemas.SettingsUpdate, request: Request, session: DbSession,
+                 actor: ApiActor) -> schemas.SettingsRead:
+    """Mask personal data in the organization's prompts before they leave the hub (its
+    admins; operators). Holds from the next call."""
+    return service.settings.update(session, actor=actor,
+                                   org=identity.get_org_by_slug(session, org), data=data,
+                                   now=_now(request))
+
+
 def _pending(request: Request, org_id: int, month: str) -> int:
     return int(request.app.state.ai.pending.get((org_id, month), 0))
 

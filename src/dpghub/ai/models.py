@@ -83,6 +83,19 @@ class Budget(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OrgSetting(Base):
+    """An organization's choices for its AI calls: whether personal data in prompts is masked
+    before they leave the hub."""
+
+    __tablename__ = "ai_org_setting"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    mask_prompts: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class LedgerEntry(Base):
     """One call through the AI gateway: who, which model where, the provider's own token
     counts, its cost, how long it took, how it ended."""

@@ -30,8 +30,10 @@ from ..gateway.breaker import Breakers
 from ..gateway.connection import UpstreamError
 from ..gateway.credentials import presented
 from ..gateway.upstream import Answer, Pool
+from ..privacy import service as privacy
 from . import wire
-from .service import budgets, ledger, providers
+from .limits import TokenRate
+from .service import budgets, ledger, providers, settings
 from .service.providers import Candidate
 from .wire import Refusal
 
@@ -56,6 +58,7 @@ class AiGateway:
         self.breakers = Breakers()
         self._routes: dict[str, list[Candidate]] | None = None
         self._routes_at = 0.0
+        self.tokens = TokenRate(state.settings.ai_tokens_per_minute)
         self.queue: list[dict[str, Any]] = []
         self.pending: dict[tuple[int, str], int] = {}     # tokens queued, not yet written
         prefix = secrets.token_hex(4)
@@ -176,8 +179,16 @@ class AiGateway:
         if credential is None:
             raise Refusal(401, "No API key: send an app's key as `Authorization: Bearer …` "
                           "(as the openai SDK does) or `X-API-Key`", "missing_api_key")
-        app_id, org_id = await asyncio.to_thread(self._app_for, credential)
+        app_id, org_id, masking = await asyncio.to_thread(self._app_for, credential)
         record.update(app_id=app_id, org_id=org_id)
+        per_minute = self.state.settings.ai_requests_per_minute
+        if per_minute:
+            verdict = self.state.limits.check(f"ai-app:{app_id}", per_minute / 60.0, 10**12)
+            if not verdict.allowed:
+                raise Refusal(429, f"Rate limit reached: this app may make {per_minute} calls "
+                              f"a minute; try again in {max(1, round(verdict.retry_after))} s",
+                              "rate_limit_exceeded", type_="requests",
+                              retry_after=verdict.retry_after)
         path, method = scope["path"][len(PREFIX):].rstrip("/"), scope["method"]
         if path == "models" and method == "GET":
             await self._models(send, org_id, record)
@@ -186,6 +197,8 @@ class AiGateway:
         if kind is None or method != "POST":
             raise Refusal(404, f"Unknown route: {method} /ai/v1/{path}", "unknown_url")
         body = await _read_json(receive, headers)
+        if masking:
+            record["masked"] = _mask(body)
         alias = body.get("model")
         if not isinstance(alias, str) or not alias:
             raise Refusal(400, "Say which model: `model` is required", "missing_model",
@@ -208,11 +221,23 @@ class AiGateway:
                           "the answer)", "context_length_exceeded", param="messages")
         await asyncio.to_thread(self._check_credit, org_id, record["month"],
                                 prompt + answer_max)
-        await self._forward(send, receive, path, body, candidates, record, started, prompt)
+        estimate = prompt + answer_max
+        wait = self.tokens.take(org_id, estimate)
+        if wait > 0:
+            raise Refusal(429, f"Rate limit reached: your organization may use "
+                          f"{self.tokens.per_minute} tokens a minute; try "
+                          f"again in {max(1, round(wait))} s", "rate_limit_exceeded",
+                          type_="tokens", retry_after=wait)
+        try:
+            await self._forward(send, receive, path, body, candidates, record, started, prompt)
+        finally:
+            self.tokens.settle(org_id, record["input_tokens"] + record["output_tokens"]
+                               - estimate)
 
     # --- what needs the database (run in a thread) -------------------------------------------
 
-    def _app_for(self, credential: str) -> tuple[int, int]:
+    def _app_for(self, credential: str) -> tuple[int, int, bool]:
+        """The app, its organization, and whether that organization masks its prompts."""
         with self.state.session_factory() as session:
             try:
                 app = gateway.app_for_credential(session, credential,
@@ -220,7 +245,7 @@ class AiGateway:
             except Unauthenticated as refused:
                 raise Refusal(401, "Incorrect API key: it is no app's key, or it was revoked "
                               "or has expired", "invalid_api_key") from refused
-            return app.id, app.org_id
+            return app.id, app.org_id, settings.masks_prompts(session, app.org_id)
 
     def _check_credit(self, org_id: int, month: str, needed: int) -> None:
         with self.state.session_factory() as session:
@@ -387,6 +412,34 @@ class AiGateway:
 # --- small parts ---------------------------------------------------------------------------
 
 
+def _mask(body: dict[str, Any]) -> int:
+    """Mask personal data in every text of the request, in place; how many were masked."""
+    masked = 0
+
+    def clean(text: str) -> str:
+        nonlocal masked
+        cleaned, counts = privacy.text.mask_text(text)
+        masked += sum(counts.values())
+        return cleaned
+
+    for message in body.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = clean(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    part["text"] = clean(part["text"])
+    given = body.get("input")
+    if isinstance(given, str):
+        body["input"] = clean(given)
+    elif isinstance(given, list):
+        body["input"] = [clean(i) if isinstance(i, str) else i for i in given]
+    return masked
+
+
 def _answer_max(body: dict[str, Any]) -> int:
     for name in ("max_completion_tokens", "max_tokens"):
         value = body.get(name)
@@ -473,7 +526,8 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Future[None]) -> Non
 async def _send_error(send: Send, refusal: Refusal, request_id: str) -> None:
     body = wire.error_body(refusal.status, refusal.message, refusal.code, refusal.param,
                            refusal.type_)
-    extra = [(b"retry-after", b"1")] if refusal.code == "rate_limit_exceeded" else []
+    extra = ([(b"retry-after", str(max(1, round(refusal.retry_after))).encode())]
+             if refusal.retry_after is not None else [])
     try:
         await _send_bytes(send, refusal.status, b"application/json", body, request_id, extra)
     except OSError:

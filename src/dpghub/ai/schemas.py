@@ -60,6 +60,9 @@ class BudgetSet(Schema):
                         description="Tokens (input and output) for the month")
     month: str | None = Field(default=None, examples=["2026-05"], description=(
         "YYYY-MM in Asia/Seoul; the current month when left out"))
+    agreement: int | None = Field(default=None, ge=1, examples=[12], description=(
+        "The agreement of the organization's selection in an `ai_support` programme call "
+        "this credit is granted under (recorded as the budget's source)"))
 
 
 class BudgetRead(Schema):
@@ -69,6 +72,16 @@ class BudgetRead(Schema):
     used: int
     left: int
     source: str | None
+
+
+class SettingsUpdate(Schema):
+    mask_prompts: bool = Field(examples=[True], description=(
+        "Mask 주민등록번호, phone numbers, e-mail addresses and card numbers in prompts and "
+        "embedding inputs before they leave the hub"))
+
+
+class SettingsRead(SettingsUpdate):
+    org: str
 
 
 class UsageRow(Schema):

@@ -19,10 +19,11 @@ class Refusal(Exception):
     their services may import)."""
 
     def __init__(self, status: int, message: str, code: str, param: str | None = None,
-                 type_: str | None = None) -> None:
+                 type_: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.param, self.type_ = (
             status, message, code, param, type_)
+        self.retry_after = retry_after
 
 
 def error_body(status: int, message: str, code: str, param: str | None = None,

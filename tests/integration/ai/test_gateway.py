@@ -6,7 +6,7 @@ runs out with a clear 429; faults come back in OpenAI's shape."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ import openai
 import pytest
 from sqlalchemy import select
 
+from dpghub.ai.limits import TokenRate
 from dpghub.ai.models import LedgerEntry, Provider
 from dpghub.ai.wire import estimate_tokens
 from dpghub.core.audit import AuditEvent
@@ -226,3 +227,85 @@ def test_the_secret_is_sealed_and_never_shown(company: Company) -> None:
     member = company.hub.client.get("/api/v1/ai/providers",
                                     headers=company.hub.bearer(company.member))
     assert member.status_code == 403
+
+
+def test_credit_granted_under_an_ai_support_selection(hub: Hub) -> None:
+    """The programme's path: a company selected in an `ai_support` call gets its credit under
+    that agreement (the budget's source says so); an agreement of another programme, or of
+    another organization, is refused and changes nothing."""
+    from tests.support import programmes
+
+    p = programmes.make_world(hub)
+    support = p.call(programme="ai_support", title="초거대 AI 활용지원")
+    agile = p.call(programme="agile")
+    picked = p.apply(p.rival_editor, support["id"], "gamma")
+    other = p.apply(p.rival_editor, agile["id"], "gamma")
+    p.at(programmes.CLOSES + timedelta(hours=1))
+    agreements = {}
+    for call, application in ((support, picked), (agile, other)):
+        decided = hub.client.post(f"/api/v1/programmes/calls/{call['id']}/selection", json={
+            "selected": [{"application": application["id"], "reason": "선정"}],
+            "starts_on": "2026-04-01", "ends_on": "2026-12-31"},
+            headers=hub.bearer(p.operator))
+        assert decided.status_code == 200, decided.text
+        agreements[call["programme"]] = decided.json()["agreements"][0]
+    path, operator = "/api/v1/ai/budgets/gamma", hub.bearer(p.operator)
+    wrong = hub.client.put(path, headers=operator, json={"tokens": 1_000_000,
+                                                         "agreement": agreements["agile"]})
+    assert (wrong.status_code, wrong.json()["code"], wrong.json()["field"]) == (
+        422, "not_an_ai_support_selection", "agreement")
+    foreign = hub.client.put("/api/v1/ai/budgets/mois", headers=operator, json={
+        "tokens": 5, "agreement": agreements["ai_support"]})
+    assert foreign.status_code == 422
+    granted = hub.client.put(path, headers=operator, json={
+        "tokens": 1_000_000, "month": "2026-05", "agreement": agreements["ai_support"]})
+    assert granted.status_code == 200, granted.text
+    assert (granted.json()["granted"], granted.json()["source"]) == (
+        1_000_000, f"ai_support:agreement:{agreements['ai_support']}")
+    member = hub.client.put(path, headers=hub.bearer(p.rival_editor), json={"tokens": 10**9})
+    assert member.status_code == 403                      # no one grants themselves credit
+
+
+def test_requests_and_tokens_per_minute(company: Company) -> None:
+    company.grant(1_000_000)
+    client = company.sdk()
+    company.hub.app.state.settings.ai_requests_per_minute = 1
+    client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    with pytest.raises(openai.RateLimitError) as fast:
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert fast.value.code == "rate_limit_exceeded" and "1 calls a minute" in str(fast.value)
+    assert int(fast.value.response.headers["retry-after"]) >= 1
+    company.hub.app.state.settings.ai_requests_per_minute = 0
+    # tokens: a minute's worth at once, then wait; the clock is the test's
+    now = [1000.0]
+    company.hub.app.state.ai.tokens = TokenRate(100, clock=lambda: now[0])
+    client.chat.completions.create(model="hcx", messages=MESSAGES)   # type: ignore[arg-type]
+    with pytest.raises(openai.RateLimitError) as heavy:
+        client.chat.completions.create(model="hcx", messages=MESSAGES * 4)  # type: ignore[arg-type]
+    assert "100 tokens a minute" in str(heavy.value)
+    now[0] += 60
+    client.chat.completions.create(model="hcx", messages=MESSAGES)   # type: ignore[arg-type]
+
+
+def test_personal_data_in_prompts_is_masked_when_the_organization_asks(
+        company: Company) -> None:
+    company.grant(1_000_000)
+    client = company.sdk()
+    said = [{"role": "user", "content": "제 주민번호 900101-1234567, 전화 010-1234-5678, "
+                                        "메일 hong@example.com 카드 4111 1111 1111 1111"}]
+    client.chat.completions.create(model="hcx", messages=said)  # type: ignore[arg-type]
+    assert "900101-1234567" in company.model.calls()[-1]["body"]["messages"][0]["content"]
+    path = "/api/v1/ai/settings/startup"
+    outsider = company.hub.make_user()
+    refused = company.hub.client.put(path, json={"mask_prompts": True},
+                                     headers=company.hub.bearer(outsider))
+    assert refused.status_code == 403
+    turned = company.hub.client.put(path, json={"mask_prompts": True},
+                                    headers=company.hub.bearer(company.member))
+    assert turned.status_code == 200 and turned.json()["mask_prompts"] is True
+    client.chat.completions.create(model="hcx", messages=said)  # type: ignore[arg-type]
+    left = company.model.calls()[-1]["body"]["messages"][0]["content"]
+    assert left == ("제 주민번호 900101-1******, 전화 010-****-5678, 메일 h***@example.com "
+                    "카드 4111 **** **** 1111")
+    client.embeddings.create(model="embed", input=["연락처 010-9876-5432"])
+    assert company.model.calls()[-1]["body"]["input"] == ["연락처 010-****-5432"]

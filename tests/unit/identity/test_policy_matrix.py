@@ -177,6 +177,7 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "ai.budget.grant": (ORG_A, {"operator"}),
     "ai.budget.read": (ORG_A, MEMBERS_A | {"operator"}),
     "ai.usage.read": (ORG_A, MEMBERS_A | {"operator"}),
+    "ai.settings.manage": (ORG_A, {"admin_a", "operator"}),
     "ai.assist.use": (None, SIGNED_IN),
     "ai.catalog.ask": (None, EVERYONE),
 }

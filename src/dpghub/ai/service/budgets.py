@@ -10,17 +10,30 @@ from sqlalchemy.orm import Session
 
 from ...core import audit
 from ...core import months as months_of
+from ...core.errors import Invalid
 from ...identity.models import Organization
 from ...identity.policy import Actor, authorize
+from ...programmes import service as programmes
 from .. import schemas
 from ..models import Budget, LedgerEntry
 
 
 def set_(session: Session, *, actor: Actor, org: Organization, data: schemas.BudgetSet,
-         now: datetime, source: str = "operator") -> Budget:
+         now: datetime) -> Budget:
+    """Grant the month's credit: by an operator's decision, or under the agreement of the
+    organization's selection in an `ai_support` call (the AI-support programme)."""
     authorize(actor, "ai.budget.grant", org)
     month = data.month or months_of.month_of(now)
     months_of.parse_month(month, "month")
+    source = "operator"
+    if data.agreement is not None:
+        chosen = [s for s in programmes.selections.of_org(session, org.id, "ai_support")
+                  if s.agreement == data.agreement]
+        if not chosen:
+            raise Invalid("Agreement {id} is no selection of {org} in an AI-support call",
+                          code="not_an_ai_support_selection", field="agreement",
+                          id=data.agreement, org=org.slug)
+        source = f"ai_support:agreement:{data.agreement}"
     found = session.scalar(select(Budget).where(Budget.org_id == org.id, Budget.month == month))
     before = found.tokens if found is not None else None
     if found is None:

@@ -1,6 +1,7 @@
 """Every privacy rule, by subject: findings (personal data in each version, the refusal to
 publish it, minimum cell sizes), pseudonyms (가명처리), risk (k-anonymity of a version),
-combinations (결합), zones and zone_queries (데이터안심구역), exports (반출심사).
+combinations (결합), zones and zone_queries (데이터안심구역), exports (반출심사), text
+(identifiers in free text masked: the AI gateway's prompts).
 Routes use them as `service.zones.create(…)`, and so on."""
 
 from ...analysis import service as analysis
@@ -11,6 +12,7 @@ from . import (  # noqa: F401
     findings,
     pseudonyms,
     risk,
+    text,
     zone_queries,
     zones,
 )
