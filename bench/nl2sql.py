@@ -16,14 +16,21 @@ and the read permissions apply as to anyone):
    for an order. A refusal counts as wrong. When the endpoint answers 404 the AI part is reported
    as not available and only step 1 is reported.
 
-Provider: the hub answers with whatever NL→SQL provider it is configured with (the
-feature's own settings, read from the environment, which the hub started here inherits).
-`DPGHUB_AI_BENCH_MODEL` names the model alias to ask for; it is sent as `model` with each
-question, and without it the hub's default is used. CI runs this against the scripted model,
-as a check of the plumbing only: its accuracy says nothing about a real model.
+Provider: the hub answers through its AI gateway with the chat alias `DPGHUB_AI_ASSIST_MODEL`
+names (docs/ai.md), and the hub started here is new, so it has no provider until the bench
+registers one: `DPGHUB_AI_BENCH_PROVIDER` is the JSON body of `POST /api/v1/ai/providers`
+(name, base_url, api_key, models with their aliases), which the bench sends as the hub's first
+operator before it asks anything. `DPGHUB_AI_BENCH_MODEL` names the alias to use: the hub is
+started with `DPGHUB_AI_ASSIST_MODEL` set to it (the first alias of the provider's models when
+left out; the hub's own environment otherwise), and it is also sent as `model`, which the hub
+ignores. Without a provider the hub answers 503 `ai_features_off` and every question counts as
+wrong. tests/integration/ai/test_assist.py checks the plumbing with a scripted model, whose
+accuracy says nothing about a real one.
 
     .venv/bin/python bench/nl2sql.py [--check] [--only ID ...]
-    DPGHUB_AI_BENCH_MODEL=<alias> .venv/bin/python bench/nl2sql.py
+    DPGHUB_AI_BENCH_PROVIDER='{"name": "clova", "base_url": "https://…/v1", "api_key": "…",
+      "models": [{"alias": "hcx", "model": "HCX-005", "context": 32768, "price_in": 0,
+                  "price_out": 0}]}' .venv/bin/python bench/nl2sql.py
 
 `--check` runs step 1 only (what tests/acceptance/test_nl2sql_questions.py runs too).
 """
@@ -31,6 +38,7 @@ as a check of the plumbing only: its accuracy says nothing about a real model.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
@@ -59,6 +67,9 @@ KR = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "kr").res
 ANALYST = "analyst@example.com"
 REFERENCE_LIMIT = 100_000
 MODEL_ENV = "DPGHUB_AI_BENCH_MODEL"
+PROVIDER_ENV = "DPGHUB_AI_BENCH_PROVIDER"
+OPERATOR = "admin@dpghub.kr"          # the first operator `dpghub init` makes
+OPERATOR_PASSWORD = "bench-password-1"
 
 
 class Poster(Protocol):
@@ -279,21 +290,40 @@ class DemoHub:
     token: str
 
 
+def provider_from_env() -> dict[str, Any] | None:
+    """The provider to register (`DPGHUB_AI_BENCH_PROVIDER`), when one is given."""
+    given = os.environ.get(PROVIDER_ENV, "").strip()
+    if not given:
+        return None
+    provider = json.loads(given)
+    if not isinstance(provider, dict) or not provider.get("models"):
+        sys.exit(f"{PROVIDER_ENV} must be a JSON object with `models`")
+    return provider
+
+
 @contextmanager
-def hub_with_demo() -> Iterator[DemoHub]:
-    """A hub on loopback holding the sample data, and a read token of an ordinary user."""
+def hub_with_demo(model: str | None = None,
+                  provider: dict[str, Any] | None = None) -> Iterator[DemoHub]:
+    """A hub on loopback holding the sample data, and a read token of an ordinary user;
+    with `provider`, registered as the operator's, its features on `model` (or the first
+    alias of the provider)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DPGHUB_HOME": str(Path(tmp) / "home")}
         env.pop("DPGHUB_DATABASE_URL", None)
+        alias = model or (provider["models"][0].get("alias") if provider else None)
+        if alias:
+            env["DPGHUB_AI_ASSIST_MODEL"] = alias
 
         def dpghub(*args: str) -> str:
             return subprocess.run([DPGHUB, *args], env=env, check=True, capture_output=True,
                                   text=True).stdout
 
-        dpghub("init", "--admin-password", "bench-password-1", "--demo", "--demo-data", str(KR))
+        dpghub("init", "--admin-password", OPERATOR_PASSWORD, "--demo", "--demo-data", str(KR))
         dpghub("user", "create", ANALYST, "--password", "analyst-password-1")
         token = dpghub("token", "create", ANALYST, "--name", "nl2sql-bench",
                        "--scope", "read").strip()
+        operator = dpghub("token", "create", OPERATOR, "--name", "nl2sql-bench-provider",
+                          "--scope", "write").strip() if provider else ""
         port = free_port()
         server = subprocess.Popen([DPGHUB, "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -305,6 +335,12 @@ def hub_with_demo() -> Iterator[DemoHub]:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            if provider:
+                made = httpx.post(base + "/api/v1/ai/providers", json=provider, timeout=30,
+                                  headers={"Authorization": f"Bearer {operator}"})
+                if made.status_code != 201:
+                    sys.exit(f"the provider was not registered: HTTP {made.status_code} "
+                             f"{made.text[:300]}")
             yield DemoHub(base, token)
         finally:
             server.terminate()
@@ -328,8 +364,9 @@ def main() -> None:
     questions = [q for q in QUESTIONS if not args.only or q.id in args.only]
     problems = question_problems() if not args.only else []
     model = os.environ.get(MODEL_ENV) or None
+    provider = provider_from_env()
     started = time.perf_counter()
-    with hub_with_demo() as hub:
+    with hub_with_demo(model, provider) as hub:
         print(f"hub with the sample data ready in {time.perf_counter() - started:.1f} s")
         client = httpx.Client(base_url=hub.base, timeout=180)
         headers = {"Authorization": f"Bearer {hub.token}"}

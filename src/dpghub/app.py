@@ -27,6 +27,7 @@ from .agile import api as agile_api
 from .agile import pages as agile_pages
 from .agile import service as agile_service
 from .ai import api as ai_api
+from .ai import pages as ai_pages
 from .ai import service as ai_service
 from .ai.proxy import PREFIX as AI_PREFIX
 from .ai.proxy import AiGateway
@@ -286,6 +287,7 @@ def create_app(settings: Settings | None = None, *,
     app.state.gateway = Gateway(app.state)
     app.state.sandbox = Sandbox(app.state)
     app.state.ai = AiGateway(app.state)
+    app.state.ai_assist_limits = ai_service.assist.limits(lambda: app.state.clock())
     app.state.queries = QueryPool(settings)   # SQL runs in its worker processes
     if settings.gateway_origin is not None:
         app.gateway_hosts = _hosts_of(settings.gateway_origin)
@@ -315,7 +317,7 @@ def create_app(settings: Settings | None = None, *,
             (gateway_pages.router, []), (catalog_pages.router, []),
             (analysis_pages.router, []), (testbed_pages.router, []),
             (privacy_pages.router, []), (programmes_pages.router, []),
-            (agile_pages.router, [])):
+            (agile_pages.router, []), (ai_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)

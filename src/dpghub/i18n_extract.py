@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent
 ERROR_CALLS = {"HubError", "Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict",
                "Locked", "TooLarge", "TooManyRequests", "Unavailable", "translate", "redirect", "JobFailed",
                "IngestError", "bad_file", "invalid_option", "QueryTimeout", "QueryTooLarge",
-               "Fault", "Unresolved", "Outside", "notify", "_act", "Figure"}
+               "Fault", "Unresolved", "Outside", "notify", "_act", "Figure", "ModelFailed"}
 TEMPLATE_CALL = re.compile(r"""_\(\s*(?P<q>["'])(?P<id>.+?)(?P=q)\s*[,)]""", re.S)
 
 

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 TEST_VARIABLES = {"DPGHUB_TEST_PG", "DPGHUB_TEST_REDIS",   # read by tests/conftest.py only
-                  "DPGHUB_AI_BENCH_MODEL"}                 # and by bench/nl2sql.py
+                  "DPGHUB_AI_BENCH_MODEL",                 # and by bench/nl2sql.py
+                  "DPGHUB_AI_BENCH_PROVIDER"}
 # SHA-256 of the Apache License 2.0 as apache.org publishes it (LICENSE-2.0.txt)
 APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
 

@@ -1,5 +1,6 @@
-"""AI JSON routes: providers (operators), monthly budgets, usage. The OpenAI-compatible
-calls themselves are `/ai/v1/…`, answered by proxy.py before the framework."""
+"""AI JSON routes: providers (operators), monthly budgets, usage, and the hub's own AI
+features (ask the data, catalogue Q&A). The OpenAI-compatible calls themselves are
+`/ai/v1/…`, answered by proxy.py before the framework."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from ..core.errors import Invalid
 from ..gateway import service as gateway
 from ..identity import service as identity
-from ..identity.dependencies import ApiActor
-from ..web.context import DbSession
+from ..identity.dependencies import ApiActor, OptionalApiActor
+from ..web.context import DbSession, HubSettings, language
 from ..web.params import Id
 from ..web.problems import responses
 from . import schemas, service
@@ -115,3 +116,40 @@ def put_settings(org: str, data: schemas.SettingsUpdate, request: Request, sessi
 
 def _pending(request: Request, org_id: int, month: str) -> int:
     return int(request.app.state.ai.pending.get((org_id, month), 0))
+
+
+# --- the hub's own AI features -------------------------------------------------------------
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.post("/sql", response_model=schemas.AskDataRead,
+             responses=responses(401, 403, 422, 429, 502, 503))
+async def ask_data(data: schemas.AskDataRequest, request: Request, session: DbSession,
+                   actor: ApiActor, settings: HubSettings) -> schemas.AskDataRead:
+    """Ask the data in Korean or English (signed-in): the hub's configured model writes one
+    SQL statement over the datasets you may read, and it runs in the SQL sandbox with your
+    rights, as `POST /api/v1/query` would; a statement that fails is repaired once. `refused`
+    says why a statement was refused or failed; `chart` suggests a chart when one fits.
+    `model` is ignored. 503 `ai_features_off` when no model is configured."""
+    state = request.app.state
+    answer = await service.nl2sql.ask(
+        session, actor=actor, question=data.question, complete=state.ai.complete,
+        storage=state.storage, settings=settings, queries=state.queries,
+        limits=state.ai_assist_limits, address=_address(request))
+    return service.nl2sql.answer_read(answer, language(request))
+
+
+@router.post("/ask", response_model=schemas.AskRead,
+             responses=responses(422, 429, 502, 503))
+async def ask_catalogue(data: schemas.AskRequest, request: Request, session: DbSession,
+                        actor: OptionalApiActor, settings: HubSettings) -> schemas.AskRead:
+    """Ask the catalogue (anyone; anonymous callers within an abuse limit): the answer comes
+    from the datasets, services and FAQ you may see, citing the ones it used; "I don't know"
+    without asking the model when nothing relevant is found."""
+    state = request.app.state
+    return await service.qa.ask(session, actor=actor, question=data.question,
+                                complete=state.ai.complete, settings=settings,
+                                limits=state.ai_assist_limits, address=_address(request))

@@ -36,6 +36,7 @@ from . import wire
 from .limits import TokenRate
 from .service import budgets, ledger, providers, settings
 from .service.providers import Candidate
+from .wire import Refusal
 
 log = logging.getLogger("dpghub.ai")
 PREFIX = "/ai/v1/"
@@ -46,15 +47,6 @@ ROUTES_SECONDS = 5.0               # how long the providers' routes are kept in 
 CREDIT_SECONDS = 2.0               # how long a budget and the ledger's sum are kept
 TIMEOUT = 300.0                    # a long answer streams for minutes
 RETRIED = {429, 500, 502, 503, 504}
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, message: str, code: str, param: str | None = None,
-                 type_: str | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code, self.param, self.type_ = (
-            status, message, code, param, type_)
-        self.retry_after = retry_after
 
 
 class _ClientGone(Exception):

@@ -4,7 +4,7 @@ budgets, usage."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, StringConstraints
 
@@ -99,3 +99,62 @@ class UsageRead(Schema):
     output_tokens: int
     cost_krw: float
     rows: list[UsageRow]
+
+
+# --- the hub's own AI features -----------------------------------------------------------
+
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=2000)]
+
+
+class AskDataRequest(Schema):
+    question: Question = Field(examples=["구별 도서관 수와 인구 10만 명당 도서관 수"],
+                               description="A question in Korean or English")
+    model: str | None = Field(default=None, max_length=100, description=(
+        "Ignored: the hub answers with the model its operator configured "
+        "(DPGHUB_AI_ASSIST_MODEL)"))
+
+
+class ColumnRead(Schema):
+    name: str
+    type: str
+
+
+class ChartSpec(Schema):
+    type: Literal["bar", "line"]
+    x: str = Field(description="The column along the axis (text, or a date for a line)")
+    y: str = Field(description="The numeric column")
+
+
+class AskDataRead(Schema):
+    question: str
+    sql: str | None = Field(description="The statement the model wrote (the repaired one "
+                            "after a repair); null when it wrote none")
+    columns: list[ColumnRead]
+    rows: list[list[Any]]
+    truncated: bool = Field(description="More rows exist than were returned")
+    refused: str | None = Field(description=(
+        "Why the statement was not run or failed: the SQL guard's, the permission check's or "
+        "the engine's words (null when it ran)"))
+    refused_code: str | None = None
+    repaired: bool = Field(description="The model's first statement failed and the model "
+                           "was asked once more, with the error")
+    chart: ChartSpec | None = Field(description="A chart that fits the result, when one does")
+
+
+class AskRequest(Schema):
+    question: Question = Field(examples=["전기차 충전소 위치 데이터는 어디 있나요?"],
+                               description="A question in Korean or English")
+
+
+class Citation(Schema):
+    kind: Literal["dataset", "service", "faq"]
+    ref: str = Field(examples=["me/ev-chargers"], description="org/slug (faq: faq-ID)")
+    title: str
+    url: str
+
+
+class AskRead(Schema):
+    answer: str
+    citations: list[Citation] = Field(description="The records the answer used, as the "
+                                      "model cited them (only records it was shown)")

@@ -13,6 +13,19 @@ TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permi
          503: "server_error", 504: "server_error"}
 
 
+class Refusal(Exception):
+    """A call the AI gateway refuses or cannot complete, with OpenAI's status and `code`
+    (raised by `AiGateway`; the hub's own AI features catch it through this module, which
+    their services may import)."""
+
+    def __init__(self, status: int, message: str, code: str, param: str | None = None,
+                 type_: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.param, self.type_ = (
+            status, message, code, param, type_)
+        self.retry_after = retry_after
+
+
 def error_body(status: int, message: str, code: str, param: str | None = None,
                type_: str | None = None) -> bytes:
     return json.dumps({"error": {"message": message,

@@ -251,6 +251,13 @@ register("ai.settings.manage", Rule.org_admin, write=True,
          description="Choose whether the organization's AI prompts are masked of personal data")
 register("ai.usage.read", Rule.org_member, write=False,
          description="See the organization's (or its app's) AI usage per model and day")
+register("ai.assist.use", Rule.authenticated, write=False,
+         description="Ask the data in plain language (NL→SQL): the hub's model writes SQL "
+         "that runs with one's own rights over the datasets one may read")
+register("ai.catalog.ask", Rule.anyone, write=False,
+         description="Ask the catalogue a question: the hub's model answers from the datasets, "
+         "services and FAQ one may see, citing them (anonymous callers: open records only, "
+         "within an abuse limit)")
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,8 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "ai.budget.read": (ORG_A, MEMBERS_A | {"operator"}),
     "ai.usage.read": (ORG_A, MEMBERS_A | {"operator"}),
     "ai.settings.manage": (ORG_A, {"admin_a", "operator"}),
+    "ai.assist.use": (None, SIGNED_IN),
+    "ai.catalog.ask": (None, EVERYONE),
 }
 
 
