@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         default=None, description="The AI gateway's model alias the hub's own AI features "
         "(ask the data, catalogue Q&A) use; they are off while it is unset or not served."
     )
+    ai_timeout_seconds: float = Field(
+        default=300.0, gt=0, le=3600, description="How long one AI call may take, its whole "
+        "answer included (a long answer streams for minutes); a provider that does not answer "
+        "in time is not asked again for that call."
+    )
     ai_requests_per_minute: int = Field(
         default=600, ge=0, description="Calls per minute one app may make to the AI gateway "
         "(0: no limit); shared through Redis when it is configured."

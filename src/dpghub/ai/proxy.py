@@ -45,7 +45,6 @@ RETRIES = 2                        # more tries of one candidate after the first
 BACKOFF = (0.05, 0.2)              # seconds before the second and third try
 ROUTES_SECONDS = 5.0               # how long the providers' routes are kept in memory
 CREDIT_SECONDS = 2.0               # how long a budget and the ledger's sum are kept
-TIMEOUT = 300.0                    # a long answer streams for minutes
 RETRIED = {429, 500, 502, 503, 504}
 
 
@@ -370,8 +369,15 @@ class AiGateway:
                 try:
                     answer = await self.pool.request(
                         "POST", f"{candidate.base_url}/{path}", outgoing, _once(data),
-                        timeout=TIMEOUT, content_length=len(data))
-                except (UpstreamError, TimeoutError, OSError) as failed:
+                        timeout=self.state.settings.ai_timeout_seconds,
+                        content_length=len(data))
+                except TimeoutError:
+                    breaker.failure()      # a slow provider is not asked again: the next one
+                    last = Refusal(504, f"The provider of `{candidate.alias}` did not answer "
+                                   f"within {self.state.settings.ai_timeout_seconds:g} s",
+                                   "provider_timeout")
+                    break
+                except (UpstreamError, OSError) as failed:
                     breaker.failure()
                     last = Refusal(502, f"The provider of `{candidate.alias}` could not be "
                                    f"reached ({type(failed).__name__})", "provider_unreachable")

@@ -10,7 +10,7 @@ from typing import Any
 TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
          404: "invalid_request_error", 413: "invalid_request_error",
          429: "insufficient_quota", 500: "server_error", 502: "server_error",
-         503: "server_error", 504: "server_error"}
+         503: "server_error", 504: "timeout"}
 
 
 class Refusal(Exception):

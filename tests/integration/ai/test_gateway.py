@@ -309,3 +309,78 @@ def test_personal_data_in_prompts_is_masked_when_the_organization_asks(
                     "카드 4111 **** **** 1111")
     client.embeddings.create(model="embed", input=["연락처 010-9876-5432"])
     assert company.model.calls()[-1]["body"]["input"] == ["연락처 010-****-5432"]
+
+
+def test_a_dead_provider_falls_back_to_the_next_and_a_slow_one_times_out(
+        hub: Hub, scripted_model: ScriptedModel) -> None:
+    from tests.support.loopback import free_port
+
+    company = _company(hub, scripted_model, position=1)        # the scripted one second
+    dead = hub.client.post("/api/v1/ai/providers", headers=hub.bearer(company.operator), json={
+        "name": "down", "base_url": f"http://127.0.0.1:{free_port()}/v1", "position": 0,
+        "models": [{"alias": "hcx", "model": "m", "context": 4096, "price_in": 9,
+                    "price_out": 9}]})
+    assert dead.status_code == 201, dead.text
+    company.grant(1_000_000)
+    client = company.sdk()
+    answer = client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert answer.choices[0].message.content.startswith("echo:")  # type: ignore[union-attr]
+    last = company.ledger()[-1]
+    with hub.session() as s:
+        served_by = s.get(Provider, last.provider_id).name  # type: ignore[union-attr]
+    assert served_by == "scripted" and float(last.cost_krw) < 1    # its prices, not 9 KRW
+    # a provider that hangs: 504 after the timeout, not asked again for that call
+    hub.app.state.settings.ai_timeout_seconds = 1.0
+    scripted_model.script({"hang": True})
+    with pytest.raises(openai.APIStatusError) as slow:
+        client.chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    assert (slow.value.status_code, slow.value.code) == (504, "provider_timeout")
+
+
+def test_a_client_that_leaves_mid_stream_closes_the_providers_stream_and_is_counted(
+        hub: Hub, scripted_model: ScriptedModel) -> None:
+    """The ASGI handler itself, with a client that goes after the first pieces: the provider
+    sees its connection closed, the ledger records what was used."""
+    import asyncio
+    import json
+
+    from dpghub.ai.proxy import AiGateway
+
+    company = _company(hub, scripted_model)
+    company.grant(1_000_000)
+    long = [{"role": "user", "content": " ".join(["단어"] * 200)}]
+    scripted_model.script({"token_delay_ms": 20})
+    sent: list[dict[str, Any]] = []
+    body = json.dumps({"model": "hcx", "messages": long, "stream": True}).encode()
+
+    async def run() -> AiGateway:
+        gateway = AiGateway(hub.app.state)
+        pieces = asyncio.Event()
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await pieces.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and message.get("body", b"").count(
+                    b"data:") and sum(m.get("body", b"").count(b"data:") for m in sent) >= 5:
+                pieces.set()
+
+        scope = {"type": "http", "method": "POST", "path": "/ai/v1/chat/completions",
+                 "headers": [(b"authorization", f"Bearer {company.key}".encode()),
+                             (b"content-type", b"application/json")], "query_string": b""}
+        await gateway(scope, receive, send)
+        await gateway.close()
+        return gateway
+
+    gateway = asyncio.run(run())
+    gateway.flush()
+    [row] = company.ledger()
+    assert (row.outcome, row.status, row.stream) == ("client_gone", 499, True)
+    assert 3 <= row.output_tokens < 200 and row.input_tokens > 0
+    seen = scripted_model.wait_calls(lambda calls: bool(calls) and calls[-1]["disconnected"])
+    assert seen[-1]["completed"] is False
