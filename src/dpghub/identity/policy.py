@@ -249,6 +249,20 @@ register("ai.budget.read", Rule.org_member, write=False,
          description="See the organization's AI credit: granted, used, left")
 register("ai.usage.read", Rule.org_member, write=False,
          description="See the organization's (or its app's) AI usage per model and day")
+register("ai.programme.read", Rule.anyone, write=False,
+         description="See the AI-support programme's page: companies supported, credits granted "
+         "and spent, sessions held, public lead cases")
+register("ai.support.manage", Rule.supporter, write=True,
+         description="Record consulting and education sessions of the AI-support programme; see "
+         "every session and each supported company's credit")
+register("ai.support.read", Rule.org_member, write=False,
+         description="See the AI-support sessions the organization attended")
+register("ai.leadcase.manage", Rule.supporter, write=True,
+         description="Record and update public lead cases (공공 선도 적용) of AI services; see "
+         "those not yet public")
+register("ai.leadcase.read", Rule.team, write=False,
+         description="See a lead case before it is public (the agency's and the supplier's "
+         "people)")
 
 
 @dataclass(frozen=True)
