@@ -103,7 +103,7 @@ def record_session(session: Session, *, actor: Actor, data: schemas.SupportSessi
     audit.record(session, actor=actor, action="ai.support.session.create",
                  target_type="ai_support_session", target_id=found.id,
                  details={"kind": found.kind, "title": found.title, "held_on": found.held_on,
-                          "hours": str(hours), "orgs": [o.slug for o in orgs],
+                          "hours": float(hours), "orgs": [o.slug for o in orgs],
                           "attendees": found.attendees, "materials": found.materials})
     return found
 
