@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -12,9 +13,23 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field
 
 from ..core.types import IsoDate, JsonBool, Schema, Slug
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL keeps no NUL in text: refused here, naming the field, instead of a 500 there
+    if CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Printable = AfterValidator(_printable)
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+                  Printable]
+Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                  Printable]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000), Printable]
+ServiceRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
 SessionKindName = Literal["consulting", "education"]
 LeadCaseStatusName = Literal["planned", "in_progress", "completed", "stopped"]
 
@@ -28,7 +43,7 @@ def _link(value: str) -> str:
 
 
 Link = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
-                 AfterValidator(_link)]
+                 Printable, AfterValidator(_link)]
 
 
 class OrgRef(Schema):
@@ -94,7 +109,7 @@ class LeadCaseCreate(Schema):
     agency: Slug = Field(examples=["mois"], description="The public agency that applies it")
     supplier: Slug = Field(examples=["alpha"], description="The company that supplies it")
     title: Title = Field(examples=["민원 안내 AI 상담원"], description="The AI service")
-    service: str | None = Field(default=None, examples=["alpha/minwon-bot"], description=(
+    service: ServiceRef | None = Field(default=None, examples=["alpha/minwon-bot"], description=(
         "The service registered in the hub's catalogue, as org/slug (optional)"))
     description: Text = Field(default="", examples=["정부24 민원 안내에 초거대 AI 적용"])
     status: LeadCaseStatusName = Field(default="planned", examples=["in_progress"])
@@ -113,7 +128,7 @@ class LeadCaseUpdate(Schema):
     agency: Slug | None = Field(default=None, examples=["mois"])
     supplier: Slug | None = Field(default=None, examples=["alpha"])
     title: Title | None = Field(default=None, examples=["민원 안내 AI 상담원"])
-    service: str | None = Field(default=None, examples=["alpha/minwon-bot"])
+    service: ServiceRef | None = Field(default=None, examples=["alpha/minwon-bot"])
     description: Text | None = None
     status: LeadCaseStatusName | None = Field(default=None, examples=["completed"])
     outcome: Text | None = Field(default=None, examples=["상담 대기 시간 40% 단축"])

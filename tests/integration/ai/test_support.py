@@ -182,12 +182,16 @@ REFUSALS = [
     ("session", {"materials": ["ftp://hub.example.kr/a.pdf"]}, "materials.0", "invalid"),
     ("session", {"materials": ["javascript:alert(1)"]}, "materials.0", "invalid"),
     ("session", {"kind": "party"}, "kind", "invalid"),
+    ("session", {"title": "a\x00b"}, "title", "invalid"),        # PostgreSQL keeps no NUL
+    ("session", {"topics": ["RAG", "\x00"]}, "topics.1", "invalid"),
     ("case", {"agency": "nobody"}, "agency", "unknown_org"),
     ("case", {"agency": "alpha", "supplier": "beta"}, "agency", "not_an_agency"),
     ("case", {"supplier": "nobody"}, "supplier", "unknown_org"),
     ("case", {"supplier": "mois"}, "supplier", "supplier_is_agency"),
     ("case", {"service": "minwon-bot"}, "service", "bad_reference"),
     ("case", {"service": "alpha/none"}, "service", "unknown_service"),
+    ("case", {"service": "alpha/\x00"}, "service", "invalid"),
+    ("case", {"outcome": "\x00"}, "outcome", "invalid"),
     ("case", {"status": "finished"}, "status", "invalid"),
     ("case", {"public": "yes"}, "public", "invalid"),
 ]
