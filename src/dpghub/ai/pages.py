@@ -53,7 +53,7 @@ def _programme(request: Request, session: Any, actor: Any, *, error: HubError | 
     return render(request, "ai/programme.html", {
         "figures": figures, "chart": chart,
         "sessions": [support.session_read(s)
-                     for s in support.list_sessions(session, actor=actor)][:50]
+                     for s in support.list_sessions(session, actor=actor, limit=50)]
         if actor.is_authenticated else [],
         "progress": support.progress(session, actor=actor) if actor.is_authenticated else [],
         "lead_cases": [support.lead_case_read(session, c)

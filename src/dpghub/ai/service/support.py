@@ -115,10 +115,10 @@ def may_read_session(actor: Actor, found: SupportSession) -> bool:
         can(actor, "ai.support.read", attended) for attended in found.attendance)
 
 
-def list_sessions(session: Session, *, actor: Actor,
-                  org: Organization | None = None) -> list[SupportSession]:
-    """The sessions one may read (newest first); with `org`, those it attended (its members,
-    support staff and operators)."""
+def list_sessions(session: Session, *, actor: Actor, org: Organization | None = None,
+                  limit: int | None = None) -> list[SupportSession]:
+    """The sessions one may read (newest first, at most `limit`); with `org`, those it
+    attended (its members, support staff and operators)."""
     if not actor.is_authenticated:
         raise Unauthenticated()
     manages = can(actor, "ai.support.manage")
@@ -134,6 +134,8 @@ def list_sessions(session: Session, *, actor: Actor,
         query = query.where(SupportSession.id.in_(
             select(SessionAttendance.session_id)
             .where(SessionAttendance.org_id.in_(list(actor.roles)))))
+    if limit is not None:
+        query = query.limit(limit)
     return [s for s in session.scalars(query) if org is not None or may_read_session(actor, s)]
 
 
@@ -216,9 +218,10 @@ def update_lead_case(session: Session, *, actor: Actor, case_id: int,
     found = get_lead_case(session, actor=actor, case_id=case_id)
     given = data.model_fields_set
     before = lead_case_read(session, found).model_dump(mode="json")
-    agency, supplier = _parties(session, data.agency or found.agency.slug,
-                                data.supplier or found.supplier.slug)
-    found.agency_id, found.supplier_id = agency.id, supplier.id
+    if given & {"agency", "supplier"}:
+        agency, supplier = _parties(session, data.agency or found.agency.slug,
+                                    data.supplier or found.supplier.slug)
+        found.agency_id, found.supplier_id = agency.id, supplier.id
     if "service" in given:
         found.service_id = _service_ref(session, data.service) if data.service else None
     for name in ("title", "description", "status", "outcome", "public"):
