@@ -27,7 +27,9 @@ from .agile import api as agile_api
 from .agile import pages as agile_pages
 from .agile import service as agile_service
 from .ai import api as ai_api
+from .ai import api_support as ai_support_api
 from .ai import pages as ai_pages
+from .ai import pages_support as ai_support_pages
 from .ai import service as ai_service
 from .ai.proxy import PREFIX as AI_PREFIX
 from .ai.proxy import AiGateway
@@ -310,14 +312,15 @@ def create_app(settings: Settings | None = None, *,
             (gateway_api.router, checked), (testbed_api.router, checked),
             (testbed_work.router, checked), (privacy_api.router, checked),
             (programmes_api.router, checked), (agile_api.router, checked),
-            (ai_api.router, checked),
+            (ai_api.router, checked), (ai_support_api.router, checked),
             (identity_api.router, checked),
             (datagokr.router, []), (gateway_api.public, checked), (ckan.router, []),
             (dcat_api.router, checked), (identity_pages.router, []), (lake_pages.router, []),
             (gateway_pages.router, []), (catalog_pages.router, []),
             (analysis_pages.router, []), (testbed_pages.router, []),
             (privacy_pages.router, []), (programmes_pages.router, []),
-            (agile_pages.router, []), (ai_pages.router, [])):
+            (agile_pages.router, []), (ai_pages.router, []),
+            (ai_support_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)

@@ -42,6 +42,7 @@ ORG = "seoul-lib"
 DATASET = "libraries"  # SQL table seoul_lib.libraries
 DERIVED = "libraries-by-district"
 SERVICE = "library-api"
+SUPPLIER = "ai-lab"
 PROVIDER = "provider@example.kr"
 PROVIDER_PASSWORD = "provider-pass-1"
 
@@ -144,6 +145,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     init_hub(env)
     dpghub(env, "org", "create", ORG, "--name-ko", "서울도서관", "--name-en", "Seoul Library",
            "--kind", "public", "--verified")
+    dpghub(env, "org", "create", SUPPLIER, "--name-ko", "에이아이랩", "--name-en", "AI Lab",
+           "--kind", "company")      # supplies an AI service in the /ai page's lead case
     dpghub(env, "user", "create", PROVIDER, "--org", ORG, "--role", "admin", "--password",
            PROVIDER_PASSWORD, "--name", "김사서")
     token = dpghub(env, "token", "create", PROVIDER, "--name", "sample content", "--scope",
@@ -212,6 +215,24 @@ def _try_service(page: sync_api.Page, portal: Portal) -> None:
     page.locator("#try button[type=submit]").click()
 
 
+def _record_support(page: sync_api.Page, portal: Portal) -> None:
+    """On /ai, the programme's staff record a session and a public lead case with the forms."""
+    page.locator("#s-kind").select_option("education")
+    page.locator("#s-title").fill("초거대 AI 프롬프트 실습")
+    page.locator("#s-held").fill("2026-05-12")
+    page.locator("#s-hours").fill("3")
+    page.locator("#s-orgs").fill(ORG)
+    page.locator("#s-materials").fill("https://example.kr/prompt-101.pdf")
+    page.locator("form[action='/ai/sessions'] button[type=submit]").click()
+    sync_api.expect(page.locator("main .flash")).to_be_visible()
+    page.locator("#n-agency").fill(ORG)
+    page.locator("#n-supplier").fill(SUPPLIER)
+    page.locator("#n-title").fill("도서 추천 AI 상담원")
+    page.locator("form[action='/ai/lead-cases'] input[name=public]").check()
+    page.locator("form[action='/ai/lead-cases'] button[type=submit]").click()
+    sync_api.expect(page.locator("main .flash")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
     """One page to check: who looks, where, what they do there first, and an element that
@@ -252,10 +273,12 @@ SCREENS = [
     Screen("sql-console", "provider", "/query", "table.preview", act=_run_query),
     Screen("lineage", "provider", "/lineage", "main a[href='/datasets/{org}/" + DERIVED + "']"),
     Screen("admin", "operator", "/admin", "main table"),
+    Screen("ai-programme", "operator", "/ai", "main article form", act=_record_support),
+    Screen("ai-programme-public", None, "/ai", "#cases-h"),
     Screen("not-found", "provider", "/datasets/{org}/no-such-dataset", "main h1", status=404),
 ]
 IN_ENGLISH_TOO = {"home", "sign-in-refused", "organization", "dataset", "service", "app", "sql-console",
-                  "admin"}
+                  "admin", "ai-programme"}
 CASES = [pytest.param(s, "ko", id=f"ko-{s.name}") for s in SCREENS] + \
     [pytest.param(s, "en", id=f"en-{s.name}") for s in SCREENS if s.name in IN_ENGLISH_TOO]
 

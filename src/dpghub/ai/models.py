@@ -1,26 +1,32 @@
 """AI tables: providers (an OpenAI-compatible endpoint with its sealed secret) and the models
-they serve under aliases, monthly token budgets of organizations, and the usage ledger (one
-row per call through the AI gateway)."""
+they serve under aliases, monthly token budgets of organizations, the usage ledger (one
+row per call through the AI gateway), and the AI-support programme's consulting and education
+sessions and public lead cases."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Integer,
     LargeBinary,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, utcnow
+from ..identity.models import Organization
 
 
 class ModelKind(StrEnum):
@@ -121,3 +127,92 @@ class LedgerEntry(Base):
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(30))  # ok | refused | provider_error | client_gone
     fault: Mapped[str] = mapped_column(String(100), default="")
+
+
+# --- the AI-support programme: consulting and education, public lead cases ------------------
+
+
+class SessionKind(StrEnum):
+    consulting = "consulting"
+    education = "education"
+
+
+class LeadCaseStatus(StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    completed = "completed"
+    stopped = "stopped"
+
+
+class SupportSession(Base):
+    """A consulting or education session of the AI-support programme: when, how long, on
+    what, for which companies, how many people came, and its materials (links)."""
+
+    __tablename__ = "ai_support_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    attendees: Mapped[int] = mapped_column(Integer, default=0)        # people
+    materials: Mapped[list[str]] = mapped_column(JSON, default=list)  # http(s) links
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    attendance: Mapped[list[SessionAttendance]] = relationship(
+        back_populates="session", cascade="all, delete-orphan",
+        order_by="SessionAttendance.id")
+
+    @property
+    def org_ids(self) -> list[int]:
+        """The organizations that attended (their members read the record)."""
+        return [a.org_id for a in self.attendance]
+
+
+class SessionAttendance(Base):
+    """An organization (a supported company) that attended a support session."""
+
+    __tablename__ = "ai_support_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "org_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("ai_support_session.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"),
+                                        index=True)
+
+    session: Mapped[SupportSession] = relationship(back_populates="attendance")
+    organization: Mapped[Organization] = relationship()
+
+
+class LeadCase(Base):
+    """A public lead case (공공 선도 적용): an agency using a supplier's AI service, how far it
+    has come and what came of it. Everyone reads it once it is `public`."""
+
+    __tablename__ = "ai_lead_case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"),
+                                           index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"),
+                                             index=True)
+    title: Mapped[str] = mapped_column(String(300))          # the AI service
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=LeadCaseStatus.planned)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Organization] = relationship(foreign_keys=[agency_id])
+    supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id])
+
+    @property
+    def org_ids(self) -> list[int]:
+        """The agency and the supplier (their members read the case before it is public)."""
+        return [self.agency_id, self.supplier_id]

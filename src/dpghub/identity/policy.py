@@ -258,6 +258,20 @@ register("ai.catalog.ask", Rule.anyone, write=False,
          description="Ask the catalogue a question: the hub's model answers from the datasets, "
          "services and FAQ one may see, citing them (anonymous callers: open records only, "
          "within an abuse limit)")
+register("ai.programme.read", Rule.anyone, write=False,
+         description="See the AI-support programme's page: companies supported, credits granted "
+         "and spent, sessions held, public lead cases")
+register("ai.support.manage", Rule.supporter, write=True,
+         description="Record consulting and education sessions of the AI-support programme; see "
+         "every session and each supported company's credit")
+register("ai.support.read", Rule.org_member, write=False,
+         description="See the AI-support sessions the organization attended")
+register("ai.leadcase.manage", Rule.supporter, write=True,
+         description="Record and update public lead cases (공공 선도 적용) of AI services; see "
+         "those not yet public")
+register("ai.leadcase.read", Rule.team, write=False,
+         description="See a lead case before it is public (the agency's and the supplier's "
+         "people)")
 
 
 @dataclass(frozen=True)

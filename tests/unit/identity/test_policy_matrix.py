@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dpghub.agile.models import AgileProject, ConsortiumMember
+from dpghub.ai.models import LeadCase
 from dpghub.catalog.models import Service
 from dpghub.core.errors import Forbidden, Unauthenticated
 from dpghub.core.jobs import Job
@@ -44,6 +45,8 @@ AGREEMENT_A = Agreement(id=42, org_id=1, application=APPLICATION_A)
 # an agile project led by A with B in its consortium, and a registered service of A
 AGILE_A = AgileProject(id=50, org_id=1, name="p", members=[ConsortiumMember(org_id=2)])
 SERVICE_A = Service(id=60, org_id=1, slug="s")
+# a lead case (공공 선도 적용) of agency A with supplier B
+LEAD_CASE_A = LeadCase(id=70, agency_id=1, supplier_id=2, title="t")
 
 
 def person(roles: dict[int, Role] | None = None, *, operator: bool = False,
@@ -180,6 +183,14 @@ EXPECTED: dict[str, tuple[object, set[str]]] = {
     "ai.settings.manage": (ORG_A, {"admin_a", "operator"}),
     "ai.assist.use": (None, SIGNED_IN),
     "ai.catalog.ask": (None, EVERYONE),
+    "ai.programme.read": (None, EVERYONE),
+    # the AI-support programme's staff record sessions and lead cases, and read them all
+    "ai.support.manage": (None, {"supporter", "operator"}),
+    # an attending company's people read its sessions
+    "ai.support.read": (ORG_A, MEMBERS_A | {"operator"}),
+    "ai.leadcase.manage": (None, {"supporter", "operator"}),
+    # before it is public: the agency's (A) and the supplier's (B) people
+    "ai.leadcase.read": (LEAD_CASE_A, MEMBERS_A | {"admin_b", "operator"}),
 }
 
 
