@@ -30,6 +30,7 @@ from .ai import api as ai_api
 from .ai import api_support as ai_support_api
 from .ai import pages as ai_pages
 from .ai import pages_support as ai_support_pages
+from .ai import pages_usage as ai_usage_pages
 from .ai import service as ai_service
 from .ai.proxy import PREFIX as AI_PREFIX
 from .ai.proxy import AiGateway
@@ -320,7 +321,7 @@ def create_app(settings: Settings | None = None, *,
             (analysis_pages.router, []), (testbed_pages.router, []),
             (privacy_pages.router, []), (programmes_pages.router, []),
             (agile_pages.router, []), (ai_pages.router, []),
-            (ai_support_pages.router, [])):
+            (ai_support_pages.router, []), (ai_usage_pages.router, [])):
         app.include_router(router, dependencies=guards,
                            responses=responses(401) if guards else None)
     app.include_router(docs.router)

@@ -384,3 +384,23 @@ def test_a_client_that_leaves_mid_stream_closes_the_providers_stream_and_is_coun
     assert 3 <= row.output_tokens < 200 and row.input_tokens > 0
     seen = scripted_model.wait_calls(lambda calls: bool(calls) and calls[-1]["disconnected"])
     assert seen[-1]["completed"] is False
+
+
+def test_the_usage_page_shows_credit_days_and_models(company: Company) -> None:
+    from tests.support.identity import sign_in
+
+    company.grant(1_000_000)
+    company.sdk().chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
+    company.sdk().embeddings.create(model="embed", input="도서관")
+    browser = company.hub.browser()
+    sign_in(browser, company.member.email)
+    page = browser.get("/ai/usage")
+    assert page.status_code == 200
+    assert "2026-05-14" in page.text and "<svg" in page.text
+    assert "<code>hcx</code>" in page.text and "<code>embed</code>" in page.text
+    assert "1,000,000" in page.text                       # granted this month
+    outsider = company.hub.browser()
+    sign_in(outsider, company.hub.make_user().email)
+    refused = outsider.get("/ai/usage?org=startup")
+    assert refused.status_code == 403
+    assert "AI 사용량을 볼 수 있는 기관에 속해 있지 않습니다" in outsider.get("/ai/usage").text
