@@ -16,42 +16,39 @@ KST = timezone(timedelta(hours=9))   # Korea keeps no daylight saving time (sinc
 MAX_MONTHS = 120
 
 
-class seoul_month(FunctionElement[str]):  # noqa: N801 — reads as a SQL function
+class _SeoulText(FunctionElement[str]):
+    """A UTC timestamp as text of its Seoul calendar time: `formats` are (PostgreSQL's
+    to_char, SQLite's strftime)."""
+
+    type = String()
+    inherit_cache = True
+    formats = ("", "")
+
+
+class seoul_month(_SeoulText):  # noqa: N801 — reads as a SQL function
     """`seoul_month(column)`: the Seoul calendar month of a UTC timestamp as 'YYYY-MM'."""
 
-    type = String()
-    inherit_cache = True
+    formats = ("YYYY-MM", "%Y-%m")
 
 
-@compiles(seoul_month)
-def _month_postgresql(element: seoul_month, compiler: Any, **kw: Any) -> str:
-    return f"to_char(timezone('Asia/Seoul', {compiler.process(element.clauses, **kw)}), " \
-        "'YYYY-MM')"
-
-
-@compiles(seoul_month, "sqlite")
-def _month_sqlite(element: seoul_month, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps the UTC timestamp as text; strftime reads it and adds Seoul's offset
-    # (the sqlite3 driver takes '?' parameters: a '%' here is a plain character)
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+9 hours')"
-
-
-class seoul_day(FunctionElement[str]):  # noqa: N801
+class seoul_day(_SeoulText):  # noqa: N801
     """`seoul_day(column)`: the Seoul calendar day of a UTC timestamp as 'YYYY-MM-DD'."""
 
-    type = String()
-    inherit_cache = True
+    formats = ("YYYY-MM-DD", "%Y-%m-%d")
 
 
-@compiles(seoul_day)
-def _day_postgresql(element: seoul_day, compiler: Any, **kw: Any) -> str:
-    return f"to_char(timezone('Asia/Seoul', {compiler.process(element.clauses, **kw)}), " \
-        "'YYYY-MM-DD')"
+@compiles(_SeoulText)
+def _seoul_postgresql(element: _SeoulText, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char(timezone('Asia/Seoul', {column}), '{element.formats[0]}')"
 
 
-@compiles(seoul_day, "sqlite")
-def _day_sqlite(element: seoul_day, compiler: Any, **kw: Any) -> str:
-    return f"strftime('%Y-%m-%d', {compiler.process(element.clauses, **kw)}, '+9 hours')"
+@compiles(_SeoulText, "sqlite")
+def _seoul_sqlite(element: _SeoulText, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps the UTC timestamp as text; strftime reads it and adds Seoul's offset (the
+    # sqlite3 driver takes '?' parameters: a '%' here is a plain character)
+    column = compiler.process(element.clauses, **kw)
+    return f"strftime('{element.formats[1]}', {column}, '+9 hours')"
 
 
 def days(count: int) -> timedelta:
