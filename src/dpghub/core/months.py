@@ -28,12 +28,14 @@ class _SeoulText(FunctionElement[str]):
 class seoul_month(_SeoulText):  # noqa: N801 — reads as a SQL function
     """`seoul_month(column)`: the Seoul calendar month of a UTC timestamp as 'YYYY-MM'."""
 
+    inherit_cache = True
     formats = ("YYYY-MM", "%Y-%m")
 
 
 class seoul_day(_SeoulText):  # noqa: N801
     """`seoul_day(column)`: the Seoul calendar day of a UTC timestamp as 'YYYY-MM-DD'."""
 
+    inherit_cache = True
     formats = ("YYYY-MM-DD", "%Y-%m-%d")
 
 

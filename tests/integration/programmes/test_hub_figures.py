@@ -77,7 +77,7 @@ def test_each_figure_in_its_seoul_month_public_and_for_operators(hub: Hub) -> No
     assert seen["datasets"] == [0, 1, 2, 2] and seen["rows"] == [0, 3, 5, 5]
     assert seen["sandbox_projects"] == [0, 0, 0, 0]
     ai = next(s for s in everything["hub"]["series"] if s["key"] == "ai_tokens")
-    assert ai["available"] is False                      # no AI domain counts it yet
+    assert ai["available"] is True and ai["values"] == [0, 0, 0, 0]   # the AI ledger's sums
 
 
 def test_the_figures_as_csv_and_the_page(hub: Hub) -> None:
