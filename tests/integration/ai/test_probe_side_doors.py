@@ -1,0 +1,308 @@
+"""Side doors of the AI domain, probed as an attacker with an account or an app key would.
+
+Tests whose docstring starts "FINDING (severity)" fail on purpose until the hole is closed;
+the others are regression guards of what holds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from dpghub.ai.models import LedgerEntry
+from dpghub.core.audit import AuditEvent
+from tests.conftest import Hub
+from tests.integration.ai.test_gateway import MESSAGES, Company, _company
+from tests.support.identity import csrf_of
+from tests.support.scripted_model import ScriptedModel
+from tests.support.testbed_pages import supporter, visitor
+
+SECRET = "sk-provider-secret-0123456789"
+
+
+class Recorder:
+    """A bare HTTP provider on loopback that keeps every request exactly as it came (head and
+    body) and answers a fixed chat completion, so the tests see every header the hub sends."""
+
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.server = self.loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", 0))
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        assert ready.wait(5)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                found = re.search(rb"(?im)^content-length: *(\d+)", head)
+                body = await reader.readexactly(int(found.group(1))) if found else b""
+                self.requests.append(head + body)
+                answer = json.dumps({
+                    "id": "rec-1", "object": "chat.completion", "created": 0, "model": "rec",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "ok"}}],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 1,
+                              "total_tokens": 4}}).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                             b"content-length: %d\r\n\r\n" % len(answer) + answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def head(self, i: int = -1) -> str:
+        return self.requests[i].split(b"\r\n\r\n", 1)[0].decode("latin-1")
+
+    def body(self, i: int = -1) -> Any:
+        return json.loads(self.requests[i].split(b"\r\n\r\n", 1)[1])
+
+    async def _stop(self) -> None:
+        self.server.close()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    found = Recorder()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def company(hub: Hub, scripted_model: ScriptedModel) -> Company:
+    return _company(hub, scripted_model)
+
+
+def _provider(company: Company, name: str, base_url: str, alias: str, *,
+              key: str | None = SECRET, position: int = 0, kind: str = "chat",
+              user: Any = None) -> httpx.Response:
+    body: dict[str, Any] = {"name": name, "base_url": base_url, "position": position,
+                            "models": [{"alias": alias, "model": f"{name}-model", "kind": kind,
+                                        "context": 100_000, "price_in": 1, "price_out": 1}]}
+    if key is not None:
+        body["api_key"] = key
+    return company.hub.client.post("/api/v1/ai/providers", json=body,
+                                   headers=company.hub.bearer(user or company.operator))
+
+
+def _rival(company: Company) -> tuple[Any, str, int]:
+    """Another company with its own admin and app: the attacker."""
+    hub = company.hub
+    admin = hub.make_user()
+    hub.make_org("rival", admin=admin, kind="company")
+    made = hub.client.post("/api/v1/orgs/rival/apps", headers=hub.bearer(admin),
+                           json={"name": "경쟁사 앱"})
+    assert made.status_code == 201, made.text
+    return admin, made.json()["key"], made.json()["id"]
+
+
+def _call(company: Company, key: str, body: Any, path: str = "chat/completions",
+          **headers: str) -> httpx.Response:
+    return company.hub.client.post(f"/ai/v1/{path}", headers={
+        "authorization": f"Bearer {key}", **headers},
+        content=body if isinstance(body, bytes) else json.dumps(body).encode())
+
+
+# --- one organization and another ------------------------------------------------------------
+
+
+def test_another_organization_reads_and_changes_nothing_of_ours(company: Company) -> None:
+    """Budgets, settings and usage of `startup` (by slug, by its app's id, through the API
+    and the usage page) are closed to the admin of `rival`; budgets to every non-operator."""
+    hub = company.hub
+    assert company.grant(100_000).status_code == 200
+    assert _call(company, company.key, {"model": "hcx", "messages": MESSAGES}).status_code == 200
+    admin, _, _ = _rival(company)
+    them = hub.bearer(admin)
+    assert hub.client.get("/api/v1/ai/budgets/startup", headers=them).status_code == 403
+    assert hub.client.put("/api/v1/ai/budgets/rival", json={"tokens": 10**9},
+                          headers=them).status_code == 403          # not even its own
+    assert hub.client.put("/api/v1/ai/budgets/startup", json={"tokens": 0},
+                          headers=hub.bearer(company.member)).status_code == 403
+    assert hub.client.get("/api/v1/ai/settings/startup", headers=them).status_code == 403
+    assert hub.client.put("/api/v1/ai/settings/startup", json={"mask_prompts": False},
+                          headers=them).status_code == 403
+    assert hub.client.get("/api/v1/ai/usage", params={"org": "startup"},
+                          headers=them).status_code == 403
+    by_app = hub.client.get("/api/v1/ai/usage", params={"app": company.app_id}, headers=them)
+    assert by_app.status_code in (403, 404) and "hcx" not in by_app.text
+    page = visitor(hub, admin).client
+    for params in ({"org": "startup"}, {"app": company.app_id}):
+        shown = page.get("/ai/usage", params=params)
+        assert shown.status_code in (403, 404) and "hcx" not in shown.text
+    mine = page.get("/ai/usage")
+    assert mine.status_code == 200 and "startup" not in mine.text
+    assert company.budget()["granted"] == 100_000
+
+
+def test_an_app_key_spends_its_own_organizations_credit_only(company: Company) -> None:
+    """A key of `rival` (no credit) is refused although `startup` has credit; a call of
+    `startup`'s key is counted to `startup` alone."""
+    assert company.grant(100_000).status_code == 200
+    _, key, app_id = _rival(company)
+    refused = _call(company, key, {"model": "hcx", "messages": MESSAGES})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "insufficient_quota"
+    models = company.hub.client.get("/ai/v1/models", headers={"authorization": f"Bearer {key}"})
+    assert models.json()["data"] == []
+    assert _call(company, company.key, {"model": "hcx", "messages": MESSAGES}).status_code == 200
+    rows = company.ledger()
+    with company.hub.session() as s:
+        rival_id = s.scalar(select(LedgerEntry.org_id).where(LedgerEntry.app_id == app_id))
+    assert [(r.app_id, r.input_tokens) for r in rows if r.org_id == rival_id] == [(app_id, 0)]
+    assert company.budget()["used"] == sum(r.input_tokens + r.output_tokens for r in rows
+                                           if r.app_id == company.app_id)
+
+
+# --- what reaches the provider -----------------------------------------------------------------
+
+
+def test_only_the_providers_own_secret_reaches_it(company: Company, recorder: Recorder,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """The provider gets its own secret as `Authorization`, the hub's own request id, and the
+    JSON body: never the caller's key (Bearer or X-API-Key), cookies, or the caller's request
+    id; the secret is in no answer, listing, audit event, ledger row or log line."""
+    assert company.grant(100_000).status_code == 200
+    assert _provider(company, "rec", recorder.base_url, "rec").status_code == 201
+    answer = _call(company, company.key, {"model": "rec", "messages": MESSAGES},
+                   **{"x-request-id": "attacker-chosen", "x-api-key": company.key,
+                      "cookie": "dpghub_session=stolen", "x-forwarded-for": "10.0.0.1"})
+    assert answer.status_code == 200, answer.text
+    head = recorder.head().lower()
+    assert head.count("authorization:") == 1 and f"authorization: bearer {SECRET}" in head
+    assert company.key.lower() not in head and company.key not in recorder.requests[-1].decode()
+    for leaked in ("attacker-chosen", "x-api-key", "cookie", "stolen", "x-forwarded-for"):
+        assert leaked not in head
+    hub_id = answer.headers["x-request-id"]
+    assert hub_id.startswith("ai") and f"x-request-id: {hub_id}" in head
+    assert recorder.body()["model"] == "rec-model"
+
+    listed = company.hub.client.get("/api/v1/ai/providers",
+                                    headers=company.hub.bearer(company.operator))
+    everything = [answer.text, str(answer.headers), listed.text, caplog.text]
+    with company.hub.session() as s:
+        everything += [str(e.details) for e in s.scalars(select(AuditEvent))]
+    everything += [str(vars(r)) for r in company.ledger()]
+    assert not [t for t in everything if SECRET in t]
+
+
+def test_a_fallback_never_gets_the_first_providers_secret(company: Company,
+                                                         recorder: Recorder) -> None:
+    """The first candidate of an alias (in a refused network, with a secret) fails; the
+    fallback (no secret) is called without any `Authorization`."""
+    assert company.grant(100_000).status_code == 200
+    assert _provider(company, "first", "http://169.254.169.254/v1", "fb",
+                     position=0).status_code == 201
+    assert _provider(company, "second", recorder.base_url, "fb", key=None,
+                     position=1).status_code == 201
+    answer = _call(company, company.key, {"model": "fb", "messages": MESSAGES})
+    assert answer.status_code == 200, answer.text
+    head = recorder.head().lower()
+    assert "authorization" not in head and SECRET.lower() not in head
+
+
+@pytest.mark.parametrize("base_url", ["http://169.254.169.254/latest", "http://10.0.0.1/v1",
+                                      "http://[fd00::1]:8080/v1"])
+def test_a_provider_outside_the_allowed_networks_is_refused_at_call_time(
+        company: Company, base_url: str) -> None:
+    """Operators alone register providers; one in a network outside
+    DPGHUB_GATEWAY_ALLOWED_NETWORKS (metadata, private) is never connected to: 502, and the
+    error names neither the address's secret nor more than the alias."""
+    hub = company.hub
+    assert company.grant(100_000).status_code == 200
+    for user in (company.member, supporter(hub)):
+        assert _provider(company, "mine", base_url, "x", user=user).status_code == 403
+    assert _provider(company, "meta", base_url, "meta").status_code == 201
+    answer = _call(company, company.key, {"model": "meta", "messages": MESSAGES})
+    assert answer.status_code == 502 and answer.json()["error"]["code"] == "provider_unreachable"
+    assert SECRET not in answer.text and "AddressRefused" in answer.text
+
+
+# --- odd requests ------------------------------------------------------------------------------
+
+
+def test_odd_requests_inject_no_header_and_reach_no_other_model(company: Company,
+                                                                recorder: Recorder) -> None:
+    """CR/LF in `model` is an unknown model (nothing sent); top-level keys with CR/LF stay in
+    the JSON body; of duplicate keys the last counts, once; non-object messages pass as
+    JSON."""
+    assert company.grant(1_000_000).status_code == 200
+    assert _provider(company, "rec", recorder.base_url, "rec").status_code == 201
+    for alias in ("rec\r\nX-Injected: 1", "rec\nHost: evil", "rec\x00"):
+        refused = _call(company, company.key, {"model": alias, "messages": MESSAGES})
+        assert refused.status_code == 404, refused.text
+    assert recorder.requests == []
+    answer = _call(company, company.key, {"model": "rec", "messages": MESSAGES,
+                                          "x-injected\r\nEvil": "1\r\nEvil2: 2"})
+    assert answer.status_code == 200
+    assert "evil" not in recorder.head().lower()
+    duplicate = (b'{"model": "hcx", "messages": [{"role": "user", "content": "a"}], '
+                 b'"model": "rec"}')
+    assert _call(company, company.key, duplicate).status_code == 200
+    assert recorder.body()["model"] == "rec-model"
+    assert len(recorder.requests) == 2 and recorder.requests[-1].count(b'"model"') == 1
+    odd = _call(company, company.key, {"model": "rec", "messages": ["hi", 3, None, [1]]})
+    assert odd.status_code == 200 and recorder.body()["messages"] == ["hi", 3, None, [1]]
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "hcx", "messages": MESSAGES, "stream": True, "stream_options": "yes"},
+    {"model": "hcx", "messages": MESSAGES, "stream": True, "stream_options": [1]},
+], ids=["stream_options-string", "stream_options-list"])
+def test_a_malformed_stream_options_is_a_400_not_a_crash(company: Company,
+                                                         body: dict[str, Any]) -> None:
+    """FINDING (low): `stream_options` that is not an object crashes the gateway's handler
+    (`(body.get("stream_options") or {}).get(...)` in `AiGateway._forward` raises
+    AttributeError / TypeError): a 500 outside OpenAI's error shape, a traceback in the log
+    for every such call, and the call's ledger row says `status 200, ok`. It should be 400
+    `invalid_request_error` (param `stream_options`) before anything is sent."""
+    assert company.grant(1_000_000).status_code == 200
+    client = TestClient(company.hub.app, raise_server_exceptions=False)
+    answer = client.post("/ai/v1/chat/completions", json=body,
+                         headers={"authorization": f"Bearer {company.key}"})
+    assert answer.status_code == 400, (answer.status_code, answer.text)
+    assert answer.json()["error"]["param"] == "stream_options"
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(company: Company) -> None:
+    """FINDING (low): a body of 100,000 nested arrays (200 KB, well under the 8 MiB limit)
+    makes `json.loads` raise RecursionError, which `_read_json` does not catch (it catches
+    ValueError): a 500 and a traceback per call. It should be 400 `invalid_json`."""
+    assert company.grant(1_000_000).status_code == 200
+    client = TestClient(company.hub.app, raise_server_exceptions=False)
+    answer = client.post("/ai/v1/chat/completions", content=b"[" * 100_000,
+                         headers={"authorization": f"Bearer {company.key}"})
+    assert answer.status_code == 400, (answer.status_code, answer.text[:200])
+    assert answer.json()["error"]["code"] == "invalid_json"
