@@ -260,7 +260,7 @@ def test_odd_requests_inject_no_header_and_reach_no_other_model(company: Company
     JSON."""
     assert company.grant(1_000_000).status_code == 200
     assert _provider(company, "rec", recorder.base_url, "rec").status_code == 201
-    for alias in ("rec\r\nX-Injected: 1", "rec\nHost: evil", "rec\x00"):
+    for alias in ("rec\r\nX-Injected: 1", "rec\nHost: evil"):
         refused = _call(company, company.key, {"model": alias, "messages": MESSAGES})
         assert refused.status_code == 404, refused.text
     assert recorder.requests == []
@@ -306,3 +306,113 @@ def test_deeply_nested_json_is_a_400_not_a_crash(company: Company) -> None:
                          headers={"authorization": f"Bearer {company.key}"})
     assert answer.status_code == 400, (answer.status_code, answer.text[:200])
     assert answer.json()["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("alias", ["hcx\x00", "h" * 101], ids=["nul", "long"])
+def test_an_unknown_model_name_does_not_poison_the_ledger(company: Company,
+                                                          alias: str) -> None:
+    """FINDING (high): any app key could stop a hub process's ledger. The `model` a caller
+    sends was kept in the call's ledger row as given, even when no provider serves it; on
+    PostgreSQL a NUL byte, or more than 100 characters (`ai_ledger.alias` is VARCHAR(100)),
+    fails the whole batch's INSERT, and `AiGateway.flush` puts the batch back in front of the
+    queue, so every later flush fails too: no row of any organization is written again by
+    that process (other processes no longer see its spending; a restart loses it), and
+    `GET /api/v1/ai/usage` and `/ai/usage`, which flush first, answer 500 to everyone."""
+    assert company.grant(100_000).status_code == 200
+    refused = _call(company, company.key, {"model": alias, "messages": MESSAGES})
+    assert refused.status_code == 404
+    assert _call(company, company.key, {"model": "hcx", "messages": MESSAGES}).status_code == 200
+    rows = company.ledger()                     # flushes: must not raise
+    assert [r.alias for r in rows][-1] == "hcx" and len(rows) == 2
+    assert len(rows[0].alias) <= 100 and "\x00" not in rows[0].alias
+    usage = company.hub.client.get("/api/v1/ai/usage", params={"org": "startup"},
+                                   headers=company.hub.bearer(company.member))
+    assert usage.status_code == 200 and usage.json()["calls"] == 2
+
+
+# --- credit ------------------------------------------------------------------------------------
+
+
+def test_concurrent_calls_do_not_spend_more_than_the_credit(company: Company) -> None:
+    """FINDING (medium): the credit check reserves nothing. `_check_credit` compares the
+    estimate with what is written plus what finished calls queued (`pending`, added in
+    `_keep` when a call ends), so calls in flight are invisible to each other: with credit for
+    one call, five at once all pass and the organization spends about five times its credit
+    (with slow or streamed answers, as many times as it opens calls). Fix: add the estimate
+    to `pending` when the call is let through and settle it to the provider's count when it
+    ends (as `TokenRate.take`/`settle` already do for the per-minute limit)."""
+    hub = company.hub
+    body = {"model": "hcx", "messages": MESSAGES, "max_tokens": 50}
+    needed = 50 + _estimate(body)
+    assert company.grant(needed + 5).status_code == 200
+    company.model.script(*[{"delay_ms": 400}] * 5)
+
+    async def five() -> list[int]:
+        transport = httpx.ASGITransport(app=hub.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            answers = await asyncio.gather(*[c.post(
+                "/ai/v1/chat/completions", json=body,
+                headers={"authorization": f"Bearer {company.key}"}) for _ in range(5)])
+        return [a.status_code for a in answers]
+
+    statuses = asyncio.run(five())
+    spent = company.budget()
+    assert statuses.count(200) == 1, statuses
+    assert spent["used"] <= spent["granted"]
+
+
+def _estimate(body: dict[str, Any]) -> int:
+    from dpghub.ai.wire import estimate_tokens
+    return estimate_tokens(body)
+
+
+def test_embeddings_of_token_ids_are_estimated_by_their_length(company: Company) -> None:
+    """FINDING (medium): `wire.estimate_tokens` counts only string inputs, so embeddings of
+    token-id arrays (which OpenAI's API takes, and the SDK sends) are estimated at 1 token:
+    with 1 token of credit left, one call of 2,048 arrays × 8,000 ids (~40 MB would be over
+    the 8 MiB limit, but ~4 million ids fit) passes the credit and context checks and spends
+    whatever the provider counts. Ids should count one token each."""
+    assert company.grant(100).status_code == 200
+    answer = _call(company, company.key, {"model": "embed", "input": [[7] * 3000]},
+                   path="embeddings")
+    assert answer.status_code in (400, 429), (answer.status_code, answer.text[:200])
+    assert company.budget()["used"] <= 100
+
+
+def test_a_max_tokens_that_is_no_integer_is_not_ignored(company: Company) -> None:
+    """FINDING (low): `_answer_max` takes `max_tokens` / `max_completion_tokens` only as a
+    positive int; a float (`1e9`) or a string (`"1000000"`, which pydantic-based providers
+    such as vLLM coerce) counts as 0 in the context and credit checks and is forwarded as
+    given. It should be refused (400, param `max_tokens`) or counted."""
+    assert company.grant(10_000).status_code == 200
+    for value in (1e9, "1000000"):
+        answer = _call(company, company.key, {"model": "hcx", "messages": MESSAGES,
+                                              "max_tokens": value})
+        assert answer.status_code == 400, (value, answer.status_code, answer.text[:200])
+
+
+# --- the pages' forms --------------------------------------------------------------------------
+
+
+def test_the_ai_pages_forms_need_their_csrf_token(company: Company) -> None:
+    """Support staff signed in, a form posted from elsewhere (no token, or another session's
+    token): refused, nothing recorded, no model asked."""
+    hub = company.hub
+    hub.make_org("mois", admin=hub.make_user(), kind="public")
+    staff = visitor(hub, supporter(hub)).client
+    other = visitor(hub, company.member).client
+    foreign = csrf_of(other.get("/ai").text)
+    calls = len(company.model.calls())
+    for token in (None, foreign):
+        extra = {"csrf_token": token} if token else {}
+        for path, form in (
+                ("/ai/sessions", {"kind": "education", "title": "CSRF", "held_on": "2026-05-01",
+                                  "hours": "1", "orgs": "startup", "attendees": "1"}),
+                ("/ai/lead-cases", {"agency": "mois", "supplier": "startup",
+                                    "title": "CSRF", "status": "planned"}),
+                ("/ai/ask-data", {"question": "도서관 수"})):
+            sent = staff.post(path, data={**form, **extra}, follow_redirects=False)
+            assert sent.status_code == 403, (path, sent.status_code)
+    shown = staff.get("/ai")
+    assert shown.status_code == 200 and "CSRF" not in shown.text
+    assert len(company.model.calls()) == calls
