@@ -235,7 +235,12 @@ class AiGateway:
             raise Refusal(400, "Say which model: `model` is required", "missing_model",
                           param="model")
         candidates = (await self.routes()).get(alias, [])
-        record.update(alias=alias, kind=kind, stream=bool(body.get("stream")))
+        # a served alias is clean (registered under a pattern); another is kept as the
+        # ledger's column can hold it: printable, 100 characters at most (a NUL byte or a
+        # longer name would fail the whole batch on PostgreSQL, and every later one)
+        record.update(alias=alias if candidates else
+                      "".join(c for c in alias if c.isprintable())[:100],
+                      kind=kind, stream=bool(body.get("stream")))
         if not candidates:
             raise Refusal(404, f"The model `{alias}` does not exist or is not served here; "
                           "GET /ai/v1/models lists those you may use", "model_not_found",
