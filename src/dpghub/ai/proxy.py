@@ -248,6 +248,10 @@ class AiGateway:
         if candidates[0].kind != kind:
             raise Refusal(400, f"The model `{alias}` is a {candidates[0].kind} model, not for "
                           f"/ai/v1/{path}", "wrong_model_kind", param="model")
+        if body.get("stream_options") is not None and not isinstance(body["stream_options"],
+                                                                        dict):
+            raise Refusal(400, "`stream_options` must be an object", "invalid_value",
+                          param="stream_options")
         prompt = wire.estimate_tokens(body)
         answer_max = _answer_max(body)
         if prompt + answer_max > candidates[0].context:
@@ -519,9 +523,16 @@ def _mask(body: dict[str, Any]) -> int:
 
 
 def _answer_max(body: dict[str, Any]) -> int:
+    """The answer's most tokens the caller asks for (0: not said). Anything but a whole
+    number is refused: a float or a string the provider might read as a number would
+    otherwise escape the context and credit checks."""
     for name in ("max_completion_tokens", "max_tokens"):
         value = body.get(name)
-        if isinstance(value, int) and value > 0:
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Refusal(400, f"`{name}` must be an integer", "invalid_value", param=name)
+        if value > 0:
             return value
     return 0
 
@@ -585,7 +596,7 @@ async def _read_json(receive: Receive, headers: dict[str, str]) -> dict[str, Any
         more = message.get("more_body", False)
     try:
         body = json.loads(b"".join(parts))
-    except ValueError:
+    except (ValueError, RecursionError):         # RecursionError: nested too deep
         raise Refusal(400, "The request body is not JSON", "invalid_json") from None
     if not isinstance(body, dict):
         raise Refusal(400, "The request body must be a JSON object", "invalid_json")
