@@ -61,7 +61,7 @@ class AiGateway:
         self._routes_at = 0.0
         self.tokens = TokenRate(state.settings.ai_tokens_per_minute)
         self.queue: list[dict[str, Any]] = []
-        self.pending: dict[tuple[int, str], int] = {}     # tokens queued, not yet written
+        self.pending: dict[tuple[int, str], int] = {}     # queued, not yet written; in flight
         self._lock = threading.Lock()                     # pending: the loop and the flusher
         # caches, so that a call costs no database trip when nothing changed: keys until the
         # gateway's generation moves (a key revoked anywhere), credit for CREDIT_SECONDS
@@ -267,11 +267,24 @@ class AiGateway:
                           f"{self.tokens.per_minute} tokens a minute; try "
                           f"again in {max(1, round(wait))} s", "rate_limit_exceeded",
                           type_="tokens", retry_after=wait)
+        # the estimate is held against the credit while the call runs, so calls in flight
+        # see each other; the provider's count replaces it when the call is kept
+        held = (org_id, record["month"])
+        self._hold(held, estimate)
         try:
             await self._forward(send, receive, path, body, candidates, record, started, prompt)
         finally:
+            self._hold(held, -estimate)
             self.tokens.settle(org_id, record["input_tokens"] + record["output_tokens"]
                                - estimate)
+
+    def _hold(self, key: tuple[int, str], tokens: int) -> None:
+        with self._lock:
+            left = self.pending.get(key, 0) + tokens
+            if left > 0:
+                self.pending[key] = left
+            else:
+                self.pending.pop(key, None)
 
     # --- what needs the database (run in a thread) -------------------------------------------
 
