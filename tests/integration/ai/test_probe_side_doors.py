@@ -416,3 +416,38 @@ def test_the_ai_pages_forms_need_their_csrf_token(company: Company) -> None:
     shown = staff.get("/ai")
     assert shown.status_code == 200 and "CSRF" not in shown.text
     assert len(company.model.calls()) == calls
+
+
+# --- the support programme ---------------------------------------------------------------------
+
+
+def test_a_closed_lead_case_and_a_session_stay_with_their_parties(company: Company) -> None:
+    """A lead case not yet public and a session `startup` attended: `rival`'s admin and
+    anonymous visitors find neither in the API nor on /ai, cannot change the case, and
+    cannot list `startup`'s sessions."""
+    hub = company.hub
+    hub.make_org("mois", admin=hub.make_user(), kind="public")
+    staff = hub.bearer(supporter(hub))
+    case = hub.client.post("/api/v1/ai/lead-cases", headers=staff, json={
+        "agency": "mois", "supplier": "startup", "title": "비공개 선도 사례",
+        "status": "planned", "public": False})
+    assert case.status_code == 201, case.text
+    held = hub.client.post("/api/v1/ai/support/sessions", headers=staff, json={
+        "kind": "consulting", "title": "비공개 컨설팅", "held_on": "2026-05-01", "hours": 2,
+        "orgs": ["startup"], "attendees": 3})
+    assert held.status_code == 201, held.text
+    admin, _, _ = _rival(company)
+    them = hub.bearer(admin)
+    assert "비공개" not in hub.client.get("/api/v1/ai/lead-cases", headers=them).text
+    assert "비공개" not in hub.client.get("/api/v1/ai/lead-cases").text
+    patched = hub.client.patch(f"/api/v1/ai/lead-cases/{case.json()['id']}", headers=them,
+                               json={"public": True})
+    assert patched.status_code == 403
+    assert "비공개" not in hub.client.get("/api/v1/ai/support/sessions", headers=them).text
+    assert hub.client.get("/api/v1/ai/support/sessions", params={"org": "startup"},
+                          headers=them).status_code == 403
+    assert hub.client.get("/api/v1/ai/support/sessions").status_code == 401
+    for page in (visitor(hub, admin).client.get("/ai"), visitor(hub).client.get("/ai")):
+        assert page.status_code == 200 and "비공개" not in page.text
+    mine = hub.client.get("/api/v1/ai/lead-cases", headers=hub.bearer(company.member))
+    assert "비공개 선도 사례" in mine.text                       # the supplier's own people
