@@ -287,7 +287,8 @@ def test_a_malformed_stream_options_is_a_400_not_a_crash(company: Company,
     (`(body.get("stream_options") or {}).get(...)` in `AiGateway._forward` raises
     AttributeError / TypeError): a 500 outside OpenAI's error shape, a traceback in the log
     for every such call, and the call's ledger row says `status 200, ok`. It should be 400
-    `invalid_request_error` (param `stream_options`) before anything is sent."""
+    `invalid_request_error` (param `stream_options`) before anything is sent.
+    Fixed on branch ai-probe."""
     assert company.grant(1_000_000).status_code == 200
     client = TestClient(company.hub.app, raise_server_exceptions=False)
     answer = client.post("/ai/v1/chat/completions", json=body,
@@ -299,7 +300,8 @@ def test_a_malformed_stream_options_is_a_400_not_a_crash(company: Company,
 def test_deeply_nested_json_is_a_400_not_a_crash(company: Company) -> None:
     """FINDING (low): a body of 100,000 nested arrays (200 KB, well under the 8 MiB limit)
     makes `json.loads` raise RecursionError, which `_read_json` does not catch (it catches
-    ValueError): a 500 and a traceback per call. It should be 400 `invalid_json`."""
+    ValueError): a 500 and a traceback per call. It should be 400 `invalid_json`.
+    Fixed on branch ai-probe."""
     assert company.grant(1_000_000).status_code == 200
     client = TestClient(company.hub.app, raise_server_exceptions=False)
     answer = client.post("/ai/v1/chat/completions", content=b"[" * 100_000,
@@ -317,7 +319,8 @@ def test_an_unknown_model_name_does_not_poison_the_ledger(company: Company,
     fails the whole batch's INSERT, and `AiGateway.flush` puts the batch back in front of the
     queue, so every later flush fails too: no row of any organization is written again by
     that process (other processes no longer see its spending; a restart loses it), and
-    `GET /api/v1/ai/usage` and `/ai/usage`, which flush first, answer 500 to everyone."""
+    `GET /api/v1/ai/usage` and `/ai/usage`, which flush first, answer 500 to everyone.
+    Fixed on branch ai-probe."""
     assert company.grant(100_000).status_code == 200
     refused = _call(company, company.key, {"model": alias, "messages": MESSAGES})
     assert refused.status_code == 404
@@ -340,7 +343,8 @@ def test_concurrent_calls_do_not_spend_more_than_the_credit(company: Company) ->
     one call, five at once all pass and the organization spends about five times its credit
     (with slow or streamed answers, as many times as it opens calls). Fix: add the estimate
     to `pending` when the call is let through and settle it to the provider's count when it
-    ends (as `TokenRate.take`/`settle` already do for the per-minute limit)."""
+    ends (as `TokenRate.take`/`settle` already do for the per-minute limit).
+    Fixed on branch ai-probe."""
     hub = company.hub
     body = {"model": "hcx", "messages": MESSAGES, "max_tokens": 50}
     needed = 50 + _estimate(body)
@@ -371,7 +375,8 @@ def test_embeddings_of_token_ids_are_estimated_by_their_length(company: Company)
     token-id arrays (which OpenAI's API takes, and the SDK sends) are estimated at 1 token:
     with 1 token of credit left, one call of 2,048 arrays × 8,000 ids (~40 MB would be over
     the 8 MiB limit, but ~4 million ids fit) passes the credit and context checks and spends
-    whatever the provider counts. Ids should count one token each."""
+    whatever the provider counts. Ids should count one token each.
+    Fixed on branch ai-probe."""
     assert company.grant(100).status_code == 200
     answer = _call(company, company.key, {"model": "embed", "input": [[7] * 3000]},
                    path="embeddings")
@@ -383,7 +388,8 @@ def test_a_max_tokens_that_is_no_integer_is_not_ignored(company: Company) -> Non
     """FINDING (low): `_answer_max` takes `max_tokens` / `max_completion_tokens` only as a
     positive int; a float (`1e9`) or a string (`"1000000"`, which pydantic-based providers
     such as vLLM coerce) counts as 0 in the context and credit checks and is forwarded as
-    given. It should be refused (400, param `max_tokens`) or counted."""
+    given. It should be refused (400, param `max_tokens`) or counted.
+    Fixed on branch ai-probe."""
     assert company.grant(10_000).status_code == 200
     for value in (1e9, "1000000"):
         answer = _call(company, company.key, {"model": "hcx", "messages": MESSAGES,
