@@ -61,7 +61,7 @@ class AiGateway:
         self._routes_at = 0.0
         self.tokens = TokenRate(state.settings.ai_tokens_per_minute)
         self.queue: list[dict[str, Any]] = []
-        self.pending: dict[tuple[int, str], int] = {}     # tokens queued, not yet written
+        self.pending: dict[tuple[int, str], int] = {}     # queued, not yet written; in flight
         self._lock = threading.Lock()                     # pending: the loop and the flusher
         # caches, so that a call costs no database trip when nothing changed: keys until the
         # gateway's generation moves (a key revoked anywhere), credit for CREDIT_SECONDS
@@ -235,7 +235,12 @@ class AiGateway:
             raise Refusal(400, "Say which model: `model` is required", "missing_model",
                           param="model")
         candidates = (await self.routes()).get(alias, [])
-        record.update(alias=alias, kind=kind, stream=bool(body.get("stream")))
+        # a served alias is clean (registered under a pattern); another is kept as the
+        # ledger's column can hold it: printable, 100 characters at most (a NUL byte or a
+        # longer name would fail the whole batch on PostgreSQL, and every later one)
+        record.update(alias=alias if candidates else
+                      "".join(c for c in alias if c.isprintable())[:100],
+                      kind=kind, stream=bool(body.get("stream")))
         if not candidates:
             raise Refusal(404, f"The model `{alias}` does not exist or is not served here; "
                           "GET /ai/v1/models lists those you may use", "model_not_found",
@@ -243,6 +248,10 @@ class AiGateway:
         if candidates[0].kind != kind:
             raise Refusal(400, f"The model `{alias}` is a {candidates[0].kind} model, not for "
                           f"/ai/v1/{path}", "wrong_model_kind", param="model")
+        if body.get("stream_options") is not None and not isinstance(body["stream_options"],
+                                                                        dict):
+            raise Refusal(400, "`stream_options` must be an object", "invalid_value",
+                          param="stream_options")
         prompt = wire.estimate_tokens(body)
         answer_max = _answer_max(body)
         if prompt + answer_max > candidates[0].context:
@@ -258,11 +267,24 @@ class AiGateway:
                           f"{self.tokens.per_minute} tokens a minute; try "
                           f"again in {max(1, round(wait))} s", "rate_limit_exceeded",
                           type_="tokens", retry_after=wait)
+        # the estimate is held against the credit while the call runs, so calls in flight
+        # see each other; the provider's count replaces it when the call is kept
+        held = (org_id, record["month"])
+        self._hold(held, estimate)
         try:
             await self._forward(send, receive, path, body, candidates, record, started, prompt)
         finally:
+            self._hold(held, -estimate)
             self.tokens.settle(org_id, record["input_tokens"] + record["output_tokens"]
                                - estimate)
+
+    def _hold(self, key: tuple[int, str], tokens: int) -> None:
+        with self._lock:
+            left = self.pending.get(key, 0) + tokens
+            if left > 0:
+                self.pending[key] = left
+            else:
+                self.pending.pop(key, None)
 
     # --- what needs the database (run in a thread) -------------------------------------------
 
@@ -514,9 +536,16 @@ def _mask(body: dict[str, Any]) -> int:
 
 
 def _answer_max(body: dict[str, Any]) -> int:
+    """The answer's most tokens the caller asks for (0: not said). Anything but a whole
+    number is refused: a float or a string the provider might read as a number would
+    otherwise escape the context and credit checks."""
     for name in ("max_completion_tokens", "max_tokens"):
         value = body.get(name)
-        if isinstance(value, int) and value > 0:
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Refusal(400, f"`{name}` must be an integer", "invalid_value", param=name)
+        if value > 0:
             return value
     return 0
 
@@ -580,7 +609,7 @@ async def _read_json(receive: Receive, headers: dict[str, str]) -> dict[str, Any
         more = message.get("more_body", False)
     try:
         body = json.loads(b"".join(parts))
-    except ValueError:
+    except (ValueError, RecursionError):         # RecursionError: nested too deep
         raise Refusal(400, "The request body is not JSON", "invalid_json") from None
     if not isinstance(body, dict):
         raise Refusal(400, "The request body must be a JSON object", "invalid_json")

@@ -96,5 +96,8 @@ def estimate_tokens(body: dict[str, Any]) -> int:
                         text += len(part["text"].encode())
         return text // 3 + 4 * len(messages)
     given = body.get("input")
+    if isinstance(given, list) and given and all(isinstance(i, int) for i in given):
+        return len(given)                     # one input as token ids: one token each
     items = given if isinstance(given, list) else [given]
-    return sum(len(i.encode()) // 3 + 1 for i in items if isinstance(i, str)) or 1
+    return sum(len(i.encode()) // 3 + 1 if isinstance(i, str) else
+               len(i) if isinstance(i, list) else 0 for i in items) or 1
