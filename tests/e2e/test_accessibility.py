@@ -275,10 +275,17 @@ SCREENS = [
     Screen("admin", "operator", "/admin", "main table"),
     Screen("ai-programme", "operator", "/ai", "main article form", act=_record_support),
     Screen("ai-programme-public", None, "/ai", "#cases-h"),
+    Screen("ai-usage", "provider", "/ai/usage", "main h1"),
+    Screen("ai-ask-data", "provider", "/ai/ask-data", "main form"),
+    Screen("programmes", None, "/programmes", "main h1"),
+    Screen("programmes-dashboard", None, "/programmes/dashboard", "#hub-h"),
+    Screen("agile", "provider", "/agile", "main h1"),
+    Screen("agile-new", "provider", "/agile/new", "main form"),
+    Screen("notices", "provider", "/notices", "main h1"),
     Screen("not-found", "provider", "/datasets/{org}/no-such-dataset", "main h1", status=404),
 ]
 IN_ENGLISH_TOO = {"home", "sign-in-refused", "organization", "dataset", "service", "app", "sql-console",
-                  "admin", "ai-programme"}
+                  "admin", "ai-programme", "programmes-dashboard", "ai-usage"}
 CASES = [pytest.param(s, "ko", id=f"ko-{s.name}") for s in SCREENS] + \
     [pytest.param(s, "en", id=f"en-{s.name}") for s in SCREENS if s.name in IN_ENGLISH_TOO]
 
