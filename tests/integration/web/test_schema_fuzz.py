@@ -16,6 +16,9 @@ from tests.conftest import Hub, build_hub
 
 EXAMPLES = 40
 CHECKS = (openapi_checks.status_code_conformance, openapi_checks.content_type_conformance)
+# 5xx answers that say the hub is set up without something, whatever the input: the hub's
+# own AI features with no model configured (DPGHUB_AI_ASSIST_MODEL), as in this hub
+NOT_SET_UP = {"ai_features_off"}
 
 
 @pytest.fixture
@@ -48,6 +51,8 @@ def test_generated_calls_get_no_server_error(fuzzed: tuple[Hub, dict[str, str]])
         @given(case=operation.as_strategy())
         def call(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers=auth)
+            if response.status_code == 503 and _code(response) in NOT_SET_UP:
+                return
             assert response.status_code < 500, (response.status_code, response.text[:300])
             case.validate_response(response, checks=CHECKS)
 
@@ -59,3 +64,10 @@ def test_generated_calls_get_no_server_error(fuzzed: tuple[Hub, dict[str, str]])
                 f"  - {type(e).__name__}: {str(e)[:600]}" for e in inner))
     assert operations > 40
     assert not faults, "\n\n".join(faults)
+
+
+def _code(response) -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return response.json().get("code")
+    except ValueError:
+        return None
