@@ -80,8 +80,8 @@ def usage(request: Request, session: DbSession, actor: ApiActor,
           app: Annotated[Id | None, Query(description="One app's usage")] = None,
           org: Annotated[str | None, Query(description="An organization's usage")] = None,
           days: Annotated[int, Query(ge=1, le=366)] = 31) -> schemas.UsageRead:
-    """Calls, input and output tokens and cost (KRW) per model and Seoul day."""
-    request.app.state.ai.flush()      # what this process has not written yet counts too
+    """Calls, input and output tokens and cost (KRW) per model and Seoul day (the ledger,
+    which the gateway writes within about half a second of each call)."""
     if (app is None) == (org is None):
         raise Invalid("Give one of app or org", code="app_or_org", field="org")
     if org is not None:

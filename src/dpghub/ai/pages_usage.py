@@ -26,7 +26,6 @@ def usage_page(request: Request, session: DbSession, actor: SignedInPageActor,
                org: Annotated[str | None, Query()] = None,
                app: Annotated[int | None, Query(ge=1)] = None,
                days: Annotated[int, Query(ge=1, le=366)] = 31) -> Response:
-    request.app.state.ai.flush()            # what this process has not written yet
     now = request.app.state.clock()
     mine = [o for o, _ in identity.orgs_of(session, actor.user_id)
             if can(actor, "ai.usage.read", o)]

@@ -5,79 +5,25 @@ runs out with a clear 429; faults come back in OpenAI's shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from sqlalchemy import select
 
 from dpghub.ai.limits import TokenRate
-from dpghub.ai.models import LedgerEntry, Provider
+from dpghub.ai.models import Provider
 from dpghub.ai.wire import estimate_tokens
 from dpghub.core.audit import AuditEvent
 from tests.conftest import Hub
+from tests.support.ai import MESSAGES, Company, make_company
 from tests.support.scripted_model import ScriptedModel, usage
-
-NOW = datetime(2026, 5, 14, 3, 0, tzinfo=UTC)      # May in Seoul
-
-
-@dataclass
-class Company:
-    hub: Hub
-    model: ScriptedModel
-    operator: Any
-    member: Any
-    key: str
-    app_id: int
-
-    def sdk(self, key: str | None = None) -> openai.OpenAI:
-        """The SDK as users make it; its HTTP client is the hub's test client."""
-        return openai.OpenAI(base_url="http://testserver/ai/v1", api_key=key or self.key,
-                             http_client=self.hub.client, max_retries=0)
-
-    def grant(self, tokens: int, org: str = "startup") -> httpx.Response:
-        return self.hub.client.put(f"/api/v1/ai/budgets/{org}", json={"tokens": tokens},
-                                   headers=self.hub.bearer(self.operator))
-
-    def ledger(self) -> list[LedgerEntry]:
-        self.hub.app.state.ai.flush()
-        with self.hub.session() as s:
-            return list(s.scalars(select(LedgerEntry).order_by(LedgerEntry.id)))
-
-    def budget(self) -> dict[str, Any]:
-        self.hub.app.state.ai.flush()
-        return self.hub.client.get("/api/v1/ai/budgets/startup",
-                                   headers=self.hub.bearer(self.member)).json()
-
-
-def _company(hub: Hub, model: ScriptedModel, **provider: Any) -> Company:
-    hub.app.state.clock = lambda: NOW
-    operator = hub.make_user(operator=True)
-    registered = hub.client.post("/api/v1/ai/providers", headers=hub.bearer(operator), json={
-        "name": "scripted", "base_url": model.base_url, "api_key": model.key,
-        "models": [{"alias": "hcx", "model": "scripted-chat", "context": 4096,
-                    "price_in": 0.5, "price_out": 2.0},
-                   {"alias": "embed", "model": "scripted-embed", "kind": "embedding",
-                    "context": 8192, "price_in": 0.1, "price_out": 0}], **provider})
-    assert registered.status_code == 201, registered.text
-    member = hub.make_user()
-    hub.make_org("startup", admin=member, kind="company")
-    made = hub.client.post("/api/v1/orgs/startup/apps", headers=hub.bearer(member),
-                           json={"name": "민원 챗봇"})
-    assert made.status_code == 201, made.text
-    return Company(hub, model, operator, member, made.json()["key"], made.json()["id"])
 
 
 @pytest.fixture
 def company(hub: Hub, scripted_model: ScriptedModel) -> Company:
-    return _company(hub, scripted_model)
-
-
-MESSAGES = [{"role": "system", "content": "당신은 민원 안내원입니다"},
-            {"role": "user", "content": "여권 발급 서류를 알려 주세요"}]
+    return make_company(hub, scripted_model)
 
 
 def test_a_call_and_a_stream_with_the_sdk_and_their_ledger(company: Company) -> None:
@@ -184,7 +130,7 @@ def test_refusals_in_openais_shape(company: Company) -> None:
 
 def test_retries_fallbacks_and_a_provider_that_fails(
         hub: Hub, scripted_model: ScriptedModel) -> None:
-    company = _company(hub, scripted_model)
+    company = make_company(hub, scripted_model)
     company.grant(1_000_000)
     client = company.sdk()
     # two 503s, then an answer: retried with back-off on the same provider
@@ -315,7 +261,7 @@ def test_a_dead_provider_falls_back_to_the_next_and_a_slow_one_times_out(
         hub: Hub, scripted_model: ScriptedModel) -> None:
     from tests.support.loopback import free_port
 
-    company = _company(hub, scripted_model, position=1)        # the scripted one second
+    company = make_company(hub, scripted_model, position=1)        # the scripted one second
     dead = hub.client.post("/api/v1/ai/providers", headers=hub.bearer(company.operator), json={
         "name": "down", "base_url": f"http://127.0.0.1:{free_port()}/v1", "position": 0,
         "models": [{"alias": "hcx", "model": "m", "context": 4096, "price_in": 9,
@@ -346,7 +292,7 @@ def test_a_client_that_leaves_mid_stream_closes_the_providers_stream_and_is_coun
 
     from dpghub.ai.proxy import AiGateway
 
-    company = _company(hub, scripted_model)
+    company = make_company(hub, scripted_model)
     company.grant(1_000_000)
     long = [{"role": "user", "content": " ".join(["단어"] * 200)}]
     scripted_model.script({"token_delay_ms": 20})
@@ -392,6 +338,7 @@ def test_the_usage_page_shows_credit_days_and_models(company: Company) -> None:
     company.grant(1_000_000)
     company.sdk().chat.completions.create(model="hcx", messages=MESSAGES)  # type: ignore[arg-type]
     company.sdk().embeddings.create(model="embed", input="도서관")
+    company.ledger()                         # written, as the hub's loop does within 0.5 s
     browser = company.hub.browser()
     sign_in(browser, company.member.email)
     page = browser.get("/ai/usage")

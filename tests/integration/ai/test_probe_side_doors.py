@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from dpghub.ai.models import LedgerEntry
 from dpghub.core.audit import AuditEvent
 from tests.conftest import Hub
-from tests.integration.ai.test_gateway import MESSAGES, Company, _company
+from tests.support.ai import MESSAGES, Company, make_company
 from tests.support.identity import csrf_of
 from tests.support.scripted_model import ScriptedModel
 from tests.support.testbed_pages import supporter, visitor
@@ -103,7 +103,7 @@ def recorder() -> Iterator[Recorder]:
 
 @pytest.fixture
 def company(hub: Hub, scripted_model: ScriptedModel) -> Company:
-    return _company(hub, scripted_model)
+    return make_company(hub, scripted_model)
 
 
 def _provider(company: Company, name: str, base_url: str, alias: str, *,
