@@ -61,7 +61,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nl2sql_questions import QUESTIONS, Question  # noqa: E402
-from served import DPGHUB, free_port  # noqa: E402
+from served import DPGHUB, serving  # noqa: E402
 
 KR = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "kr").resolve()
 ANALYST = "analyst@example.com"
@@ -324,17 +324,7 @@ def hub_with_demo(model: str | None = None,
                        "--scope", "read").strip()
         operator = dpghub("token", "create", OPERATOR, "--name", "nl2sql-bench-provider",
                           "--scope", "write").strip() if provider else ""
-        port = free_port()
-        server = subprocess.Popen([DPGHUB, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(base + "/api/v1/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with serving(env) as base:
             if provider:
                 made = httpx.post(base + "/api/v1/ai/providers", json=provider, timeout=30,
                                   headers={"Authorization": f"Bearer {operator}"})
@@ -342,9 +332,6 @@ def hub_with_demo(model: str | None = None,
                     sys.exit(f"the provider was not registered: HTTP {made.status_code} "
                              f"{made.text[:300]}")
             yield DemoHub(base, token)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def tables_of(sql: str) -> set[str]:

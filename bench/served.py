@@ -35,6 +35,27 @@ def free_port() -> int:
 
 
 @contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """`dpghub serve` of the hub `env` names, on a free port, until the block ends: its URL
+    once its health check answers."""
+    port = free_port()
+    server = subprocess.Popen([DPGHUB, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/api/v1/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
 def hub_with_ev(rows: int) -> Iterator[Served]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -48,18 +69,5 @@ def hub_with_ev(rows: int) -> Iterator[Served]:
                         ["ingest", str(csv), "--org", "me", "--dataset", "ev"]):
             subprocess.run([DPGHUB, *command], env=env, check=True, capture_output=True)
         files = sorted(str(p) for p in (work / "home" / "lake" / "tables").rglob("*.parquet"))
-        port = free_port()
-        server = subprocess.Popen([DPGHUB, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(base + "/api/v1/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with serving(env) as base:
             yield Served(base, count, files)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
