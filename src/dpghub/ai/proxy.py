@@ -142,13 +142,8 @@ class AiGateway:
         if not alias or not candidates or candidates[0].kind != "chat":
             raise Refusal(503, "The hub's AI features are off: no chat model is configured "
                           "(DPGHUB_AI_ASSIST_MODEL)", "ai_features_off")
-        now = self.state.clock()
         started = time.perf_counter()
-        record: dict[str, Any] = {
-            "at": now.timestamp(), "month": months_of.month_of(now),
-            "request_id": next(self._ids), "input_tokens": 0, "output_tokens": 0,
-            "cost_krw": 0.0, "stream": False, "kind": "chat", "status": 200, "outcome": "ok",
-            "fault": f"hub:{purpose}", "alias": alias, "org_id": org_id}
+        record = self._record(fault=f"hub:{purpose}", alias=alias, org_id=org_id)
         captured: list[bytes] = []
 
         async def keep(message: dict[str, Any]) -> None:
@@ -179,12 +174,8 @@ class AiGateway:
         started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope["headers"]}
-        request_id = next(self._ids)
-        now = self.state.clock()
-        record: dict[str, Any] = {
-            "at": now.timestamp(), "month": months_of.month_of(now), "request_id": request_id,
-            "input_tokens": 0, "output_tokens": 0, "cost_krw": 0.0, "stream": False,
-            "kind": "chat", "status": 200, "outcome": "ok", "fault": ""}
+        record = self._record()
+        request_id = record["request_id"]
         try:
             await self._serve(scope, receive, send, headers, record, started)
         except Refusal as refusal:
@@ -193,6 +184,14 @@ class AiGateway:
         finally:
             record["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self._keep(record)
+
+    def _record(self, **given: Any) -> dict[str, Any]:
+        """A new ledger record at the hub's clock: a call that has not happened yet."""
+        now = self.state.clock()
+        return {"at": now.timestamp(), "month": months_of.month_of(now),
+                "request_id": next(self._ids), "input_tokens": 0, "output_tokens": 0,
+                "cost_krw": 0.0, "stream": False, "kind": "chat", "status": 200,
+                "outcome": "ok", "fault": "", **given}
 
     def _keep(self, record: dict[str, Any]) -> None:
         if record.pop("unrecorded", False):
@@ -347,17 +346,11 @@ class AiGateway:
                           f"about {needed} needed", "insufficient_quota")
 
     async def _models(self, send: Send, org_id: int, record: dict[str, Any]) -> None:
-        month = record["month"]
-
-        def usable() -> list[dict[str, Any]]:
-            routes = self._load_routes()
-            with self.state.session_factory() as session:
-                if budgets.granted(session, org_id, month) <= 0:
-                    return []
-            return [{"id": alias, "object": "model", "created": 0,
-                     "owned_by": found[0].provider} for alias, found in sorted(routes.items())]
-
-        data = await asyncio.to_thread(usable)
+        """Every alias, when the organization has credit this month (else none)."""
+        granted = (await self._organization(org_id, record["month"]))[1]
+        routes = await self.routes() if granted > 0 else {}
+        data = [{"id": alias, "object": "model", "created": 0, "owned_by": found[0].provider}
+                for alias, found in sorted(routes.items())]
         record["unrecorded"] = True
         await _send_json(send, 200, {"object": "list", "data": data}, record["request_id"])
 
