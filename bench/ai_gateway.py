@@ -289,8 +289,10 @@ def prefill(home: Path, rows: int) -> None:
     """`rows` earlier calls of the organization this month, written straight into the ledger
     (1 token in, 1 out each): the month's usage a busy organization has."""
     from sqlalchemy import insert, select
+    from sqlalchemy.orm import Session
 
     from dpghub.ai.models import LedgerEntry
+    from dpghub.ai.service import ledger
     from dpghub.config import Settings
     from dpghub.core import months
     from dpghub.core.db import make_engine, utcnow
@@ -308,6 +310,8 @@ def prefill(home: Path, rows: int) -> None:
                  "input_tokens": 1, "output_tokens": 1, "cost_krw": 0, "latency_ms": 1.0,
                  "status": 200, "outcome": "ok"}
                 for i in range(start, min(rows, start + 50_000))])
+    with Session(engine) as session, session.begin():      # the month's count beside it
+        ledger.add_to_months(session, {(org, months.month_of(now)): [2 * rows, rows]})
     engine.dispose()
 
 

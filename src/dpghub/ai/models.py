@@ -129,6 +129,19 @@ class LedgerEntry(Base):
     fault: Mapped[str] = mapped_column(String(100), default="")
 
 
+
+class UsageMonth(Base):
+    """An organization's tokens in a (Seoul) month as the ledger holds them, kept beside it by
+    the ledger's writer in the same transaction: the credit check reads one row, not a sum
+    over a month of calls that grows with every call."""
+
+    __tablename__ = "ai_usage_month"
+
+    org_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+
 # --- the AI-support programme: consulting and education, public lead cases ------------------
 
 

@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -67,6 +68,9 @@ class AiGateway:
         # gateway's generation moves (a key revoked anywhere), credit for CREDIT_SECONDS
         self._keys: dict[str, tuple[int, int]] = {}
         self._keys_generation: int | None = None
+        self._looked = False        # the gateway's state was read once (its generation may be
+                                    # None for ever: no key or subscription changed yet)
+        self._month: tuple[float, float, str] = (0.0, 0.0, "")   # [from, to) epoch, month
         # (org, month) → (read at, granted, written, masks prompts)
         self._credit: dict[tuple[int, str], tuple[float, int, int, bool]] = {}
         prefix = secrets.token_hex(4)
@@ -187,11 +191,20 @@ class AiGateway:
 
     def _record(self, **given: Any) -> dict[str, Any]:
         """A new ledger record at the hub's clock: a call that has not happened yet."""
-        now = self.state.clock()
-        return {"at": now.timestamp(), "month": months_of.month_of(now),
+        now = self.state.clock().timestamp()
+        return {"at": now, "month": self._month_at(now),
                 "request_id": next(self._ids), "input_tokens": 0, "output_tokens": 0,
                 "cost_krw": 0.0, "stream": False, "kind": "chat", "status": 200,
                 "outcome": "ok", "fault": "", **given}
+
+    def _month_at(self, moment: float) -> str:
+        """The Seoul month of an epoch second, worked out once per month, not per call."""
+        start, end, month = self._month
+        if not start <= moment < end:
+            start, end = months_of.month_span(moment)
+            month = months_of.month_of(datetime.fromtimestamp(moment, UTC))
+            self._month = (start, end, month)
+        return month
 
     def _keep(self, record: dict[str, Any]) -> None:
         if record.pop("unrecorded", False):
@@ -302,8 +315,9 @@ class AiGateway:
         """The key's app and organization: from memory until the gateway's generation moves
         (every key revoked or expired anywhere moves it)."""
         lookups = self.state.gateway.lookups
-        if lookups.generation is None:           # the first read may open a connection
+        if not self._looked:                      # the first read may open a connection
             await asyncio.to_thread(lookups.fresh)
+            self._looked = True
         else:                                     # the gateway's own check: one primary-key
             lookups.fresh()                       # read, or none while SQLite's bell is still
         if lookups.generation != self._keys_generation or len(self._keys) > 100_000:

@@ -61,6 +61,14 @@ def month_of(moment: datetime) -> str:
     return moment.astimezone(KST).strftime("%Y-%m")
 
 
+def month_span(moment: float) -> tuple[float, float]:
+    """The Seoul month holding an epoch second, as [first second, first of the next)."""
+    local = datetime.fromtimestamp(moment, KST)
+    first = date(local.year, local.month, 1)
+    return (datetime(first.year, first.month, 1, tzinfo=KST).timestamp(),
+            datetime(*_next(first).timetuple()[:3], tzinfo=KST).timestamp())
+
+
 def parse_month(text: str, field: str) -> date:
     """'2026-05' → the first day of that month; anything else is a 422 naming the field."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...core import audit
@@ -15,7 +15,8 @@ from ...identity.models import Organization
 from ...identity.policy import Actor, authorize
 from ...programmes import service as programmes
 from .. import schemas
-from ..models import Budget, LedgerEntry
+from ..models import Budget
+from . import ledger
 
 
 def set_(session: Session, *, actor: Actor, org: Organization, data: schemas.BudgetSet,
@@ -60,9 +61,7 @@ def granted(session: Session, org_id: int, month: str) -> int:
 
 def used(session: Session, org_id: int, month: str) -> int:
     """Tokens the ledger holds for the organization in the month (input and output)."""
-    return int(session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.input_tokens + LedgerEntry.output_tokens), 0))
-        .where(LedgerEntry.org_id == org_id, LedgerEntry.month == month)) or 0)
+    return ledger.month_tokens(session, org_id, month)
 
 
 def read(session: Session, *, actor: Actor, org: Organization, now: datetime,
