@@ -19,7 +19,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -397,9 +397,8 @@ class AiGateway:
                     await asyncio.sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
                 try:
                     answer = await self.pool.request(
-                        "POST", f"{candidate.base_url}/{path}", outgoing, _once(data),
-                        timeout=self.state.settings.ai_timeout_seconds,
-                        content_length=len(data))
+                        "POST", f"{candidate.base_url}/{path}", outgoing, data,
+                        timeout=self.state.settings.ai_timeout_seconds)
                 except TimeoutError:
                     breaker.failure()      # a slow provider is not asked again: the next one
                     last = Refusal(504, f"The provider of `{candidate.alias}` did not answer "
@@ -456,8 +455,13 @@ class AiGateway:
         events = wire.Events()
         usage: dict[str, Any] | None = None
         pieces = 0
-        gone = asyncio.get_running_loop().create_future()
-        watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+        gone: list[bool] = []
+
+        def leave() -> None:            # the client went away: so does the provider's stream
+            gone.append(True)
+            answer.close()              # (the read waiting on it fails at once)
+
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, leave))
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"text/event-stream; charset=utf-8"),
             (b"cache-control", b"no-cache"), (b"x-request-id", record["request_id"].encode()),
@@ -465,12 +469,16 @@ class AiGateway:
         try:
             more = True
             while more:
-                reading = asyncio.ensure_future(answer.read())
-                await asyncio.wait({reading, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if gone.done():
-                    reading.cancel()
+                # one plain wait per piece (a task and asyncio.wait per piece, racing the
+                # client's disconnect, cost more CPU than relaying the piece)
+                try:
+                    chunk, more = await answer.read()
+                except (UpstreamError, TimeoutError):
+                    if gone:
+                        raise _ClientGone() from None
+                    raise
+                if gone:
                     raise _ClientGone()
-                chunk, more = reading.result()
                 out = []
                 for payload in events.feed(chunk):
                     found = wire.usage_of(payload)
@@ -586,10 +594,6 @@ async def _never() -> dict[str, Any]:
     return {"type": "http.disconnect"}
 
 
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
 async def _drain(answer: Answer) -> bytes:
     parts, more = [], True
     while more:
@@ -623,12 +627,11 @@ async def _read_json(receive: Receive, headers: dict[str, str]) -> dict[str, Any
     return body
 
 
-async def _watch_disconnect(receive: Receive, gone: asyncio.Future[None]) -> None:
+async def _watch_disconnect(receive: Receive, leave: Callable[[], None]) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            if not gone.done():
-                gone.set_result(None)
+            leave()
             return
 
 

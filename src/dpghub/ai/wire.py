@@ -56,6 +56,8 @@ def usage_of(payload: bytes) -> dict[str, Any] | None:
     """The `usage` of one event's JSON, when it carries one (cheap test first)."""
     if b'"usage"' not in payload or payload == b"[DONE]":
         return None
+    if b'"usage":null' in payload or b'"usage": null' in payload:
+        return None        # OpenAI's chunks before the last say so: no need to parse them
     try:
         found = json.loads(payload).get("usage")
     except (ValueError, AttributeError):

@@ -107,10 +107,14 @@ class Pool:
         self._closed = False
 
     async def request(self, method: str, url: str, headers: list[tuple[str, str]],
-                      body: AsyncIterator[bytes] | None, *, timeout: float,
+                      body: AsyncIterator[bytes] | bytes | None, *, timeout: float,
                       content_length: int | None = None) -> Answer:
         """Send the request and wait for the answer's head (with its first body piece).
-        `body` is streamed: with its `content_length` as given, otherwise chunked."""
+        `body` is streamed: with its `content_length` as given, otherwise chunked; or it is
+        given whole as bytes, and leaves with the head in one write (one system call)."""
+        whole = body if isinstance(body, bytes) else None
+        if whole is not None:
+            content_length = len(whole)
         deadline = time.monotonic() + timeout
         origin, target = _split(url)
         key, host = _origin(origin)
@@ -132,9 +136,12 @@ class Pool:
         connection.timer = loop.call_at(loop.time() + deadline - time.monotonic(),
                                         connection.expire)
         try:
-            transport.write("".join(head).encode("latin-1"))
-            if body is not None:
-                await self._send_body(connection, body, content_length is None, deadline)
+            if whole is not None:
+                transport.write("".join(head).encode("latin-1") + whole)
+            else:
+                transport.write("".join(head).encode("latin-1"))
+                if body is not None:
+                    await self._send_body(connection, body, content_length is None, deadline)
             await connection.ready
         except BaseException:
             connection.stop_timer()
