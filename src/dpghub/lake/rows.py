@@ -10,6 +10,8 @@ addressed by an opaque cursor that pins the version, so paging never mixes versi
 from __future__ import annotations
 
 import io
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -131,9 +133,23 @@ def parse_query(storage: LakeStorage, data: VersionData, schema: list[dict[str, 
     return query
 
 
+_database: tuple[int, duckdb.DuckDBPyConnection] | None = None   # (process id, database)
+_opening = threading.Lock()
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"autoinstall_known_extensions": False,
-                                  "autoload_known_extensions": False})
+    """A connection of its own (a cursor) to this process's one in-memory DuckDB database.
+
+    Opening a database cost about a third of a JSON page's time (≈ 30 ms); a cursor on an
+    open one costs next to nothing. Each request's cursor is its own connection, so what it
+    registers (a remote version's dataset) is seen by no other. A child process made by
+    fork opens its own database rather than use its parent's."""
+    global _database
+    with _opening:
+        if _database is None or _database[0] != os.getpid():
+            _database = (os.getpid(), duckdb.connect(config={
+                "autoinstall_known_extensions": False, "autoload_known_extensions": False}))
+        return _database[1].cursor()
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
