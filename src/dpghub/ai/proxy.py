@@ -522,13 +522,22 @@ class AiGateway:
 # --- small parts ---------------------------------------------------------------------------
 
 
+# full-width ASCII (U+FF01–FF5E) and the ideographic space, as their ASCII forms: "９００１０１－
+# １２３４５６７" is a 주민등록번호 all the same, and a Korean keyboard's full-width mode types it
+FULL_WIDTH = {**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
+
+
 def _mask(body: dict[str, Any]) -> int:
-    """Mask personal data in every text of the request, in place; how many were masked."""
+    """Mask personal data in every text of the request, in place; how many were masked.
+
+    Full-width characters are read as their ASCII forms first (and sent so). A message's
+    text parts that follow one another are masked as one text (an identifier cut across two
+    parts is still found) and sent as one part."""
     masked = 0
 
     def clean(text: str) -> str:
         nonlocal masked
-        cleaned, counts = privacy.text.mask_text(text)
+        cleaned, counts = privacy.text.mask_text(text.translate(FULL_WIDTH))
         masked += sum(counts.values())
         return cleaned
 
@@ -539,15 +548,33 @@ def _mask(body: dict[str, Any]) -> int:
         if isinstance(content, str):
             message["content"] = clean(content)
         elif isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    part["text"] = clean(part["text"])
+            message["content"] = _mask_parts(content, clean)
     given = body.get("input")
     if isinstance(given, str):
         body["input"] = clean(given)
     elif isinstance(given, list):
         body["input"] = [clean(i) if isinstance(i, str) else i for i in given]
     return masked
+
+
+def _mask_parts(parts: list[Any], clean: Callable[[str], str]) -> list[Any]:
+    """Runs of text parts joined and masked as one; other parts (images, audio) kept."""
+    out: list[Any] = []
+    run: list[dict[str, Any]] = []
+
+    def close_run() -> None:
+        if run:
+            out.append({**run[0], "text": clean("".join(part["text"] for part in run))})
+            run.clear()
+
+    for part in parts:
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            run.append(part)
+        else:
+            close_run()
+            out.append(part)
+    close_run()
+    return out
 
 
 def _answer_max(body: dict[str, Any]) -> int:

@@ -256,6 +256,21 @@ def test_personal_data_in_prompts_is_masked_when_the_organization_asks(
     client.embeddings.create(model="embed", input=["연락처 010-9876-5432"])
     assert company.model.calls()[-1]["body"]["input"] == ["연락처 010-****-5432"]
 
+    # typed in full-width mode, or cut across two text parts of one message: found all the same
+    client.chat.completions.create(model="hcx", messages=[  # type: ignore[arg-type]
+        {"role": "user", "content": "주민번호 ９００１０１－１２３４５６７ 입니다"},
+        {"role": "user", "content": [
+            {"type": "text", "text": "전화는 010-1234-"},
+            {"type": "text", "text": "5678 이고 "},
+            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+            {"type": "text", "text": "끝"}]}])
+    first, second = company.model.calls()[-1]["body"]["messages"]
+    assert first["content"] == "주민번호 900101-1****** 입니다"
+    assert second["content"] == [
+        {"type": "text", "text": "전화는 010-****-5678 이고 "},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        {"type": "text", "text": "끝"}]
+
 
 def test_a_dead_provider_falls_back_to_the_next_and_a_slow_one_times_out(
         hub: Hub, scripted_model: ScriptedModel) -> None:
