@@ -64,6 +64,7 @@ class AiGateway:
         self.queue: list[dict[str, Any]] = []
         self.pending: dict[tuple[int, str], int] = {}     # queued, not yet written; in flight
         self._lock = threading.Lock()                     # pending: the loop and the flusher
+        self._flushing = threading.Lock()                 # one flush at a time
         # caches, so that a call costs no database trip when nothing changed: keys until the
         # gateway's generation moves (a key revoked anywhere), credit for CREDIT_SECONDS
         self._keys: dict[str, tuple[int, int]] = {}
@@ -79,7 +80,13 @@ class AiGateway:
     # --- the ledger's queue and the routes ---------------------------------------------------
 
     def flush(self) -> int:
-        """Write the queued ledger rows (the app's loop calls this off the hot path)."""
+        """Write the queued ledger rows (the app's loop calls this off the hot path). When it
+        returns, every row queued before the call is written: a flush already under way
+        (the app's, in its thread) is waited for, not passed by."""
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             taken, self.queue = self.queue, []
         if not taken:
