@@ -40,7 +40,7 @@ def write(session: Session, records: list[dict[str, Any]]) -> int:
     (the writer shares the hub process's interpreter lock with the calls)."""
     if not records:
         return 0
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    on_sqlite = session.get_bind().dialect.name == "sqlite"
     digest = hashlib.sha256()
     rows = []
     months: dict[tuple[int, str], list[int]] = {}
@@ -49,7 +49,8 @@ def write(session: Session, records: list[dict[str, Any]]) -> int:
         at = datetime.fromtimestamp(record["at"], UTC)
         month = record.get("month") or months_of.month_of(at)
         # SQLite keeps times as SQLAlchemy writes them: UTC text without its zone
-        rows.append((at.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else at,
+        rows.append((at.replace(tzinfo=None).isoformat(" ", "microseconds") if on_sqlite
+                     else at,
                      month, *values))
         org_id = record.get("org_id")
         if org_id:
@@ -58,7 +59,7 @@ def write(session: Session, records: list[dict[str, Any]]) -> int:
             counted[1] += 1
     digest.update(repr([(record["at"], *row[2:]) for record, row in zip(records, rows,
                                                                          strict=True)]).encode())
-    marker = "?" if sqlite else "%s"
+    marker = "?" if on_sqlite else "%s"
     session.connection().exec_driver_sql(
         f"INSERT INTO ai_ledger ({', '.join(COLUMNS)}) "
         f"VALUES ({', '.join([marker] * len(COLUMNS))})", rows)
