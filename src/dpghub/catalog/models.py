@@ -34,7 +34,8 @@ class Service(Base):
     original: Mapped[dict[str, Any]] = mapped_column(JSON)       # as it was sent
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the catalogue's freshness check before each search reads max(updated_at).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     organization: Mapped[Organization] = relationship()
 

@@ -28,7 +28,7 @@ class ResourceUse(Base):
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)   # dataset | service
     ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uses: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class UsageCounter:

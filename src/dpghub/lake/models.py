@@ -53,7 +53,8 @@ class Dataset(Base):
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the catalogue's freshness check before each search reads max(updated_at).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     organization: Mapped[Organization] = relationship()
 

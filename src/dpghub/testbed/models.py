@@ -192,6 +192,8 @@ class Ticket(Base):
     """A question to the support desk about a project."""
 
     __tablename__ = "testbed_ticket"
+    # The catalogue's freshness check reads max(updated_at) of the published ones (the FAQ).
+    __table_args__ = (Index("ix_testbed_ticket_published_updated_at", "published", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("testbed_project.id",
