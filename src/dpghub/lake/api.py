@@ -209,17 +209,20 @@ def rows(
         if size > 1000:
             raise Invalid("limit must be between 1 and {maximum}", code="invalid_limit",
                           field="limit", maximum=1000)
-        items, total, next_cursor = row_reader.page(query, version=found.version, limit=size,
-                                                    cursor=cursor)
-        body = json.dumps({"dataset": f"{dataset.organization.slug}/{dataset.slug}",
+        items, total, next_cursor = row_reader.page_json(query, version=found.version,
+                                                         limit=size, cursor=cursor)
+        head = json.dumps({"dataset": f"{dataset.organization.slug}/{dataset.slug}",
                            "version": found.version, "total": total,
                            # set when the caller may read a sample only (at most this many rows)
                            "sample": sample,
                            "columns": [{"name": c["name"], "type": c["type"]} for c in
                                        found.columns if not query.columns or
-                                       c["name"] in query.columns],
-                           "rows": items, "next_cursor": next_cursor},
-                          ensure_ascii=False, default=str)
+                                       c["name"] in query.columns]},
+                          ensure_ascii=False)
+        tail = json.dumps(next_cursor)
+        # The rows are DuckDB's JSON already; they go between the other fields as they are.
+        body = b"".join((head[:-1].encode(), b', "rows": ', items,
+                         b', "next_cursor": ', tail.encode(), b"}"))
         return Response(body, media_type="application/json")
     extension = {"ndjson": "ndjson", "csv": "csv", "xml": "xml", "parquet": "parquet"}[format]
     return StreamingResponse(

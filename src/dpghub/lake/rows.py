@@ -160,16 +160,20 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
                       code="invalid_filter", reason=str(exc).splitlines()[0][:200]) from None
 
 
+def _offset(cursor: str | None, version: int) -> int:
+    after = decode_cursor(cursor)
+    if not after:
+        return 0
+    if len(after) != 2 or after[0] != version:
+        raise Invalid("The cursor belongs to another version or query", code="invalid_cursor",
+                      field="cursor")
+    return int(after[1])
+
+
 def page(query: RowQuery, *, version: int, limit: int, cursor: str | None
          ) -> tuple[list[dict[str, Any]], int, str | None]:
     """One page of rows as dicts, the total matching, and the next cursor."""
-    offset = 0
-    after = decode_cursor(cursor)
-    if after:
-        if len(after) != 2 or after[0] != version:
-            raise Invalid("The cursor belongs to another version or query", code="invalid_cursor",
-                          field="cursor")
-        offset = int(after[1])
+    offset = _offset(cursor, version)
     where, params = query.where()
     con = connect()
     try:
@@ -185,6 +189,53 @@ def page(query: RowQuery, *, version: int, limit: int, cursor: str | None
     next_offset = offset + len(rows)
     next_cursor = encode_cursor([version, next_offset]) if next_offset < total else None
     return rows, total, next_cursor
+
+
+def page_json(query: RowQuery, *, version: int, limit: int, cursor: str | None
+              ) -> tuple[bytes, int, str | None]:
+    """One page as the bytes of a JSON array of row objects, the total matching, and the
+    next cursor. The same rows and values as `page` after `json.dumps`, but DuckDB writes
+    the JSON: a page of 1,000 rows spent 15 ms making Python dicts and 12 ms encoding them."""
+    offset = _offset(cursor, version)
+    where, params = query.where()
+    con = connect()
+    try:
+        source = query.source(con)
+        total = _run(con, f"SELECT count(*) FROM {source}{where}", params).fetchall()[0][0]
+        rows = (f"SELECT {query.select()} FROM {source}{where}{query.order()}"
+                f" LIMIT {int(limit)} OFFSET {offset}")
+        shown = _as_python_shows(query)
+        if shown:
+            rows = f"SELECT {shown} FROM ({rows}) AS r"
+        sql = f"SELECT to_json(t)::VARCHAR AS j FROM ({rows}) AS t"   # the count ran its filters
+        lines = (con.sql(sql, params=params) if params else con.sql(sql)).to_arrow_table().column(0)
+    finally:
+        con.close()
+    count = len(lines)
+    body = b"[]" if not count else b"[" + _joined(pc.binary_join_element_wise(
+        lines, pa.scalar("", lines.type), pa.scalar(",", lines.type)))[:-1] + b"]"
+    next_offset = offset + count
+    next_cursor = encode_cursor([version, next_offset]) if next_offset < total else None
+    return body, total, next_cursor
+
+
+def _as_python_shows(query: RowQuery) -> str | None:
+    """A select list writing timestamps as Python's `isoformat` does (`T` between date and
+    time, microseconds only when there are any), or None when no column is a timestamp."""
+    names = query.columns or [c["name"] for c in query.schema]
+    types = query.types
+    if not any(types.get(n) == "timestamp" for n in names):
+        return None
+    parts = []
+    for name in names:
+        c = quote_ident(name)
+        if types.get(name) == "timestamp":
+            parts.append(f"CASE WHEN epoch_us({c}) % 1000000 = 0 "
+                         f"THEN strftime({c}, '%Y-%m-%dT%H:%M:%S') "
+                         f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f') END AS {c}")
+        else:
+            parts.append(c)
+    return ", ".join(parts)
 
 
 def _jsonable(value: Any) -> Any:
