@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..core import audit, jobs, usage
 from ..core import months as months_of
@@ -325,14 +325,37 @@ def get_version(session: Session, *, dataset: Dataset, version: int | None = Non
 
 
 def readable_version(
-    session: Session, *, actor: Actor, dataset: Dataset, version: int | None = None
+    session: Session, *, actor: Actor, dataset: Dataset, version: int | None = None,
+    loaded: DatasetVersion | None = None,
 ) -> DatasetVersion:
     """The version whose rows `actor` wants, after checking they may read rows. Counts as a
-    use of the dataset (the registry's "most used")."""
+    use of the dataset (the registry's "most used"). `loaded`: that version as the caller
+    already read it with the dataset (`table_by_sql_name`), so it is not read again."""
     authorize(actor, "lake.rows.read", dataset)
-    found = get_version(session, dataset=dataset, version=version)
+    wanted = version if version is not None else dataset.current_version
+    if loaded is not None and loaded.dataset_id == dataset.id and loaded.version == wanted:
+        found = loaded
+    else:
+        found = get_version(session, dataset=dataset, version=version)
     usage.hit(session, "dataset", dataset.id)
     return found
+
+
+def table_by_sql_name(session: Session, schema: str, name: str, version: int | None = None
+                      ) -> tuple[Dataset, DatasetVersion | None] | None:
+    """The dataset SQL calls `schema.name` (an organization's and a dataset's slug, dashes
+    written as underscores, any case), its organization, and the version asked for (the
+    current one when None) — one statement, for the query path that runs it on every query.
+    None when no dataset has that name; no permission is checked here."""
+    number = version if version is not None else Dataset.current_version
+    row = session.execute(
+        select(Dataset, DatasetVersion).join(Dataset.organization)
+        .options(contains_eager(Dataset.organization))
+        .outerjoin(DatasetVersion, and_(DatasetVersion.dataset_id == Dataset.id,
+                                        DatasetVersion.version == number))
+        .where(func.replace(Organization.slug, "-", "_") == schema.lower(),
+               func.replace(Dataset.slug, "-", "_") == name.lower())).first()
+    return None if row is None else (row[0], row[1])
 
 
 def sampled_version(

@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ...config import Settings
 from ...core.db import keep_after_failure
 from ...core.errors import Forbidden, Invalid, NotFound
-from ...identity.models import Organization
 from ...identity.policy import Actor, authorize
 from ...lake import service as lake
 from ...lake.models import Dataset
@@ -37,19 +36,16 @@ def resolve(session: Session, actor: Actor, refs: tuple[TableRef, ...]
     """Each table as a dataset version the actor may read; a clear refusal otherwise."""
     resolved = []
     for ref in refs:
-        dataset = session.scalar(
-            select(Dataset).join(Dataset.organization)
-            .options(contains_eager(Dataset.organization))  # one statement, not two
-            .where(func.replace(Organization.slug, "-", "_") == ref.schema.lower(),
-                   func.replace(Dataset.slug, "-", "_") == ref.name.lower()))
-        if dataset is None:
+        found = lake.table_by_sql_name(session, ref.schema, ref.name, ref.version)
+        if found is None:
             raise Invalid("Unknown table {table}: no dataset has that name",
                           code="unknown_table", field="sql", table=f"{ref.schema}.{ref.name}")
+        dataset, loaded = found
         if dataset.access == "sensitive":
             raise Forbidden("{table} is sensitive; sensitive datasets cannot be queried yet",
                             code="sensitive_dataset", table=dataset.table_name)
         version = lake.readable_version(session, actor=actor, dataset=dataset,
-                                        version=ref.version)
+                                        version=ref.version, loaded=loaded)
         resolved.append((ref, dataset, version))
     return resolved
 
