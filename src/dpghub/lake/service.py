@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..core import audit, jobs, usage
@@ -347,15 +347,21 @@ def table_by_sql_name(session: Session, schema: str, name: str, version: int | N
     written as underscores, any case), its organization, and the version asked for (the
     current one when None) — one statement, for the query path that runs it on every query.
     None when no dataset has that name; no permission is checked here."""
-    number = version if version is not None else Dataset.current_version
-    row = session.execute(
-        select(Dataset, DatasetVersion).join(Dataset.organization)
-        .options(contains_eager(Dataset.organization))
-        .outerjoin(DatasetVersion, and_(DatasetVersion.dataset_id == Dataset.id,
-                                        DatasetVersion.version == number))
-        .where(func.replace(Organization.slug, "-", "_") == schema.lower(),
-               func.replace(Dataset.slug, "-", "_") == name.lower())).first()
+    row = session.execute(_BY_SQL_NAME, {"schema": schema.lower(), "name": name.lower(),
+                                         "version": version}).first()
     return None if row is None else (row[0], row[1])
+
+
+# Built once: making the statement cost about as much as running it.
+_BY_SQL_NAME = (
+    select(Dataset, DatasetVersion).join(Dataset.organization)
+    .options(contains_eager(Dataset.organization))
+    .outerjoin(DatasetVersion, and_(
+        DatasetVersion.dataset_id == Dataset.id,
+        DatasetVersion.version == func.coalesce(bindparam("version", type_=Integer),
+                                                Dataset.current_version)))
+    .where(func.replace(Organization.slug, "-", "_") == bindparam("schema"),
+           func.replace(Dataset.slug, "-", "_") == bindparam("name")))
 
 
 def sampled_version(
