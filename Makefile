@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+# The suite in parallel processes, a test file per process at a time (its module fixtures
+# are built once); `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
 # `-e`: the checkout is installed editable. `make run EDITABLE=` installs it as a user does
 # (`pip install .`); tests/acceptance/test_fresh_install.py runs it so, in a new venv.
 EDITABLE ?= -e
