@@ -93,6 +93,26 @@ def test_sandbox_refusals_leave_no_file(lake: Lake, sql: str, status: int, code:
     assert not os.path.exists("/tmp/dpghub-escape.db")
 
 
+def test_tables_are_found_by_their_sql_name_and_version(lake: Lake) -> None:
+    """The one statement that finds a query's table: dashes written as underscores in any
+    case, the version asked for or the current one, and a clear answer for each miss."""
+    lake.create("seoul-libraries")
+    empty = query(lake, "SELECT count(*) FROM molit.seoul_libraries")
+    assert (empty.status_code, empty.json()["code"]) == (404, "no_data")
+    lake.ingest_ok("seoul-libraries", LIBRARY)
+    lake.ingest_ok("seoul-libraries", LIBRARY)
+    answer = query(lake, "SELECT (SELECT count(*) FROM MOLIT.Seoul_Libraries) AS now, "
+                         "(SELECT count(*) FROM molit.seoul_libraries@1) AS first")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rows"] == [[7034, 3517]]
+    assert answer.json()["datasets"] == [{"org": "molit", "name": "seoul-libraries",
+                                          "version": 2},
+                                         {"org": "molit", "name": "seoul-libraries",
+                                          "version": 1}]
+    missing = query(lake, "SELECT count(*) FROM molit.seoul_libraries@9")
+    assert (missing.status_code, missing.json()["code"]) == (404, "version_not_found")
+
+
 def test_restricted_and_sensitive_datasets(fused: Lake) -> None:
     hub = fused.hub
     hub.client.patch("/api/v1/datasets/molit/population", headers=fused.auth,
