@@ -207,11 +207,11 @@ def page_json(query: RowQuery, *, version: int, limit: int, cursor: str | None
     offset = _offset(cursor, version)
     con = connect()
     try:
-        rows, params, total = _counted_page(con, query, limit, offset)
+        page_sql, params, total = _counted_page(con, query, limit, offset)
         shown = _as_python_shows(query)
         if shown:
-            rows = f"SELECT {shown} FROM ({rows}) AS r"
-        sql = f"SELECT to_json(t)::VARCHAR AS j FROM ({rows}) AS t"   # the count ran its filters
+            page_sql = f"SELECT {shown} FROM ({page_sql}) AS r"
+        sql = f"SELECT to_json(t)::VARCHAR AS j FROM ({page_sql}) AS t"  # the count ran its filters
         lines = (con.sql(sql, params=params) if params else con.sql(sql)).to_arrow_table().column(0)
     finally:
         con.close()
