@@ -155,15 +155,14 @@ def load_data(settings: Settings, factory: sessionmaker[Session], *, actor: Acto
                                                  sheet=item.sheet)).id
                 session.commit()
             runner.run_one()
-            with factory() as session:
-                job = session.get(jobs.Job, job_id)
-                assert job is not None
-                if job.state == jobs.JobState.succeeded and job.result:
-                    say(f"  {item.org}/{item.slug}: {job.result['row_count']:,} rows "
-                        f"({item.title_ko})")
-                    loaded.append(f"{item.org}/{item.slug}")
-                else:
-                    say(f"  {item.org}/{item.slug}: not loaded ({job.message})")
+            # a running hub's own job runner may have claimed the job first: wait for it
+            job = jobs.wait(factory, job_id, timeout=600)
+            if job.state == jobs.JobState.succeeded and job.result:
+                say(f"  {item.org}/{item.slug}: {job.result['row_count']:,} rows "
+                    f"({item.title_ko})")
+                loaded.append(f"{item.org}/{item.slug}")
+            else:
+                say(f"  {item.org}/{item.slug}: not loaded ({job.message})")
     return loaded
 
 
