@@ -67,9 +67,9 @@ def query(data: schemas.QueryRequest, session: DbSession, actor: OptionalApiActo
     when there were more; files stop at `limit`)."""
     storage, queries = request.app.state.storage, request.app.state.queries
     if data.format == "json":
-        result = service.run_query(session, actor=actor, storage=storage, settings=settings,
-                                   queries=queries, request=data)
-        return JSONResponse(result.model_dump(mode="json"))
+        return Response(service.run_query_json(session, actor=actor, storage=storage,
+                                               settings=settings, queries=queries,
+                                               request=data), media_type="application/json")
     schema, batches, used = service.open_stream(session, actor=actor, storage=storage,
                                                 queries=queries, request=data)
     writers = {"csv": csv_chunks, "ndjson": _ndjson, "parquet": parquet_chunks}

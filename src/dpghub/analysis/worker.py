@@ -18,6 +18,7 @@ of table versions, so a query on the tables a recent query read finds its views 
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import socket
@@ -157,7 +158,7 @@ class Worker:
         out.put_json(wire.REPLY, {"columns": [
             {"name": name, "type": sandbox.duckdb_type_name(kind)}
             for name, kind, *_ in cursor.description or ()]})
-        fetched = size = 0
+        fetched = size = sent = 0
         while fetched <= limit:      # one row past the limit says whether there were more
             chunk = cursor.fetchmany(min(sandbox.BATCH, limit + 1 - fetched))
             if not chunk:
@@ -171,7 +172,8 @@ class Worker:
             if size > self.result_max:
                 raise sandbox.result_too_large(self.result_max)
             out.put(wire.ROWS, piece)
-        out.put_json(wire.END, {"truncated": fetched > limit})
+            sent += len(wanted)
+        out.put_json(wire.END, {"truncated": fetched > limit, "rows": sent})
         out.flush()
 
     def batches(self, sock: socket.socket, con: duckdb.DuckDBPyConnection,
@@ -226,13 +228,33 @@ class LazyRegions:
 
 
 def _json_rows(rows: list[tuple[Any, ...]]) -> bytes:
+    """The rows as a compact JSON array of arrays, exactly as the hub's answer carries them
+    (the hub places these bytes in its answer unparsed): a float that is not a number or is
+    infinite is null, since JSON has no word for it."""
+    values = [[sandbox.plain(v) for v in row] for row in rows]
     try:
-        return json.dumps([[sandbox.plain(v) for v in row] for row in rows],
-                          ensure_ascii=False, default=_json_value).encode()
+        try:
+            text = json.dumps(values, ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":"), default=_json_value)
+        except ValueError:                              # NaN or ±infinity somewhere
+            text = json.dumps(_finite(values), ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":"), default=_json_value)
     except (TypeError, ValueError) as exc:
         raise Invalid("A value in the result cannot be sent as JSON ({reason}); ask for "
                       "format=parquet", code="query_error", field="sql",
                       reason=str(exc)[:200]) from None
+    return text.encode()
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float (also inside lists and structs) made None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return sandbox.plain(value)
 
 
 def _json_value(value: Any) -> Any:

@@ -45,9 +45,17 @@ GUARD_KEPT_CHARS = 8_000    # ...when they are this short (the cache stays a few
 
 @dataclass
 class Rows:
+    """A query's rows as the worker wrote them: `json` is the JSON array of row arrays, ready
+    to be placed in an answer as it is; `rows` parses it for callers that want values."""
+
     columns: list[dict[str, str]]
-    rows: list[list[Any]]
+    json: bytes
     truncated: bool
+    count: int
+
+    @property
+    def rows(self) -> list[list[Any]]:
+        return json.loads(self.json)
 
 
 class QueryPool:
@@ -148,15 +156,18 @@ class QueryPool:
         with self._worker(request["key"], deadline) as worker:
             worker.send(request, deadline)
             columns = json.loads(worker.receive(deadline, wire.REPLY))["columns"]
-            rows: list[list[Any]] = []
+            pieces: list[bytes] = []     # each a JSON array of rows, its brackets taken off
             size = 0
             while True:
                 kind, payload = worker.frame(deadline, self.result_max - size)
                 if kind == wire.ROWS:
                     size += len(payload)
-                    rows.extend(json.loads(payload))
+                    if len(payload) > 2:
+                        pieces.append(bytes(payload[1:-1]))
                 elif kind == wire.END:
-                    return Rows(columns, rows, json.loads(payload)["truncated"])
+                    end = json.loads(payload)
+                    return Rows(columns, b"[" + b",".join(pieces) + b"]", end["truncated"],
+                                end["rows"])
                 else:
                     raise unexpected(kind)
 

@@ -178,3 +178,31 @@ def test_json_answer_names_every_type_as_dataset_schemas_do(lake: Lake) -> None:
         ("clock", "time")]
     assert body["rows"] == [[1, 2, 1.5, 2.5, "가", "2020-07-01", "2020-07-01T09:00:00", True,
                              "09:00:00"]]
+
+
+def test_json_answer_has_null_where_json_has_no_number(lake: Lake) -> None:
+    """The worker writes the rows' JSON and the hub places it in its answer unparsed: a
+    float that is not a number or is infinite must still be valid JSON (null), also inside
+    lists and structs, and the other values must be as they were."""
+    answer = query(lake, "SELECT 'nan'::DOUBLE AS nan, 'inf'::DOUBLE AS up, "
+                         "'-inf'::DOUBLE AS down, 0.25::DOUBLE AS quarter, "
+                         "[1.0, 'nan'::DOUBLE] AS list, {'x': 'inf'::DOUBLE, 'd': DATE '2024-02-29'} "
+                         "AS struct, [DATE '2024-01-01'] AS days, '\"따옴표\"\n줄' AS text "
+                         "FROM (VALUES (1), (2), (3)) AS t(n)", limit=2)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    body = answer.json()
+    assert body["rows"] == [[None, None, None, 0.25, [1.0, None], {"x": None, "d": "2024-02-29"},
+                             ["2024-01-01"], '"따옴표"\n줄']] * 2
+    assert body["truncated"] is True
+    assert [c["name"] for c in body["columns"]] == ["nan", "up", "down", "quarter", "list",
+                                                    "struct", "days", "text"]
+    empty = query(lake, "SELECT 1 AS one WHERE false").json()
+    assert empty["rows"] == [] and empty["truncated"] is False
+
+
+def test_history_counts_the_rows_sent(fused: Lake) -> None:
+    query(fused, "SELECT 도서관명 FROM molit.libraries", limit=7)
+    query(fused, "SELECT 1 AS one WHERE false")
+    history = fused.hub.client.get("/api/v1/query/history", headers=fused.auth).json()
+    assert [h["rows"] for h in history[:2]] == [0, 7]

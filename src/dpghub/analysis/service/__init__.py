@@ -29,6 +29,7 @@ from .queries import (  # noqa: F401
     resolve,
     run_over,
     run_query,
+    run_query_json,
     save_query,
     saved_queries,
 )
