@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from ..core.errors import Unauthenticated
@@ -64,15 +65,19 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def api_actor(request: Request, session: DbSession) -> Actor:
+async def api_actor(request: Request, session: DbSession) -> Actor:
+    """Who calls: an app key, a bearer token, the browser's session (on reads), or nobody.
+    Nobody is known without the database, so only a credential costs a thread-pool hop."""
     token = bearer_token(request)
     key = request.headers.get("x-api-key")
+    cookie = request.cookies.get(SESSION_COOKIE) if request.method in SAFE_METHODS else None
     if key:      # the header of app keys only
-        actor = actor_for_credential(session, key, request, personal=False)
+        actor = await run_in_threadpool(actor_for_credential, session, key, request,
+                                        personal=False)
     elif token is not None:
-        actor = actor_for_credential(session, token, request)
-    elif request.method in SAFE_METHODS:
-        actor = service.actor_from_web_session(session, request.cookies.get(SESSION_COOKIE))
+        actor = await run_in_threadpool(actor_for_credential, session, token, request)
+    elif cookie:
+        actor = await run_in_threadpool(service.actor_from_web_session, session, cookie)
     else:
         actor = ANONYMOUS
     request.state.actor = actor
