@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -75,7 +76,12 @@ class QueryPool:
         self.failure: str | None = None
         self.failed_at = 0.0
         self.closed = False
-        self.changed = threading.Condition()
+        lock = threading.RLock()
+        self.changed = threading.Condition(lock)   # the pool's state: idle, busy, …
+        # the watchdog waits on its own condition (same lock), woken only by an earlier
+        # deadline: a wake-up per query taken cost the caller a thread switch
+        self.watching = threading.Condition(lock)
+        self.watch_until = math.inf
         self.guarded: OrderedDict[tuple[str, bool], GuardedQuery] = OrderedDict()
         self.watchdog: threading.Thread | None = None
 
@@ -98,6 +104,7 @@ class QueryPool:
             idle, busy = list(self.idle), list(self.busy)
             self.idle.clear()
             self.changed.notify_all()
+            self.watching.notify_all()
         for worker in idle:
             worker.close()
         for worker in busy:     # their readers see the end, and close the sockets they read
@@ -244,7 +251,8 @@ class QueryPool:
                             worker.recent.popitem(last=False)
                     if not self.idle and self._count() < self.size and not self.starting:
                         self._spawn()       # the next caller should not wait for a start
-                    self.changed.notify_all()
+                    if worker.due < self.watch_until:
+                        self.watching.notify()
                     return worker
                 if self.failure and self._count() == 0 and \
                         time.monotonic() - self.failed_at < RETRY_SECONDS:
@@ -340,7 +348,8 @@ class QueryPool:
                 if overdue:
                     self.changed.notify_all()
                 dues = [w.due for w in self.busy if w.due is not None]
-                self.changed.wait(min(dues) - now if dues else None)
+                self.watch_until = min(dues) if dues else math.inf
+                self.watching.wait(self.watch_until - now if dues else None)
 
     # --- frames ----------------------------------------------------------------------------
 
