@@ -148,6 +148,9 @@ def connect() -> duckdb.DuckDBPyConnection:
     with _opening:
         if _database is None or _database[0] != os.getpid():
             _database = (os.getpid(), duckdb.connect(config={
+                # Parquet footers kept between reads (a JSON page spent ≈ 3 ms of 18 parsing
+                # them again); the lake's files never change once written
+                "enable_object_cache": True,
                 "autoinstall_known_extensions": False, "autoload_known_extensions": False}))
         return _database[1].cursor()
 
@@ -176,7 +179,11 @@ def _counted_page(con: duckdb.DuckDBPyConnection, query: RowQuery, limit: int, o
     filter value that does not fit its column is refused here)."""
     where, params = query.where()
     source = query.source(con)
-    total = _run(con, f"SELECT count(*) FROM {source}{where}", params).fetchall()[0][0]
+    known = query.data.rows if query.data.files else 0
+    if not query.filters and known is not None:   # every row: the Delta log has the count
+        total = known if query.sample is None else min(known, query.sample)
+    else:
+        total = _run(con, f"SELECT count(*) FROM {source}{where}", params).fetchall()[0][0]
     return (f"SELECT {query.select()} FROM {source}{where}{query.order()}"
             f" LIMIT {int(limit)} OFFSET {offset}", params, total)
 

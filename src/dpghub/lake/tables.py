@@ -102,6 +102,7 @@ class VersionData:
     files: list[str]
     schema: pa.Schema
     null_counts: dict[str, int] | None = None  # from the Delta log's file statistics
+    rows: int | None = None    # rows of the version, from the same statistics (None: unknown)
 
 
 def version_data(uri: str, storage_options: dict[str, str], delta_version: int) -> VersionData:
@@ -114,14 +115,24 @@ def version_data(uri: str, storage_options: dict[str, str], delta_version: int) 
 def _version_data(uri: str, options: tuple[tuple[str, str], ...], delta_version: int
                   ) -> VersionData:
     table = DeltaTable(uri, version=delta_version, storage_options=dict(options) or None)
+    actions = pa.table(table.get_add_actions(flatten=True))
     return VersionData([u.removeprefix("file://") for u in table.file_uris()],
-                       pa.schema(table.schema().to_arrow()), _null_counts(table))
+                       pa.schema(table.schema().to_arrow()), _null_counts(actions),
+                       _rows(actions))
 
 
-def _null_counts(table: DeltaTable) -> dict[str, int] | None:
+def _rows(actions: pa.Table) -> int | None:
+    """Rows summed over the version's files; None when a file's count is not recorded."""
+    if actions.num_rows == 0:
+        return 0
+    if "num_records" not in actions.column_names or actions.column("num_records").null_count:
+        return None
+    return int(pc.sum(actions.column("num_records")).as_py() or 0)
+
+
+def _null_counts(actions: pa.Table) -> dict[str, int] | None:
     """Nulls per column summed over the version's files (Delta keeps them for the first 32
     columns); None when any file lacks them."""
-    actions = pa.table(table.get_add_actions(flatten=True))
     if actions.num_rows == 0:
         return {}
     counts: dict[str, int] = {}
