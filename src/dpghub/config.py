@@ -191,6 +191,11 @@ class Settings(BaseSettings):
         "query_result_too_large beyond; csv, ndjson and parquet answers stream and are not "
         "capped)."
     )
+    rows_cache_mb: int = Field(
+        default=256, ge=0, description="Decoded Parquet row groups each hub process keeps for "
+        "readers paging through a table's rows with `next_cursor`, in MiB (0: none; a local "
+        "lake only)."
+    )
     spark_master: str | None = Field(
         default=None, description="Spark master URL for queries with `engine: spark` (local "
         "mode when unset; needs `pip install 'dpghub[spark]'` and Java 17 or newer)."

@@ -178,14 +178,30 @@ def _counted_page(con: duckdb.DuckDBPyConnection, query: RowQuery, limit: int, o
     """The page's SELECT, its parameters, and how many rows match (the count runs first, so a
     filter value that does not fit its column is refused here)."""
     where, params = query.where()
-    source = query.source(con)
     known = query.data.rows if query.data.files else 0
     if not query.filters and known is not None:   # every row: the Delta log has the count
         total = known if query.sample is None else min(known, query.sample)
+        if (kept := _from_row_groups(query, limit, offset, total)) is not None:
+            con.register("page_rows", kept)
+            return f"SELECT {query.select()} FROM page_rows", [], total
+        source = query.source(con)
     else:
+        source = query.source(con)
         total = _run(con, f"SELECT count(*) FROM {source}{where}", params).fetchall()[0][0]
     return (f"SELECT {query.select()} FROM {source}{where}{query.order()}"
             f" LIMIT {int(limit)} OFFSET {offset}", params, total)
+
+
+def _from_row_groups(query: RowQuery, limit: int, offset: int, total: int) -> pa.Table | None:
+    """The page's rows from decoded row groups kept between pages (`rowgroups`), for a
+    reader following a cursor through every row in stored order; None for other reads
+    (the first page, a sort, or when the cache cannot serve them)."""
+    cache = query.storage.row_groups
+    if cache is None or offset <= 0 or offset >= total or query.sort or not query.data.files:
+        return None
+    names = query.columns or [c["name"] for c in query.schema]
+    return cache.rows(query.data.files, query.data.schema, names, offset,
+                      min(limit, total - offset))
 
 
 def page(query: RowQuery, *, version: int, limit: int, cursor: str | None

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from ..config import Settings
+from .rowgroups import RowGroupCache
 
 CHUNK = 1 << 20
 
@@ -37,6 +38,8 @@ class LakeStorage:
         self.uri = uri.rstrip("/")
         self.remote = "://" in self.uri and not self.uri.startswith("file://")
         self.storage_options = storage_options or {}
+        # decoded row groups for readers paging through a table (`rowgroups`); local only
+        self.row_groups: RowGroupCache | None = None
         if filesystem is not None:
             self.fs, self.root = filesystem, self.uri.split("://", 1)[-1]
         elif self.remote:
@@ -50,7 +53,10 @@ class LakeStorage:
     def from_settings(cls, settings: Settings) -> LakeStorage:
         uri = settings.lake_uri or str(settings.home / "lake")
         if not uri.startswith("s3://"):
-            return cls(uri)
+            storage = cls(uri)
+            if settings.rows_cache_mb:
+                storage.row_groups = RowGroupCache(settings.rows_cache_mb << 20)
+            return storage
         options = {k: v for k, v in {
             "AWS_ENDPOINT_URL": settings.s3_endpoint_url,
             "AWS_ACCESS_KEY_ID": settings.s3_access_key_id,

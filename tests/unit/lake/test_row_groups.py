@@ -1,0 +1,123 @@
+"""Pages served from kept row groups (`lake.rowgroups`) are the pages DuckDB reads from the
+files: the same bytes of JSON and the same Python values, across row-group and file
+boundaries, with a column the first file lacks, a chosen set of columns and a sample."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dpghub.config import Settings
+from dpghub.lake import rowgroups, rows
+from dpghub.lake.rowgroups import RowGroupCache
+from dpghub.lake.storage import LakeStorage
+from dpghub.lake.tables import VersionData
+
+SCHEMA = [{"name": "이름", "type": "text"}, {"name": "개수", "type": "integer"},
+          {"name": "위도", "type": "decimal"}, {"name": "기준일자", "type": "date"},
+          {"name": "갱신시각", "type": "timestamp"}, {"name": "운영여부", "type": "boolean"},
+          {"name": "추가", "type": "text"}]
+
+
+def _file(path: Path, first: int, count: int, *, added: bool) -> None:
+    ids = range(first, first + count)
+    columns = {
+        "이름": [None if i % 11 == 3 else f"도서관 \"{i}\"\n탭\t{i}" for i in ids],
+        "개수": [None if i % 13 == 4 else i * 7 - 20 for i in ids],
+        "위도": [None if i % 17 == 5 else (float("nan") if i % 19 == 6 else 37.5 + i / 3)
+               for i in ids],
+        "기준일자": [date(2020, 1, 1 + i % 28) for i in ids],
+        "갱신시각": [datetime(2024, 5, 1, 9, i % 60, 5, 0 if i % 2 else 1234) for i in ids],
+        "운영여부": [None if i % 23 == 9 else i % 3 == 0 for i in ids],
+    }
+    if added:
+        columns["추가"] = [f"새 열 {i}" for i in ids]
+    pq.write_table(pa.table(columns), path, row_group_size=10)
+
+
+@pytest.fixture
+def version(tmp_path: Path) -> VersionData:
+    first, second = tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"
+    _file(first, 0, 34, added=False)      # 4 row groups, the last of 4 rows; no 추가
+    _file(second, 34, 23, added=True)     # 3 row groups
+    schema = pq.read_schema(second)
+    return VersionData([str(first), str(second)], schema, rows=57)
+
+
+def _storage(tmp_path: Path, cache: RowGroupCache | None) -> LakeStorage:
+    storage = LakeStorage.from_settings(Settings(home=tmp_path / "home").prepare())
+    storage.row_groups = cache
+    return storage
+
+
+def _walk(storage: LakeStorage, data: VersionData, limit: int, **options: object
+          ) -> list[tuple[bytes, str, int, str | None]]:
+    """Every page of a reader following the cursor: JSON bytes, the Python page as text,
+    total and next cursor."""
+    pages, cursor = [], None
+    for _ in range(1000):      # a page that does not move the cursor on fails, not hangs
+        query = rows.parse_query(storage, data, SCHEMA, {}, sort=None,
+                                 columns=options.get("columns"), sample=options.get("sample"))
+        made, total, following = rows.page_json(query, version=1, limit=limit, cursor=cursor)
+        items, total_p, following_p = rows.page(query, version=1, limit=limit, cursor=cursor)
+        assert (total_p, following_p) == (total, following)
+        pages.append((made, json.dumps(items, ensure_ascii=False, default=str), total,
+                      following))
+        cursor = following
+        if cursor is None:
+            return pages
+    raise AssertionError("the cursor did not reach the end")
+
+
+@pytest.mark.parametrize(("limit", "options"), [
+    (7, {}), (25, {}), (10, {}), (3, {"columns": "추가,갱신시각,위도"}), (6, {"sample": 40}),
+    (1000, {}),
+])
+def test_kept_row_groups_give_the_pages_duckdb_reads(
+        tmp_path: Path, version: VersionData, limit: int, options: dict[str, object]) -> None:
+    cache = RowGroupCache(1 << 20)
+    kept = _walk(_storage(tmp_path, cache), version, limit, **options)
+    read = _walk(_storage(tmp_path, None), version, limit, **options)
+    assert kept == read
+    rows_seen = sum(len(json.loads(page[0])) for page in kept)
+    assert rows_seen == options.get("sample", 57)
+    assert cache.size > 0 or len(kept) == 1     # pages after the first came from the cache
+
+
+def test_the_cache_stays_in_its_bounds(tmp_path: Path) -> None:
+    path = tmp_path / "long.parquet"
+    _file(path, 0, 200, added=True)                        # 20 row groups
+    data = VersionData([str(path)], pq.read_schema(path), rows=200)
+    sizes = [size for _, size in rowgroups._layout(str(path))]   # the most each may take
+    largest = max(sizes)
+    decoded = sum(pq.ParquetFile(path).read_row_group(i).nbytes for i in range(len(sizes)))
+    small = RowGroupCache(largest * 4)          # the smallest cache that keeps these groups
+    assert decoded > small.max_bytes            # so some must be let go on the way
+    assert _walk(_storage(tmp_path, small), data, 9) == _walk(_storage(tmp_path, None), data, 9)
+    assert 0 < small.size <= small.max_bytes
+    tiny = RowGroupCache(min(sizes) * 4 - 1)    # every row group too large: DuckDB reads
+    assert _walk(_storage(tmp_path, tiny), data, 9) == _walk(_storage(tmp_path, None), data, 9)
+    assert tiny.size == 0
+
+
+def test_a_long_value_repeated_is_kept_at_its_stored_size(tmp_path: Path) -> None:
+    """2,000 rows of one 100 KB text would be 200 MB decoded plainly; kept as a dictionary
+    it is about its Parquet size, and pages still carry the whole value."""
+    path = tmp_path / "repeated.parquet"
+    long = "가나다라" * 8_500                                # ≈ 100 KB of UTF-8
+    pq.write_table(pa.table({"이름": [long] * 2_000, "개수": list(range(2_000))}), path)
+    data = VersionData([str(path)], pq.read_schema(path), rows=2_000)
+    cache = RowGroupCache(8 << 20)
+    storage = _storage(tmp_path, cache)
+    schema = [{"name": "이름", "type": "text"}, {"name": "개수", "type": "integer"}]
+    query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
+    _, _, cursor = rows.page_json(query, version=1, limit=3, cursor=None)
+    made, total, _ = rows.page_json(query, version=1, limit=3, cursor=cursor)
+    assert total == 2_000
+    assert json.loads(made) == [{"이름": long, "개수": n} for n in (3, 4, 5)]
+    assert 0 < cache.size < 1 << 20
