@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from ..config import Settings
@@ -38,9 +39,19 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_abandon, session, factory)
+        await _unblocked(_abandon, session, factory)
         raise
-    await run_in_threadpool(_finish, session, factory)
+    await _unblocked(_finish, session, factory)
+
+
+async def _unblocked(end: Callable[[Session, Callable[[], Session]], None], session: Session,
+                     factory: Callable[[], Session]) -> None:
+    """Run a session's end in a thread, as FastAPI ends a plain generator dependency: never
+    cancelled half-way (a client that went away still gets its connection returned), and not
+    queued behind the thread pool's limit (the threads holding it may be waiting for the
+    very connection this end gives back)."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(end, session, factory, limiter=anyio.CapacityLimiter(1))
 
 
 def _finish(session: Session, factory: Callable[[], Session]) -> None:

@@ -42,3 +42,44 @@ def test_a_failed_commit_is_an_error_answer() -> None:
     assert answer.status_code == 500
     assert "stored" not in answer.text
     assert sessions[0].rolled_back
+
+
+class TracingSession:
+    """Records what the request did with its session, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.info: dict[str, object] = {}
+
+    def commit(self) -> None:
+        self.calls.append("commit")
+
+    def rollback(self) -> None:
+        self.calls.append("rollback")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_a_session_is_committed_or_rolled_back_then_closed_once() -> None:
+    sessions: list[TracingSession] = []
+    app = FastAPI()
+
+    def factory() -> TracingSession:
+        sessions.append(TracingSession())
+        return sessions[-1]
+
+    app.state.session_factory = factory
+
+    @app.post("/ok")
+    def ok(session: DbSession) -> dict[str, bool]:
+        return {"stored": True}
+
+    @app.post("/fails")
+    def fails(session: DbSession) -> dict[str, bool]:
+        raise ValueError("the route broke")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.post("/ok").json() == {"stored": True}
+    assert client.post("/fails").status_code == 500
+    assert [s.calls for s in sessions] == [["commit", "close"], ["rollback", "close"]]
