@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dpghub.app import create_app
 from dpghub.config import Settings
+from dpghub.core import security
 from dpghub.core.audit import SIGNING_KEY_INFO
 from dpghub.core.db import make_engine, make_session_factory, migrate, transaction
 from dpghub.core.netcheck import Resolver, system_resolver
@@ -43,6 +45,26 @@ def unavailable(reason: str) -> None:
     if in_ci():
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+# The hub's own argon2 hasher (its production cost: 64 MiB, 3 passes, 4 lanes; about 0.2 s a
+# hash or a check on this 2-core machine). tests/unit/core/test_security.py checks passwords
+# with it; everywhere else the tests' hubs hash and check with argon2id at its cheapest cost,
+# the same algorithm, salt and hash lengths: a suite that makes a few thousand users and
+# sign-ins spent minutes in the hash alone. Hashes verify across costs (the cost is in the
+# hash), so the tests' hubs and the `dpghub` processes they start read each other's hashes.
+PRODUCTION_HASHER = security._hasher
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", TEST_HASHER)
+        patch.setattr(security, "_DUMMY_HASH", TEST_HASHER.hash("not-a-real-password"))
+        yield
 
 
 # --- databases ----------------------------------------------------------------------------

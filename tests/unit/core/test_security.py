@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dpghub.config import Settings
+from dpghub.core import security
 from dpghub.core.errors import Invalid
 from dpghub.core.pagination import decode_cursor, encode_cursor
 from dpghub.core.security import (
@@ -18,6 +19,14 @@ from dpghub.core.security import (
     public_key_bytes,
     verify_password,
 )
+from tests.conftest import PRODUCTION_HASHER
+
+
+@pytest.fixture(autouse=True)
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub's own hasher here (the other tests use a cheap one, tests/conftest.py)."""
+    monkeypatch.setattr(security, "_hasher", PRODUCTION_HASHER)
+    monkeypatch.setattr(security, "_DUMMY_HASH", PRODUCTION_HASHER.hash("not-a-real-password"))
 
 
 def test_password_hash_verifies_only_the_right_password() -> None:
