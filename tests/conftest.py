@@ -112,14 +112,32 @@ def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
     return url
 
 
+# The sequences of the tables' id columns that have handed out a value since they last
+# (re)started, with the table that owns each
+USED_SEQUENCES = text("""
+    SELECT format('%I.%I', q.schemaname, q.sequencename), t.relname
+    FROM pg_sequences q
+    JOIN pg_namespace n ON n.nspname = q.schemaname
+    JOIN pg_class s ON s.relnamespace = n.oid AND s.relname = q.sequencename
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+                    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE q.last_value IS NOT NULL""")
+
+
 def empty_database(engine: Engine) -> None:
+    """Every table emptied (children first) and, on PostgreSQL, the id sequences of the
+    tables restarted: the state `TRUNCATE … RESTART IDENTITY CASCADE` of every table leaves,
+    which took over a second after each test here (a TRUNCATE makes new files for each of
+    the 76 tables); deleting the few rows a test made takes milliseconds."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+            for sequence, table in conn.execute(USED_SEQUENCES).all():
+                if table in tables:
+                    conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 # --- the hub ------------------------------------------------------------------------------
