@@ -54,20 +54,43 @@ def hub_env(home: Path) -> dict[str, str]:
     return env
 
 
-def dpghub(env: dict[str, str], *args: str) -> str:
-    """Run the `dpghub` command line; its standard output, or a failure showing both streams."""
-    if not DPGHUB.exists():
-        pytest.fail(f"the dpghub script is missing next to the interpreter: {DPGHUB}")
-    done = subprocess.run([str(DPGHUB), *args], env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, f"dpghub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+# Runs the commands given as JSON in its first argument, in order, through the command line's
+# own typer app (what the `dpghub` script runs); prints their outputs as JSON, or exits 1 at
+# the first that fails, saying which and what it printed
+_IN_ONE_PROCESS = """
+import json, sys
+from typer.testing import CliRunner
+from dpghub.cli import app
+outputs = []
+for args in json.loads(sys.argv[1]):
+    done = CliRunner().invoke(app, args)
+    if done.exit_code != 0:
+        sys.stderr.write(f"dpghub {' '.join(args)} failed ({done.exit_code}):\\n{done.output}")
+        if done.exc_info and not isinstance(done.exception, SystemExit):
+            import traceback
+            traceback.print_exception(*done.exc_info)
+        sys.exit(1)
+    outputs.append(done.stdout)
+json.dump(outputs, sys.stdout)
+"""
 
 
-def init_hub(env: dict[str, str]) -> None:
-    """A fresh database with the operator (OPERATOR_EMAIL / OPERATOR_PASSWORD)."""
-    out = dpghub(env, "init", "--admin-password", OPERATOR_PASSWORD)
+def dpghub_each(env: dict[str, str], *commands: tuple[str, ...]) -> list[str]:
+    """Several `dpghub` commands, in order, in one process; their standard outputs. A fixture
+    preparing a hub runs a dozen or more, and each process would import the whole hub first
+    (about 2 s of a core here)."""
+    done = subprocess.run([sys.executable, "-c", _IN_ONE_PROCESS, json.dumps(commands)],
+                          env=env, capture_output=True, text=True, timeout=120 * len(commands))
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout)
+
+
+def init_hub(env: dict[str, str], *commands: tuple[str, ...]) -> list[str]:
+    """A fresh database with the operator (OPERATOR_EMAIL / OPERATOR_PASSWORD), then the
+    `dpghub` `commands` (dpghub_each); their outputs."""
+    out, *outputs = dpghub_each(env, ("init", "--admin-password", OPERATOR_PASSWORD), *commands)
     assert OPERATOR_PASSWORD in out  # it prints the operator's password
+    return outputs
 
 
 def _free_port() -> int:

@@ -29,7 +29,6 @@ from tests.e2e.conftest import (
     WAIT_MS,
     axe_violations,
     describe,
-    dpghub,
     hub_env,
     init_hub,
     serving,
@@ -142,15 +141,17 @@ def _load_content(base: str, token: str) -> Portal:
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     folder = tmp_path_factory.mktemp("a11y")
     env = hub_env(folder / "home")
-    init_hub(env)
-    dpghub(env, "org", "create", ORG, "--name-ko", "서울도서관", "--name-en", "Seoul Library",
-           "--kind", "public", "--verified")
-    dpghub(env, "org", "create", SUPPLIER, "--name-ko", "에이아이랩", "--name-en", "AI Lab",
-           "--kind", "company")      # supplies an AI service in the /ai page's lead case
-    dpghub(env, "user", "create", PROVIDER, "--org", ORG, "--role", "admin", "--password",
-           PROVIDER_PASSWORD, "--name", "김사서")
-    token = dpghub(env, "token", "create", PROVIDER, "--name", "sample content", "--scope",
-                   "read", "--scope", "write", "--days", "1").strip()
+    *_, token = init_hub(
+        env,
+        ("org", "create", ORG, "--name-ko", "서울도서관", "--name-en", "Seoul Library",
+         "--kind", "public", "--verified"),
+        ("org", "create", SUPPLIER, "--name-ko", "에이아이랩", "--name-en", "AI Lab",
+         "--kind", "company"),      # supplies an AI service in the /ai page's lead case
+        ("user", "create", PROVIDER, "--org", ORG, "--role", "admin", "--password",
+         PROVIDER_PASSWORD, "--name", "김사서"),
+        ("token", "create", PROVIDER, "--name", "sample content", "--scope", "read",
+         "--scope", "write", "--days", "1"))
+    token = token.strip()
     with serving(env, folder / "serve.log") as base:
         yield _load_content(base, token)
 

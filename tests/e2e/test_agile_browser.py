@@ -26,7 +26,6 @@ from tests.e2e.conftest import (
     WAIT_MS,
     axe_violations,
     describe,
-    dpghub,
     hub_env,
     init_hub,
     serving,
@@ -77,14 +76,16 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """The ministry, its editor, a citizen, the service and its agile project with a backlog."""
     folder = tmp_path_factory.mktemp("agile")
     env = hub_env(folder / "home")
-    init_hub(env)
-    dpghub(env, "org", "create", ORG, "--name-ko", "행정안전부", "--name-en",
-           "Ministry of the Interior and Safety", "--kind", "public", "--verified")
-    dpghub(env, "user", "create", TEAM, "--org", ORG, "--role", "editor", "--password",
-           TEAM_PASSWORD, "--name", "김팀원")
-    dpghub(env, "user", "create", CITIZEN, "--password", CITIZEN_PASSWORD, "--name", "이시민")
-    token = dpghub(env, "token", "create", TEAM, "--name", "agile setup", "--scope", "read",
-                   "--scope", "write", "--days", "1").strip()
+    *_, token = init_hub(
+        env,
+        ("org", "create", ORG, "--name-ko", "행정안전부", "--name-en",
+         "Ministry of the Interior and Safety", "--kind", "public", "--verified"),
+        ("user", "create", TEAM, "--org", ORG, "--role", "editor", "--password",
+         TEAM_PASSWORD, "--name", "김팀원"),
+        ("user", "create", CITIZEN, "--password", CITIZEN_PASSWORD, "--name", "이시민"),
+        ("token", "create", TEAM, "--name", "agile setup", "--scope", "read",
+         "--scope", "write", "--days", "1"))
+    token = token.strip()
     with serving(env, folder / "serve.log") as base:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
                           timeout=30) as api:

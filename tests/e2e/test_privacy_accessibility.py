@@ -26,7 +26,6 @@ from tests.e2e.conftest import (
     Screen,
     axe_violations,
     describe,
-    dpghub,
     hub_env,
     init_hub,
     serving,
@@ -116,21 +115,26 @@ def _load(base: str, tokens: dict[str, str]) -> Sample:
 def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     folder = tmp_path_factory.mktemp("privacy-a11y")
     env = hub_env(folder / "home")
-    init_hub(env)
+    commands: list[tuple[str, ...]] = []
     for slug, ko, en, kind in (("hospital", "한빛병원", "Hanbit Hospital", "company"),
                                ("welfare", "복지부", "Welfare Ministry", "public"),
                                ("institute", "사회연구원", "Social Research Institute",
                                 "research")):
-        dpghub(env, "org", "create", slug, "--name-ko", ko, "--name-en", en, "--kind", kind)
+        commands.append(("org", "create", slug, "--name-ko", ko, "--name-en", en,
+                         "--kind", kind))
     for email, org in ((HOSPITAL, "hospital"), (WELFARE, "welfare"), (RESEARCHER, "institute")):
-        dpghub(env, "user", "create", email, "--org", org, "--role", "admin", "--password",
-               PASSWORD)
+        commands.append(("user", "create", email, "--org", org, "--role", "admin",
+                         "--password", PASSWORD))
     for email, role in ((KEYS, "key_manager"), *((r, "reviewer") for r in REVIEWERS)):
-        dpghub(env, "user", "create", email, "--password", PASSWORD)
-        dpghub(env, "user", "grant", email, role)
-    tokens = {email: dpghub(env, "token", "create", email, "--name", "sample content",
-                            "--scope", "read", "--scope", "write", "--days", "1").strip()
-              for email in (HOSPITAL, WELFARE, RESEARCHER, KEYS, REVIEWERS[0])}
+        commands.append(("user", "create", email, "--password", PASSWORD))
+        commands.append(("user", "grant", email, role))
+    with_tokens = (HOSPITAL, WELFARE, RESEARCHER, KEYS, REVIEWERS[0])
+    for email in with_tokens:
+        commands.append(("token", "create", email, "--name", "sample content", "--scope", "read",
+                         "--scope", "write", "--days", "1"))
+    outputs = init_hub(env, *commands)
+    tokens = {email: out.strip()
+              for email, out in zip(with_tokens, outputs[-len(with_tokens):], strict=True)}
     with serving(env, folder / "serve.log") as base:
         yield _load(base, tokens)
 

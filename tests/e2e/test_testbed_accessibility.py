@@ -26,7 +26,6 @@ from tests.e2e.conftest import (
     Screen,
     axe_violations,
     describe,
-    dpghub,
     hub_env,
     init_hub,
     serving,
@@ -107,15 +106,17 @@ def _load(base: str, dev_token: str, helper_token: str, dev_url: str,
 def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     folder = tmp_path_factory.mktemp("testbed-a11y")
     env = hub_env(folder / "home")
-    init_hub(env)
-    dpghub(env, "org", "create", "startup", "--name-ko", "거래처랩", "--name-en", "Partner Lab",
-           "--kind", "company")
-    dpghub(env, "user", "create", DEV, "--org", "startup", "--role", "admin", "--password",
-           PASSWORDS[DEV], "--name", "김개발")
-    dpghub(env, "user", "create", HELPER, "--password", PASSWORDS[HELPER], "--name", "지원 담당")
-    dpghub(env, "user", "role", HELPER, "supporter")
-    tokens = [dpghub(env, "token", "create", email, "--name", "sample content", "--scope",
-                     "read", "--scope", "write", "--days", "1").strip() for email in (DEV, HELPER)]
+    *_, dev_token, helper_token = init_hub(
+        env,
+        ("org", "create", "startup", "--name-ko", "거래처랩", "--name-en", "Partner Lab",
+         "--kind", "company"),
+        ("user", "create", DEV, "--org", "startup", "--role", "admin", "--password",
+         PASSWORDS[DEV], "--name", "김개발"),
+        ("user", "create", HELPER, "--password", PASSWORDS[HELPER], "--name", "지원 담당"),
+        ("user", "role", HELPER, "supporter"),
+        *(("token", "create", email, "--name", "sample content", "--scope", "read", "--scope",
+           "write", "--days", "1") for email in (DEV, HELPER)))
+    tokens = [dev_token.strip(), helper_token.strip()]
     with devserver(slow_s=0.05) as dev, serving(env, folder / "serve.log") as base:
         yield _load(base, *tokens, dev.base_url, dev.spec)
 
