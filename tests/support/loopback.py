@@ -24,16 +24,24 @@ def serve_asgi(app: Any, host: str = "127.0.0.1", port: int | None = None) -> It
     """`app` answering real HTTP at the yielded `http://host:port` until the block ends."""
     import uvicorn
 
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
+    # a free port can be taken by another process before the server binds it (the suite runs
+    # in parallel processes): then the server's thread ends at once, and another port is tried
+    for _ in range(1 if port else 3):
+        bound = port or free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=bound, log_level="error",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and thread.is_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        if server.started:
+            break
+    else:
+        raise RuntimeError("the test server did not start")
+    port = bound
     try:
         yield f"http://{host}:{port}"
     finally:
