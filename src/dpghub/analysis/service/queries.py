@@ -78,9 +78,7 @@ def run_query(
     answer = _answer(session, actor=actor, storage=storage, settings=settings,
                      queries=queries, request=request, ckan_names=ckan_names)
     rows = answer.rows.rows if isinstance(answer.rows, Rows) else answer.rows
-    return schemas.QueryResult(
-        columns=[schemas.ColumnInfo(**c) for c in answer.columns], rows=rows,
-        truncated=answer.truncated, elapsed_ms=answer.elapsed_ms, datasets=answer.datasets)
+    return _result(answer, rows)
 
 
 def run_query_json(
@@ -93,15 +91,15 @@ def run_query_json(
     answer = _answer(session, actor=actor, storage=storage, settings=settings,
                      queries=queries, request=request)
     if not isinstance(answer.rows, Rows):         # Spark's rows are Python values
-        return schemas.QueryResult(
-            columns=[schemas.ColumnInfo(**c) for c in answer.columns], rows=answer.rows,
-            truncated=answer.truncated, elapsed_ms=answer.elapsed_ms,
-            datasets=answer.datasets).model_dump_json().encode()
-    head = schemas.QueryResult(
-        columns=[schemas.ColumnInfo(**c) for c in answer.columns], rows=[],
-        truncated=answer.truncated, elapsed_ms=answer.elapsed_ms,
-        datasets=answer.datasets).model_dump_json(exclude={"rows"}).encode()
+        return _result(answer, answer.rows).model_dump_json().encode()
+    head = _result(answer, []).model_dump_json(exclude={"rows"}).encode()
     return b"".join((head[:-1], b',"rows":', answer.rows.json, b"}"))
+
+
+def _result(answer: _Answer, rows: list[list[Any]]) -> schemas.QueryResult:
+    return schemas.QueryResult(
+        columns=[schemas.ColumnInfo(**c) for c in answer.columns], rows=rows,
+        truncated=answer.truncated, elapsed_ms=answer.elapsed_ms, datasets=answer.datasets)
 
 
 @dataclass
