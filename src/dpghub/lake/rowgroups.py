@@ -51,7 +51,7 @@ class RowGroupCache:
                 if size * 4 > self.max_bytes:
                     return None
                 take = min(count - skip, wanted)
-                pieces.append(_conform(self._group(path, index, size).slice(skip, take),
+                pieces.append(_conform(self._group(path, index).slice(skip, take),
                                        schema, names))
                 skip, wanted = 0, wanted - take
                 if wanted <= 0:
@@ -63,7 +63,7 @@ class RowGroupCache:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None
 
-    def _group(self, path: str, index: int, size: int) -> pa.Table:
+    def _group(self, path: str, index: int) -> pa.Table:
         key = (path, index)
         with self._lock:
             found = self._groups.get(key)

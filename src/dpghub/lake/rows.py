@@ -179,14 +179,14 @@ def _counted_page(con: duckdb.DuckDBPyConnection, query: RowQuery, limit: int, o
     filter value that does not fit its column is refused here)."""
     where, params = query.where()
     known = query.data.rows if query.data.files else 0
+    total: int | None = None
     if not query.filters and known is not None:   # every row: the Delta log has the count
         total = known if query.sample is None else min(known, query.sample)
         if (kept := _from_row_groups(query, limit, offset, total)) is not None:
             con.register("page_rows", kept)
             return f"SELECT {query.select()} FROM page_rows", [], total
-        source = query.source(con)
-    else:
-        source = query.source(con)
+    source = query.source(con)
+    if total is None:
         total = _run(con, f"SELECT count(*) FROM {source}{where}", params).fetchall()[0][0]
     return (f"SELECT {query.select()} FROM {source}{where}{query.order()}"
             f" LIMIT {int(limit)} OFFSET {offset}", params, total)
@@ -197,7 +197,7 @@ def _from_row_groups(query: RowQuery, limit: int, offset: int, total: int) -> pa
     reader following a cursor through every row in stored order; None for other reads
     (the first page, a sort, or when the cache cannot serve them)."""
     cache = query.storage.row_groups
-    if cache is None or offset <= 0 or offset >= total or query.sort or not query.data.files:
+    if cache is None or offset <= 0 or offset >= total or query.sort:
         return None
     names = query.columns or [c["name"] for c in query.schema]
     return cache.rows(query.data.files, query.data.schema, names, offset,
