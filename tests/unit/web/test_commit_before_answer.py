@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -24,15 +26,21 @@ class FailingSession:
         pass
 
 
-def test_a_failed_commit_is_an_error_answer() -> None:
-    sessions: list[FailingSession] = []
+def app_making(kind: type[Any]) -> tuple[FastAPI, list[Any]]:
+    """An app whose requests get sessions of `kind`, and the list of those made."""
+    sessions: list[Any] = []
     app = FastAPI()
 
-    def factory() -> FailingSession:
-        sessions.append(FailingSession())
+    def factory() -> Any:
+        sessions.append(kind())
         return sessions[-1]
 
     app.state.session_factory = factory
+    return app, sessions
+
+
+def test_a_failed_commit_is_an_error_answer() -> None:
+    app, sessions = app_making(FailingSession)
 
     @app.post("/change")
     def change(session: DbSession) -> dict[str, bool]:
@@ -62,14 +70,7 @@ class TracingSession:
 
 
 def test_a_session_is_committed_or_rolled_back_then_closed_once() -> None:
-    sessions: list[TracingSession] = []
-    app = FastAPI()
-
-    def factory() -> TracingSession:
-        sessions.append(TracingSession())
-        return sessions[-1]
-
-    app.state.session_factory = factory
+    app, sessions = app_making(TracingSession)
 
     @app.post("/ok")
     def ok(session: DbSession) -> dict[str, bool]:
