@@ -9,6 +9,9 @@ killed when it passes its time limit. Kept light to import: a worker imports thi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -155,10 +158,6 @@ def translate(exc: BaseException, memory_mb: int) -> HubError:
 
 def plain(value: Any) -> Any:
     """A result value as JSON carries it (dates as ISO 8601, decimals as numbers)."""
-    from datetime import date, datetime
-    from datetime import time as clock
-    from decimal import Decimal
-
     if isinstance(value, (datetime, date, clock)):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -231,13 +231,13 @@ def _json_rows(rows: list[tuple[Any, ...]]) -> bytes:
     """The rows as a compact JSON array of arrays, exactly as the hub's answer carries them
     (the hub places these bytes in its answer unparsed): a float that is not a number or is
     infinite is null, since JSON has no word for it."""
-    values = [[sandbox.plain(v) for v in row] for row in rows]
     try:
-        try:
-            text = json.dumps(values, ensure_ascii=False, allow_nan=False,
+        try:   # the encoder asks `_json_value` only for what it has no name for (dates,
+            # decimals): a value-by-value pass in Python cost 1.5 ms per 100 rows of 6 columns
+            text = json.dumps(rows, ensure_ascii=False, allow_nan=False,
                               separators=(",", ":"), default=_json_value)
         except ValueError:                              # NaN or ±infinity somewhere
-            text = json.dumps(_finite(values), ensure_ascii=False, allow_nan=False,
+            text = json.dumps(_finite(rows), ensure_ascii=False, allow_nan=False,
                               separators=(",", ":"), default=_json_value)
     except (TypeError, ValueError) as exc:
         raise Invalid("A value in the result cannot be sent as JSON ({reason}); ask for "
@@ -248,17 +248,18 @@ def _json_rows(rows: list[tuple[Any, ...]]) -> bytes:
 
 def _finite(value: Any) -> Any:
     """`value` with every non-finite float (also inside lists and structs) made None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
-    return sandbox.plain(value)
+    value = sandbox.plain(value)       # a decimal is a float from here
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
 
 
 def _json_value(value: Any) -> Any:
-    """Values inside lists and structs, and the types JSON has no name for."""
+    """A value JSON has no name for (a date, a decimal, bytes, …), at any depth."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).decode("utf-8", "replace")
     plain = sandbox.plain(value)

@@ -201,6 +201,17 @@ def test_json_answer_has_null_where_json_has_no_number(lake: Lake) -> None:
     assert empty["rows"] == [] and empty["truncated"] is False
 
 
+def test_values_json_has_no_name_for_are_written_beside_a_nan(lake: Lake) -> None:
+    """The encoder asks for dates, decimals and bytes itself; a NaN in the same rows sends
+    them down the second path, which must write them the same way."""
+    plain = "DATE '2020-07-01' AS day, 1.50::DECIMAL(4, 2) AS dec, TIME '09:30' AS at, " \
+            "'\\xEB\\xB0\\x94'::BLOB AS raw"
+    for extra, tail in (("", []), (", 'nan'::DOUBLE AS nan", [None])):
+        answer = query(lake, f"SELECT {plain}{extra}")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["rows"] == [["2020-07-01", 1.5, "09:30:00", "바", *tail]]
+
+
 def test_history_counts_the_rows_sent(fused: Lake) -> None:
     query(fused, "SELECT 도서관명 FROM molit.libraries", limit=7)
     query(fused, "SELECT 1 AS one WHERE false")
