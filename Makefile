@@ -5,8 +5,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # The suite in parallel processes, a test file per process at a time (its module fixtures
-# are built once); `make test PYTEST_ARGS=` runs it in one process.
-PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
+# are built once); `make test PYTEST_ARGS=` runs it in one process. Files are handed out in
+# the order collected (acceptance, e2e, integration, then the many short unit files), not
+# most tests first: that put the slow one-test files (the schema fuzz, the fresh install, the
+# browser journeys) last, where one process ran them alone while the others had finished.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile --no-loadscope-reorder
 # `-e`: the checkout is installed editable. `make run EDITABLE=` installs it as a user does
 # (`pip install .`); tests/acceptance/test_fresh_install.py runs it so, in a new venv.
 EDITABLE ?= -e

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from dpghub.analysis.workers import QueryPool
 from dpghub.app import create_app
 from dpghub.config import Settings
 from dpghub.core import security
@@ -218,11 +219,35 @@ def resolve_for_tests(host: str, port: int) -> list[str]:
     return system_resolver(host, port)
 
 
+def no_query_worker_at_start(pool: QueryPool) -> None:
+    """The hub's query pool starts no worker with the app; its first query starts one, as
+    the pool does whenever it has none (the pool's own path after a worker died).
+
+    A hub starts a worker process with the app so that its first query need not wait; the
+    process imports the hub and DuckDB first, about 0.3 s of a core, and most test hubs make
+    no query. `dpghub serve` (the browser and acceptance tests, tests/support/server.py)
+    still starts one with the app, and so does a hub built with `worker_at_start=True`
+    (tests/integration/analysis/test_query_workers.py checks it)."""
+    start = pool.start
+
+    def start_without_a_worker() -> QueryPool:
+        with pool.changed:
+            pool.starting += 1      # start() spawns a worker only when none is starting
+            try:
+                return start()
+            finally:
+                pool.starting -= 1
+
+    pool.start = start_without_a_worker  # type: ignore[method-assign]
+
+
 def build_hub(tmp_path: Path, db_url: str, *, resolver: Resolver = resolve_for_tests,
-              **overrides: Any) -> Iterator[Hub]:
+              worker_at_start: bool = False, **overrides: Any) -> Iterator[Hub]:
     settings = Settings(home=tmp_path / "home", database_url=db_url,
                         **{"gateway_allowed_networks": TEST_NETWORKS, **overrides})
     app = create_app(settings, resolver=resolver)
+    if not worker_at_start:
+        no_query_worker_at_start(app.state.queries)
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     factory.configure(info={SIGNING_KEY_INFO: load_signing_key(settings.home)})

@@ -131,6 +131,7 @@ def test_restricted_and_sensitive_datasets(fused: Lake) -> None:
 def test_time_limit_stops_a_cross_join(fused: Lake) -> None:
     import time
 
+    assert query(fused, "SELECT 1").status_code == 200   # a worker has started
     started = time.perf_counter()
     answer = query(fused, "SELECT count(*) FROM molit.ev a, molit.ev b, molit.ev c",
                    timeout_ms=500)

@@ -66,6 +66,16 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def test_a_worker_starts_with_the_hub(tmp_path: Path, sqlite_url: str) -> None:
+    """Before any query, so that the first need not wait for one (the other tests' hubs start
+    theirs at their first query: tests/conftest.py)."""
+    for hub in build_hub(tmp_path, sqlite_url, worker_at_start=True):
+        pool = hub.app.state.queries
+        with pool.changed:
+            assert pool.changed.wait_for(lambda: pool.idle, timeout=60), pool.failure   # noqa: B023
+        assert len(pool.pids()) == 1
+
+
 @pytest.mark.parametrize("bomb", BOMBS)
 def test_list_bombs_are_refused_and_the_hub_answers_the_next_query(small: Hub, bomb: str
                                                                    ) -> None:

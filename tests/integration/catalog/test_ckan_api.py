@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import ckanapi
 import pytest
 
+from tests.support.cli import init_hub
 from tests.support.lake import EV, LIBRARY
 from tests.support.server import start
-
-DPGHUB = str(Path(sys.executable).parent / "dpghub")
 
 
 @pytest.fixture(scope="module")
@@ -26,18 +22,16 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     home = tmp_path_factory.mktemp("ckan") / "home"
     env = {**os.environ, "DPGHUB_HOME": str(home)}
     env.pop("DPGHUB_DATABASE_URL", None)
-    subprocess.run([DPGHUB, "init", "--admin-password", "operator-pass-1"], env=env, check=True,
-                   capture_output=True)
-    for org, name_ko in (("mcst", "문화체육관광부"), ("me", "환경부")):
-        subprocess.run([DPGHUB, "org", "create", org, "--name-ko", name_ko, "--name-en", org,
-                        "--kind", "public"], env=env, check=True, capture_output=True)
-    subprocess.run([DPGHUB, "ingest", str(LIBRARY), "--org", "mcst", "--dataset", "libraries",
-                    "--title", "전국도서관표준데이터"], env=env, check=True, capture_output=True)
-    subprocess.run([DPGHUB, "ingest", str(EV), "--org", "me", "--dataset", "ev-chargers",
-                    "--title", "전국전기차충전소표준데이터", "--access", "restricted"], env=env,
-                   check=True, capture_output=True)
-    token = subprocess.run([DPGHUB, "token", "create", "admin@dpghub.kr", "--name", "ckan"],
-                           env=env, check=True, capture_output=True, text=True).stdout.strip()
+    *_, token = init_hub(  # in one process: each `dpghub` process imports the whole hub first
+        env,
+        *(("org", "create", org, "--name-ko", name_ko, "--name-en", org, "--kind", "public")
+          for org, name_ko in (("mcst", "문화체육관광부"), ("me", "환경부"))),
+        ("ingest", str(LIBRARY), "--org", "mcst", "--dataset", "libraries",
+         "--title", "전국도서관표준데이터"),
+        ("ingest", str(EV), "--org", "me", "--dataset", "ev-chargers",
+         "--title", "전국전기차충전소표준데이터", "--access", "restricted"),
+        ("token", "create", "admin@dpghub.kr", "--name", "ckan"))
+    token = token.strip()
     for base in start(home):
         yield base, token
 
