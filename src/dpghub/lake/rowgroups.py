@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+Kept = TypeVar("Kept", pa.Table, pa.Array)   # a row group, or an array made from one
 
 
 class RowGroupCache:
@@ -24,7 +28,7 @@ class RowGroupCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._groups: OrderedDict[tuple[str, int], pa.Table] = OrderedDict()
+        self._groups: OrderedDict[tuple[Any, ...], pa.Table | pa.Array] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
@@ -33,13 +37,12 @@ class RowGroupCache:
         """Bytes held now."""
         return self._size
 
-    def rows(self, files: list[str], schema: pa.Schema, names: list[str], offset: int,
-             limit: int) -> pa.Table | None:
-        """Rows `offset` to `offset + limit` of `files` read one after another (as DuckDB
-        reads them), with the columns `names` (a column a file lacks is null, typed as in
-        `schema`); None when a row group they fall in is too large to keep, or the files'
-        columns do not line up (the caller reads them another way)."""
-        pieces: list[pa.Table] = []
+    def pieces(self, files: list[str], offset: int, limit: int
+               ) -> list[tuple[str, int, int, int]] | None:
+        """Where rows `offset` to `offset + limit` of `files` read one after another (as
+        DuckDB reads them) lie: (file, row group, first row in it, rows), in order; None when
+        a row group they fall in is too large to keep."""
+        pieces: list[tuple[str, int, int, int]] = []
         skip, wanted = offset, limit
         for path in files:
             if wanted <= 0:
@@ -51,36 +54,55 @@ class RowGroupCache:
                 if size * 4 > self.max_bytes:
                     return None
                 take = min(count - skip, wanted)
-                pieces.append(_conform(self._group(path, index).slice(skip, take),
-                                       schema, names))
+                pieces.append((path, index, skip, take))
                 skip, wanted = 0, wanted - take
                 if wanted <= 0:
                     break
+        return pieces
+
+    def rows(self, files: list[str], schema: pa.Schema, names: list[str], offset: int,
+             limit: int) -> pa.Table | None:
+        """Rows `offset` to `offset + limit` of `files` read one after another, with the
+        columns `names` (a column a file lacks is null, typed as in `schema`); None when a
+        row group they fall in is too large to keep, or the files' columns do not line up
+        (the caller reads them another way)."""
+        pieces = self.pieces(files, offset, limit)
+        if pieces is None:
+            return None
         if not pieces:
             return _conform(pa.table({}), schema, names)
+        tables = [_conform(self.group(path, index).slice(skip, take), schema, names)
+                  for path, index, skip, take in pieces]
         try:
-            return pa.concat_tables(pieces, promote_options="permissive")
+            return pa.concat_tables(tables, promote_options="permissive")
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None
 
-    def _group(self, path: str, index: int) -> pa.Table:
-        key = (path, index)
+    def group(self, path: str, index: int) -> pa.Table:
+        """Row group `index` of the file at `path`, decoded (kept, if it fits)."""
+        # text stays dictionary-encoded, so a column of one long value repeated takes its
+        # Parquet size in memory, not that value times the rows
+        return self.kept((path, index), lambda: pq.ParquetFile(
+            path, read_dictionary=_texts(path)).read_row_group(index))
+
+    def kept(self, key: tuple[Any, ...], make: Callable[[], Kept]) -> Kept:
+        """What `key` names, made by `make` the first time and kept while it fits: a row
+        group, or something made from one (its columns' JSON, `lake.pagejson`). Made outside
+        the lock, so a slow one holds no other reader up."""
         with self._lock:
             found = self._groups.get(key)
             if found is not None:
                 self._groups.move_to_end(key)
-                return found
-        # decoded outside the lock; text stays dictionary-encoded, so a column of one long
-        # value repeated takes its Parquet size in memory, not that value times the rows
-        table = pq.ParquetFile(path, read_dictionary=_texts(path)).read_row_group(index)
+                return found  # type: ignore[return-value]  # `key` names what `make` made
+        made = make()
         with self._lock:
-            if key not in self._groups and table.nbytes * 4 <= self.max_bytes:
-                self._groups[key] = table
-                self._size += table.nbytes
+            if key not in self._groups and made.nbytes * 4 <= self.max_bytes:
+                self._groups[key] = made
+                self._size += made.nbytes
                 while self._size > self.max_bytes and len(self._groups) > 1:
                     _, dropped = self._groups.popitem(last=False)
                     self._size -= dropped.nbytes
-        return table
+        return made
 
 
 @lru_cache(maxsize=1024)
@@ -103,12 +125,17 @@ def _texts(path: str) -> tuple[str, ...]:
 
 
 def _conform(table: pa.Table, schema: pa.Schema, names: list[str]) -> pa.Table:
-    """`table` with exactly the columns `names`, in that order; missing ones null."""
+    """`table` with exactly the columns `names`, in that order, typed as in `schema`;
+    missing ones null."""
     rows = table.num_rows
     columns = []
     for name in names:
         if name in table.column_names:
-            columns.append(table.column(name))
+            column = table.column(name)
+            wanted = schema.field(name).type if name in schema.names else column.type
+            if column.type != wanted and not pa.types.is_dictionary(column.type):
+                column = column.cast(wanted)   # a file written before the column was widened
+            columns.append(column)
         else:
             kind = schema.field(name).type if name in schema.names else pa.string()
             columns.append(pa.nulls(rows, kind))

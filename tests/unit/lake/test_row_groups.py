@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dpghub.config import Settings
-from dpghub.lake import rowgroups, rows
+from dpghub.lake import pagejson, rowgroups, rows
 from dpghub.lake.rowgroups import RowGroupCache
 from dpghub.lake.storage import LakeStorage
 from dpghub.lake.tables import VersionData
@@ -121,3 +121,57 @@ def test_a_long_value_repeated_is_kept_at_its_stored_size(tmp_path: Path) -> Non
     assert total == 2_000
     assert json.loads(made) == [{"이름": long, "개수": n} for n in (3, 4, 5)]
     assert 0 < cache.size < 1 << 20
+
+
+def test_a_column_widened_in_a_later_file_reads_as_the_version_types_it(tmp_path: Path) -> None:
+    """A file written before `개수` became a decimal holds integers; DuckDB reads the version
+    with the wider type, and kept pages, from either file, say the same."""
+    first, second = tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"
+    pq.write_table(pa.table({"개수": pa.array(range(30), pa.int64())}), first,
+                   row_group_size=10)
+    pq.write_table(pa.table({"개수": pa.array([n + 0.5 for n in range(30)])}), second,
+                   row_group_size=10)
+    data = VersionData([str(first), str(second)], pq.read_schema(second), rows=60)
+    schema = [{"name": "개수", "type": "decimal"}]
+
+    def walk(storage: LakeStorage) -> list[bytes]:
+        pages, cursor = [], None
+        while True:
+            query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
+            made, _, cursor = rows.page_json(query, version=1, limit=7, cursor=cursor)
+            pages.append(made)
+            if cursor is None:
+                return pages
+
+    kept = walk(_storage(tmp_path, RowGroupCache(1 << 20)))
+    assert kept == walk(_storage(tmp_path, None))
+    assert json.loads(kept[1])[0] == {"개수": 7.0} and b"7.0" in kept[1]
+
+
+def test_kept_pages_write_each_row_groups_json_once(
+        tmp_path: Path, version: VersionData, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second reader of the same rows gets its pages from JSON already written: DuckDB is
+    not asked to write any value again."""
+    storage = _storage(tmp_path, RowGroupCache(1 << 20))
+    first = _walk(storage, version, 8)
+    written: list[int] = []
+    real = pagejson._json_each
+    monkeypatch.setattr(pagejson, "_json_each",
+                        lambda con, values, hub_type: written.append(len(values))
+                        or real(con, values, hub_type))
+    assert _walk(storage, version, 8) == first
+    assert written == []
+
+
+def test_python_pages_of_a_widened_column_have_the_version_type(tmp_path: Path) -> None:
+    first, second = tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"
+    pq.write_table(pa.table({"개수": pa.array(range(10), pa.int64())}), first)
+    pq.write_table(pa.table({"개수": pa.array([0.5] * 10)}), second)
+    data = VersionData([str(first), str(second)], pq.read_schema(second), rows=20)
+    storage = _storage(tmp_path, RowGroupCache(1 << 20))
+    query = rows.parse_query(storage, data, [{"name": "개수", "type": "decimal"}], {},
+                             sort=None, columns=None)
+    _, _, cursor = rows.page(query, version=1, limit=2, cursor=None)
+    items, _, _ = rows.page(query, version=1, limit=3, cursor=cursor)
+    assert items == [{"개수": 2.0}, {"개수": 3.0}, {"개수": 4.0}]
+    assert all(type(item["개수"]) is float for item in items)
