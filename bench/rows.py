@@ -117,6 +117,9 @@ def main() -> None:
             print(f"    a page at the goal may take {budget * 1000:.1f} ms in all; the client's "
                   f"JSON parse took {parsing / pages * 1000:.1f} ms a page and a bare round "
                   f"trip (health) {round_trip(hub.base) * 1000:.1f} ms")
+            served = count / (seconds - parsing)
+            print(f"    the same pages without the client's parse: {served:,.0f} rows/s, "
+                  f"{served / base_rate['json']:.2f}× (for comparison only; the goal counts it)")
     print("medians:")
     for fmt, found in ratios.items():
         middle = statistics.median(found)
