@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ..catalog import service as catalog
 from ..core.errors import Invalid, Unauthenticated
@@ -246,7 +246,9 @@ def usage(session: DbSession, actor: ApiActor, service_ref: Annotated[
     return schemas.Usage(**metrics.usage(session, app_id=owned.id, days=days))
 
 
-@public.get("/metrics", responses=responses(401, 403))
+@public.get("/metrics", response_class=PlainTextResponse, responses={
+    **responses(401, 403),
+    200: {"description": "Prometheus text exposition format 0.0.4"}})
 def prometheus(request: Request, actor: ApiActor) -> Response:
     """This process's gateway counters in Prometheus text format (operators' tokens)."""
     authorize(actor, "core.audit.read")

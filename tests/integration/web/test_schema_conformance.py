@@ -115,3 +115,25 @@ def test_oauth_token_errors_are_documented_with_rfc_6749_body(sqlite_hub: Hub) -
     assert schema["paths"]["/api/v1/ready"]["get"]["responses"]["503"]["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/Ready"}}}
 
+
+def test_text_and_rdf_answers_are_documented_as_answered(sqlite_hub: Hub) -> None:
+    hub = sqlite_hub
+    operator = hub.make_user(operator=True)
+    hub.make_org("org1", admin=operator)
+    schema = hub.client.get("/api/openapi.json").json()
+    metrics = hub.client.get("/metrics", headers=hub.bearer(operator))
+    assert metrics.status_code == 200
+    assert_documented(schema, "/metrics", metrics)
+    assert list(schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == [
+        "text/plain"]
+    for request, path, status in [
+        ("/catalog.ttl", "/catalog.{fmt}", 200),
+        ("/catalog.csv", "/catalog.{fmt}", 404),                     # no such format
+        ("/dataset/org1/none.ttl", "/dataset/{org}/{name}.{fmt}", 404),  # no such dataset
+        ("/dataset/org1/none.csv", "/dataset/{org}/{name}.{fmt}", 404),
+    ]:
+        answer = hub.client.get(request)
+        assert answer.status_code == status, request
+        assert_documented(schema, path, answer)
+        assert "application/json" not in (
+            schema["paths"][path]["get"]["responses"]["200"]["content"]), path
