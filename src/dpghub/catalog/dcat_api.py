@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from ..core.errors import NotFound
 from ..lake import service as lake
 from ..web.context import DbSession
 from ..web.params import MAX_ID
+from ..web.problems import responses
 from .dcat import catalog_graph, dataset_graph
 
 router = APIRouter(tags=["catalog"])
@@ -21,9 +22,13 @@ FORMATS = {"ttl": ("turtle", "text/turtle; charset=utf-8"),
 PAGE = 100
 
 
-@router.get("/catalog.{fmt}", responses={200: {"content": {
-    "text/turtle": {}, "application/ld+json": {}, "application/rdf+xml": {}}}})
-def catalog(fmt: str, request: Request, session: DbSession,
+# response_class=Response: the schema lists the RDF media types answered, not JSON
+@router.get("/catalog.{fmt}", response_class=Response, responses={**responses(404), 200: {
+    "description": "A page of the catalogue", "content": {
+        "text/turtle": {}, "application/ld+json": {}, "application/rdf+xml": {}}}})
+def catalog(fmt: Annotated[str, Path(description="`ttl`, `jsonld` or `rdf` (any other: 404, "
+                                     "as for a file that is not there)", examples=["ttl"])],
+            request: Request, session: DbSession,
             page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1) -> Response:
     """The whole registry as DCAT-AP 3, 100 datasets a page (Hydra paging links)."""
     if fmt not in FORMATS:
@@ -40,9 +45,12 @@ def catalog(fmt: str, request: Request, session: DbSession,
     return Response(graph.serialize(format=syntax), media_type=media)
 
 
-@router.get("/dataset/{org}/{name}.{fmt}", responses={200: {"content": {
-    "text/turtle": {}, "application/ld+json": {}}}})
-def dataset(org: str, name: str, fmt: str, request: Request, session: DbSession) -> Response:
+@router.get("/dataset/{org}/{name}.{fmt}", response_class=Response, responses={
+    **responses(404), 200: {"description": "The dataset", "content": {
+        "text/turtle": {}, "application/ld+json": {}}}})
+def dataset(org: str, name: str, fmt: Annotated[str, Path(
+        description="`ttl` or `jsonld` (any other: 404)", examples=["ttl"])],
+            request: Request, session: DbSession) -> Response:
     """One dataset as DCAT-AP 3."""
     if fmt not in ("ttl", "jsonld"):
         raise NotFound("No dataset format {fmt}; use ttl or jsonld", code="not_found", fmt=fmt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ..catalog import service as catalog
 from ..core.errors import Invalid, Unauthenticated
@@ -120,9 +120,14 @@ def decide(subscription_id: Id, verdict: Literal["approve", "reject", "revoke"],
 
 
 @public.post("/oauth/token", responses={
-    200: {"content": {"application/json": {"example": {
-        "access_token": "eyJ…", "token_type": "Bearer", "expires_in": 600}}}},
-    400: {"description": "unsupported_grant_type"}, 401: {"description": "invalid_client"}})
+    200: {"model": schemas.TokenIssued},
+    400: {"model": schemas.TokenError, "description": "RFC 6749 error "
+          "`unsupported_grant_type`"},
+    # the client's credentials refused (RFC 6749's body), or a bearer credential sent along
+    # that is not valid (refused before the route, as on every JSON route: a problem)
+    401: {"model": schemas.TokenError, "description": "RFC 6749 error `invalid_client`, or "
+          "a problem when an `Authorization: Bearer` credential sent is not valid",
+          "content": {"application/problem+json": {}}}})
 async def token(request: Request, session: DbSession) -> JSONResponse:
     """OAuth2 client credentials (RFC 6749 §4.4): `grant_type=client_credentials` with
     `client_id` (`app-<id>`) and `client_secret` (an active API key of that app), as form
@@ -155,8 +160,8 @@ def _oauth_error(error: oauth.OAuthError) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="dpghub"'
-    return JSONResponse({"error": error.error, "error_description": error.description},
-                        status_code=error.status, headers=headers)
+    body = schemas.TokenError(error=error.error, error_description=error.description)
+    return JSONResponse(body.model_dump(), status_code=error.status, headers=headers)
 
 
 @public.get("/.well-known/jwks.json")
@@ -241,7 +246,9 @@ def usage(session: DbSession, actor: ApiActor, service_ref: Annotated[
     return schemas.Usage(**metrics.usage(session, app_id=owned.id, days=days))
 
 
-@public.get("/metrics", responses=responses(401, 403))
+@public.get("/metrics", response_class=PlainTextResponse, responses={
+    **responses(401, 403),
+    200: {"description": "Prometheus text exposition format 0.0.4"}})
 def prometheus(request: Request, actor: ApiActor) -> Response:
     """This process's gateway counters in Prometheus text format (operators' tokens)."""
     authorize(actor, "core.audit.read")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -128,3 +128,21 @@ class Usage(Schema):
     days: list[UsageDay]
     quota: int | None
     used_today: int
+
+
+class TokenIssued(Schema):
+    """The token endpoint's answer (RFC 6749 §5.1)."""
+
+    access_token: str = Field(examples=["eyJ…"], description="A JWT signed with the hub's "
+                              "Ed25519 key (EdDSA); check it with /.well-known/jwks.json")
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(examples=[600], description="Seconds the token stays valid")
+
+
+class TokenError(Schema):
+    """The token endpoint's refusal as RFC 6749 §5.2 shapes it, not problem+json: OAuth
+    client libraries look for `error` in a plain JSON object."""
+
+    error: str = Field(examples=["invalid_client"], description="RFC 6749's code: "
+                       "`unsupported_grant_type` (400) or `invalid_client` (401)")
+    error_description: str = Field(examples=["client authentication failed"])

@@ -3,6 +3,9 @@ are refused where a date or a boolean is expected, errors are documented problem
 
 from __future__ import annotations
 
+import base64
+
+import httpx
 import pytest
 
 from tests.conftest import Hub
@@ -55,6 +58,14 @@ def test_numbers_are_no_dates_or_booleans(sqlite_hub: Hub) -> None:
     assert key.status_code == 422 and key.json()["field"] == "expires_at"
 
 
+# The error answers in a standard's own shape: OAuth's token endpoint answers RFC 6749's
+# `{"error": …}` (and, like every JSON route, a problem for a bearer credential that is not
+# valid); the readiness probe's 503 carries its checks
+OWN_SHAPES = {("post", "/oauth/token", "400"): ["application/json"],
+              ("post", "/oauth/token", "401"): ["application/json", "application/problem+json"],
+              ("get", "/api/v1/ready", "503"): ["application/json"]}
+
+
 def test_error_answers_are_documented_as_problem_json(sqlite_hub: Hub) -> None:
     schema = sqlite_hub.client.get("/api/openapi.json").json()
     assert "HTTPValidationError" not in schema["components"]["schemas"]
@@ -62,7 +73,67 @@ def test_error_answers_are_documented_as_problem_json(sqlite_hub: Hub) -> None:
         for method, operation in operations.items():
             for status, answer in operation["responses"].items():
                 if status[0] in "45":
-                    assert list(answer["content"]) == ["application/problem+json"], \
+                    assert list(answer["content"]) == OWN_SHAPES.get(
+                        (method, path, status), ["application/problem+json"]), \
                         (method, path, status)
             if operation.get("parameters") or operation.get("requestBody"):
                 assert "422" in operation["responses"], (method, path)
+
+
+
+def assert_documented(schema: dict, path: str, answer: httpx.Response) -> None:
+    """The answer's status is documented for its operation, with its media type."""
+    method = answer.request.method.lower()
+    documented = schema["paths"][path][method]["responses"].get(str(answer.status_code))
+    assert documented is not None, (method, path, answer.status_code)
+    media = answer.headers["content-type"].split(";")[0]
+    assert media in documented["content"], (method, path, answer.status_code, media)
+
+
+def test_oauth_token_errors_are_documented_with_rfc_6749_body(sqlite_hub: Hub) -> None:
+    client = sqlite_hub.client
+    schema = client.get("/api/openapi.json").json()
+    basic = {"Authorization": "Basic " + base64.b64encode(b"app-999:x").decode()}
+    for form, headers, status, media in [
+        ({"grant_type": "password"}, {}, 400, "application/json"),
+        ({"grant_type": "client_credentials"}, basic, 401, "application/json"),
+        # a bearer credential that is not valid is refused before the route, as on every
+        # JSON route
+        ({"grant_type": "client_credentials"}, {"Authorization": "Bearer dpg_not-a-token"},
+         401, "application/problem+json"),
+    ]:
+        answer = client.post("/oauth/token", data=form, headers=headers)
+        assert (answer.status_code, answer.headers["content-type"]) == (status, media)
+        assert_documented(schema, "/oauth/token", answer)
+    for status in ("400", "401"):
+        own = schema["paths"]["/oauth/token"]["post"]["responses"][status]["content"]
+        assert own["application/json"]["schema"] == {"$ref": "#/components/schemas/TokenError"}
+    assert schema["components"]["schemas"]["TokenError"]["required"] == [
+        "error", "error_description"]
+    # the readiness probe's 503 (tests/integration/app/test_server.py makes one) is
+    # documented with the body it answers
+    assert schema["paths"]["/api/v1/ready"]["get"]["responses"]["503"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Ready"}}}
+
+
+def test_text_and_rdf_answers_are_documented_as_answered(sqlite_hub: Hub) -> None:
+    hub = sqlite_hub
+    operator = hub.make_user(operator=True)
+    hub.make_org("org1", admin=operator)
+    schema = hub.client.get("/api/openapi.json").json()
+    metrics = hub.client.get("/metrics", headers=hub.bearer(operator))
+    assert metrics.status_code == 200
+    assert_documented(schema, "/metrics", metrics)
+    assert list(schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == [
+        "text/plain"]
+    for request, path, status in [
+        ("/catalog.ttl", "/catalog.{fmt}", 200),
+        ("/catalog.csv", "/catalog.{fmt}", 404),                     # no such format
+        ("/dataset/org1/none.ttl", "/dataset/{org}/{name}.{fmt}", 404),  # no such dataset
+        ("/dataset/org1/none.csv", "/dataset/{org}/{name}.{fmt}", 404),
+    ]:
+        answer = hub.client.get(request)
+        assert answer.status_code == status, request
+        assert_documented(schema, path, answer)
+        assert "application/json" not in (
+            schema["paths"][path]["get"]["responses"]["200"]["content"]), path
