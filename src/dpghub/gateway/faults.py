@@ -31,6 +31,9 @@ FAULTS = {
     "sandbox_key": Fault(403, "sandbox_key_on_gateway", datagokr.ACCESS_DENIED,
                          "This is a sandbox key: it works only on /sandbox/…; calls through "
                          "the gateway need an app's key"),
+    "personal_token": Fault(401, "personal_token_on_gateway", datagokr.KEY_NOT_REGISTERED,
+                            "This is a person's access token (dpg_…); an app's API key or "
+                            "OAuth token is needed here"),
     "key_expired": Fault(401, "key_expired", datagokr.DEADLINE_EXPIRED,
                          "This API key or token has expired"),
     "no_service": Fault(404, "service_not_found", datagokr.NO_SERVICE,

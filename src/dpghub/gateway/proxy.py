@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import Receive, Scope, Send
 
 from ..core.i18n import pick_language
+from ..core.security import TOKEN_PREFIX
 from .answers import HOP_BY_HOP, answer_headers, hub_headers, limit_headers, send_whole
 from .breaker import Breakers
 from .credentials import SANDBOX_KEY_PREFIX, presented
@@ -115,6 +116,9 @@ class Gateway:
             return
         if credential.startswith(SANDBOX_KEY_PREFIX):
             await refuse("sandbox_key")       # the testbed's keys never reach an upstream
+            return
+        if credential.startswith(TOKEN_PREFIX):
+            await refuse("personal_token")    # a person's token names no app to account to
             return
         lookups = self.lookups
         lookups.fresh()

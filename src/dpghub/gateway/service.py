@@ -13,6 +13,7 @@ from ..core import audit
 from ..core import months as months_of
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from ..core.security import TOKEN_PREFIX
 from ..identity.models import Organization
 from ..identity.policy import Actor, authorize, can
 from ..lake import service as lake
@@ -294,6 +295,9 @@ def app_for_credential(session: Session, credential: str | None,
     if not credential:
         raise Unauthenticated("An app's API key or OAuth token is required",
                               code="key_missing")
+    if credential.startswith(TOKEN_PREFIX):
+        raise Unauthenticated("This is a person's access token (dpg_…); an app's API key or "
+                              "OAuth token is needed here", code="personal_token_on_gateway")
     try:
         match = credentials.key_match(credential, signing_key)
     except Exception:  # noqa: BLE001 — expired or forged: the same answer

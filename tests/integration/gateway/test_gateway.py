@@ -533,3 +533,28 @@ def test_headers_beyond_the_limits_are_refused_with_431_and_never_forwarded(
     sent = call_as_server(world, "GET", "/gw/kasi/spcde/getRestDeInfo", headers=ordinary)
     assert sent[0]["status"] == 200
     assert world.upstream.seen[-1]["headers"]["x-field-89"] == "v" * 50
+
+
+def test_a_persons_token_is_told_apart_from_an_unknown_key(world: World) -> None:
+    """A person's access token names no app to account the call to: the gateway and the
+    discovery API say which credential they need instead of calling it unregistered."""
+    client = world.hub.client
+    world.subscribe()
+    token = world.consumer["Authorization"].split(" ", 1)[1]
+    assert token.startswith("dpg_")
+    for headers, params in (({"Authorization": f"Bearer {token}"}, {}),
+                            ({"X-API-Key": token}, {})):
+        refused = client.get("/gw/kasi/spcde/getRestDeInfo", headers=headers, params=params)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "personal_token_on_gateway"
+        assert "앱의 API 키" in refused.text          # Korean first, as every refusal
+    datagokr = client.get("/gw/kasi/spcde/getRestDeInfo", params={"serviceKey": token})
+    assert datagokr.status_code == 401
+    assert "<returnReasonCode>30</returnReasonCode>" in datagokr.text
+    assert world.upstream.seen == []          # none of them reached the upstream
+    allowed = client.get("/api/v1/discovery/allowed", headers=world.consumer)
+    assert allowed.status_code == 401
+    assert allowed.json()["code"] == "personal_token_on_gateway"
+    # an app's key still passes
+    assert client.get("/gw/kasi/spcde/getRestDeInfo",
+                      headers={"X-API-Key": world.key}).status_code == 200
