@@ -192,9 +192,9 @@ class Settings(BaseSettings):
         "capped)."
     )
     rows_cache_mb: int = Field(
-        default=256, ge=0, description="Decoded Parquet row groups each hub process keeps for "
-        "readers paging through a table's rows with `next_cursor`, in MiB (0: none; a local "
-        "lake only)."
+        default=256, ge=0, description="Decoded Parquet row groups, and their columns' JSON, "
+        "each hub process keeps for readers paging through a table's rows with `next_cursor`, "
+        "in MiB (0: none; a local lake only)."
     )
     spark_master: str | None = Field(
         default=None, description="Spark master URL for queries with `engine: spark` (local "
