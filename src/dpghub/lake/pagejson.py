@@ -12,12 +12,14 @@ row groups they were made from, and bounded with them.
 
 from __future__ import annotations
 
+from functools import partial
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.duck import quote_ident
-from .rowgroups import RowGroupCache
+from .rowgroups import RowGroupCache, lines_up
 
 NULL = pa.scalar("null")
 _NAMES: dict[str, str] = {}       # column names written as JSON strings
@@ -41,52 +43,46 @@ def page_rows(con: duckdb.DuckDBPyConnection, cache: RowGroupCache, files: list[
     `columns` (name, hub type), each followed by a comma; None when the cache cannot serve
     them (the caller asks DuckDB)."""
     pieces = cache.pieces(files, offset, limit)
-    if pieces is None:
+    names = [name for name, _ in columns]
+    if pieces is None or len(set(names)) != len(names) or not lines_up(
+            tuple(files), schema, tuple(names)):
         return None
     keys = [pa.scalar(("{" if i == 0 else ",") + _json_text(con, name) + ":")
-            for i, (name, _) in enumerate(columns)]
+            for i, name in enumerate(names)]
     lines: list[pa.Array] = []
     for path, index, skip, take in pieces:
+        group = cache.group(path, index)
+        if group is None:
+            return None
         parts: list[pa.Array | pa.Scalar] = []
         for key, (name, hub_type) in zip(keys, columns, strict=True):
-            values = _values(con, cache, path, index, schema, name, hub_type)
-            parts += [key, NULL if values is None else _plain(values.slice(skip, take))]
+            if name not in group.column_names:       # a column added after this file
+                parts += [key, NULL]
+                continue
+            values = cache.derived((path, index, "json", name, hub_type),
+                                   partial(_written, con, group.column(name), hub_type))
+            if values is None:
+                return None
+            parts += [key, _plain(values.slice(skip, take))]
         parts.append(pa.scalar("},"))
-        lines.append(pc.binary_join_element_wise(*parts, ""))
+        line = pc.binary_join_element_wise(*parts, "")
+        # every column absent from this file: the parts were all scalars, and so is the line
+        lines.append(pa.array([line.as_py()] * take, pa.string())
+                     if isinstance(line, pa.Scalar) else line)
     return pa.chunked_array(lines, pa.string())
 
 
-def _values(con: duckdb.DuckDBPyConnection, cache: RowGroupCache, path: str, index: int,
-            schema: pa.Schema, name: str, hub_type: str) -> pa.Array | None:
-    """The JSON of column `name`'s values in a row group, as a dictionary (for text its
-    nulls are null, otherwise `null` is written out); None when the file lacks the
-    column."""
-    group = cache.group(path, index)
-    if name not in group.column_names:
-        return None
-    return cache.kept((path, index, "json", name, hub_type),
-                      lambda: _written(con, group.column(name), _wanted(schema, name),
-                                       hub_type))
-
-
-def _wanted(schema: pa.Schema, name: str) -> pa.DataType | None:
-    return schema.field(name).type if name in schema.names else None
-
-
-def _written(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray,
-             wanted: pa.DataType | None, hub_type: str) -> pa.Array:
+def _written(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, hub_type: str
+             ) -> pa.Array:
+    """A row group's column as each value's JSON, a dictionary (for text its nulls are
+    null, otherwise `null` is written out)."""
     if pa.types.is_dictionary(column.type):
         kept = column.unify_dictionaries().combine_chunks()
         return pa.DictionaryArray.from_arrays(kept.indices,
                                               _json_each(con, kept.dictionary, hub_type))
-    # the version's type, as DuckDB reads the version (a file written before a column was
-    # widened holds the narrower one)
-    values = column.combine_chunks()
-    if wanted is not None and values.type != wanted:
-        values = values.cast(wanted)
     # kept as a dictionary: dates, counts and coordinates repeat, and their JSON took 3.5×
     # the memory of it (≈ 2 MB against ≈ 0.6 MB a column of 131,072 rows)
-    return pc.dictionary_encode(_json_each(con, values, hub_type))
+    return pc.dictionary_encode(_json_each(con, column.combine_chunks(), hub_type))
 
 
 def _json_each(con: duckdb.DuckDBPyConnection, values: pa.Array, hub_type: str) -> pa.Array:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+LET_GO_REMEMBERED = 4096
 Kept = TypeVar("Kept", pa.Table, pa.Array)   # a row group, or an array made from one
 
 
@@ -31,6 +32,8 @@ class RowGroupCache:
         self._groups: OrderedDict[tuple[Any, ...], pa.Table | pa.Array] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        # what `derived` made and the cache let go (or could not keep), most recent last
+        self._let_go: OrderedDict[tuple[Any, ...], None] = OrderedDict()
 
     @property
     def size(self) -> int:
@@ -67,42 +70,92 @@ class RowGroupCache:
         row group they fall in is too large to keep, or the files' columns do not line up
         (the caller reads them another way)."""
         pieces = self.pieces(files, offset, limit)
-        if pieces is None:
+        if pieces is None or not lines_up(tuple(files), schema, tuple(names)):
             return None
         if not pieces:
             return _conform(pa.table({}), schema, names)
-        tables = [_conform(self.group(path, index).slice(skip, take), schema, names)
-                  for path, index, skip, take in pieces]
+        groups = [self.group(path, index) for path, index, _, _ in pieces]
+        if any(group is None for group in groups):
+            return None
+        tables = [_conform(group.slice(skip, take), schema, names)  # type: ignore[union-attr]
+                  for group, (_, _, skip, take) in zip(groups, pieces, strict=True)]
         try:
             return pa.concat_tables(tables, promote_options="permissive")
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None
 
-    def group(self, path: str, index: int) -> pa.Table:
-        """Row group `index` of the file at `path`, decoded (kept, if it fits)."""
-        # text stays dictionary-encoded, so a column of one long value repeated takes its
-        # Parquet size in memory, not that value times the rows
-        return self.kept((path, index), lambda: pq.ParquetFile(
-            path, read_dictionary=_texts(path)).read_row_group(index))
+    def group(self, path: str, index: int) -> pa.Table | None:
+        """Row group `index` of the file at `path`, decoded (kept, if it fits); None when
+        its text is not UTF-8, which DuckDB refuses when it reads the file itself."""
+        try:
+            return self.kept((path, index), partial(_decoded, path, index))
+        except pa.ArrowInvalid:
+            return None
 
     def kept(self, key: tuple[Any, ...], make: Callable[[], Kept]) -> Kept:
         """What `key` names, made by `make` the first time and kept while it fits: a row
-        group, or something made from one (its columns' JSON, `lake.pagejson`). Made outside
-        the lock, so a slow one holds no other reader up."""
+        group. Made outside the lock, so a slow one holds no other reader up."""
+        found = self._find(key)
+        if found is not None:
+            return found  # type: ignore[return-value]  # `key` names what `make` made
+        made = make()
+        self._keep(key, made)
+        return made
+
+    def derived(self, key: tuple[Any, ...], make: Callable[[], Kept]) -> Kept | None:
+        """Like `kept`, for something made from a row group to save work on later pages (its
+        columns' JSON, `lake.pagejson`); None when it was made before and let go, or was too
+        large to keep. Then the readers are more than the cache holds, and making it again
+        for each page would cost more than it saves: the caller reads another way."""
+        found = self._find(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        with self._lock:
+            if key in self._let_go:
+                return None
+        made = make()
+        if not self._keep(key, made):
+            with self._lock:
+                self._remember_let_go(key)
+        return made
+
+    def _find(self, key: tuple[Any, ...]) -> pa.Table | pa.Array | None:
         with self._lock:
             found = self._groups.get(key)
             if found is not None:
                 self._groups.move_to_end(key)
-                return found  # type: ignore[return-value]  # `key` names what `make` made
-        made = make()
+            return found
+
+    def _keep(self, key: tuple[Any, ...], made: pa.Table | pa.Array) -> bool:
+        """Keep `made` (the least recently used let go to make room); False when it is too
+        large to keep."""
         with self._lock:
-            if key not in self._groups and made.nbytes * 4 <= self.max_bytes:
-                self._groups[key] = made
-                self._size += made.nbytes
-                while self._size > self.max_bytes and len(self._groups) > 1:
-                    _, dropped = self._groups.popitem(last=False)
-                    self._size -= dropped.nbytes
-        return made
+            if key in self._groups:
+                return True
+            if made.nbytes * 4 > self.max_bytes:
+                return False
+            self._groups[key] = made
+            self._size += made.nbytes
+            while self._size > self.max_bytes and len(self._groups) > 1:
+                dropped_key, dropped = self._groups.popitem(last=False)
+                self._size -= dropped.nbytes
+                if len(dropped_key) > 2:          # made from a row group: remember it
+                    self._remember_let_go(dropped_key)
+            return True
+
+    def _remember_let_go(self, key: tuple[Any, ...]) -> None:
+        self._let_go[key] = None
+        while len(self._let_go) > LET_GO_REMEMBERED:
+            self._let_go.popitem(last=False)
+
+
+def _decoded(path: str, index: int) -> pa.Table:
+    # text stays dictionary-encoded, so a column of one long value repeated takes its
+    # Parquet size in memory, not that value times the rows; checked whole (≈ 5 ms a row
+    # group of 131,072 rows), as DuckDB checks text it reads
+    table = pq.ParquetFile(path, read_dictionary=_texts(path)).read_row_group(index)
+    table.validate(full=True)
+    return table
 
 
 @lru_cache(maxsize=1024)
@@ -119,24 +172,43 @@ def _layout(path: str) -> tuple[tuple[int, int], ...]:
 @lru_cache(maxsize=1024)
 def _texts(path: str) -> tuple[str, ...]:
     """The file's text and binary columns (read as dictionaries)."""
-    return tuple(f.name for f in pq.read_schema(path)
+    return tuple(f.name for f in _schema(path)
                  if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
                  or pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type))
 
 
 def _conform(table: pa.Table, schema: pa.Schema, names: list[str]) -> pa.Table:
-    """`table` with exactly the columns `names`, in that order, typed as in `schema`;
-    missing ones null."""
+    """`table` with exactly the columns `names`, in that order; missing ones null."""
     rows = table.num_rows
     columns = []
     for name in names:
         if name in table.column_names:
-            column = table.column(name)
-            wanted = schema.field(name).type if name in schema.names else column.type
-            if column.type != wanted and not pa.types.is_dictionary(column.type):
-                column = column.cast(wanted)   # a file written before the column was widened
-            columns.append(column)
+            columns.append(table.column(name))
         else:
             kind = schema.field(name).type if name in schema.names else pa.string()
             columns.append(pa.nulls(rows, kind))
     return pa.table(columns, names=names)
+
+
+@lru_cache(maxsize=1024)
+def lines_up(files: tuple[str, ...], schema: pa.Schema, names: tuple[str, ...]) -> bool:
+    """Whether every file's columns `names` read as DuckDB reads the version's files
+    together (`union_by_name`): each of the version's type, or absent (null) with no other
+    spelling. A file written before a column was widened, or that names it in other letter
+    case, does not: DuckDB converts or matches those itself (the first file's spelling
+    naming the column in every row), so such a version's pages are read by DuckDB."""
+    for path in files:
+        own = _schema(path)
+        lowered = {n.lower() for n in own.names}
+        for name in names:
+            if name in own.names:
+                if name not in schema.names or own.field(name).type != schema.field(name).type:
+                    return False
+            elif name.lower() in lowered:
+                return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _schema(path: str) -> pa.Schema:
+    return pq.read_schema(path)

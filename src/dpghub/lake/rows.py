@@ -127,7 +127,8 @@ def parse_query(storage: LakeStorage, data: VersionData, schema: list[dict[str, 
                           field="sort", column=column)
         query.sort.append((column, descending))
     if columns:
-        chosen = [c.strip() for c in columns.split(",") if c.strip()]
+        # each column once, in the order first asked (a second `a` would come back as `a_1`)
+        chosen = list(dict.fromkeys(c.strip() for c in columns.split(",") if c.strip()))
         unknown = [c for c in chosen if c not in names]
         if unknown:
             raise Invalid("Unknown column {column}; the columns are: {columns}",
@@ -240,7 +241,8 @@ def page_json(query: RowQuery, *, version: int, limit: int, cursor: str | None
             shown = _as_python_shows(query)
             if shown:
                 page_sql = f"SELECT {shown} FROM ({page_sql}) AS r"
-            sql = f"SELECT to_json(t)::VARCHAR || ',' AS j FROM ({page_sql}) AS t"
+            row = _row_alias(query.names())
+            sql = f"SELECT to_json({row})::VARCHAR || ',' AS j FROM ({page_sql}) AS {row}"
             lines = (con.sql(sql, params=params) if params else con.sql(sql)
                      ).to_arrow_table().column(0)
     finally:
@@ -270,6 +272,16 @@ def _in_stored_order(query: RowQuery, offset: int, total: int | None) -> bool:
     """Whether a page is one a reader following a cursor through every row in stored order
     reaches after the first: the pages kept row groups serve."""
     return total is not None and 0 < offset < total and not query.sort
+
+
+def _row_alias(names: list[str]) -> str:
+    """A name for a whole row that no column has (`to_json(t)` of a table with a column
+    `t` would write that column's value, not the row)."""
+    taken = {n.lower() for n in names}
+    alias = "t"
+    while alias in taken:
+        alias += "_"
+    return alias
 
 
 def _plain_total(query: RowQuery) -> int | None:
@@ -312,7 +324,8 @@ def stream(query: RowQuery, *, fmt: str, limit: int | None, offset: int = 0,
     sql = (f"SELECT {query.select()} FROM {query.source(con)}{where}{query.order()}{limit_sql}"
            f" OFFSET {int(offset)}")
     if fmt == "ndjson":
-        sql = f"SELECT to_json(t)::VARCHAR AS j FROM ({sql}) AS t"  # JSON made by DuckDB (C++)
+        row = _row_alias(query.names())      # JSON made by DuckDB (C++)
+        sql = f"SELECT to_json({row})::VARCHAR AS j FROM ({sql}) AS {row}"
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         reader = relation.to_arrow_reader(batch_size=BATCH)

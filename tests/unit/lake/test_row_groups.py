@@ -77,6 +77,8 @@ def _walk(storage: LakeStorage, data: VersionData, limit: int, **options: object
 @pytest.mark.parametrize(("limit", "options"), [
     (7, {}), (25, {}), (10, {}), (3, {"columns": "추가,갱신시각,위도"}), (6, {"sample": 40}),
     (1000, {}),
+    (5, {"columns": "추가"}),           # the only column asked for is absent from a file
+    (4, {"columns": "개수,위도,개수"}),   # a column asked for twice comes once
 ])
 def test_kept_row_groups_give_the_pages_duckdb_reads(
         tmp_path: Path, version: VersionData, limit: int, options: dict[str, object]) -> None:
@@ -127,8 +129,8 @@ def test_a_column_widened_in_a_later_file_reads_as_the_version_types_it(tmp_path
     """A file written before `개수` became a decimal holds integers; DuckDB reads the version
     with the wider type, and kept pages, from either file, say the same."""
     first, second = tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"
-    pq.write_table(pa.table({"개수": pa.array(range(30), pa.int64())}), first,
-                   row_group_size=10)
+    pq.write_table(pa.table({"개수": pa.array([*range(29), 2**53 + 1], pa.int64())}), first,
+                   row_group_size=10)          # the last beyond what a double holds exactly
     pq.write_table(pa.table({"개수": pa.array([n + 0.5 for n in range(30)])}), second,
                    row_group_size=10)
     data = VersionData([str(first), str(second)], pq.read_schema(second), rows=60)
@@ -175,3 +177,88 @@ def test_python_pages_of_a_widened_column_have_the_version_type(tmp_path: Path) 
     items, _, _ = rows.page(query, version=1, limit=3, cursor=cursor)
     assert items == [{"개수": 2.0}, {"개수": 3.0}, {"개수": 4.0}]
     assert all(type(item["개수"]) is float for item in items)
+
+
+
+def _same_both_ways(tmp_path: Path, tables: list[pa.Table], schema: list[dict[str, str]],
+                    limit: int) -> list[bytes | str]:
+    """Every page with kept row groups and without them (DuckDB reading the files); the
+    pages, or the error that ended the walk, must be the same."""
+    files = []
+    for i, table in enumerate(tables):
+        files.append(str(tmp_path / f"part-{i}.parquet"))
+        pq.write_table(table, files[-1], row_group_size=10)
+    data = VersionData(files, pq.read_schema(files[-1]), rows=sum(t.num_rows for t in tables))
+
+    def walk(storage: LakeStorage) -> list[bytes | str]:
+        pages: list[bytes | str] = []
+        cursor = None
+        while True:
+            query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
+            try:
+                made, _, cursor = rows.page_json(query, version=1, limit=limit, cursor=cursor)
+            except Exception as error:  # noqa: BLE001 — the same refusal both ways
+                return [*pages, type(error).__name__]
+            pages.append(made)
+            if cursor is None:
+                return pages
+
+    kept = walk(_storage(tmp_path, RowGroupCache(1 << 20)))
+    assert kept == walk(_storage(tmp_path, None))
+    return kept
+
+
+def test_a_column_named_like_the_row_is_still_a_column(tmp_path: Path) -> None:
+    """`to_json(t)` of a table with a column `T` wrote that column, not the row."""
+    pages = _same_both_ways(tmp_path, [pa.table({"T": [None if i == 3 else i for i in range(
+        30)], "x": list(range(30))})], [{"name": "T", "type": "integer"},
+                                        {"name": "x", "type": "integer"}], 7)
+    assert json.loads(pages[0])[0] == {"T": 0, "x": 0}
+
+
+def test_a_column_spelled_in_other_case_in_an_older_file(tmp_path: Path) -> None:
+    """DuckDB matches `Name` and `name` across files and names them as the first file does;
+    kept pages follow it."""
+    pages = _same_both_ways(tmp_path, [pa.table({"Name": list(range(20))}),
+                                       pa.table({"name": list(range(20))})],
+                            [{"name": "name", "type": "integer"}], 7)
+    assert len(pages) == 6
+
+
+def test_text_that_is_not_utf8_is_refused_as_duckdb_refuses_it(tmp_path: Path) -> None:
+    values = [b"\xff\xfe" if i == 20 else b"ok" for i in range(30)]
+    offsets = pa.array([sum(len(v) for v in values[:i]) for i in range(31)], pa.int32())
+    text = pa.Array.from_buffers(pa.string(), 30, [None, offsets.buffers()[1],
+                                                   pa.py_buffer(b"".join(values))])
+    pages = _same_both_ways(tmp_path, [pa.table({"v": text, "x": list(range(30))})],
+                            [{"name": "v", "type": "text"}, {"name": "x", "type": "integer"}], 7)
+    assert pages[-1] == "InvalidInputException"
+
+
+def test_readers_beyond_the_cache_do_not_rewrite_json_on_every_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three readers, a cache that holds their row groups but not also their JSON: a row
+    group's JSON that was let go is not written again page after page (it cost a whole row
+    group's values for each page); those pages are read as before."""
+    rows_each, columns = 20_000, 4
+    datas = []
+    for k in range(3):
+        path = tmp_path / f"t{k}.parquet"
+        pq.write_table(pa.table({f"c{j}": [i / 7 + j + k for i in range(rows_each)]
+                                 for j in range(columns)}), path, row_group_size=rows_each)
+        datas.append(VersionData([str(path)], pq.read_schema(path), rows=rows_each))
+    (_, largest), = rowgroups._layout(datas[0].files[0])
+    storage = _storage(tmp_path, RowGroupCache(largest * 4))
+    written: list[int] = []
+    real = pagejson._json_each
+    monkeypatch.setattr(pagejson, "_json_each",
+                        lambda con, values, hub_type: written.append(len(values))
+                        or real(con, values, hub_type))
+    schema = [{"name": f"c{j}", "type": "decimal"} for j in range(columns)]
+    cursors: list[str | None] = [None] * 3
+    for step in range(30):
+        k = step % 3
+        query = rows.parse_query(storage, datas[k], schema, {}, sort=None, columns=None)
+        _, _, cursors[k] = rows.page_json(query, version=1, limit=100, cursor=cursors[k])
+    # at most each reader's row group written once and once more after it was let go
+    assert sum(written) <= 2 * 3 * rows_each * columns
