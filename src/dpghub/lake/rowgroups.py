@@ -21,6 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 LET_GO_REMEMBERED = 4096
+# pages a row group's JSON must have served before it was let go for making it again to pay
+# (making it costs about what DuckDB's writing of a handful of pages does)
+PAID_OFF_USES = 8
 Kept = TypeVar("Kept", pa.Table, pa.Array)   # a row group, or an array made from one
 
 
@@ -34,6 +37,7 @@ class RowGroupCache:
         self._lock = threading.Lock()
         # what `derived` made and the cache let go (or could not keep), most recent last
         self._let_go: OrderedDict[tuple[Any, ...], None] = OrderedDict()
+        self._uses: dict[tuple[Any, ...], int] = {}    # pages served by each derived entry
 
     @property
     def size(self) -> int:
@@ -104,17 +108,21 @@ class RowGroupCache:
 
     def derived(self, key: tuple[Any, ...], make: Callable[[], Kept]) -> Kept | None:
         """Like `kept`, for something made from a row group to save work on later pages (its
-        columns' JSON, `lake.pagejson`); None when it was made before and let go, or was too
-        large to keep. Then the readers are more than the cache holds, and making it again
-        for each page would cost more than it saves: the caller reads another way."""
+        columns' JSON, `lake.pagejson`); None when it was too large to keep, or was let go
+        before it served `PAID_OFF_USES` pages. Then the readers are more than the cache
+        holds, and making it again for each page would cost more than it saves: the caller
+        reads another way. (One that served a whole reader, and is asked for again by the
+        next one, is made again.)"""
         found = self._find(key)
         if found is not None:
+            with self._lock:
+                self._uses[key] = self._uses.get(key, 0) + 1
             return found  # type: ignore[return-value]
         with self._lock:
             if key in self._let_go:
                 return None
         made = make()
-        if not self._keep(key, made):
+        if not self._keep(key, made, derived=True):
             with self._lock:
                 self._remember_let_go(key)
         return made
@@ -126,7 +134,8 @@ class RowGroupCache:
                 self._groups.move_to_end(key)
             return found
 
-    def _keep(self, key: tuple[Any, ...], made: pa.Table | pa.Array) -> bool:
+    def _keep(self, key: tuple[Any, ...], made: pa.Table | pa.Array, *,
+              derived: bool = False) -> bool:
         """Keep `made` (the least recently used let go to make room); False when it is too
         large to keep."""
         with self._lock:
@@ -135,11 +144,14 @@ class RowGroupCache:
             if made.nbytes * 4 > self.max_bytes:
                 return False
             self._groups[key] = made
+            if derived:
+                self._uses[key] = 0
             self._size += made.nbytes
             while self._size > self.max_bytes and len(self._groups) > 1:
                 dropped_key, dropped = self._groups.popitem(last=False)
                 self._size -= dropped.nbytes
-                if len(dropped_key) > 2:          # made from a row group: remember it
+                uses = self._uses.pop(dropped_key, None)
+                if uses is not None and uses < PAID_OFF_USES:
                     self._remember_let_go(dropped_key)
             return True
 

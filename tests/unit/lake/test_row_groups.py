@@ -262,3 +262,34 @@ def test_readers_beyond_the_cache_do_not_rewrite_json_on_every_page(
         _, _, cursors[k] = rows.page_json(query, version=1, limit=100, cursor=cursors[k])
     # at most each reader's row group written once and once more after it was let go
     assert sum(written) <= 2 * 3 * rows_each * columns
+
+
+def test_a_second_reader_of_a_table_larger_than_the_cache_gets_kept_json_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JSON let go after it served a whole row group's pages is made again for the next
+    reader: only JSON let go before it paid off is not."""
+    path = tmp_path / "long.parquet"
+    pq.write_table(pa.table({"c": [i / 7 for i in range(6_000)]}), path, row_group_size=1_000)
+    data = VersionData([str(path)], pq.read_schema(path), rows=6_000)
+    largest = max(size for _, size in rowgroups._layout(str(path)))
+    storage = _storage(tmp_path, RowGroupCache(largest * 6))   # fewer groups than the file
+    written: list[int] = []
+    real = pagejson._json_each
+    monkeypatch.setattr(pagejson, "_json_each",
+                        lambda con, values, hub_type: written.append(len(values))
+                        or real(con, values, hub_type))
+    schema = [{"name": "c", "type": "decimal"}]
+
+    def read_all() -> list[bytes]:
+        pages, cursor = [], None
+        while True:
+            query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
+            made, _, cursor = rows.page_json(query, version=1, limit=50, cursor=cursor)
+            pages.append(made)
+            if cursor is None:
+                return pages
+
+    first = read_all()
+    assert sum(written) == 6_000             # each row group's JSON written once
+    assert read_all() == first
+    assert sum(written) == 12_000            # and once again for the second reader
