@@ -67,8 +67,7 @@ def page_rows(con: duckdb.DuckDBPyConnection, cache: RowGroupCache, files: list[
         parts.append(pa.scalar("},"))
         line = pc.binary_join_element_wise(*parts, "")
         # every column absent from this file: the parts were all scalars, and so is the line
-        lines.append(pa.array([line.as_py()] * take, pa.string())
-                     if isinstance(line, pa.Scalar) else line)
+        lines.append(pa.repeat(line, take) if isinstance(line, pa.Scalar) else line)
     return pa.chunked_array(lines, pa.string())
 
 

@@ -28,6 +28,7 @@ from ..core.duck import quote_ident
 from ..core.errors import Invalid
 from ..core.pagination import decode_cursor, encode_cursor
 from . import pagejson
+from .rowgroups import RowGroupCache
 from .storage import LakeStorage
 from .tables import SQL_TYPES, VersionData
 
@@ -198,12 +199,11 @@ def _from_row_groups(query: RowQuery, limit: int, offset: int, total: int | None
                      ) -> pa.Table | None:
     """The page's rows from decoded row groups kept between pages (`rowgroups`); None for
     other reads (the first page, a sort, or when the cache cannot serve them)."""
-    cache = query.storage.row_groups
-    if cache is None or not _in_stored_order(query, offset, total):
+    span = _kept_span(query, limit, offset, total)
+    if span is None:
         return None
-    assert total is not None
-    return cache.rows(query.data.files, query.data.schema, query.names(), offset,
-                      min(limit, total - offset))
+    cache, count = span
+    return cache.rows(query.data.files, query.data.schema, query.names(), offset, count)
 
 
 def page(query: RowQuery, *, version: int, limit: int, cursor: str | None
@@ -258,20 +258,23 @@ def _kept_lines(con: duckdb.DuckDBPyConnection, query: RowQuery, limit: int, off
                 total: int | None) -> pa.ChunkedArray | None:
     """The page's rows, each followed by a comma, joined from JSON kept with the row groups;
     None when the cache cannot serve them."""
-    cache = query.storage.row_groups
-    if cache is None or not _in_stored_order(query, offset, total):
+    span = _kept_span(query, limit, offset, total)
+    if span is None:
         return None
-    assert total is not None
+    cache, count = span
     types = query.types
     return pagejson.page_rows(con, cache, query.data.files, query.data.schema,
-                              [(n, types[n]) for n in query.names()], offset,
-                              min(limit, total - offset))
+                              [(n, types[n]) for n in query.names()], offset, count)
 
 
-def _in_stored_order(query: RowQuery, offset: int, total: int | None) -> bool:
-    """Whether a page is one a reader following a cursor through every row in stored order
-    reaches after the first: the pages kept row groups serve."""
-    return total is not None and 0 < offset < total and not query.sort
+def _kept_span(query: RowQuery, limit: int, offset: int, total: int | None
+               ) -> tuple[RowGroupCache, int] | None:
+    """The cache and the page's row count, for a page kept row groups serve: one a reader
+    following a cursor through every row in stored order reaches after the first."""
+    cache = query.storage.row_groups
+    if cache is None or total is None or not 0 < offset < total or query.sort:
+        return None
+    return cache, min(limit, total - offset)
 
 
 def _row_alias(names: list[str]) -> str:
