@@ -74,6 +74,29 @@ def _walk(storage: LakeStorage, data: VersionData, limit: int, **options: object
     raise AssertionError("the cursor did not reach the end")
 
 
+@pytest.fixture
+def written(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many values each time DuckDB is asked to write a kept column's JSON."""
+    counts: list[int] = []
+    real = pagejson._json_each
+    monkeypatch.setattr(pagejson, "_json_each",
+                        lambda con, values, hub_type: counts.append(len(values))
+                        or real(con, values, hub_type))
+    return counts
+
+
+def _pages(storage: LakeStorage, data: VersionData, schema: list[dict[str, str]],
+           limit: int) -> list[bytes]:
+    """Every JSON page of a reader following the cursor through all the rows."""
+    pages, cursor = [], None
+    while True:
+        query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
+        made, _, cursor = rows.page_json(query, version=1, limit=limit, cursor=cursor)
+        pages.append(made)
+        if cursor is None:
+            return pages
+
+
 @pytest.mark.parametrize(("limit", "options"), [
     (7, {}), (25, {}), (10, {}), (3, {"columns": "추가,갱신시각,위도"}), (6, {"sample": 40}),
     (1000, {}),
@@ -135,32 +158,18 @@ def test_a_column_widened_in_a_later_file_reads_as_the_version_types_it(tmp_path
                    row_group_size=10)
     data = VersionData([str(first), str(second)], pq.read_schema(second), rows=60)
     schema = [{"name": "개수", "type": "decimal"}]
-
-    def walk(storage: LakeStorage) -> list[bytes]:
-        pages, cursor = [], None
-        while True:
-            query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
-            made, _, cursor = rows.page_json(query, version=1, limit=7, cursor=cursor)
-            pages.append(made)
-            if cursor is None:
-                return pages
-
-    kept = walk(_storage(tmp_path, RowGroupCache(1 << 20)))
-    assert kept == walk(_storage(tmp_path, None))
+    kept = _pages(_storage(tmp_path, RowGroupCache(1 << 20)), data, schema, 7)
+    assert kept == _pages(_storage(tmp_path, None), data, schema, 7)
     assert json.loads(kept[1])[0] == {"개수": 7.0} and b"7.0" in kept[1]
 
 
 def test_kept_pages_write_each_row_groups_json_once(
-        tmp_path: Path, version: VersionData, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, version: VersionData, written: list[int]) -> None:
     """A second reader of the same rows gets its pages from JSON already written: DuckDB is
     not asked to write any value again."""
     storage = _storage(tmp_path, RowGroupCache(1 << 20))
     first = _walk(storage, version, 8)
-    written: list[int] = []
-    real = pagejson._json_each
-    monkeypatch.setattr(pagejson, "_json_each",
-                        lambda con, values, hub_type: written.append(len(values))
-                        or real(con, values, hub_type))
+    written.clear()                         # what the second reader has written
     assert _walk(storage, version, 8) == first
     assert written == []
 
@@ -236,7 +245,7 @@ def test_text_that_is_not_utf8_is_refused_as_duckdb_refuses_it(tmp_path: Path) -
 
 
 def test_readers_beyond_the_cache_do_not_rewrite_json_on_every_page(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, written: list[int]) -> None:
     """Three readers, a cache that holds their row groups but not also their JSON: a row
     group's JSON that was let go is not written again page after page (it cost a whole row
     group's values for each page); those pages are read as before."""
@@ -249,11 +258,6 @@ def test_readers_beyond_the_cache_do_not_rewrite_json_on_every_page(
         datas.append(VersionData([str(path)], pq.read_schema(path), rows=rows_each))
     (_, largest), = rowgroups._layout(datas[0].files[0])
     storage = _storage(tmp_path, RowGroupCache(largest * 4))
-    written: list[int] = []
-    real = pagejson._json_each
-    monkeypatch.setattr(pagejson, "_json_each",
-                        lambda con, values, hub_type: written.append(len(values))
-                        or real(con, values, hub_type))
     schema = [{"name": f"c{j}", "type": "decimal"} for j in range(columns)]
     cursors: list[str | None] = [None] * 3
     for step in range(30):
@@ -265,7 +269,7 @@ def test_readers_beyond_the_cache_do_not_rewrite_json_on_every_page(
 
 
 def test_a_second_reader_of_a_table_larger_than_the_cache_gets_kept_json_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, written: list[int]) -> None:
     """JSON let go after it served a whole row group's pages is made again for the next
     reader: only JSON let go before it paid off is not."""
     path = tmp_path / "long.parquet"
@@ -273,23 +277,8 @@ def test_a_second_reader_of_a_table_larger_than_the_cache_gets_kept_json_again(
     data = VersionData([str(path)], pq.read_schema(path), rows=6_000)
     largest = max(size for _, size in rowgroups._layout(str(path)))
     storage = _storage(tmp_path, RowGroupCache(largest * 6))   # fewer groups than the file
-    written: list[int] = []
-    real = pagejson._json_each
-    monkeypatch.setattr(pagejson, "_json_each",
-                        lambda con, values, hub_type: written.append(len(values))
-                        or real(con, values, hub_type))
     schema = [{"name": "c", "type": "decimal"}]
-
-    def read_all() -> list[bytes]:
-        pages, cursor = [], None
-        while True:
-            query = rows.parse_query(storage, data, schema, {}, sort=None, columns=None)
-            made, _, cursor = rows.page_json(query, version=1, limit=50, cursor=cursor)
-            pages.append(made)
-            if cursor is None:
-                return pages
-
-    first = read_all()
+    first = _pages(storage, data, schema, 50)
     assert sum(written) == 6_000             # each row group's JSON written once
-    assert read_all() == first
+    assert _pages(storage, data, schema, 50) == first
     assert sum(written) == 12_000            # and once again for the second reader
